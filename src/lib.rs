@@ -1,0 +1,12 @@
+//! s3conform: a conformance suite and linearizability fuzzer for S3 conditional requests.
+//!
+//! ```text
+//! cases/**/*.yaml --load--> Case --plan--> Trial --call--> Observation --judge(profile)--> Verdict --+
+//! seed/bytes --generate--> Schedule --drive--> History --check--> Linearizable | Anomaly + witness -+--> Report
+//! reports/*.json --compare--> vendor x case matrix <------------------------------------------------+
+//! embedded reference endpoint (in-memory, exact semantics, optional faults): the default target
+//! ```
+//!
+//! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
+
+pub mod profile;
