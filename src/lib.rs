@@ -9,4 +9,5 @@
 //!
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
+pub mod exit_code;
 pub mod profile;
