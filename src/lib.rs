@@ -11,3 +11,5 @@
 
 pub mod exit_code;
 pub mod profile;
+pub mod report;
+pub mod s3;
