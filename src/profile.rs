@@ -8,7 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A documented set of conditional-request semantics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// CoreWeave AI Object Storage, the seed documents: `If-None-Match: <etag>` on a write is
@@ -60,7 +62,9 @@ impl FromStr for Profile {
         Profile::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| UnknownProfile { given: s.to_owned() })
+            .ok_or_else(|| UnknownProfile {
+                given: s.to_owned(),
+            })
     }
 }
 
