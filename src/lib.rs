@@ -11,3 +11,5 @@
 
 pub mod exit_code;
 pub mod profile;
+pub mod check;
+pub mod history;
