@@ -13,3 +13,4 @@ pub mod exit_code;
 pub mod profile;
 pub mod check;
 pub mod history;
+pub mod bench;

@@ -40,6 +40,7 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
         all.extend(lost_updates(&ctx));
     }
     all.extend(double_creates(&ctx));
+    all.extend(lost_acknowledged_writes(&ctx));
     if ctx.unique {
         all.extend(stale_family(&ctx));
     }
@@ -383,9 +384,59 @@ fn double_creates(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
+/// An acknowledged write W whose content nobody ever saw. Whatever followed W directly cannot
+/// name W's ETag (nobody knew it), so it was an unconditional write or delete. If some op Y
+/// began after W returned and saw a state (any ETag, or absent), such a blind mutation must fit
+/// between W's call and Y's return; if none was in flight then, W's write was lost.
+fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let ops = &kh.ops;
+    let blind = |o: &KOp| match o.kind {
+        Kind::Write { if_match, if_none_match, out: WriteOut::Applied, .. } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match.is_none(),
+        Kind::Delete { if_match, out: WriteOut::Applied } => !matches!(if_match, Some(Cond::Etag(_))),
+        _ => false,
+    };
+    let blinds = Stab::new(ops, (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && blind(&ops[i])));
+    // Positive observers sorted by call, with the suffix minimum of their return.
+    let mut obs: Vec<usize> = (0..ops.len())
+        .filter(|&i| {
+            let o = &ops[i];
+            o.role == Role::Required
+                && (ctx.observed_version(o).is_some()
+                    || matches!(o.kind, Kind::Read { out: ReadOut::Ok { wid: Some(_), .. } | ReadOut::NotFound, .. }))
+        })
+        .collect();
+    obs.sort_by_key(|&i| ops[i].call);
+    let mut suffix = vec![usize::MAX; obs.len() + 1];
+    for k in (0..obs.len()).rev() {
+        suffix[k] = if suffix[k + 1] == usize::MAX || ops[obs[k]].ret < ops[suffix[k + 1]].ret { obs[k] } else { suffix[k + 1] };
+    }
+    let mut out = Vec::new();
+    for (w, o) in ops.iter().enumerate() {
+        if o.role != Role::Required || !matches!(o.kind, Kind::Write { etag: Some(_), out: WriteOut::Applied, .. }) || !ctx.unobserved(w) {
+            continue;
+        }
+        let k = obs.partition_point(|&i| ops[i].call <= o.ret);
+        let y = suffix[k];
+        if y == usize::MAX || blinds.find(ops[y].ret, o.call, &[w]).is_some() {
+            continue;
+        }
+        out.push(Finding {
+            kind: AnomalyKind::LostAcknowledgedWrite,
+            ops: vec![w, y],
+            lines: vec![
+                "A's write was acknowledged, yet no op ever saw its content or named its ETag.".into(),
+                format!("B began at {}, after A returned at {}, and {}: so A's version had been replaced by then.", ms(ops[y].call), ms(o.ret), outcome_text(kh, &ops[y])),
+                "Only an unconditional write or delete could replace a version nobody knew, and none was in flight between A's call and B's return: A's write was lost.".into(),
+            ],
+        });
+    }
+    out
+}
+
 /// Stale reads and their relatives, under (U): R observes version v (produced only by w);
 /// some op Y finished before R began, and Y shows a state that definitely came after v (Y began
-/// after w returned and saw or made a state other than v). After Y's point v can never be
+/// after w, or an op that saw v, returned, and Y saw or made a state other than v). After Y's point v can never be
 /// current again, so R cannot have observed it.
 fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
@@ -420,6 +471,19 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     for k in (0..exp.len()).rev() {
         suffix[k] = if exp[k].1 < suffix[k + 1].0 { (exp[k].1, exp[k].2) } else { suffix[k + 1] };
     }
+    // The earliest return among the ops that show a version (its writer or any observer): the
+    // version was definitely installed by then.
+    let mut first_seen: HashMap<Sym, u64> = HashMap::new();
+    for (&e, &w) in &ctx.producer {
+        first_seen.insert(e, ops[w].ret);
+    }
+    for o in ops.iter().filter(|o| o.role == Role::Required) {
+        if let Some(e) = ctx.observed_version(o)
+            && let Some(t) = first_seen.get_mut(&e)
+        {
+            *t = (*t).min(o.ret);
+        }
+    }
     let mut out = Vec::new();
     for (r, o) in ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -427,7 +491,7 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
         }
         let Some(e) = ctx.observed_version(o) else { continue };
         let Some(&w) = ctx.producer.get(&e) else { continue };
-        let wret = ops[w].ret;
+        let wret = first_seen[&e];
         if wret == u64::MAX {
             continue;
         }
@@ -471,8 +535,8 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
             kind,
             ops: vec![w, y, r],
             lines: vec![
-                format!("A is the only write that produced {} (it returned at {}).", etag(kh, e), ms(wret)),
-                format!("B began after A returned and {}, so that state came after A's version; B completed at {}.", y_what, ms(yo.ret)),
+                format!("A is the only write that produced {}; that version was in place by {} at the latest.", etag(kh, e), ms(wret)),
+                format!("B began after that and {}, so that state came after A's version; B completed at {}.", y_what, ms(yo.ret)),
                 format!("C began at {}, after B completed, yet C {}: {}.", ms(o.call), r_what, kind.name()),
             ],
         });
