@@ -11,8 +11,11 @@
 
 pub mod bench;
 pub mod check;
+pub mod cli;
 pub mod commands;
+pub mod error;
 pub mod exit_code;
+pub mod fuzz;
 pub mod history;
 pub mod profile;
 pub mod report;
