@@ -12,7 +12,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$ROOT"
 
 log() { echo "[endpoints] $*"; }
-timed() { local t0=$(date +%s); "$@"; log "$1 $2 took $(( $(date +%s) - t0 ))s"; }
+timed() { local t0=$(date +%s); "$@"; log "$* took $(( $(date +%s) - t0 ))s"; }
 
 py311() { command -v python3.11 || command -v python3; }
 py313() {

@@ -41,7 +41,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub seed: Option<u64>,
 
-    /// Weights of the client behaviours, e.g. `rmw=35,create=10,read=15,cond_read=15,blind=5,delete=8,copy=6,multipart=6`.
+    /// Weights of the client behaviours, e.g. `rmw=35,create=10,read=15,cond_read=15,blind=5,delete=4,cond_delete=4,copy=6,multipart=6`.
     #[arg(long, value_parser = |s: &str| s.parse::<Mix>().map_err(|e| e.to_string()))]
     pub mix: Option<Mix>,
 

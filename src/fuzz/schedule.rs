@@ -167,8 +167,10 @@ pub struct Mix {
     pub cond_read: u32,
     /// Blind writes.
     pub blind: u32,
-    /// Deletes (half conditional).
+    /// Blind deletes.
     pub delete: u32,
+    /// Deletes with `If-Match: <last seen>`.
+    pub cond_delete: u32,
     /// Copies with destination conditions.
     pub copy: u32,
     /// Multipart completes with conditions.
@@ -185,7 +187,8 @@ impl Default for Mix {
             read: 15,
             cond_read: 15,
             blind: 5,
-            delete: 8,
+            delete: 4,
+            cond_delete: 4,
             copy: 6,
             multipart: 6,
         }
@@ -195,7 +198,7 @@ impl Default for Mix {
 /// The error for a malformed `--mix`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid --mix `{given}`: {reason} (expected e.g. rmw=40,create=10,read=15,cond_read=15,blind=5,delete=8,copy=4,multipart=3)"
+    "invalid --mix `{given}`: {reason} (expected e.g. rmw=35,create=10,read=15,cond_read=15,blind=5,delete=4,cond_delete=4,copy=6,multipart=6)"
 )]
 pub struct MixError {
     /// What was given.
@@ -220,6 +223,7 @@ impl std::str::FromStr for Mix {
             cond_read: 0,
             blind: 0,
             delete: 0,
+            cond_delete: 0,
             copy: 0,
             multipart: 0,
         };
@@ -238,6 +242,7 @@ impl std::str::FromStr for Mix {
                 "cond_read" => &mut mix.cond_read,
                 "blind" => &mut mix.blind,
                 "delete" => &mut mix.delete,
+                "cond_delete" => &mut mix.cond_delete,
                 "copy" => &mut mix.copy,
                 "multipart" => &mut mix.multipart,
                 other => return Err(err(format!("unknown kind `{other}`"))),
@@ -259,6 +264,7 @@ impl Mix {
             + self.cond_read
             + self.blind
             + self.delete
+            + self.cond_delete
             + self.copy
             + self.multipart
     }
@@ -357,6 +363,7 @@ fn random_action<R: Rng>(rng: &mut R, keys: u8, mix: &Mix) -> Action {
         mix.cond_read,
         mix.blind,
         mix.delete,
+        mix.cond_delete,
         mix.copy,
         mix.multipart,
     ];
@@ -387,9 +394,13 @@ fn random_action<R: Rng>(rng: &mut R, keys: u8, mix: &Mix) -> Action {
         4 => Action::BlindWrite { key },
         5 => Action::Delete {
             key,
-            conditional: rng.random_bool(0.5),
+            conditional: false,
         },
-        6 => Action::Copy {
+        6 => Action::Delete {
+            key,
+            conditional: true,
+        },
+        7 => Action::Copy {
             source: rng.random_range(0..keys),
             dest: key,
             cond: wcond,
