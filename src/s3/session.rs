@@ -1,0 +1,354 @@
+//! A [`Session`]: one client, one bucket, one run prefix, and the bookkeeping that lets the tool
+//! clean up exactly what it created and nothing else.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::key::{Key, KeyError, RunPrefix};
+use super::observation::Observation;
+use super::request::{Operation, Request};
+use super::target::Target;
+
+/// An error that is not an answer of the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The request addresses a key outside this run's prefix; nothing was sent.
+    #[error("refusing to address `{key}`: it lies outside the run prefix `{prefix}`")]
+    OutsidePrefix {
+        /// The key.
+        key: String,
+        /// The run prefix.
+        prefix: String,
+    },
+    /// DeleteBucket on a bucket this run did not create; nothing was sent.
+    #[error("refusing to delete bucket `{0}`: this run did not create it")]
+    ForeignBucket(String),
+    /// The SDK could not build the request (a bug in the request, not the endpoint's fault).
+    #[error("failed to build the request: {0}")]
+    Construction(String),
+}
+
+/// The error for an endpoint or bucket that cannot be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// No answer: connection refused, DNS, or timeout.
+    #[error("endpoint {endpoint} is unreachable: {detail}")]
+    Unreachable {
+        /// The endpoint URL.
+        endpoint: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The bucket does not exist and `--create-bucket` was not given.
+    #[error("bucket `{bucket}` does not exist on {endpoint} (pass --create-bucket to create it)")]
+    NoSuchBucket {
+        /// The bucket.
+        bucket: String,
+        /// The endpoint URL.
+        endpoint: String,
+    },
+    /// The credentials were refused.
+    #[error("access to bucket `{bucket}` was denied ({status} {code}); check the credentials")]
+    AccessDenied {
+        /// The bucket.
+        bucket: String,
+        /// The status.
+        status: u16,
+        /// The error code, if any.
+        code: String,
+    },
+    /// The endpoint answered something an S3 endpoint would not.
+    #[error("endpoint {endpoint} gave an unexpected answer to {operation}: {detail}")]
+    Unexpected {
+        /// The endpoint URL.
+        endpoint: String,
+        /// The probing operation.
+        operation: &'static str,
+        /// What came back.
+        detail: String,
+    },
+}
+
+/// What [`Session::cleanup`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Objects deleted.
+    pub deleted: usize,
+    /// Multipart uploads aborted.
+    pub aborted: usize,
+    /// Keys or uploads that could not be removed, with the reason.
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Every key a write of this run addressed.
+    written: BTreeSet<Key>,
+    /// Multipart uploads this run created and has not completed or aborted.
+    uploads: BTreeSet<(Key, String)>,
+}
+
+/// One client bound to one bucket and one run prefix.
+///
+/// Cloning is cheap; [`Session::scoped`] makes a session for a sub-prefix that shares the
+/// client, the clock and the cleanup ledger.
+#[derive(Debug, Clone)]
+pub struct Session {
+    client: aws_sdk_s3::Client,
+    target: Arc<Target>,
+    /// The run's root: no key outside it is ever addressed.
+    root: RunPrefix,
+    /// Where this session's keys are made.
+    prefix: RunPrefix,
+    epoch: Instant,
+    ledger: Arc<Mutex<Ledger>>,
+    bucket_created: Arc<AtomicBool>,
+}
+
+/// Characters kept literal in a copy or rename source: RFC 3986 unreserved plus `/`.
+const SOURCE_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+impl Session {
+    /// Connects to `target`, checks the bucket (creating it when the target says so), and
+    /// returns a session rooted at `prefix`.
+    pub async fn connect(target: Target, prefix: RunPrefix) -> Result<Session, SetupError> {
+        let client = target.client().await;
+        let session = Session {
+            client,
+            target: Arc::new(target),
+            root: prefix.clone(),
+            prefix,
+            epoch: Instant::now(),
+            ledger: Arc::default(),
+            bucket_created: Arc::default(),
+        };
+        session.check_bucket().await?;
+        Ok(session)
+    }
+
+    /// A session for a sub-prefix of this one, e.g. one per case.
+    pub fn scoped(&self, child: &str) -> Result<Session, KeyError> {
+        Ok(Session {
+            prefix: self.prefix.child(child)?,
+            ..self.clone()
+        })
+    }
+
+    /// A key under this session's prefix.
+    pub fn key(&self, name: &str) -> Result<Key, KeyError> {
+        self.prefix.key(name)
+    }
+
+    /// This session's prefix.
+    pub fn prefix(&self) -> &RunPrefix {
+        &self.prefix
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.target.bucket
+    }
+
+    /// Monotonic nanoseconds since the session (or its root) began.
+    pub fn now_ns(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    pub(super) fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// `bucket/key`, percent-encoded, as CopyObject and RenameObject take their source.
+    pub(super) fn source_path(&self, key: &Key) -> String {
+        format!(
+            "{}/{}",
+            self.bucket(),
+            utf8_percent_encode(key.as_str(), SOURCE_KEEP)
+        )
+    }
+
+    /// Refuses anything outside the run root, and bucket deletion this run did not earn.
+    pub(super) fn authorize(&self, op: &Operation) -> Result<(), CallError> {
+        for key in op.keys() {
+            if !self.root.contains(key) {
+                return Err(CallError::OutsidePrefix {
+                    key: key.as_str().to_owned(),
+                    prefix: self.root.as_str().to_owned(),
+                });
+            }
+        }
+        if matches!(op, Operation::DeleteBucket) && !self.bucket_created.load(Ordering::SeqCst) {
+            return Err(CallError::ForeignBucket(self.bucket().to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Notes what a call may have created, so cleanup can remove it. Ambiguous writes count:
+    /// they may have happened.
+    pub(super) fn record_effects(&self, op: &Operation, obs: &Observation) {
+        let Ok(mut ledger) = self.ledger.lock() else {
+            return;
+        };
+        let maybe_applied = obs.succeeded() || obs.is_ambiguous();
+        if maybe_applied {
+            for key in op.written_keys() {
+                ledger.written.insert(key.clone());
+            }
+        }
+        match op {
+            Operation::CreateMultipartUpload { key, .. } => {
+                if let Some(id) = &obs.upload_id {
+                    ledger.uploads.insert((key.clone(), id.clone()));
+                }
+            }
+            Operation::CompleteMultipartUpload { key, upload_id, .. }
+            | Operation::AbortMultipartUpload { key, upload_id }
+                if obs.succeeded() =>
+            {
+                ledger.uploads.remove(&(key.clone(), upload_id.clone()));
+            }
+            Operation::CreateBucket if obs.succeeded() => {
+                self.bucket_created.store(true, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn create_bucket_builder(
+        &self,
+    ) -> aws_sdk_s3::operation::create_bucket::builders::CreateBucketFluentBuilder {
+        let mut b = self.client.create_bucket().bucket(self.bucket());
+        // us-east-1 is the one region that must not name itself as a location constraint.
+        if self.target.region != "us-east-1" {
+            b = b.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(
+                        self.target.region.as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        b
+    }
+
+    async fn check_bucket(&self) -> Result<(), SetupError> {
+        let endpoint = self.target.endpoint.to_string();
+        let bucket = self.bucket().to_owned();
+        match self.client.head_bucket().bucket(&bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => {
+                let status = e.raw().status().as_u16();
+                let code = e.err().code().unwrap_or("").to_owned();
+                match status {
+                    404 if self.target.create_bucket => {
+                        let obs = self
+                            .call(&Request::new(Operation::CreateBucket))
+                            .await
+                            .map_err(|e| SetupError::Unexpected {
+                                endpoint: endpoint.clone(),
+                                operation: "CreateBucket",
+                                detail: e.to_string(),
+                            })?;
+                        if obs.succeeded() {
+                            Ok(())
+                        } else {
+                            Err(SetupError::Unexpected {
+                                endpoint,
+                                operation: "CreateBucket",
+                                detail: obs.summary(),
+                            })
+                        }
+                    }
+                    404 => Err(SetupError::NoSuchBucket { bucket, endpoint }),
+                    401 | 403 => Err(SetupError::AccessDenied {
+                        bucket,
+                        status,
+                        code,
+                    }),
+                    _ => Err(SetupError::Unexpected {
+                        endpoint,
+                        operation: "HeadBucket",
+                        detail: format!("{status} {code}"),
+                    }),
+                }
+            }
+            Err(e @ SdkError::DispatchFailure(_)) => Err(SetupError::Unreachable {
+                endpoint,
+                detail: DisplayErrorContext(&e).to_string(),
+            }),
+            Err(SdkError::TimeoutError(_)) => Err(SetupError::Unreachable {
+                endpoint,
+                detail: format!("no answer within {:?}", self.target.timeouts.operation),
+            }),
+            Err(other) => Err(SetupError::Unexpected {
+                endpoint,
+                operation: "HeadBucket",
+                detail: DisplayErrorContext(&other).to_string(),
+            }),
+        }
+    }
+
+    /// Deletes every object this run may have written and aborts its open uploads. Touches
+    /// nothing else, even under a shared prefix.
+    pub async fn cleanup(&self) -> CleanupReport {
+        let (keys, uploads) = match self.ledger.lock() {
+            Ok(mut l) => (
+                std::mem::take(&mut l.written),
+                std::mem::take(&mut l.uploads),
+            ),
+            Err(_) => return CleanupReport::default(),
+        };
+        let mut report = CleanupReport::default();
+        for (key, upload_id) in uploads {
+            let op = Operation::AbortMultipartUpload {
+                key: key.clone(),
+                upload_id,
+            };
+            match self.call(&Request::new(op)).await {
+                Ok(obs) if obs.succeeded() || obs.status == Some(404) => report.aborted += 1,
+                Ok(obs) => report
+                    .failures
+                    .push(format!("abort upload of {key}: {}", obs.summary())),
+                Err(e) => report.failures.push(format!("abort upload of {key}: {e}")),
+            }
+        }
+        for key in keys {
+            let op = Operation::DeleteObject {
+                key: key.clone(),
+                if_match: None,
+            };
+            match self.call(&Request::new(op)).await {
+                Ok(obs) if obs.succeeded() || obs.status == Some(404) => report.deleted += 1,
+                Ok(obs) => report
+                    .failures
+                    .push(format!("delete {key}: {}", obs.summary())),
+                Err(e) => report.failures.push(format!("delete {key}: {e}")),
+            }
+        }
+        report
+    }
+
+    /// Deletes the bucket if, and only if, this run created it.
+    pub async fn delete_bucket_if_created(&self) -> Option<Observation> {
+        if !self.bucket_created.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.call(&Request::new(Operation::DeleteBucket)).await.ok()
+    }
+}
