@@ -18,4 +18,6 @@ pub mod tier2;
 pub mod validate;
 
 pub use anomaly::{Anomaly, AnomalyKind};
-pub use report::{CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key};
+pub use report::{
+    CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key,
+};

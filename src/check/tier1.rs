@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use super::model::{Cond, KOp, Kind, KeyHistory, ReadOut, Role, State, Sym, step};
+use super::model::{Cond, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, step};
 use super::tier2::observed_optional;
 use super::validate::validate_certificate;
 
@@ -84,7 +84,11 @@ fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
             Kind::Read { .. } => None,
         };
         let pred = match if_match {
-            Some(Cond::Etag(e)) => Pred::Exact(*producer.get(&e).ok_or_else(|| format!("op {} names an ETag no write produced", ops[w].id))?),
+            Some(Cond::Etag(e)) => Pred::Exact(
+                *producer
+                    .get(&e)
+                    .ok_or_else(|| format!("op {} names an ETag no write produced", ops[w].id))?,
+            ),
             _ => Pred::Head,
         };
         match pred {
@@ -111,7 +115,13 @@ fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
     if versions.len() != writers.len() + 1 {
         return Err("some writes are not reachable from a create or blind write (a cycle)".into());
     }
-    let states: Vec<State> = versions.iter().map(|v| v.and_then(|w| ops[w].written_state()).unwrap_or(State::Absent)).collect();
+    let states: Vec<State> = versions
+        .iter()
+        .map(|v| {
+            v.and_then(|w| ops[w].written_state())
+                .unwrap_or(State::Absent)
+        })
+        .collect();
     let mut version_of_writer: HashMap<usize, usize> = HashMap::new();
     for (j, v) in versions.iter().enumerate() {
         if let Some(w) = v {
@@ -129,15 +139,37 @@ fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
         }
         cluster[i] = match op.kind {
             _ if is_writer(i) => Some(version_of_writer[&i]),
-            Kind::Read { out: ReadOut::Ok { etag: Some(e), .. }, .. } => {
-                Some(version_of_etag(e).ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?)
+            Kind::Read {
+                out: ReadOut::Ok { etag: Some(e), .. },
+                ..
+            } => Some(
+                version_of_etag(e)
+                    .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
+            ),
+            Kind::Read {
+                out:
+                    ReadOut::Ok {
+                        etag: None,
+                        wid: Some(w),
+                    },
+                ..
+            } => Some(
+                version_of_writer[by_wid
+                    .get(&w)
+                    .ok_or_else(|| format!("op {} read content no write produced", op.id))?],
+            ),
+            Kind::Read {
+                out: ReadOut::NotModified { etag: Some(e) },
+                ..
             }
-            Kind::Read { out: ReadOut::Ok { etag: None, wid: Some(w) }, .. } => {
-                Some(version_of_writer[by_wid.get(&w).ok_or_else(|| format!("op {} read content no write produced", op.id))?])
-            }
-            Kind::Read { out: ReadOut::NotModified { etag: Some(e) }, .. } | Kind::Read { out: ReadOut::NotModified { etag: None }, if_none_match: Some(Cond::Etag(e)), .. } => {
-                Some(version_of_etag(e).ok_or_else(|| format!("op {} got 304 for an ETag no write produced", op.id))?)
-            }
+            | Kind::Read {
+                out: ReadOut::NotModified { etag: None },
+                if_none_match: Some(Cond::Etag(e)),
+                ..
+            } => Some(
+                version_of_etag(e)
+                    .ok_or_else(|| format!("op {} got 304 for an ETag no write produced", op.id))?,
+            ),
             _ => None,
         };
     }
@@ -155,15 +187,26 @@ fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
         let w = versions[j].expect("versions after 0 have writers");
         s[j] = s[j - 1].max(ops[w].call).max(maxcall[j - 1]);
         if s[j] > minret[j] {
-            return Err(format!("version {j} (op {}) cannot be placed before all its readers return", ops[w].id));
+            return Err(format!(
+                "version {j} (op {}) cannot be placed before all its readers return",
+                ops[w].id
+            ));
         }
     }
     // 4. Flexible ops. next_absent / next_present let a legal version be found in O(1) tries.
     let mut next_absent = vec![m; m + 1];
     let mut next_present = vec![m; m + 1];
     for j in (0..m).rev() {
-        next_absent[j] = if states[j] == State::Absent { j } else { next_absent[j + 1] };
-        next_present[j] = if states[j] != State::Absent { j } else { next_present[j + 1] };
+        next_absent[j] = if states[j] == State::Absent {
+            j
+        } else {
+            next_absent[j + 1]
+        };
+        next_present[j] = if states[j] != State::Absent {
+            j
+        } else {
+            next_present[j + 1]
+        };
     }
     let mut keyed: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
@@ -175,7 +218,8 @@ fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
             keyed.push((point, j, u8::from(!is_writer(i)), i));
             continue;
         }
-        let j = place(op, &s, &states, &next_absent, &next_present).ok_or_else(|| format!("op {} fits no version current during its interval", op.id))?;
+        let j = place(op, &s, &states, &next_absent, &next_present)
+            .ok_or_else(|| format!("op {} fits no version current during its interval", op.id))?;
         keyed.push((op.call.max(s[j]), j, 1, i));
     }
     keyed.sort_unstable();
@@ -183,7 +227,13 @@ fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
 }
 
 /// The first version whose segment meets the op's interval and in which its outcome is legal.
-fn place(op: &KOp, s: &[u64], states: &[State], next_absent: &[usize], next_present: &[usize]) -> Option<usize> {
+fn place(
+    op: &KOp,
+    s: &[u64],
+    states: &[State],
+    next_absent: &[usize],
+    next_present: &[usize],
+) -> Option<usize> {
     let m = s.len();
     // Segment j is [s_j, s_{j+1}] (s_m = +∞): first j with s_{j+1} >= call, last j with s_j <= ret.
     let lo = s[1..].partition_point(|&x| x < op.call);
@@ -198,5 +248,8 @@ fn place(op: &KOp, s: &[u64], states: &[State], next_absent: &[usize], next_pres
     let p3 = np(p2 + 1);
     let a1 = na(lo);
     let candidates = [lo, lo + 1, lo + 2, a1, p1, p2, p3];
-    candidates.into_iter().filter(|&j| j <= hi && j < m).find(|&j| step(states[j], &op.kind).is_some())
+    candidates
+        .into_iter()
+        .filter(|&j| j <= hi && j < m)
+        .find(|&j| step(states[j], &op.kind).is_some())
 }

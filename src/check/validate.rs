@@ -46,14 +46,22 @@ pub fn validate_certificate(kh: &KeyHistory, order: &[u64]) -> Result<(), Certif
         if let Some(l) = latest_call
             && op.ret < kh.ops[l].call
         {
-            return Err(CertificateError::RealTime { earlier: kh.ops[l].id, later: id });
+            return Err(CertificateError::RealTime {
+                earlier: kh.ops[l].id,
+                later: id,
+            });
         }
         if latest_call.is_none_or(|l| kh.ops[l].call < op.call) {
             latest_call = Some(i);
         }
         state = step(state, &op.kind).ok_or(CertificateError::Illegal { op: id, state })?;
     }
-    if let Some((i, _)) = kh.ops.iter().enumerate().find(|(i, o)| o.role == Role::Required && !used[*i]) {
+    if let Some((i, _)) = kh
+        .ops
+        .iter()
+        .enumerate()
+        .find(|(i, o)| o.role == Role::Required && !used[*i])
+    {
         return Err(CertificateError::Missing(kh.ops[i].id));
     }
     Ok(())
