@@ -16,9 +16,9 @@ timed() { local t0=$(date +%s); "$@"; log "$* took $(( $(date +%s) - t0 ))s"; }
 
 py311() { command -v python3.11 || command -v python3; }
 py313() {
-  for c in python3.13 "$HOME/.pyenv/versions/3.13"*/bin/python3.13; do
-    if command -v "$c" >/dev/null 2>&1; then command -v "$c"; return; fi
-    if [ -x "$c" ]; then echo "$c"; return; fi
+  # pyenv shims answer `command -v` even when the version is not selected, so run each candidate.
+  for c in "$HOME"/.pyenv/versions/3.13*/bin/python3.13 python3.13; do
+    if "$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then echo "$c"; return; fi
   done
   return 1
 }
