@@ -14,7 +14,7 @@ use support::endpoints::{self, Kind};
 /// Safe creates racing with deletes on one key: where create is a check-then-write, two
 /// creators win.
 fn create_race_mix() -> Mix {
-    "create=60,delete=25,read=15".parse().unwrap()
+    "create=90,delete=5,read=5".parse().unwrap()
 }
 
 /// Read-modify-write loops on one key: where If-Match is ignored, updates are lost.
