@@ -42,7 +42,7 @@ install_localstack() {
   local py; py="$(py313)" || { log "localstack needs Python 3.13 (pyenv); not found"; return 1; }
   "$py" -m venv "$ROOT/localstack"
   "$ROOT/localstack/bin/pip" install --quiet --disable-pip-version-check \
-    -c "$HERE/localstack-constraints.txt" 'localstack-core[runtime]' 'cbor2' 'pyopenssl' 'cryptography' service_identity
+    -c "$HERE/localstack-constraints.txt" 'localstack-core[runtime]' cbor2 pyopenssl cryptography service_identity
 }
 
 install_s3rver() {
