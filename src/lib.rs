@@ -9,7 +9,9 @@
 //!
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
+pub mod commands;
 pub mod exit_code;
 pub mod profile;
 pub mod report;
 pub mod s3;
+pub mod server;

@@ -1,0 +1,8 @@
+//! The embedded reference endpoint over real TCP, driven by aws-sdk-s3: every semantic row of
+//! its rustdoc table under both profiles, the races, and one test per injected fault.
+
+mod faults;
+mod races;
+mod reads;
+mod support;
+mod writes;
