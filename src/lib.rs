@@ -15,3 +15,5 @@ pub mod profile;
 pub mod report;
 pub mod s3;
 pub mod server;
+pub mod case;
+pub mod runner;
