@@ -183,16 +183,16 @@ fn fuzz(out: &mut String, report: &RunReport) {
         .iter()
         .map(|f| {
             vec![
+                cell(&f.verdict),
                 f.seed.to_string(),
                 f.writers.to_string(),
                 f.ops.to_string(),
-                cell(&f.verdict),
                 f.anomalies.len().to_string(),
             ]
         })
         .collect();
     out.push_str(&table(
-        &["seed", "writers", "ops", "verdict", "anomalies"],
+        &["verdict", "seed", "writers", "ops", "anomalies"],
         1,
         &rows,
     ));

@@ -40,7 +40,6 @@ pub fn render(report: &RunReport, width: u16) -> String {
     );
     out.push('\n');
     out.push_str(&counts_table(report, width));
-    out.push('\n');
 
     section(&mut out, "Failures", w, report, |c| {
         c.is_regression() && matches!(c.verdict, Verdict::Fail { .. })
@@ -53,7 +52,7 @@ pub fn render(report: &RunReport, width: u16) -> String {
     });
     section(
         &mut out,
-        "Fixed (listed in the baseline, now passing: remove them)",
+        "Fixed: listed in the baseline but passing, remove them",
         w,
         report,
         |c| matches!(c.baseline, Some(BaselineMark::Fixed)),
@@ -72,11 +71,14 @@ fn counts_table(report: &RunReport, width: u16) -> String {
         .force_no_tty()
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width)
-        .set_header(
+        .set_header(if width >= 80 {
             std::iter::once("operation")
                 .chain(text::COUNT_HEADERS)
-                .collect::<Vec<_>>(),
-        );
+                .collect::<Vec<_>>()
+        } else {
+            // Short headers keep the numbers on one line in a narrow terminal.
+            vec!["op", "pass", "fail", "err", "skip", "known", "fixed", "obs"]
+        });
     for (op, cases) in text::by_operation(report) {
         let c = text::tally(cases.iter().copied());
         table.add_row(
@@ -111,7 +113,13 @@ fn section(
     if cases.is_empty() {
         return;
     }
-    out.push_str(&format!("\n{title} ({}):\n", cases.len()));
+    out.push('\n');
+    out.push_str(&text::wrap(
+        "",
+        "  ",
+        &format!("{title} ({}):", cases.len()),
+        w,
+    ));
     for case in cases {
         out.push_str(&text::wrap(
             "  ",
@@ -195,12 +203,12 @@ fn fuzz(out: &mut String, report: &RunReport, w: usize) {
             "  ",
             "      ",
             &format!(
-                "seed {}, {} writers, {} ops: {} ({} anomalies)",
+                "seed {}, {} writers, {} ops: {} ({})",
                 f.seed,
                 f.writers,
                 f.ops,
                 f.verdict,
-                f.anomalies.len()
+                text::plural(f.anomalies.len(), "anomaly", "anomalies")
             ),
             w,
         ));

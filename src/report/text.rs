@@ -70,6 +70,11 @@ pub fn outcome_word(case: &CaseReport) -> &'static str {
     }
 }
 
+/// `1 anomaly`, `2 anomalies`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `1.25s` for a second or more, `12ms` below.
 pub fn duration(ms: u64) -> String {
     if ms >= 1000 {
@@ -113,7 +118,7 @@ pub fn summary_line(report: &RunReport) -> String {
     parts.push(format!("{} observed", c.observed));
     let anomalies: usize = report.fuzz.iter().map(|f| f.anomalies.len()).sum();
     if !report.fuzz.is_empty() {
-        parts.push(format!("{anomalies} fuzz anomalies"));
+        parts.push(plural(anomalies, "fuzz anomaly", "fuzz anomalies"));
     }
     format!(
         "test result: {word}. {}; finished in {}",
