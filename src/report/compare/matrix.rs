@@ -50,8 +50,11 @@ pub enum CellKind {
 pub struct Cell {
     /// What the cell says.
     pub kind: CellKind,
-    /// The short text shown in tables: `✓`, `✗ 200`, `◆ 501`, `—`.
+    /// The text shown in Markdown and HTML: `✓`, `✗ 404 NoSuchKey (known)`, `◆ 501`, `—`.
     pub text: String,
+    /// The compact form for the terminal: `✓`, `✗ 404*`, `◆ 501`, `! err`, `—`.
+    #[serde(skip)]
+    pub short: String,
     /// Whether the endpoint's baseline lists this failure as known.
     pub known: bool,
     /// Index of the case in the endpoint's report, for renderers that show the evidence.
@@ -256,6 +259,7 @@ fn not_run() -> Cell {
     Cell {
         kind: CellKind::NotRun,
         text: "—".to_owned(),
+        short: "—".to_owned(),
         known: false,
         case: None,
     }
@@ -264,25 +268,34 @@ fn not_run() -> Cell {
 /// Judges one case into a cell.
 fn cell(case: &CaseReport, idx: usize) -> Cell {
     let known = matches!(case.baseline, Some(BaselineMark::Known { .. }));
-    let (kind, mut text) = match &case.verdict {
-        Verdict::Pass if case.observed.is_empty() => (CellKind::Pass, "✓".to_owned()),
+    let (kind, mut text, mut short) = match &case.verdict {
+        Verdict::Pass if case.observed.is_empty() => (CellKind::Pass, "✓".to_owned(), "✓".into()),
         Verdict::Pass => {
             let values: Vec<&str> = case.observed.iter().map(|o| o.value.as_str()).collect();
-            (CellKind::Observed, format!("◆ {}", values.join(", ")))
+            let text = format!("◆ {}", values.join(", "));
+            (CellKind::Observed, text.clone(), text)
         }
-        Verdict::Fail { mismatches } => (
-            CellKind::Fail,
-            format!("✗ {}", answer(case, mismatches.first())),
-        ),
-        Verdict::Error { .. } => (CellKind::Error, "! error".to_owned()),
-        Verdict::Skipped { .. } => (CellKind::Skipped, "○ skipped".to_owned()),
+        Verdict::Fail { mismatches } => {
+            let answer = answer(case, mismatches.first());
+            // The status (or the field) alone keeps terminal columns narrow.
+            let first = answer.split_whitespace().next().unwrap_or("failed");
+            (
+                CellKind::Fail,
+                format!("✗ {answer}"),
+                format!("✗ {}", first.trim_end_matches(':')),
+            )
+        }
+        Verdict::Error { .. } => (CellKind::Error, "! error".to_owned(), "! err".into()),
+        Verdict::Skipped { .. } => (CellKind::Skipped, "○ skipped".to_owned(), "○ skip".into()),
     };
     if known {
         text.push_str(" (known)");
+        short.push('*');
     }
     Cell {
         kind,
         text,
+        short,
         known,
         case: Some(idx),
     }

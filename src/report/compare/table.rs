@@ -13,9 +13,14 @@ use crate::report::text;
 /// Longest cell text shown in the terminal; the full text is in Markdown and HTML.
 const MAX_CELL: usize = 18;
 
-/// The legend printed under every matrix.
+/// The legend printed under every Markdown and HTML matrix.
 pub const LEGEND: &str = "✓ pass · ✗ fail (what the endpoint answered) · ◆ observed, not judged \
                           · ! error · ○ skipped · — not run · (known) listed in the endpoint's baseline";
+
+/// The legend printed under the terminal matrix, whose cells are compact.
+pub const SHORT_LEGEND: &str = "✓ pass · ✗ fail (the status the endpoint answered) · ◆ observed, \
+                                not judged · ! error · ○ skipped · — not run · * known (listed in \
+                                the endpoint's baseline)";
 
 /// Renders the comparison to fit `width` columns.
 pub fn render(matrix: &Matrix, width: u16) -> String {
@@ -35,7 +40,7 @@ pub fn render(matrix: &Matrix, width: u16) -> String {
     let cells: Vec<Vec<String>> = matrix
         .rows
         .iter()
-        .map(|r| r.cells.iter().map(|c| shorten(&c.text)).collect())
+        .map(|r| r.cells.iter().map(|c| shorten(&c.short)).collect())
         .collect();
     let room = case_room(&headers, &cells, w);
     let longest = matrix
@@ -68,7 +73,7 @@ pub fn render(matrix: &Matrix, width: u16) -> String {
     }
     out.push_str(&table.to_string());
     out.push('\n');
-    out.push_str(&text::wrap("", "  ", LEGEND, w));
+    out.push_str(&text::wrap("", "  ", SHORT_LEGEND, w));
     out.push_str("\nSummary:\n");
     out.push_str(&summary(matrix, &headers, width));
     let anomalies: Vec<String> = matrix
