@@ -254,3 +254,14 @@ fn empty_report_renders_everywhere() {
         None
     );
 }
+
+#[test]
+fn junit_stays_valid_xml_with_control_characters() {
+    let mut report = report_support::sample();
+    report.cases[0].verdict = s3conform::report::Verdict::Error {
+        message: "binary \u{1}\u{1b}[31m junk & <tags> ]]>".to_owned(),
+    };
+    let xml = junit::render(&report);
+    element_counts(&xml);
+    assert!(quick_junit::Report::deserialize_from_str(&xml).is_ok());
+}

@@ -5,11 +5,11 @@
 //! code 2 ([`ReportError::exit_code`]), without leaving half the outputs behind.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::exit_code;
 use crate::report::compare::{self, html, markdown, table};
-use crate::report::{ReportError, json, terminal};
+use crate::report::{ReportError, files, json, terminal};
 
 /// Arguments of `s3conform compare`.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,13 +56,13 @@ pub fn run_to(args: &CompareArgs, out: &mut dyn Write) -> Result<u8, ReportError
         .collect::<Result<Vec<_>, _>>()?;
     let matrix = compare::build(reports);
     if let Some(path) = &args.markdown {
-        write_file(path, &markdown::render(&matrix))?;
+        files::write(path, &markdown::render(&matrix))?;
     }
     if let Some(path) = &args.html {
-        write_file(path, &html::render(&matrix))?;
+        files::write(path, &html::render(&matrix))?;
     }
     if let Some(path) = &args.json {
-        write_file(path, &matrix.to_json())?;
+        files::write(path, &matrix.to_json())?;
     }
     if !args.quiet {
         let width = args.width.unwrap_or_else(terminal::width);
@@ -73,11 +73,4 @@ pub fn run_to(args: &CompareArgs, out: &mut dyn Write) -> Result<u8, ReportError
             })?;
     }
     Ok(exit_code::SUCCESS)
-}
-
-fn write_file(path: &Path, contents: &str) -> Result<(), ReportError> {
-    std::fs::write(path, contents).map_err(|source| ReportError::Write {
-        path: path.to_owned(),
-        source,
-    })
 }

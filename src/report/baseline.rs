@@ -39,6 +39,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::errors::ReportError;
+use super::files;
 use super::model::{BaselineMark, RunReport, Verdict};
 use super::text;
 use crate::exit_code;
@@ -114,11 +115,7 @@ impl Applied {
 
 /// Reads a baseline file.
 pub fn load(path: &Path) -> Result<Baseline, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    from_str(&text, path)
+    from_str(&files::read(path)?, path)
 }
 
 /// Parses a baseline; `path` only names the source in errors.
@@ -231,10 +228,7 @@ pub fn to_string(baseline: &Baseline) -> Result<String, ReportError> {
 
 /// Writes the baseline to `path`.
 pub fn write(baseline: &Baseline, path: &Path) -> Result<(), ReportError> {
-    std::fs::write(path, to_string(baseline)?).map_err(|source| ReportError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    files::write(path, &to_string(baseline)?)
 }
 
 /// The process exit code for a finished run (see [`crate::exit_code`]).

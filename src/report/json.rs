@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::errors::ReportError;
+use super::files;
 use super::model::{FORMAT, FORMAT_VERSION, RunReport};
 
 /// The report as pretty-printed JSON with a trailing newline, stable for diffs.
@@ -21,19 +22,12 @@ pub fn to_string(report: &RunReport) -> String {
 
 /// Writes the report to `path`.
 pub fn write(report: &RunReport, path: &Path) -> Result<(), ReportError> {
-    std::fs::write(path, to_string(report)).map_err(|source| ReportError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    files::write(path, &to_string(report))
 }
 
 /// Reads and validates a run report from `path`.
 pub fn read(path: &Path) -> Result<RunReport, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    from_str(&text, path)
+    from_str(&files::read(path)?, path)
 }
 
 /// The envelope every version shares: checked first so errors say what the file is.

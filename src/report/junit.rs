@@ -23,6 +23,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::errors::ReportError;
+use super::files;
 use super::model::{BaselineMark, CaseReport, FuzzSummary, RunReport, Verdict};
 use super::text;
 
@@ -55,10 +56,7 @@ pub fn render(report: &RunReport) -> String {
 
 /// Writes the JUnit XML to `path`.
 pub fn write(report: &RunReport, path: &std::path::Path) -> Result<(), ReportError> {
-    std::fs::write(path, render(report)).map_err(|source| ReportError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    files::write(path, &render(report))
 }
 
 fn run_properties(report: &RunReport) -> Vec<Property> {

@@ -36,6 +36,11 @@ pub fn table(header: &[&str], align_right_from: usize, rows: &[Vec<String>]) -> 
     out
 }
 
+/// Writes the Markdown report to `path`.
+pub fn write(report: &RunReport, path: &std::path::Path) -> Result<(), super::ReportError> {
+    super::files::write(path, &render(report))
+}
+
 /// Renders the whole report.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();

@@ -8,6 +8,7 @@
 pub mod baseline;
 pub mod compare;
 pub mod errors;
+pub mod files;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -74,10 +74,7 @@ pub fn finish(
         junit::write(report, path)?;
     }
     if let Some(path) = &args.markdown {
-        std::fs::write(path, markdown::render(report)).map_err(|source| ReportError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        markdown::write(report, path)?;
     }
     if let Some(path) = &args.write_baseline {
         baseline::write(&baseline::from_report(report), path)?;

@@ -46,7 +46,7 @@ td.known{background:#fbefff}
 td a{color:inherit;text-decoration:underline dotted}
 pre{background:#f6f8fa;padding:.5em;overflow:auto;max-height:30em;font-size:12px}
 .detail{display:none;border:1px solid #d0d7de;padding:.5em 1em;margin:1em 0}
-.detail:target,dialog .detail{display:block}
+.detail:target,dialog .detail,body.all .detail{display:block}
 .legend{color:#656d76}
 dialog{max-width:min(90vw,70em);max-height:85vh;overflow:auto}
 details.anomaly{margin:.5em 0}details.anomaly summary{cursor:pointer;font-weight:600}
@@ -66,6 +66,11 @@ const SCRIPT: &str = r#"
     body.replaceChildren(c);dlg.showModal();
   });
   document.getElementById('evidence-close').addEventListener('click',function(){dlg.close();});
+  var all=document.getElementById('show-all');
+  if(all){all.hidden=false;all.addEventListener('click',function(){
+    document.body.classList.toggle('all');
+    all.textContent=document.body.classList.contains('all')?'hide all evidence':'show all evidence';
+  });}
 })();
 "#;
 
@@ -211,7 +216,8 @@ fn evidence(out: &mut String, matrix: &Matrix) {
             if !any {
                 out.push_str(
                     "<h2>Evidence</h2>\n<p>Open a cell of the matrix to see what was sent and \
-                     answered.</p>\n",
+                     answered. <button id=\"show-all\" type=\"button\" hidden>show all \
+                     evidence</button></p>\n",
                 );
                 any = true;
             }
