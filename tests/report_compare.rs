@@ -399,3 +399,17 @@ fn bad_inputs_fail_with_the_file_named() {
     );
     assert!(bad_input("empty.json", Some("")).contains("is not JSON"));
 }
+
+#[test]
+fn terminal_matrix_fits_every_reasonable_width() {
+    let m = matrix();
+    for width in [50u16, 60, 80, 100, 120, 200] {
+        let out = table::render(&m, width);
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= usize::from(width),
+                "wider than {width}: {line:?}"
+            );
+        }
+    }
+}

@@ -265,3 +265,16 @@ fn junit_stays_valid_xml_with_control_characters() {
     element_counts(&xml);
     assert!(quick_junit::Report::deserialize_from_str(&xml).is_ok());
 }
+
+#[test]
+fn terminal_output_fits_every_reasonable_width() {
+    let report = report_support::sample();
+    for width in [40u16, 50, 80, 100, 120, 200] {
+        for line in terminal::render(&report, width).lines() {
+            assert!(
+                line.chars().count() <= usize::from(width),
+                "wider than {width}: {line:?}"
+            );
+        }
+    }
+}

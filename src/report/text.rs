@@ -161,24 +161,31 @@ fn collapse(answers: &[String]) -> String {
 
 /// Greedy word wrap: the first line starts with `first`, later ones with `indent`.
 ///
-/// Words longer than a line are kept whole (a URL or an ETag is more useful unbroken).
+/// A word longer than a whole line (a long path or URL) is cut into line-sized pieces, so the
+/// output never exceeds `width`.
 pub fn wrap(first: &str, indent: &str, text: &str, width: usize) -> String {
+    let room = width.saturating_sub(indent.chars().count()).max(8);
     let mut out = String::new();
     for (i, paragraph) in text.lines().enumerate() {
         let mut line = String::from(if i == 0 { first } else { indent });
         let mut empty = true;
-        for word in paragraph.split_whitespace() {
+        for word in paragraph.split_whitespace().flat_map(|w| pieces(w, room)) {
             let would = line.chars().count() + usize::from(!empty) + word.chars().count();
             if !empty && would > width {
                 out.push_str(line.trim_end());
                 out.push('\n');
                 line = String::from(indent);
                 empty = true;
+            } else if empty && would > width {
+                // A prefix wider than `indent` leaves less room: start the word on its own line.
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = String::from(indent);
             }
             if !empty {
                 line.push(' ');
             }
-            line.push_str(word);
+            line.push_str(&word);
             empty = false;
         }
         out.push_str(line.trim_end());
@@ -189,6 +196,12 @@ pub fn wrap(first: &str, indent: &str, text: &str, width: usize) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A word cut into pieces of at most `room` characters.
+fn pieces(word: &str, room: usize) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    chars.chunks(room).map(|c| c.iter().collect()).collect()
 }
 
 #[cfg(test)]
@@ -210,8 +223,8 @@ mod tests {
         );
         assert_eq!(wrap("- ", "  ", "", 9), "-\n");
         assert_eq!(
-            wrap("", "  ", "averyveryverylongword x", 5),
-            "averyveryverylongword\n  x\n"
+            wrap("", "  ", "averyveryverylongword x", 10),
+            "averyver\n  yverylon\n  gword x\n"
         );
     }
 
