@@ -2,8 +2,13 @@
 //!
 //! One [`RunReport`] feeds every sink, as nextest's reporter fans one event stream out to its
 //! displayer and aggregators: [`terminal`], [`json`], [`junit`], [`markdown`]. The [`baseline`]
-//! gate marks known divergences on the record before it is rendered, and [`compare`] reads
-//! several records back into a vendor x case matrix.
+//! gate marks known divergences on the record before it is rendered and decides the exit code,
+//! and [`compare`] reads several records back into a vendor x case matrix.
+//!
+//! `run` needs one call: flatten [`sinks::ReportArgs`] into its flags, load the baseline early
+//! with [`sinks::ReportArgs::load_baseline`], and hand the finished report to [`sinks::finish`].
+//! Wording shared by the sinks lives in [`text`]; every file error names its file
+//! ([`ReportError`]).
 
 pub mod baseline;
 pub mod compare;
