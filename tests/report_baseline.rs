@@ -8,6 +8,7 @@ use s3conform::exit_code;
 use s3conform::profile::Profile;
 use s3conform::report::baseline::{self, Baseline};
 use s3conform::report::sinks::{self, ReportArgs};
+use s3conform::report::terminal::Style;
 use s3conform::report::{BaselineMark, ReportError, RunReport, Verdict, json};
 
 fn tmp(name: &str) -> PathBuf {
@@ -244,7 +245,15 @@ fn finish_applies_the_baseline_and_writes_every_file() {
     let loaded = args.load_baseline().unwrap();
     let mut report = unmarked();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = sinks::finish(&mut report, loaded.as_ref(), &args, 80, &mut out, &mut err).unwrap();
+    let code = sinks::finish(
+        &mut report,
+        loaded.as_ref(),
+        &args,
+        Style::plain(80),
+        &mut out,
+        &mut err,
+    )
+    .unwrap();
     assert_eq!(code, exit_code::SUCCESS);
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("test result: ok."), "{out}");
@@ -275,7 +284,7 @@ fn finish_applies_the_baseline_and_writes_every_file() {
         &mut report,
         loaded.as_ref(),
         &strict,
-        80,
+        Style::plain(80),
         &mut out,
         &mut err,
     )
@@ -296,7 +305,7 @@ fn finish_warns_on_stderr_about_a_foreign_baseline() {
         &mut report,
         Some(&Baseline::new("minio")),
         &ReportArgs::default(),
-        80,
+        Style::plain(80),
         &mut out,
         &mut err,
     )

@@ -278,3 +278,40 @@ fn terminal_output_fits_every_reasonable_width() {
         }
     }
 }
+
+/// Removes SGR sequences (`ESC [ ... m`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn colour_changes_nothing_but_colour() {
+    let report = report_support::sample();
+    let style = terminal::Style {
+        width: 80,
+        colour: true,
+    };
+    let coloured = terminal::render_styled(&report, style);
+    assert!(
+        coloured.contains("\u{1b}[1;31mFailures (1):\u{1b}[0m"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[1;31mtest result: FAILED."),
+        "{coloured}"
+    );
+    assert_eq!(strip_ansi(&coloured), terminal::render(&report, 80));
+}

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use super::baseline::{self, Baseline};
 use super::errors::ReportError;
 use super::model::RunReport;
-use super::{json, junit, markdown, terminal};
+use super::terminal::{self, Style};
+use super::{json, junit, markdown};
 
 /// Report and baseline flags, to `#[command(flatten)]` into `run`'s arguments.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -48,12 +49,13 @@ impl ReportArgs {
 }
 
 /// Applies the baseline, writes every requested file, prints the summary to `out` (warnings to
-/// `err`) at `width` columns, and returns the run's exit code.
+/// `err`) in `style` (use [`Style::detect`] for stdout), and returns the run's exit code
+/// ([`baseline::exit_code`], strict when `--strict-baseline`).
 pub fn finish(
     report: &mut RunReport,
     baseline: Option<&Baseline>,
     args: &ReportArgs,
-    width: u16,
+    style: Style,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, ReportError> {
@@ -83,7 +85,7 @@ pub fn finish(
         path: "<stdout>".into(),
         source: e,
     };
-    out.write_all(terminal::render(report, width).as_bytes())
+    out.write_all(terminal::render_styled(report, style).as_bytes())
         .map_err(stdout)?;
     let code = baseline::exit_code(report, args.strict_baseline);
     if args.strict_baseline && code != baseline::exit_code(report, false) {

@@ -2,13 +2,17 @@
 //!
 //! A header line, a comfy-table of counts by operation, then the cases that need attention
 //! (failures, errors, known failures, fixed baseline entries, observed values), the fuzz
-//! campaigns, and a libtest-style result line. The output never contains colour codes, so the
-//! same string serves a TTY, a CI log and a snapshot.
+//! campaigns, and a libtest-style result line. [`render`] never emits colour codes, so the same
+//! string serves a CI log, a file and a snapshot; [`render_styled`] adds colour to headings and
+//! the result line, for a terminal only ([`Style::detect`] honours `NO_COLOR`). Colour wraps
+//! whole lines after they are laid out, so it never changes the layout.
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
+use super::baseline;
 use super::model::{BaselineMark, CaseReport, RunReport, Verdict};
 use super::text;
+use crate::exit_code;
 
 /// The width to render at: the terminal's when stdout is one, else `$COLUMNS`, else 100.
 pub fn width() -> u16 {
@@ -22,8 +26,58 @@ pub fn width() -> u16 {
         .unwrap_or(100)
 }
 
-/// Renders the summary to fit `width` columns.
+/// How to render: the width to fit and whether to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Columns to fit.
+    pub width: u16,
+    /// Whether to emit ANSI colour codes.
+    pub colour: bool,
+}
+
+impl Style {
+    /// No colour, at `width` columns.
+    pub fn plain(width: u16) -> Style {
+        Style {
+            width,
+            colour: false,
+        }
+    }
+
+    /// For stdout: its width ([`width`]), colour only when it is a terminal and `NO_COLOR` is
+    /// unset or empty (<https://no-color.org>).
+    pub fn detect() -> Style {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            width: width(),
+            colour: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    /// Wraps every line of `block` in the SGR `code` (e.g. `1;31`), when colouring.
+    fn paint(&self, code: &str, block: &str) -> String {
+        if !self.colour {
+            return block.to_owned();
+        }
+        block
+            .split_inclusive('\n')
+            .map(|line| match line.strip_suffix('\n') {
+                Some(l) => format!("\x1b[{code}m{l}\x1b[0m\n"),
+                None => format!("\x1b[{code}m{line}\x1b[0m"),
+            })
+            .collect()
+    }
+}
+
+/// Renders the summary to fit `width` columns, without colour.
 pub fn render(report: &RunReport, width: u16) -> String {
+    render_styled(report, Style::plain(width))
+}
+
+/// Renders the summary in the given style.
+pub fn render_styled(report: &RunReport, style: Style) -> String {
+    let width = style.width;
     let w = usize::from(width.max(40));
     let mut out = text::wrap(
         "",
@@ -41,26 +95,35 @@ pub fn render(report: &RunReport, width: u16) -> String {
     out.push('\n');
     out.push_str(&counts_table(report, width));
 
-    section(&mut out, "Failures", w, report, |c| {
-        c.is_regression() && matches!(c.verdict, Verdict::Fail { .. })
-    });
-    section(&mut out, "Errors", w, report, |c| {
-        c.is_regression() && matches!(c.verdict, Verdict::Error { .. })
-    });
-    section(&mut out, "Known failures (baseline)", w, report, |c| {
-        matches!(c.baseline, Some(BaselineMark::Known { .. }))
-    });
-    section(
-        &mut out,
-        "Fixed: listed in the baseline but passing, remove them",
-        w,
-        report,
-        |c| matches!(c.baseline, Some(BaselineMark::Fixed)),
-    );
-    observed(&mut out, report, w);
-    fuzz(&mut out, report, w);
+    let sections: [Section; 4] = [
+        ("Failures", "1;31", |c| {
+            c.is_regression() && matches!(c.verdict, Verdict::Fail { .. })
+        }),
+        ("Errors", "1;31", |c| {
+            c.is_regression() && matches!(c.verdict, Verdict::Error { .. })
+        }),
+        ("Known failures (baseline)", "1;33", |c| {
+            matches!(c.baseline, Some(BaselineMark::Known { .. }))
+        }),
+        (
+            "Fixed: listed in the baseline but passing, remove them",
+            "1;32",
+            |c| matches!(c.baseline, Some(BaselineMark::Fixed)),
+        ),
+    ];
+    for (title, code, pick) in sections {
+        section(&mut out, &style, (title, code), w, report, pick);
+    }
+    observed(&mut out, &style, report, w);
+    fuzz(&mut out, &style, report, w);
     out.push('\n');
-    out.push_str(&text::wrap("", "  ", &text::summary_line(report), w));
+    let result = text::wrap("", "  ", &text::summary_line(report), w);
+    let code = match baseline::exit_code(report, false) {
+        exit_code::SUCCESS => "1;32",
+        exit_code::FAILURE => "1;31",
+        _ => "1;33",
+    };
+    out.push_str(&style.paint(code, &result));
     out
 }
 
@@ -102,9 +165,13 @@ fn counts_table(report: &RunReport, width: u16) -> String {
 }
 
 /// Lists the cases matching `pick` with their details, under a titled heading.
+/// A list of cases under a heading: its title, its colour, and which cases belong under it.
+type Section = (&'static str, &'static str, fn(&CaseReport) -> bool);
+
 fn section(
     out: &mut String,
-    title: &str,
+    style: &Style,
+    (title, code): (&str, &str),
     w: usize,
     report: &RunReport,
     pick: impl Fn(&CaseReport) -> bool,
@@ -114,12 +181,8 @@ fn section(
         return;
     }
     out.push('\n');
-    out.push_str(&text::wrap(
-        "",
-        "  ",
-        &format!("{title} ({}):", cases.len()),
-        w,
-    ));
+    let heading = text::wrap("", "  ", &format!("{title} ({}):", cases.len()), w);
+    out.push_str(&style.paint(code, &heading));
     for case in cases {
         out.push_str(&text::wrap(
             "  ",
@@ -168,7 +231,7 @@ fn failing_steps(case: &CaseReport) -> Vec<String> {
         .collect()
 }
 
-fn observed(out: &mut String, report: &RunReport, w: usize) {
+fn observed(out: &mut String, style: &Style, report: &RunReport, w: usize) {
     let cases: Vec<&CaseReport> = report
         .cases
         .iter()
@@ -177,7 +240,9 @@ fn observed(out: &mut String, report: &RunReport, w: usize) {
     if cases.is_empty() {
         return;
     }
-    out.push_str(&format!("\nObserved, not judged ({}):\n", cases.len()));
+    let heading = format!("Observed, not judged ({}):\n", cases.len());
+    out.push('\n');
+    out.push_str(&style.paint("1;36", &heading));
     for case in cases {
         let values: Vec<String> = case
             .observed
@@ -193,11 +258,13 @@ fn observed(out: &mut String, report: &RunReport, w: usize) {
     }
 }
 
-fn fuzz(out: &mut String, report: &RunReport, w: usize) {
+fn fuzz(out: &mut String, style: &Style, report: &RunReport, w: usize) {
     if report.fuzz.is_empty() {
         return;
     }
-    out.push_str(&format!("\nFuzz campaigns ({}):\n", report.fuzz.len()));
+    let heading = format!("Fuzz campaigns ({}):\n", report.fuzz.len());
+    out.push('\n');
+    out.push_str(&style.paint("1", &heading));
     for f in &report.fuzz {
         out.push_str(&text::wrap(
             "  ",
