@@ -413,3 +413,8 @@ fn terminal_matrix_fits_every_reasonable_width() {
         }
     }
 }
+
+#[test]
+fn html_page_is_pinned() {
+    insta::assert_snapshot!("compare_html", html::render(&matrix()));
+}
