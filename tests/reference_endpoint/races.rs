@@ -29,7 +29,7 @@ struct GatedBody {
     gate: Mutex<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
-fn gated_body(data: Bytes, mut go: watch::Receiver<bool>) -> ByteStream {
+pub fn gated_body(data: Bytes, mut go: watch::Receiver<bool>) -> ByteStream {
     let gate: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
         let _ = go.wait_for(|g| *g).await;
     });
