@@ -82,6 +82,16 @@
 //! | Buckets | CreateBucket twice → 409 `BucketAlreadyOwnedByYou`; DeleteBucket non-empty → 409 `BucketNotEmpty`; missing → 404 `NoSuchBucket` | AWS |
 //! | Auth | SigV4 (s3s `SimpleAuth`) with one key pair; unsigned or unknown-key requests are refused | issue 2 |
 //!
+//! ## What a race looks like from outside
+//! "Arrived" is when the server read the request head, before the body. A racer that the
+//! server reads only after the winner committed finds the key already changed: it gets 412
+//! under both profiles, because its precondition was already false when it arrived. With small
+//! bodies released together by N client tasks, the winner often commits before the last racers
+//! are even read, so under `coreweave` a burst typically shows one 200, a few 409s and mostly
+//! 412s. Exactly one winner holds always; a suite should accept 409 or 412 from `coreweave`
+//! losers, or hold the bodies back until every racer is in flight
+//! ([`ServerHandle::requests_in_flight`]), as this crate's race tests do, to see only 409s.
+//!
 //! # Faults
 //! See [`Fault`]: each variant documents the bug it injects and the answer it changes.
 
