@@ -52,11 +52,14 @@ pub enum Fault {
     /// Every [`SPURIOUS_409_PERIOD`]th conditional write that would succeed is answered 409
     /// ConditionalRequestConflict and not applied, with no concurrent write (spurious 409).
     Spurious409,
-    /// Every [`WRITE_THEN_500_PERIOD`]th successful write is applied, then answered
-    /// 500 InternalError (an ambiguous outcome that really happened).
+    /// Every [`WRITE_THEN_500_PERIOD`]th successful version-creating write (PutObject,
+    /// CompleteMultipartUpload, CopyObject) is applied, then answered 500 InternalError (an
+    /// ambiguous outcome that really happened). Deletes and renames are left alone so that a
+    /// run's cleanup still works and a checker only meets ambiguous *writes*.
     WriteThen500,
-    /// Every [`WRITE_THEN_RESET_PERIOD`]th successful write is applied, then its connection is
-    /// dropped without a response (an ambiguous outcome that really happened).
+    /// Every [`WRITE_THEN_RESET_PERIOD`]th successful version-creating write (as
+    /// [`Fault::WriteThen500`]) is applied, then its connection is dropped without a response
+    /// (an ambiguous outcome that really happened).
     WriteThenReset,
 }
 

@@ -615,7 +615,7 @@ impl S3 for Reference {
         }
         state.commit(&input.bucket, &input.key, None)?;
         drop(state);
-        ctx.finish(S3Response::new(DeleteObjectOutput::default()))
+        Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
     /// Per-key `<ETag>` conditions become per-key `<Error>` entries; the request itself is 200.
