@@ -616,6 +616,11 @@ async fn delete_if_match() {
         let f = fail(del("k").if_match_size(1).send().await);
         expect(&f, 501, "NotImplemented");
         assert!(f.body_text().contains("x-amz-if-match-size"));
+        let t = aws_sdk_s3::primitives::DateTime::from_secs(1_000_000_000);
+        let f = fail(del("k").if_match_last_modified_time(t).send().await);
+        expect(&f, 501, "NotImplemented");
+        assert!(f.body_text().contains("x-amz-if-match-last-modified-time"));
+        assert_eq!(env.body("k").await.unwrap(), "v");
     }
 }
 
@@ -921,4 +926,25 @@ async fn sigv4_is_enforced() {
         ),
         403
     );
+}
+
+#[tokio::test]
+async fn unsigned_requests_are_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = Env::start(Profile::Coreweave).await;
+    env.put("k", "secret").await;
+    for request in [
+        "GET /ref/k HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        "PUT /ref/k2?renameObject HTTP/1.1\r\nHost: h\r\nx-amz-rename-source: ref/k\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ] {
+        let mut sock = tokio::net::TcpStream::connect(env.handle.addr())
+            .await
+            .unwrap();
+        sock.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        sock.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+        assert!(!answer.contains("secret"));
+    }
+    assert_eq!(env.body("k").await.unwrap(), "secret");
 }
