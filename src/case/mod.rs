@@ -1,0 +1,12 @@
+//! Conformance cases: the YAML format ([`schema`]), loading and checking files ([`load`]),
+//! references inside values ([`template`]) and judging answers against expectations
+//! ([`judge`]).
+
+pub mod judge;
+pub mod load;
+pub mod schema;
+pub mod template;
+
+pub use load::{Case, CaseError, LoadError, Suite, parse_case, parse_str};
+pub use schema::{CaseFile, Step};
+pub use template::{Template, TemplateError, Value};

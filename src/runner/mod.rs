@@ -1,0 +1,10 @@
+//! Running cases: one libtest-mimic trial per case ([`harness`]), the steps of one case
+//! ([`exec`]), and the single sink of results ([`collector`]).
+
+pub mod collector;
+pub mod exec;
+pub mod harness;
+
+pub use collector::Collector;
+pub use exec::run_case;
+pub use harness::{DEFAULT_TEST_THREADS, RunOptions, Selection, run_suite};

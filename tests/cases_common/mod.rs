@@ -1,0 +1,97 @@
+//! Shared by the `cases_*` tests: the embedded reference endpoint, a session on it, and a run
+//! of the YAML suite.
+
+use std::path::PathBuf;
+
+use s3conform::case::Suite;
+use s3conform::profile::Profile;
+use s3conform::report::{EndpointInfo, RunReport, Verdict};
+use s3conform::runner::{RunOptions, run_suite};
+use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target};
+use s3conform::server::{self, FaultSet, ServerConfig};
+
+/// The committed cases.
+pub fn cases_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+/// Runs every case (or those matching `filter`) against a fresh reference endpoint.
+pub fn run_against_reference(profile: Profile, faults: FaultSet, filter: Option<&str>) -> RunReport {
+    let suite = Suite::load(&cases_dir()).expect("cases dir readable");
+    assert!(suite.errors.is_empty(), "malformed committed cases: {:#?}", suite.errors);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (handle, session) = rt.block_on(async {
+        let handle = server::spawn(ServerConfig {
+            profile,
+            faults,
+            ..ServerConfig::default()
+        })
+        .await
+        .expect("server starts");
+        let mut target = Target::new(
+            EndpointUrl::parse(&handle.endpoint_url()).expect("url"),
+            "s3conform-cases",
+        );
+        target.keys = Some(StaticKeys {
+            access_key: server::DEFAULT_ACCESS_KEY.into(),
+            secret_key: server::DEFAULT_SECRET_KEY.into(),
+        });
+        target.create_bucket = true;
+        let session = Session::connect(target, RunPrefix::fresh())
+            .await
+            .expect("session");
+        (handle, session)
+    });
+    let opts = RunOptions {
+        profile,
+        filter: filter.map(str::to_owned),
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let endpoint = EndpointInfo {
+        url: handle.endpoint_url(),
+        label: "reference".into(),
+        embedded: true,
+    };
+    let report = run_suite(&session, &suite, &opts, endpoint, rt.handle());
+    rt.block_on(async {
+        session.cleanup().await;
+        handle.shutdown().await;
+    });
+    report
+}
+
+/// Names of the cases with a given verdict kind.
+pub fn named(report: &RunReport, kind: &str) -> Vec<String> {
+    report
+        .cases
+        .iter()
+        .filter(|c| c.verdict.name() == kind)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// A readable list of every non-passing case and why.
+pub fn problems(report: &RunReport) -> String {
+    let mut out = String::new();
+    for c in &report.cases {
+        match &c.verdict {
+            Verdict::Pass | Verdict::Skipped { .. } => {}
+            Verdict::Fail { mismatches } => {
+                out.push_str(&format!("FAIL {}\n", c.name));
+                for m in mismatches {
+                    out.push_str(&format!(
+                        "    step {} {}: expected {} observed {}\n",
+                        m.step, m.field, m.expected, m.observed
+                    ));
+                }
+            }
+            Verdict::Error { message } => out.push_str(&format!("ERROR {}: {message}\n", c.name)),
+        }
+    }
+    out
+}
