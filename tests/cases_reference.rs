@@ -9,7 +9,11 @@ use s3conform::server::FaultSet;
 
 fn whole_suite_passes(profile: Profile) {
     let report = run_against_reference(profile, FaultSet::none(), None);
-    assert!(report.cases.len() >= 3, "the suite ran only {} cases", report.cases.len());
+    assert!(
+        report.cases.len() >= 3,
+        "the suite ran only {} cases",
+        report.cases.len()
+    );
     let p = problems(&report);
     assert!(p.is_empty(), "under {profile}:\n{p}");
 }

@@ -17,7 +17,11 @@ fn s3conform(args: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn assert_usage_error(out: &Output, needle: &str) {
@@ -29,8 +33,14 @@ fn assert_usage_error(out: &Output, needle: &str) {
 
 #[test]
 fn a_bad_endpoint_url_is_a_usage_error() {
-    assert_usage_error(&s3conform(&["fuzz", "--endpoint", "not a url", "--ops", "5"]), "invalid endpoint URL");
-    assert_usage_error(&s3conform(&["fuzz", "--endpoint", "ftp://host", "--ops", "5"]), "scheme must be http or https");
+    assert_usage_error(
+        &s3conform(&["fuzz", "--endpoint", "not a url", "--ops", "5"]),
+        "invalid endpoint URL",
+    );
+    assert_usage_error(
+        &s3conform(&["fuzz", "--endpoint", "ftp://host", "--ops", "5"]),
+        "scheme must be http or https",
+    );
 }
 
 #[test]
@@ -41,22 +51,48 @@ fn an_unknown_profile_is_a_usage_error() {
 
 #[test]
 fn an_unknown_fault_or_bad_flag_is_a_usage_error() {
-    assert_usage_error(&s3conform(&["fuzz", "--fault", "no-such-fault"]), "ignore-if-match");
+    assert_usage_error(
+        &s3conform(&["fuzz", "--fault", "no-such-fault"]),
+        "ignore-if-match",
+    );
     assert_usage_error(&s3conform(&["fuzz", "--mix", "rmw=x"]), "invalid --mix");
-    assert_usage_error(&s3conform(&["fuzz", "--duration", "3 fortnights"]), "duration");
+    assert_usage_error(
+        &s3conform(&["fuzz", "--duration", "3 fortnights"]),
+        "duration",
+    );
 }
 
 #[test]
 fn an_unreachable_endpoint_fails_within_ten_seconds() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let started = Instant::now();
-    let out = s3conform(&["fuzz", "--endpoint", &format!("http://127.0.0.1:{port}"), "--ops", "5"]);
+    let out = s3conform(&[
+        "fuzz",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--ops",
+        "5",
+    ]);
     assert_usage_error(&out, "unreachable");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn fault_flags_need_the_embedded_endpoint() {
-    let out = s3conform(&["fuzz", "--endpoint", "http://127.0.0.1:1", "--fault", "ignore-if-match"]);
+    let out = s3conform(&[
+        "fuzz",
+        "--endpoint",
+        "http://127.0.0.1:1",
+        "--fault",
+        "ignore-if-match",
+    ]);
     assert_usage_error(&out, "--fault only applies to the embedded endpoint");
 }

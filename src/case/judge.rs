@@ -108,7 +108,11 @@ pub fn judge(
                     miss("etag", want, show(obs.etag.as_deref()));
                 }
             }
-            Err(e) => miss("etag", format!("(unresolvable: {e})"), show(obs.etag.as_deref())),
+            Err(e) => miss(
+                "etag",
+                format!("(unresolvable: {e})"),
+                show(obs.etag.as_deref()),
+            ),
         }
     }
     if let Some(t) = &expect.etag_not {
@@ -134,7 +138,9 @@ pub fn judge(
         }
     }
     if let Some(t) = &expect.body {
-        let want = t.render(lookup).unwrap_or_else(|e| format!("(unresolvable: {e})"));
+        let want = t
+            .render(lookup)
+            .unwrap_or_else(|e| format!("(unresolvable: {e})"));
         let got = obs.body_bytes.as_deref();
         if got != Some(want.as_bytes()) {
             miss("body", quote(&want), body_text(obs));
@@ -237,9 +243,11 @@ mod tests {
         assert_eq!(fields, ["status", "error_code"]);
         assert_eq!(j.mismatches[0].expected, "412");
         assert_eq!(j.mismatches[0].observed, "200");
-        assert!(judge(2, &e, &obs(412, Some("PreconditionFailed"), None), &lookup)
-            .mismatches
-            .is_empty());
+        assert!(
+            judge(2, &e, &obs(412, Some("PreconditionFailed"), None), &lookup)
+                .mismatches
+                .is_empty()
+        );
     }
 
     #[test]
@@ -248,8 +256,17 @@ mod tests {
             etag: Some(Template::parse("${e1.unquoted}").unwrap()),
             ..Expect::default()
         };
-        assert!(judge(0, &e, &obs(200, None, Some("\"abc\"")), &lookup).mismatches.is_empty());
-        assert_eq!(judge(0, &e, &obs(200, None, Some("\"abd\"")), &lookup).mismatches.len(), 1);
+        assert!(
+            judge(0, &e, &obs(200, None, Some("\"abc\"")), &lookup)
+                .mismatches
+                .is_empty()
+        );
+        assert_eq!(
+            judge(0, &e, &obs(200, None, Some("\"abd\"")), &lookup)
+                .mismatches
+                .len(),
+            1
+        );
     }
 
     #[test]

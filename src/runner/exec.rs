@@ -103,8 +103,7 @@ async fn run_single(
         .await
         .map_err(|e| format!("step {index} ({label}): {e}"))?;
     let common = step.common().cloned().unwrap_or_default();
-    let expect =
-        judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
+    let expect = judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
     let lookup = |n: &str| vars.get(n).cloned();
     let outcome = match expect {
         Some(e) => {
@@ -129,7 +128,8 @@ async fn run_single(
         && let Some(save) = &common.save
         && let Err(e) = capture(save, &obs, vars)
     {
-        run.steps.push(record(index, label.clone(), &request, vec![obs]));
+        run.steps
+            .push(record(index, label.clone(), &request, vec![obs]));
         return Err(format!("step {index} ({label}): {e}"));
     }
     run.steps.push(record(index, label, &request, vec![obs]));
@@ -143,7 +143,12 @@ fn describe(obs: &Observation) -> String {
     }
 }
 
-fn record(index: usize, label: String, request: &Request, observations: Vec<Observation>) -> StepRecord {
+fn record(
+    index: usize,
+    label: String,
+    request: &Request,
+    observations: Vec<Observation>,
+) -> StepRecord {
     StepRecord {
         index,
         label,
@@ -335,7 +340,10 @@ async fn judge_race(
             };
             miss(
                 "final_body",
-                format!("the winner's bytes (racer {winner}: {:?})", String::from_utf8_lossy(want)),
+                format!(
+                    "the winner's bytes (racer {winner}: {:?})",
+                    String::from_utf8_lossy(want)
+                ),
                 judge::body_text(&read),
             );
         }
@@ -417,8 +425,14 @@ fn build(
             };
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
-            note("If-Modified-Since", &cond.if_modified_since.map(|d| d.to_string()));
-            note("If-Unmodified-Since", &cond.if_unmodified_since.map(|d| d.to_string()));
+            note(
+                "If-Modified-Since",
+                &cond.if_modified_since.map(|d| d.to_string()),
+            );
+            note(
+                "If-Unmodified-Since",
+                &cond.if_unmodified_since.map(|d| d.to_string()),
+            );
             let key = key(k)?;
             if matches!(step, Step::Get(_)) {
                 (Operation::GetObject { key, cond }, format!("get {k}"))
@@ -450,7 +464,10 @@ fn build(
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
             note("x-amz-copy-source-if-match", &source_cond.if_match);
-            note("x-amz-copy-source-if-none-match", &source_cond.if_none_match);
+            note(
+                "x-amz-copy-source-if-none-match",
+                &source_cond.if_none_match,
+            );
             note(
                 "x-amz-copy-source-if-modified-since",
                 &source_cond.if_modified_since.map(|d| d.to_string()),
@@ -511,10 +528,19 @@ fn build(
             let client_token = opt(client_token)?;
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
-            note("If-Modified-Since", &cond.if_modified_since.map(|d| d.to_string()));
-            note("If-Unmodified-Since", &cond.if_unmodified_since.map(|d| d.to_string()));
+            note(
+                "If-Modified-Since",
+                &cond.if_modified_since.map(|d| d.to_string()),
+            );
+            note(
+                "If-Unmodified-Since",
+                &cond.if_unmodified_since.map(|d| d.to_string()),
+            );
             note("x-amz-rename-source-if-match", &source_cond.if_match);
-            note("x-amz-rename-source-if-none-match", &source_cond.if_none_match);
+            note(
+                "x-amz-rename-source-if-none-match",
+                &source_cond.if_none_match,
+            );
             note(
                 "x-amz-rename-source-if-modified-since",
                 &source_cond.if_modified_since.map(|d| d.to_string()),
