@@ -94,6 +94,28 @@ impl Fault {
         }
     }
 
+    /// One line saying what the fault breaks, for `--help`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Fault::IgnoreIfMatch => "PutObject ignores If-Match (lost update)",
+            Fault::NonAtomicCreate => "If-None-Match:* checked, then written later (double create)",
+            Fault::NotModifiedAs200 => "GET/HEAD answer 200 with the body where 304 is due",
+            Fault::CopySource304 => {
+                "CopyObject answers a matching copy-source-if-none-match with 304, not 412"
+            }
+            Fault::FourTwelveFor404 => "412 where 404 NoSuchKey is due on a conditional request",
+            Fault::StaleRead => "GET/HEAD see the previous version for 100 ms after each write",
+            Fault::Phantom304 => "304 also when If-None-Match names the previous version",
+            Fault::Spurious409 => {
+                "every 5th passing conditional write is answered 409 and not applied"
+            }
+            Fault::WriteThen500 => "every 4th PUT/CMU/Copy is applied, then answered 500",
+            Fault::WriteThenReset => {
+                "every 4th PUT/CMU/Copy is applied, then its connection is dropped"
+            }
+        }
+    }
+
     /// Every name, for help texts and error messages.
     pub fn names() -> impl Iterator<Item = &'static str> {
         Fault::ALL.into_iter().map(Fault::name)

@@ -73,7 +73,7 @@
 //! | DeleteObject unconditional, missing key | 204 | AWS |
 //! | DeleteObjects per-key `<ETag>` | 200; mismatch → per-key `PreconditionFailed`; missing key → per-key `NoSuchKey`; per-key size/time → per-key `NotImplemented` | §1.5 doc |
 //! | RenameObject wire | `PUT /{bucket}/{key}?renameObject`, `x-amz-rename-source` URL-encoded `bucket/key` or `/bucket/key`, path-style here | §1.6 |
-//! | RenameObject validation | missing source header → 400 `InvalidRequest`; other bucket → 400 `InvalidRequest`; key ending in `/` → 400 `InvalidRequest`; bad token → 400 `InvalidArgument` | §1.6 doc (codes [?]) |
+//! | RenameObject validation | missing source header → 400 `InvalidRequest`; other bucket → 400 `InvalidRequest`; key ending in `/` → 400 `InvalidRequest`; unparseable source or bad token → 400 `InvalidArgument` | §1.6 doc (codes [?]) |
 //! | RenameObject order | validation → token → source exists (404 `NoSuchKey`) → source conditions (412 `<Condition>x-amz-rename-source-If-…`, same order as copy) → destination dates → destination `If-Match`/`If-None-Match` (as PUT) | §1.6 [?] |
 //! | RenameObject destination dates | apply only if the destination exists; If-Match beats If-Unmodified-Since and If-None-Match beats If-Modified-Since; failures 412 | §1.6 doc, RFC 9110 §13.1.4 |
 //! | RenameObject `If-Match` on a missing destination | 404 `NoSuchKey`, as PUT and CopyObject | §1.2 by analogy [?] |
