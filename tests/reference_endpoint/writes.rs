@@ -948,3 +948,50 @@ async fn unsigned_requests_are_refused() {
     }
     assert_eq!(env.body("k").await.unwrap(), "secret");
 }
+
+#[tokio::test]
+async fn abort_removes_the_upload() {
+    let env = Env::start(Profile::Coreweave).await;
+    let (id, parts) = mpu(&env, "m", &[b"p"]).await;
+    env.client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("m")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    expect(
+        &fail(complete(&env, "m", &id, &parts).send().await),
+        404,
+        "NoSuchUpload",
+    );
+    let again = env
+        .client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("m")
+        .upload_id(&id)
+        .send()
+        .await;
+    expect(&fail(again), 404, "NoSuchUpload");
+    assert!(env.body("m").await.is_err(), "nothing was written");
+}
+
+#[tokio::test]
+async fn conditional_delete_of_a_version_is_not_implemented() {
+    let env = Env::start(Profile::Aws).await;
+    let e = env.put("k", "v").await;
+    let f = fail(
+        env.client
+            .delete_object()
+            .bucket(BUCKET)
+            .key("k")
+            .if_match(&e)
+            .version_id("v1")
+            .send()
+            .await,
+    );
+    expect(&f, 501, "NotImplemented");
+    assert_eq!(env.body("k").await.unwrap(), "v");
+}
