@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::serve::ServeArgs;
+use crate::commands::{compare::CompareArgs, serve::ServeArgs};
 use crate::error::Error;
 
 /// Conformance suite and linearizability fuzzer for S3 conditional requests.
@@ -41,7 +41,7 @@ pub enum Command {
     /// Serve the embedded reference endpoint until Ctrl-C.
     Serve(ServeArgs),
     /// Compare run reports of several endpoints in one matrix.
-    Compare(NotBuiltArgs),
+    Compare(CompareArgs),
     /// Benchmark the checker on generated histories.
     Bench(NotBuiltArgs),
 }
@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Run(_) => Err(Error::NotBuilt("run")),
         Command::List(_) => Err(Error::NotBuilt("list")),
         Command::Check(_) => Err(Error::NotBuilt("check")),
-        Command::Compare(_) => Err(Error::NotBuilt("compare")),
+        Command::Compare(args) => Ok(crate::commands::compare::run(&args)?),
         Command::Bench(_) => Err(Error::NotBuilt("bench")),
     }
 }

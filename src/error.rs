@@ -14,6 +14,9 @@ pub enum Error {
     /// `serve` failed.
     #[error(transparent)]
     Serve(#[from] crate::commands::serve::ServeError),
+    /// A report could not be read or written (`compare`, `run --json`, ...).
+    #[error(transparent)]
+    Report(#[from] crate::report::errors::ReportError),
 }
 
 impl Error {
@@ -21,6 +24,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Serve(e) => e.exit_code(),
+            Error::Report(e) => e.exit_code(),
             Error::Runtime(_) | Error::NotBuilt(_) => exit_code::SETUP_ERROR,
         }
     }
