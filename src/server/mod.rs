@@ -92,6 +92,17 @@
 //! losers, or hold the bodies back until every racer is in flight
 //! ([`ServerHandle::requests_in_flight`]), as this crate's race tests do, to see only 409s.
 //!
+//! ## For checkers
+//! Two kinds of 409 `ConditionalRequestConflict` are legitimate here, and a checker must not
+//! call them spurious:
+//! - a race loser under `coreweave`: some write to the key committed *during* the 409'd request,
+//!   so a write overlapping it exists in the history;
+//! - CompleteMultipartUpload under both profiles: the key was written or deleted *after the
+//!   upload's CreateMultipartUpload*, which need not overlap the Complete call itself (AWS
+//!   recorded). A 409'd Complete changes nothing.
+//!
+//! Only the `spurious-409` fault answers 409 with neither.
+//!
 //! # Faults
 //! See [`Fault`]: each variant documents the bug it injects and the answer it changes.
 

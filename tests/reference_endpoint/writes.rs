@@ -995,3 +995,25 @@ async fn conditional_delete_of_a_version_is_not_implemented() {
     expect(&f, 501, "NotImplemented");
     assert_eq!(env.body("k").await.unwrap(), "v");
 }
+
+#[tokio::test]
+async fn shutdown_is_prompt_with_idle_connections_and_bind_errors_are_reported() {
+    let env = Env::start(Profile::Coreweave).await;
+    env.put("k", "v").await; // leaves a pooled keep-alive connection
+    let addr = env.handle.addr();
+    let taken = s3conform::server::spawn(s3conform::server::ServerConfig {
+        addr,
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        matches!(taken, Err(s3conform::server::ServerError::Bind { .. })),
+        "{taken:?}"
+    );
+    let Env { handle, client } = env;
+    tokio::time::timeout(std::time::Duration::from_secs(5), handle.shutdown())
+        .await
+        .expect("shutdown is prompt");
+    let after = client.get_object().bucket(BUCKET).key("k").send().await;
+    assert!(after.is_err(), "nothing answers after shutdown");
+}
