@@ -18,7 +18,8 @@
 //! - `store.rs`: buckets, objects, uploads under one lock; the commit counter.
 //! - `precondition.rs`: pure evaluation of header values against a version.
 //! - `decide.rs`: the shared write decision (404/412/409 per profile, write faults).
-//! - `s3_impl.rs`: the operations s3s models. `read.rs`, `rename.rs`: the custom route.
+//! - `s3_impl.rs`: the operations s3s models, delegating to `listing.rs` and `multipart.rs`.
+//! - `route.rs` with `read.rs` and `rename.rs`: the custom route (GET/HEAD, RenameObject).
 //! - `http.rs`: the front service (arrival stamp, error XML fields, bodiless 304/HEAD, resets).
 //! - `fault.rs`: the faults.
 //!
@@ -110,6 +111,8 @@ mod decide;
 mod errors;
 mod fault;
 mod http;
+mod listing;
+mod multipart;
 mod precondition;
 mod read;
 mod rename;
