@@ -56,19 +56,19 @@ pub(crate) fn list_objects_v2(
         {
             let common = key[..prefix.len() + pos + d.len()].to_owned();
             if prefixes.last() == Some(&common) {
-                last = Some(key.clone());
                 continue;
             }
             if (contents.len() + prefixes.len()) as i32 >= max_keys {
-                truncated = true;
+                truncated = max_keys > 0;
                 break;
             }
+            // A page that ends on a common prefix resumes after every key under it.
+            last = Some(format!("{common}{}", char::MAX));
             prefixes.push(common);
-            last = Some(key.clone());
             continue;
         }
         if (contents.len() + prefixes.len()) as i32 >= max_keys {
-            truncated = true;
+            truncated = max_keys > 0;
             break;
         }
         contents.push(s3s::dto::Object {

@@ -1025,3 +1025,52 @@ async fn shutdown_is_prompt_with_idle_connections_and_bind_errors_are_reported()
     let after = client.get_object().bucket(BUCKET).key("k").send().await;
     assert!(after.is_err(), "nothing answers after shutdown");
 }
+
+#[tokio::test]
+async fn listing_pages_through_common_prefixes() {
+    let env = Env::start(Profile::Coreweave).await;
+    for k in ["a/1", "a/2", "b/1", "b/2", "c"] {
+        env.put(k, "x").await;
+    }
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let mut req = env
+            .client
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .delimiter("/")
+            .max_keys(1);
+        if let Some(t) = &token {
+            req = req.continuation_token(t);
+        }
+        let page = req.send().await.unwrap();
+        seen.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
+        match page.next_continuation_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["a/", "b/", "c"]);
+    let empty = env
+        .client
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .max_keys(0)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (empty.key_count(), empty.is_truncated()),
+        (Some(0), Some(false))
+    );
+}
