@@ -81,6 +81,7 @@
 //! | RenameObject effect | atomic move: the destination gets the source version unchanged (bytes, ETag, Last-Modified, metadata); the source is removed | §2.1 doc |
 //! | RenameObject `x-amz-client-token` | same token + same parameters → 200 no-op; different parameters → 400 `IdempotencyParameterMismatch` (status undocumented) | §1.6 doc |
 //! | Buckets | CreateBucket twice → 409 `BucketAlreadyOwnedByYou`; DeleteBucket non-empty → 409 `BucketNotEmpty`; missing → 404 `NoSuchBucket` | AWS |
+//! | ListObjectsV2 | prefix, delimiter (common prefixes), max-keys (default and cap 1000; 0 → empty, not truncated), start-after, an opaque continuation token | AWS |
 //! | Auth | SigV4 (s3s `SimpleAuth`) with one key pair; unsigned or unknown-key requests are refused | issue 2 |
 //!
 //! ## What a race looks like from outside
