@@ -14,3 +14,4 @@ pub mod profile;
 pub mod check;
 pub mod history;
 pub mod bench;
+pub mod commands;

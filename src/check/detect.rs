@@ -6,10 +6,9 @@
 //! write that may have applied has a known ETag and no two share one. Detectors run when
 //! Tier 1 could not certify a key, and their names are the classification of the anomaly.
 
-use std::collections::{HashMap, HashSet};
 
 use super::anomaly::AnomalyKind;
-use super::model::{Cond, KOp, Kind, KeyHistory, ReadOut, Role, State, Sym, WriteOut, step};
+use super::model::{Cond, FxHashMap, FxHashSet, KOp, Kind, KeyHistory, ReadOut, Role, State, Sym, WriteOut, step};
 
 /// A detected pattern, with ops as indices into `KeyHistory::ops`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +44,8 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
         all.extend(stale_family(&ctx));
     }
     all.extend(definite_state(&ctx));
-    let mut used: HashSet<usize> = HashSet::new();
-    let mut per_kind: HashMap<AnomalyKind, usize> = HashMap::new();
+    let mut used: FxHashSet<usize> = FxHashSet::default();
+    let mut per_kind: FxHashMap<AnomalyKind, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for f in all {
         let culprit = *f.ops.last().expect("findings have ops");
@@ -87,12 +86,16 @@ impl Stab {
         let mut top = Vec::with_capacity(idx.len());
         let mut cur = [(0u64, usize::MAX); 3];
         for &i in &idx {
-            let mut v: Vec<(u64, usize)> = cur.iter().copied().filter(|x| x.1 != usize::MAX).collect();
-            v.push((ops[i].ret, i));
-            v.sort_by(|a, b| b.0.cmp(&a.0));
-            v.truncate(3);
-            cur = [(0, usize::MAX); 3];
-            cur[..v.len()].copy_from_slice(&v);
+            // Insert (ret, i) into the descending top-3.
+            let mut cand = (ops[i].ret, i);
+            for slot in cur.iter_mut() {
+                if slot.1 == usize::MAX || cand.0 > slot.0 {
+                    std::mem::swap(slot, &mut cand);
+                    if cand.1 == usize::MAX {
+                        break;
+                    }
+                }
+            }
             top.push(cur);
         }
         Stab { calls: idx.iter().map(|&i| ops[i].call).collect(), top }
@@ -111,21 +114,21 @@ struct Ctx<'a> {
     kh: &'a KeyHistory,
     /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
     unique: bool,
-    producer: HashMap<Sym, usize>,
+    producer: FxHashMap<Sym, usize>,
     /// Possibly-applied mutations (required or ambiguous).
     may_apply: Stab,
     /// Definitely applied mutations sorted by return, with the prefix argmax of call.
     done_rets: Vec<u64>,
     done_latest: Vec<usize>,
-    observed_etags: HashMap<Sym, usize>,
-    observed_wids: HashMap<Sym, usize>,
+    observed_etags: FxHashMap<Sym, usize>,
+    observed_wids: FxHashMap<Sym, usize>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(kh: &'a KeyHistory) -> Self {
         let ops = &kh.ops;
         let mut unique = true;
-        let mut producer = HashMap::new();
+        let mut producer = FxHashMap::default();
         for (i, o) in ops.iter().enumerate() {
             if o.role == Role::Excluded {
                 continue;
@@ -152,8 +155,8 @@ impl<'a> Ctx<'a> {
             }
             done_latest.push(best.expect("set above"));
         }
-        let mut observed_etags: HashMap<Sym, usize> = HashMap::new();
-        let mut observed_wids: HashMap<Sym, usize> = HashMap::new();
+        let mut observed_etags: FxHashMap<Sym, usize> = FxHashMap::default();
+        let mut observed_wids: FxHashMap<Sym, usize> = FxHashMap::default();
         for o in ops.iter().filter(|o| o.role != Role::Excluded) {
             match o.kind {
                 Kind::Read { out: ReadOut::Ok { etag, wid }, .. } => {
@@ -220,6 +223,9 @@ fn describe_state(kh: &KeyHistory, s: State) -> String {
 /// 409 is a lost race: legal only while another write or delete on the key is in flight.
 fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
     let ops = &kh.ops;
+    if !ops.iter().any(|o| o.conflict) {
+        return Vec::new();
+    }
     let stab = Stab::new(ops, (0..ops.len()).filter(|&i| !matches!(ops[i].kind, Kind::Read { .. })));
     let mut out = Vec::new();
     for (i, o) in ops.iter().enumerate() {
@@ -242,7 +248,7 @@ fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
 }
 
 fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
-    let mut first: HashMap<Sym, usize> = HashMap::new();
+    let mut first: FxHashMap<Sym, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -289,7 +295,7 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
             _ => None,
         })
         .collect();
-    let mut pairs: HashSet<(Option<Sym>, Option<Sym>)> = HashSet::new();
+    let mut pairs: FxHashSet<(Option<Sym>, Option<Sym>)> = FxHashSet::default();
     for &(e, w) in &writes {
         pairs.insert((e, w));
         pairs.insert((None, w));
@@ -326,7 +332,7 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
 /// and under (U) only e's producer writes e, so the second cannot have seen e.
 fn lost_updates(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
-    let mut by_pred: HashMap<Sym, usize> = HashMap::new();
+    let mut by_pred: FxHashMap<Sym, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -473,7 +479,7 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     }
     // The earliest return among the ops that show a version (its writer or any observer): the
     // version was definitely installed by then.
-    let mut first_seen: HashMap<Sym, u64> = HashMap::new();
+    let mut first_seen: FxHashMap<Sym, u64> = FxHashMap::default();
     for (&e, &w) in &ctx.producer {
         first_seen.insert(e, ops[w].ret);
     }

@@ -12,10 +12,13 @@ pub mod anomaly;
 pub mod brute;
 pub mod detect;
 pub mod model;
+pub mod render;
 pub mod report;
+pub mod shrink;
 pub mod tier1;
 pub mod tier2;
 pub mod validate;
 
 pub use anomaly::{Anomaly, AnomalyKind};
+pub use shrink::shrink;
 pub use report::{CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key};

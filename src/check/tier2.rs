@@ -16,11 +16,10 @@
 //!   that fails does pass 2 treat every ambiguous write as optional.
 //! - **Budgets.** A deadline and a cap on cached configurations; hitting either is `Unknown`.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::model::{Kind, KeyHistory, Role, State, WriteOut, step};
+use super::model::{FxHashSet, Kind, KeyHistory, Role, State, Sym, WriteOut, step};
 
 /// Limits of one search.
 #[derive(Debug, Clone, Copy)]
@@ -69,8 +68,8 @@ pub fn search(kh: &KeyHistory, budget: &Budget) -> SearchResult {
 /// Which optional ops had their content seen by another op (so pass 1 assumes them applied).
 pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
     use super::model::{Cond, ReadOut};
-    let mut seen_etags = HashSet::new();
-    let mut seen_wids = HashSet::new();
+    let mut seen_etags: FxHashSet<Sym> = FxHashSet::default();
+    let mut seen_wids: FxHashSet<Sym> = FxHashSet::default();
     for op in &kh.ops {
         if op.role == Role::Excluded {
             continue;
@@ -128,7 +127,7 @@ struct Search<'a> {
     state: State,
     hash: u128,
     zobrist: Vec<u128>,
-    cache: HashSet<(u128, State)>,
+    cache: FxHashSet<(u128, State)>,
     best: usize,
     blocking: Option<usize>,
     count: usize,
@@ -173,7 +172,7 @@ impl<'a> Search<'a> {
             state: State::Absent,
             hash: 0,
             zobrist,
-            cache: HashSet::new(),
+            cache: FxHashSet::default(),
             best: 0,
             blocking: None,
             count: 0,

@@ -5,9 +5,8 @@
 //! It shares nothing with the tiers but the model itself, so a bug in a clever tier cannot
 //! turn into a false "linearizable".
 
-use std::collections::HashMap;
 
-use super::model::{KeyHistory, Role, State, step};
+use super::model::{FxHashMap, KeyHistory, Role, State, step};
 
 /// Why a certificate was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +28,8 @@ pub enum CertificateError {
 /// Replays `order` (op ids) through the model from the initial absent state. Required ops must
 /// appear exactly once, optional (ambiguous) ops at most once, excluded ops never.
 pub fn validate_certificate(kh: &KeyHistory, order: &[u64]) -> Result<(), CertificateError> {
-    let index: HashMap<u64, usize> = kh.ops.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+    let mut index: FxHashMap<u64, usize> = FxHashMap::with_capacity_and_hasher(kh.ops.len(), Default::default());
+    index.extend(kh.ops.iter().enumerate().map(|(i, o)| (o.id, i)));
     let mut used = vec![false; kh.ops.len()];
     let mut state = State::Absent;
     // The op placed so far with the latest call: a later op must not return before it.
