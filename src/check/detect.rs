@@ -40,10 +40,10 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
     }
     all.extend(double_creates(&ctx));
     all.extend(lost_acknowledged_writes(&ctx));
+    all.extend(definite_state(&ctx));
     if ctx.unique {
         all.extend(stale_family(&ctx));
     }
-    all.extend(definite_state(&ctx));
     let mut used: FxHashSet<usize> = FxHashSet::default();
     let mut per_kind: FxHashMap<AnomalyKind, usize> = FxHashMap::default();
     let mut out = Vec::new();
@@ -390,7 +390,7 @@ fn double_creates(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
-/// An acknowledged write W whose content nobody ever saw. Whatever followed W directly cannot
+/// An acknowledged unconditional write W whose content nobody ever saw. Whatever followed W directly cannot
 /// name W's ETag (nobody knew it), so it was an unconditional write or delete. If some op Y
 /// began after W returned and saw a state (any ETag, or absent), such a blind mutation must fit
 /// between W's call and Y's return; if none was in flight then, W's write was lost.
@@ -403,13 +403,13 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
         _ => false,
     };
     let blinds = Stab::new(ops, (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && blind(&ops[i])));
-    // Positive observers sorted by call, with the suffix minimum of their return.
+    // Ops that saw a definite state (200, 304, 404, an applied If-Match), sorted by call, with
+    // the suffix minimum of their return.
     let mut obs: Vec<usize> = (0..ops.len())
         .filter(|&i| {
             let o = &ops[i];
             o.role == Role::Required
-                && (ctx.observed_version(o).is_some()
-                    || matches!(o.kind, Kind::Read { out: ReadOut::Ok { wid: Some(_), .. } | ReadOut::NotFound, .. }))
+                && (ctx.observed_version(o).is_some() || matches!(o.kind, Kind::Read { out: ReadOut::Ok { wid: Some(_), .. } | ReadOut::NotFound, .. }))
         })
         .collect();
     obs.sort_by_key(|&i| ops[i].call);
@@ -419,7 +419,9 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (w, o) in ops.iter().enumerate() {
-        if o.role != Role::Required || !matches!(o.kind, Kind::Write { etag: Some(_), out: WriteOut::Applied, .. }) || !ctx.unobserved(w) {
+        // Only unconditional writes: an unobserved conditional write is a stale read, phantom
+        // 304 or ignored precondition of whoever later saw the state it replaced.
+        if o.role != Role::Required || !matches!(o.kind, Kind::Write { etag: Some(_), if_match: None | Some(Cond::Any), out: WriteOut::Applied, .. }) || !ctx.unobserved(w) {
             continue;
         }
         let k = obs.partition_point(|&i| ops[i].call <= o.ret);
