@@ -9,9 +9,9 @@
 //!
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
-pub mod exit_code;
-pub mod profile;
-pub mod check;
-pub mod history;
 pub mod bench;
+pub mod check;
 pub mod commands;
+pub mod exit_code;
+pub mod history;
+pub mod profile;

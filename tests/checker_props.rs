@@ -17,7 +17,11 @@ use s3conform::check::{AnomalyKind, CheckOptions, Verdict, check_history};
 use s3conform::history::{History, Out, Req};
 
 fn budget() -> Budget<'static> {
-    Budget { deadline: Instant::now() + Duration::from_secs(20), max_states: 1_000_000, cancel: None }
+    Budget {
+        deadline: Instant::now() + Duration::from_secs(20),
+        max_states: 1_000_000,
+        cancel: None,
+    }
 }
 
 /// Corrupts a few outcomes so that some histories become non-linearizable, in every way a
@@ -27,7 +31,9 @@ fn chaos(h: &mut History, rng: &mut Xoshiro256PlusPlus) {
         .ops
         .iter()
         .filter_map(|o| match &o.req {
-            Req::Put { etag_if_applied, .. } => etag_if_applied.clone(),
+            Req::Put {
+                etag_if_applied, ..
+            } => etag_if_applied.clone(),
             _ => None,
         })
         .collect();
@@ -37,7 +43,13 @@ fn chaos(h: &mut History, rng: &mut Xoshiro256PlusPlus) {
     }
     for _ in 0..rng.random_range(0..3) {
         let i = rng.random_range(0..n);
-        let pick = |rng: &mut Xoshiro256PlusPlus| if etags.is_empty() { "\"none\"".to_string() } else { etags[rng.random_range(0..etags.len())].clone() };
+        let pick = |rng: &mut Xoshiro256PlusPlus| {
+            if etags.is_empty() {
+                "\"none\"".to_string()
+            } else {
+                etags[rng.random_range(0..etags.len())].clone()
+            }
+        };
         let new = match (&h.ops[i].req, rng.random_range(0..6)) {
             (_, 0) => Out::PreconditionFailed,
             (_, 1) => Out::NotFound,
@@ -45,10 +57,27 @@ fn chaos(h: &mut History, rng: &mut Xoshiro256PlusPlus) {
             (Req::Get { .. } | Req::Head { .. }, _) => {
                 let e = pick(rng);
                 let wid = format!("w0-{}", rng.random_range(1..6));
-                Out::Ok { status: 200, etag: Some(e), write_id: Some(wid) }
+                Out::Ok {
+                    status: 200,
+                    etag: Some(e),
+                    write_id: Some(wid),
+                }
             }
-            (Req::Put { etag_if_applied, .. }, _) => Out::Ok { status: 200, etag: etag_if_applied.clone(), write_id: None },
-            (Req::Delete { .. }, _) => Out::Ok { status: 204, etag: None, write_id: None },
+            (
+                Req::Put {
+                    etag_if_applied, ..
+                },
+                _,
+            ) => Out::Ok {
+                status: 200,
+                etag: etag_if_applied.clone(),
+                write_id: None,
+            },
+            (Req::Delete { .. }, _) => Out::Ok {
+                status: 204,
+                etag: None,
+                write_id: None,
+            },
         };
         if !h.ops[i].out.is_ambiguous() {
             h.ops[i].out = new;
@@ -81,36 +110,59 @@ fn tiers_agree_with_brute_force_on_small_histories() {
             chaos(&mut h, &mut rng);
         }
         for kh in split_by_key(&h) {
-            let Ok(brute) = brute_force(&kh) else { continue };
+            let Ok(brute) = brute_force(&kh) else {
+                continue;
+            };
             let ctx = || format!("case {case}: {}", serde_json::to_string(&h.ops).unwrap());
             let t2 = search(&kh, &budget());
             match (&brute, &t2) {
                 (Some(_), SearchResult::Linearizable(order)) => {
-                    validate_certificate(&kh, order).unwrap_or_else(|e| panic!("tier 2 certificate invalid ({e}): {}", ctx()));
+                    validate_certificate(&kh, order)
+                        .unwrap_or_else(|e| panic!("tier 2 certificate invalid ({e}): {}", ctx()));
                     legal += 1;
                 }
                 (None, SearchResult::Illegal { .. }) => illegal += 1,
-                _ => panic!("tier 2 {t2:?} disagrees with brute force {brute:?}: {}", ctx()),
+                _ => panic!(
+                    "tier 2 {t2:?} disagrees with brute force {brute:?}: {}",
+                    ctx()
+                ),
             }
             match tier1(&kh) {
                 Tier1Result::Certificate(order) => {
-                    assert!(brute.is_some(), "tier 1 certified an illegal history: {}", ctx());
+                    assert!(
+                        brute.is_some(),
+                        "tier 1 certified an illegal history: {}",
+                        ctx()
+                    );
                     validate_certificate(&kh, &order).unwrap();
                     t1_cert += 1;
                 }
                 Tier1Result::Inconclusive(_) => {
                     let findings = model_findings(&kh);
                     if !findings.is_empty() {
-                        assert!(brute.is_none(), "pattern {:?} fired on a linearizable history: {}", findings[0], ctx());
+                        assert!(
+                            brute.is_none(),
+                            "pattern {:?} fired on a linearizable history: {}",
+                            findings[0],
+                            ctx()
+                        );
                         t1_witness += 1;
                     }
                 }
             }
         }
     }
-    eprintln!("legal {legal}, illegal {illegal}, tier1 certificates {t1_cert}, tier1 witnesses {t1_witness}");
-    assert!(legal > 1000 && illegal > 300, "the generator must produce both kinds");
-    assert!(t1_cert > legal / 2, "tier 1 should certify most legal histories");
+    eprintln!(
+        "legal {legal}, illegal {illegal}, tier1 certificates {t1_cert}, tier1 witnesses {t1_witness}"
+    );
+    assert!(
+        legal > 1000 && illegal > 300,
+        "the generator must produce both kinds"
+    );
+    assert!(
+        t1_cert > legal / 2,
+        "tier 1 should certify most legal histories"
+    );
 }
 
 #[test]
@@ -128,9 +180,16 @@ fn generated_histories_without_bugs_are_linearizable() {
         };
         let h = generate_seeded(&cfg, seed);
         let report = check_history(&h, &CheckOptions::default());
-        assert_eq!(report.verdict(), Verdict::Linearizable, "seed {seed} cfg {cfg:?}");
+        assert_eq!(
+            report.verdict(),
+            Verdict::Linearizable,
+            "seed {seed} cfg {cfg:?}"
+        );
         for k in &report.keys {
-            let kh = split_by_key(&h).into_iter().find(|x| x.key == k.key).unwrap();
+            let kh = split_by_key(&h)
+                .into_iter()
+                .find(|x| x.key == k.key)
+                .unwrap();
             validate_certificate(&kh, k.certificate.as_ref().unwrap()).unwrap();
         }
     }
@@ -152,7 +211,13 @@ fn every_injected_bug_is_detected_with_its_name() {
                 bug: Some(bug),
                 ..GenConfig::default()
             };
-            let clean = generate_seeded(&GenConfig { bug: None, ..cfg.clone() }, seed);
+            let clean = generate_seeded(
+                &GenConfig {
+                    bug: None,
+                    ..cfg.clone()
+                },
+                seed,
+            );
             let h = generate_seeded(&cfg, seed);
             if h.ops == clean.ops {
                 continue; // no opportunity arose
@@ -163,7 +228,10 @@ fn every_injected_bug_is_detected_with_its_name() {
                 if a.iter().any(|a| a.kind == bug.expected()) {
                     named += 1;
                 } else {
-                    eprintln!("{bug:?} seed {seed}: named {:?}", a.iter().map(|a| a.kind).collect::<Vec<_>>());
+                    eprintln!(
+                        "{bug:?} seed {seed}: named {:?}",
+                        a.iter().map(|a| a.kind).collect::<Vec<_>>()
+                    );
                 }
             }
         }
@@ -172,18 +240,34 @@ fn every_injected_bug_is_detected_with_its_name() {
         if bug == Bug::LostAckWrite {
             // A lost blind write that nobody looked for before it was overwritten anyway is
             // indistinguishable from one that landed and was overwritten: not a violation.
-            assert!(detected * 10 >= injected * 8, "{bug:?}: detected only {detected}/{injected}");
+            assert!(
+                detected * 10 >= injected * 8,
+                "{bug:?}: detected only {detected}/{injected}"
+            );
         } else {
-            assert_eq!(detected, injected, "{bug:?}: every injected bug must be detected");
+            assert_eq!(
+                detected, injected,
+                "{bug:?}: every injected bug must be detected"
+            );
         }
-        assert!(named * 10 >= detected * 8, "{bug:?}: named right only {named}/{detected}");
+        assert!(
+            named * 10 >= detected * 8,
+            "{bug:?}: named right only {named}/{detected}"
+        );
     }
 }
 
 #[test]
 fn ambiguous_writes_never_cause_false_anomalies() {
     for seed in 0..200u64 {
-        let cfg = GenConfig { writers: 6, ops: 60, ambiguous_rate: 0.3, delete_rate: 0.1, blind_rate: 0.1, ..GenConfig::default() };
+        let cfg = GenConfig {
+            writers: 6,
+            ops: 60,
+            ambiguous_rate: 0.3,
+            delete_rate: 0.1,
+            blind_rate: 0.1,
+            ..GenConfig::default()
+        };
         let h = generate_seeded(&cfg, seed);
         let v = check_history(&h, &CheckOptions::default()).verdict();
         assert!(!matches!(v, Verdict::Anomalous(_)), "seed {seed}: {v:?}");
@@ -194,6 +278,9 @@ fn ambiguous_writes_never_cause_false_anomalies() {
 fn named_kinds_round_trip() {
     for k in AnomalyKind::ALL {
         assert_eq!(AnomalyKind::from_name(k.name()), Some(k));
-        assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.name()));
+        assert_eq!(
+            serde_json::to_string(&k).unwrap(),
+            format!("\"{}\"", k.name())
+        );
     }
 }

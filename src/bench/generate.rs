@@ -41,7 +41,16 @@ pub enum Bug {
 }
 
 impl Bug {
-    pub const ALL: [Bug; 8] = [Bug::LostUpdate, Bug::DoubleCreate, Bug::StaleRead, Bug::Phantom304, Bug::Spurious409, Bug::GarbageRead, Bug::LostAckWrite, Bug::Resurrection];
+    pub const ALL: [Bug; 8] = [
+        Bug::LostUpdate,
+        Bug::DoubleCreate,
+        Bug::StaleRead,
+        Bug::Phantom304,
+        Bug::Spurious409,
+        Bug::GarbageRead,
+        Bug::LostAckWrite,
+        Bug::Resurrection,
+    ];
 
     /// The anomaly the checker should name.
     pub fn expected(self) -> AnomalyKind {
@@ -86,7 +95,17 @@ pub struct GenConfig {
 
 impl Default for GenConfig {
     fn default() -> Self {
-        GenConfig { writers: 8, ops: 1000, keys: 1, read_rate: 0.4, blind_rate: 0.0, delete_rate: 0.0, create_rate: 0.02, ambiguous_rate: 0.0, bug: None }
+        GenConfig {
+            writers: 8,
+            ops: 1000,
+            keys: 1,
+            read_rate: 0.4,
+            blind_rate: 0.0,
+            delete_rate: 0.0,
+            create_rate: 0.02,
+            ambiguous_rate: 0.0,
+            bug: None,
+        }
     }
 }
 
@@ -100,8 +119,12 @@ pub fn generate_seeded(cfg: &GenConfig, seed: u64) -> History {
 }
 
 /// Generates a configuration and history from fuzzer bytes: small sizes, any mix, any bug.
-pub fn generate_arbitrary(u: &mut arbitrary::Unstructured) -> arbitrary::Result<(GenConfig, History)> {
-    let rate = |u: &mut arbitrary::Unstructured, max: u8| -> arbitrary::Result<f64> { Ok(f64::from(u.int_in_range(0..=max)?) / 100.0) };
+pub fn generate_arbitrary(
+    u: &mut arbitrary::Unstructured,
+) -> arbitrary::Result<(GenConfig, History)> {
+    let rate = |u: &mut arbitrary::Unstructured, max: u8| -> arbitrary::Result<f64> {
+        Ok(f64::from(u.int_in_range(0..=max)?) / 100.0)
+    };
     let bug_ix: usize = u.int_in_range(0..=Bug::ALL.len())?;
     let cfg = GenConfig {
         writers: u.int_in_range(1..=6)?,
@@ -127,8 +150,16 @@ pub fn generate<R: Rng + ?Sized>(cfg: &GenConfig, rng: &mut R) -> History {
     }
     let mut header = Header::new();
     header.note = Some(match cfg.bug {
-        Some(b) => format!("generated: {} writers, {} ops/key, bug {}", cfg.writers, cfg.ops, b.name()),
-        None => format!("generated: {} writers, {} ops/key, no bug", cfg.writers, cfg.ops),
+        Some(b) => format!(
+            "generated: {} writers, {} ops/key, bug {}",
+            cfg.writers,
+            cfg.ops,
+            b.name()
+        ),
+        None => format!(
+            "generated: {} writers, {} ops/key, no bug",
+            cfg.writers, cfg.ops
+        ),
     });
     History { header, ops }
 }
@@ -148,9 +179,22 @@ struct Version {
 
 #[derive(Clone)]
 enum Plan {
-    Read { head: bool, if_match: Option<String>, if_none_match: Option<String> },
-    Write { if_match: Option<String>, if_none_match: Option<String>, content: Content, via: Via, ambiguous: bool },
-    Delete { if_match: Option<String>, ambiguous: bool },
+    Read {
+        head: bool,
+        if_match: Option<String>,
+        if_none_match: Option<String>,
+    },
+    Write {
+        if_match: Option<String>,
+        if_none_match: Option<String>,
+        content: Content,
+        via: Via,
+        ambiguous: bool,
+    },
+    Delete {
+        if_match: Option<String>,
+        ambiguous: bool,
+    },
 }
 
 struct Pending {
@@ -200,7 +244,10 @@ impl Sim {
             key: format!("k{key_index}"),
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             state: None,
-            versions: vec![Version { content: None, superseded_ret: u64::MAX }],
+            versions: vec![Version {
+                content: None,
+                superseded_ret: u64::MAX,
+            }],
             writes: 0,
             next_client: (key_index * 1_000_000) as u64,
             next_id: first_id,
@@ -211,7 +258,10 @@ impl Sim {
 
     fn new_content(&mut self) -> Content {
         self.writes += 1;
-        Content { etag: etag_for(self.key_index, self.writes), wid: format!("w{}-{}", self.key_index, self.writes) }
+        Content {
+            etag: etag_for(self.key_index, self.writes),
+            wid: format!("w{}-{}", self.key_index, self.writes),
+        }
     }
 
     fn plan(&mut self, cfg: &GenConfig, c: &mut ClientState) -> Plan {
@@ -224,22 +274,51 @@ impl Sim {
                 (Some(e), 2) => (Some(e), None),
                 _ => (None, None),
             };
-            return Plan::Read { head, if_match, if_none_match };
+            return Plan::Read {
+                head,
+                if_match,
+                if_none_match,
+            };
         }
         let ambiguous = rng.random_bool(cfg.ambiguous_rate);
         if rng.random_bool(cfg.delete_rate) {
-            return Plan::Delete { if_match: c.last.clone(), ambiguous };
+            return Plan::Delete {
+                if_match: c.last.clone(),
+                ambiguous,
+            };
         }
         let blind = rng.random_bool(cfg.blind_rate);
         let create = !blind && (c.last.is_none() || rng.random_bool(cfg.create_rate));
-        let via = if rng.random_bool(0.1) { Via::CompleteMultipart } else { Via::Put };
+        let via = if rng.random_bool(0.1) {
+            Via::CompleteMultipart
+        } else {
+            Via::Put
+        };
         let content = self.new_content();
         if blind {
-            Plan::Write { if_match: None, if_none_match: None, content, via, ambiguous }
+            Plan::Write {
+                if_match: None,
+                if_none_match: None,
+                content,
+                via,
+                ambiguous,
+            }
         } else if create {
-            Plan::Write { if_match: None, if_none_match: Some("*".into()), content, via, ambiguous }
+            Plan::Write {
+                if_match: None,
+                if_none_match: Some("*".into()),
+                content,
+                via,
+                ambiguous,
+            }
         } else {
-            Plan::Write { if_match: c.last.clone(), if_none_match: None, content, via, ambiguous }
+            Plan::Write {
+                if_match: c.last.clone(),
+                if_none_match: None,
+                content,
+                via,
+                ambiguous,
+            }
         }
     }
 
@@ -247,14 +326,23 @@ impl Sim {
         let call = after + self.rng.random_range(0..500u64);
         let ret = call + self.rng.random_range(100..2000u64);
         let lp = self.rng.random_range(call..=ret);
-        Pending { client, call, lp, ret, plan }
+        Pending {
+            client,
+            call,
+            lp,
+            ret,
+            plan,
+        }
     }
 
     fn set_state(&mut self, new: Option<Content>, writer_ret: u64) {
         if let Some(v) = self.versions.last_mut() {
             v.superseded_ret = writer_ret;
         }
-        self.versions.push(Version { content: new.clone(), superseded_ret: u64::MAX });
+        self.versions.push(Version {
+            content: new.clone(),
+            superseded_ret: u64::MAX,
+        });
         self.state = new;
     }
 
@@ -280,7 +368,11 @@ impl Sim {
         let mut heap: BinaryHeap<Reverse<(u64, u64, usize)>> = BinaryHeap::new();
         let mut pending: Vec<Option<Pending>> = Vec::new();
         for slot in 0..writers {
-            let mut c = ClientState { id: self.next_client, last: None, must_read: false };
+            let mut c = ClientState {
+                id: self.next_client,
+                last: None,
+                must_read: false,
+            };
             self.next_client += 1;
             let plan = self.plan(cfg, &mut c);
             let p = self.schedule(c.id, 0, plan);
@@ -292,18 +384,41 @@ impl Sim {
         let mut done = 0usize;
         let arm_at = cfg.ops / 2;
         while done < cfg.ops {
-            let Some(Reverse((_, _, slot))) = heap.pop() else { break };
-            let Some(p) = pending[slot].take() else { continue };
+            let Some(Reverse((_, _, slot))) = heap.pop() else {
+                break;
+            };
+            let Some(p) = pending[slot].take() else {
+                continue;
+            };
             let inject = self.bug_armed && done >= arm_at;
             let (req, outcome, retire) = self.apply(cfg, &mut clients[slot], &p, inject);
-            out.push(Op { id: self.next_id, client: p.client, key: self.key.clone(), call_ns: p.call, ret_ns: p.ret, req, out: outcome });
+            out.push(Op {
+                id: self.next_id,
+                client: p.client,
+                key: self.key.clone(),
+                call_ns: p.call,
+                ret_ns: p.ret,
+                req,
+                out: outcome,
+            });
             self.next_id += 1;
             done += 1;
             if retire {
-                clients[slot] = ClientState { id: self.next_client, last: None, must_read: true };
+                clients[slot] = ClientState {
+                    id: self.next_client,
+                    last: None,
+                    must_read: true,
+                };
                 self.next_client += 1;
             }
-            let mut c = std::mem::replace(&mut clients[slot], ClientState { id: 0, last: None, must_read: false });
+            let mut c = std::mem::replace(
+                &mut clients[slot],
+                ClientState {
+                    id: 0,
+                    last: None,
+                    must_read: false,
+                },
+            );
             let plan = self.plan(cfg, &mut c);
             let np = self.schedule(c.id, p.ret, plan);
             clients[slot] = c;
@@ -315,7 +430,13 @@ impl Sim {
         }
     }
 
-    fn apply(&mut self, cfg: &GenConfig, c: &mut ClientState, p: &Pending, inject: bool) -> (Req, Out, bool) {
+    fn apply(
+        &mut self,
+        cfg: &GenConfig,
+        c: &mut ClientState,
+        p: &Pending,
+        inject: bool,
+    ) -> (Req, Out, bool) {
         let cur_etag = self.state.as_ref().map(|s| s.etag.clone());
         let norm = |s: &str| crate::history::normalize_etag(s).to_string();
         let matches = |cond: &Option<String>| match (cond, &cur_etag) {
@@ -324,8 +445,22 @@ impl Sim {
             (Some(_), None) => false,
         };
         match &p.plan {
-            Plan::Read { head, if_match, if_none_match } => {
-                let req = if *head { Req::Head { if_match: if_match.clone(), if_none_match: if_none_match.clone() } } else { Req::Get { if_match: if_match.clone(), if_none_match: if_none_match.clone() } };
+            Plan::Read {
+                head,
+                if_match,
+                if_none_match,
+            } => {
+                let req = if *head {
+                    Req::Head {
+                        if_match: if_match.clone(),
+                        if_none_match: if_none_match.clone(),
+                    }
+                } else {
+                    Req::Get {
+                        if_match: if_match.clone(),
+                        if_none_match: if_none_match.clone(),
+                    }
+                };
                 let mut shown = self.state.clone();
                 if inject {
                     match cfg.bug {
@@ -335,9 +470,16 @@ impl Sim {
                                 self.bug_armed = false;
                             }
                         }
-                        Some(Bug::Resurrection) if self.state.is_none() && if_match.is_none() && if_none_match.is_none() => {
+                        Some(Bug::Resurrection)
+                            if self.state.is_none()
+                                && if_match.is_none()
+                                && if_none_match.is_none() =>
+                        {
                             let n = self.versions.len();
-                            if n >= 2 && self.versions[n - 2].superseded_ret < p.call && self.versions[n - 2].content.is_some() {
+                            if n >= 2
+                                && self.versions[n - 2].superseded_ret < p.call
+                                && self.versions[n - 2].content.is_some()
+                            {
                                 shown = self.versions[n - 2].content.clone();
                                 self.bug_armed = false;
                             }
@@ -345,14 +487,25 @@ impl Sim {
                         Some(Bug::Phantom304) => {
                             if let Some(inm) = if_none_match
                                 && cur_etag.as_deref().is_some_and(|e| norm(e) != norm(inm))
-                                && self.versions.iter().rev().skip(1).take(50).any(|v| v.content.as_ref().is_some_and(|c| c.etag == *inm) && v.superseded_ret < p.call)
+                                && self.versions.iter().rev().skip(1).take(50).any(|v| {
+                                    v.content.as_ref().is_some_and(|c| c.etag == *inm)
+                                        && v.superseded_ret < p.call
+                                })
                                 && if_match.is_none()
                             {
                                 self.bug_armed = false;
-                                return (req, Out::NotModified { etag: Some(inm.clone()) }, false);
+                                return (
+                                    req,
+                                    Out::NotModified {
+                                        etag: Some(inm.clone()),
+                                    },
+                                    false,
+                                );
                             }
                         }
-                        Some(Bug::GarbageRead) if shown.is_some() && if_match.is_none() && if_none_match.is_none() => {
+                        Some(Bug::GarbageRead)
+                            if shown.is_some() && if_match.is_none() && if_none_match.is_none() =>
+                        {
                             if let Some(s) = shown.as_mut() {
                                 s.wid = format!("garbage-{}", self.rng.random::<u32>());
                             }
@@ -364,14 +517,24 @@ impl Sim {
                 let out = match &shown {
                     None => Out::NotFound,
                     Some(s) => {
-                        let m = if_match.as_ref().is_none_or(|m| m == "*" || norm(m) == norm(&s.etag));
-                        let n = if_none_match.as_ref().is_some_and(|m| m == "*" || norm(m) == norm(&s.etag));
+                        let m = if_match
+                            .as_ref()
+                            .is_none_or(|m| m == "*" || norm(m) == norm(&s.etag));
+                        let n = if_none_match
+                            .as_ref()
+                            .is_some_and(|m| m == "*" || norm(m) == norm(&s.etag));
                         if !m {
                             Out::PreconditionFailed
                         } else if n {
-                            Out::NotModified { etag: Some(s.etag.clone()) }
+                            Out::NotModified {
+                                etag: Some(s.etag.clone()),
+                            }
                         } else {
-                            Out::Ok { status: 200, etag: Some(s.etag.clone()), write_id: Some(s.wid.clone()) }
+                            Out::Ok {
+                                status: 200,
+                                etag: Some(s.etag.clone()),
+                                write_id: Some(s.wid.clone()),
+                            }
                         }
                     }
                 };
@@ -383,7 +546,13 @@ impl Sim {
                 }
                 (req, out, false)
             }
-            Plan::Write { if_match, if_none_match, content, via, ambiguous } => {
+            Plan::Write {
+                if_match,
+                if_none_match,
+                content,
+                via,
+                ambiguous,
+            } => {
                 let req = Req::Put {
                     write_id: Some(content.wid.clone()),
                     etag_if_applied: Some(content.etag.clone()),
@@ -403,14 +572,22 @@ impl Sim {
                             pass = true;
                             self.bug_armed = false;
                         }
-                        Some(Bug::DoubleCreate) if if_none_match.is_some() && if_match.is_none() && present => {
+                        Some(Bug::DoubleCreate)
+                            if if_none_match.is_some() && if_match.is_none() && present =>
+                        {
                             pass = true;
                             self.bug_armed = false;
                         }
                         _ => {}
                     }
                 }
-                if inject && pass && !*ambiguous && cfg.bug == Some(Bug::LostAckWrite) && if_match.is_none() && if_none_match.is_none() {
+                if inject
+                    && pass
+                    && !*ambiguous
+                    && cfg.bug == Some(Bug::LostAckWrite)
+                    && if_match.is_none()
+                    && if_none_match.is_none()
+                {
                     lost = true;
                     self.bug_armed = false;
                 }
@@ -418,37 +595,84 @@ impl Sim {
                     if pass && self.rng.random_bool(0.5) {
                         self.set_state(Some(content.clone()), u64::MAX);
                     }
-                    return (req, Out::Ambiguous { cause: "timeout".into(), status: None }, true);
+                    return (
+                        req,
+                        Out::Ambiguous {
+                            cause: "timeout".into(),
+                            status: None,
+                        },
+                        true,
+                    );
                 }
                 if pass {
                     if !lost {
                         self.set_state(Some(content.clone()), p.ret);
                     }
                     c.last = Some(content.etag.clone());
-                    (req, Out::Ok { status: 200, etag: Some(content.etag.clone()), write_id: None }, false)
+                    (
+                        req,
+                        Out::Ok {
+                            status: 200,
+                            etag: Some(content.etag.clone()),
+                            write_id: None,
+                        },
+                        false,
+                    )
                 } else {
                     c.must_read = true;
-                    let out = if if_match.is_some() && !present && self.rng.random_bool(0.5) { Out::NotFound } else { Out::PreconditionFailed };
+                    let out = if if_match.is_some() && !present && self.rng.random_bool(0.5) {
+                        Out::NotFound
+                    } else {
+                        Out::PreconditionFailed
+                    };
                     (req, out, false)
                 }
             }
-            Plan::Delete { if_match, ambiguous } => {
-                let req = Req::Delete { if_match: if_match.clone() };
+            Plan::Delete {
+                if_match,
+                ambiguous,
+            } => {
+                let req = Req::Delete {
+                    if_match: if_match.clone(),
+                };
                 let present = self.state.is_some();
                 let pass = if_match.is_none() || (present && matches(if_match));
                 if *ambiguous {
                     if pass && self.rng.random_bool(0.5) {
                         self.set_state(None, u64::MAX);
                     }
-                    return (req, Out::Ambiguous { cause: "reset".into(), status: None }, true);
+                    return (
+                        req,
+                        Out::Ambiguous {
+                            cause: "reset".into(),
+                            status: None,
+                        },
+                        true,
+                    );
                 }
                 if pass {
                     self.set_state(None, p.ret);
                     c.last = None;
-                    (req, Out::Ok { status: 204, etag: None, write_id: None }, false)
+                    (
+                        req,
+                        Out::Ok {
+                            status: 204,
+                            etag: None,
+                            write_id: None,
+                        },
+                        false,
+                    )
                 } else {
                     c.must_read = true;
-                    (req, if present { Out::PreconditionFailed } else { Out::NotFound }, false)
+                    (
+                        req,
+                        if present {
+                            Out::PreconditionFailed
+                        } else {
+                            Out::NotFound
+                        },
+                        false,
+                    )
                 }
             }
         }
@@ -465,9 +689,25 @@ fn inject_spurious_409(ops: &mut [Op]) {
             continue;
         }
         let (c, r) = (ops[i].call_ns, ops[i].ret_ns);
-        let overlap = ops.iter().enumerate().any(|(j, o)| j != i && is_mut(o) && o.call_ns <= r && c <= if o.out.is_ambiguous() { u64::MAX } else { o.ret_ns });
+        let overlap = ops.iter().enumerate().any(|(j, o)| {
+            j != i
+                && is_mut(o)
+                && o.call_ns <= r
+                && c <= if o.out.is_ambiguous() {
+                    u64::MAX
+                } else {
+                    o.ret_ns
+                }
+        });
         if !overlap {
-            ops[i].req = Req::Put { write_id: Some(format!("w409-{i}")), etag_if_applied: None, if_match: Some("\"x\"".into()), if_none_match: None, via: Via::Put, source_key: None };
+            ops[i].req = Req::Put {
+                write_id: Some(format!("w409-{i}")),
+                etag_if_applied: None,
+                if_match: Some("\"x\"".into()),
+                if_none_match: None,
+                via: Via::Put,
+                source_key: None,
+            };
             ops[i].out = Out::Conflict;
             return;
         }

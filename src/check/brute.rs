@@ -9,11 +9,17 @@ pub const MAX_BRUTE_OPS: usize = 12;
 
 /// `Ok(Some(order))` (op ids) if linearizable, `Ok(None)` if not, `Err` if too big to try.
 pub fn brute_force(kh: &KeyHistory) -> Result<Option<Vec<u64>>, usize> {
-    let active: Vec<usize> = (0..kh.ops.len()).filter(|&i| kh.ops[i].role != Role::Excluded).collect();
+    let active: Vec<usize> = (0..kh.ops.len())
+        .filter(|&i| kh.ops[i].role != Role::Excluded)
+        .collect();
     if active.len() > MAX_BRUTE_OPS {
         return Err(active.len());
     }
-    let optional: Vec<usize> = active.iter().copied().filter(|&i| kh.ops[i].role == Role::Optional).collect();
+    let optional: Vec<usize> = active
+        .iter()
+        .copied()
+        .filter(|&i| kh.ops[i].role == Role::Optional)
+        .collect();
     for mask in 0u32..(1u32 << optional.len()) {
         let included: Vec<usize> = active
             .iter()
@@ -32,7 +38,13 @@ pub fn brute_force(kh: &KeyHistory) -> Result<Option<Vec<u64>>, usize> {
     Ok(None)
 }
 
-fn permute(kh: &KeyHistory, inc: &[usize], placed: &mut [bool], order: &mut Vec<usize>, state: State) -> bool {
+fn permute(
+    kh: &KeyHistory,
+    inc: &[usize],
+    placed: &mut [bool],
+    order: &mut Vec<usize>,
+    state: State,
+) -> bool {
     if order.len() == inc.len() {
         return true;
     }

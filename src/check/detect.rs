@@ -6,9 +6,10 @@
 //! write that may have applied has a known ETag and no two share one. Detectors run when
 //! Tier 1 could not certify a key, and their names are the classification of the anomaly.
 
-
 use super::anomaly::AnomalyKind;
-use super::model::{Cond, FxHashMap, FxHashSet, KOp, Kind, KeyHistory, ReadOut, Role, State, Sym, WriteOut, step};
+use super::model::{
+    Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step,
+};
 
 /// A detected pattern, with ops as indices into `KeyHistory::ops`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +66,11 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
 }
 
 fn ms(ns: u64) -> String {
-    if ns == u64::MAX { "never (ambiguous)".into() } else { format!("{:.3} ms", ns as f64 / 1e6) }
+    if ns == u64::MAX {
+        "never (ambiguous)".into()
+    } else {
+        format!("{:.3} ms", ns as f64 / 1e6)
+    }
 }
 
 fn etag(kh: &KeyHistory, e: Sym) -> String {
@@ -98,7 +103,10 @@ impl Stab {
             }
             top.push(cur);
         }
-        Stab { calls: idx.iter().map(|&i| ops[i].call).collect(), top }
+        Stab {
+            calls: idx.iter().map(|&i| ops[i].call).collect(),
+            top,
+        }
     }
 
     fn find(&self, called_by: u64, returned_from: u64, exclude: &[usize]) -> Option<usize> {
@@ -106,7 +114,10 @@ impl Stab {
         if k == 0 {
             return None;
         }
-        self.top[k - 1].iter().find(|(r, i)| *i != usize::MAX && *r >= returned_from && !exclude.contains(i)).map(|&(_, i)| i)
+        self.top[k - 1]
+            .iter()
+            .find(|(r, i)| *i != usize::MAX && *r >= returned_from && !exclude.contains(i))
+            .map(|&(_, i)| i)
     }
 }
 
@@ -133,7 +144,12 @@ impl<'a> Ctx<'a> {
             if o.role == Role::Excluded {
                 continue;
             }
-            if let Kind::Write { etag, out: WriteOut::Applied, .. } = o.kind {
+            if let Kind::Write {
+                etag,
+                out: WriteOut::Applied,
+                ..
+            } = o.kind
+            {
                 match etag {
                     Some(e) => {
                         if producer.insert(e, i).is_some() {
@@ -144,8 +160,13 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let may_apply = Stab::new(ops, (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && ops[i].is_mutation()));
-        let mut done: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation()).collect();
+        let may_apply = Stab::new(
+            ops,
+            (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && ops[i].is_mutation()),
+        );
+        let mut done: Vec<usize> = (0..ops.len())
+            .filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation())
+            .collect();
         done.sort_by_key(|&i| ops[i].ret);
         let mut done_latest = Vec::with_capacity(done.len());
         let mut best: Option<usize> = None;
@@ -159,7 +180,10 @@ impl<'a> Ctx<'a> {
         let mut observed_wids: FxHashMap<Sym, usize> = FxHashMap::default();
         for o in ops.iter().filter(|o| o.role != Role::Excluded) {
             match o.kind {
-                Kind::Read { out: ReadOut::Ok { etag, wid }, .. } => {
+                Kind::Read {
+                    out: ReadOut::Ok { etag, wid },
+                    ..
+                } => {
                     if let Some(e) = etag {
                         *observed_etags.entry(e).or_default() += 1;
                     }
@@ -167,7 +191,11 @@ impl<'a> Ctx<'a> {
                         *observed_wids.entry(w).or_default() += 1;
                     }
                 }
-                Kind::Read { out: ReadOut::NotModified { etag }, if_none_match, .. } => {
+                Kind::Read {
+                    out: ReadOut::NotModified { etag },
+                    if_none_match,
+                    ..
+                } => {
                     if let Some(e) = etag.or(match if_none_match {
                         Some(Cond::Etag(e)) => Some(e),
                         _ => None,
@@ -175,13 +203,30 @@ impl<'a> Ctx<'a> {
                         *observed_etags.entry(e).or_default() += 1;
                     }
                 }
-                Kind::Write { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied, .. } | Kind::Delete { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied } => {
+                Kind::Write {
+                    if_match: Some(Cond::Etag(e)),
+                    out: WriteOut::Applied,
+                    ..
+                }
+                | Kind::Delete {
+                    if_match: Some(Cond::Etag(e)),
+                    out: WriteOut::Applied,
+                } => {
                     *observed_etags.entry(e).or_default() += 1;
                 }
                 _ => {}
             }
         }
-        Ctx { kh, unique, producer, may_apply, done_rets: done.iter().map(|&i| ops[i].ret).collect(), done_latest, observed_etags, observed_wids }
+        Ctx {
+            kh,
+            unique,
+            producer,
+            may_apply,
+            done_rets: done.iter().map(|&i| ops[i].ret).collect(),
+            done_latest,
+            observed_etags,
+            observed_wids,
+        }
     }
 
     fn op(&self, i: usize) -> &KOp {
@@ -192,7 +237,8 @@ impl<'a> Ctx<'a> {
     fn unobserved(&self, w: usize) -> bool {
         match self.op(w).kind {
             Kind::Write { etag, wid, .. } => {
-                etag.is_none_or(|e| !self.observed_etags.contains_key(&e)) && wid.is_none_or(|x| !self.observed_wids.contains_key(&x))
+                etag.is_none_or(|e| !self.observed_etags.contains_key(&e))
+                    && wid.is_none_or(|x| !self.observed_wids.contains_key(&x))
             }
             _ => false,
         }
@@ -201,12 +247,27 @@ impl<'a> Ctx<'a> {
     /// The version a positive observation names: read 200 / 304, or an applied `If-Match`.
     fn observed_version(&self, o: &KOp) -> Option<Sym> {
         match o.kind {
-            Kind::Read { out: ReadOut::Ok { etag, .. }, .. } => etag,
-            Kind::Read { out: ReadOut::NotModified { etag }, if_none_match, .. } => etag.or(match if_none_match {
+            Kind::Read {
+                out: ReadOut::Ok { etag, .. },
+                ..
+            } => etag,
+            Kind::Read {
+                out: ReadOut::NotModified { etag },
+                if_none_match,
+                ..
+            } => etag.or(match if_none_match {
                 Some(Cond::Etag(e)) => Some(e),
                 _ => None,
             }),
-            Kind::Write { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied, .. } | Kind::Delete { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied } => Some(e),
+            Kind::Write {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+                ..
+            }
+            | Kind::Delete {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+            } => Some(e),
             _ => None,
         }
     }
@@ -226,7 +287,10 @@ fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
     if !ops.iter().any(|o| o.conflict) {
         return Vec::new();
     }
-    let stab = Stab::new(ops, (0..ops.len()).filter(|&i| !matches!(ops[i].kind, Kind::Read { .. })));
+    let stab = Stab::new(
+        ops,
+        (0..ops.len()).filter(|&i| !matches!(ops[i].kind, Kind::Read { .. })),
+    );
     let mut out = Vec::new();
     for (i, o) in ops.iter().enumerate() {
         if !o.conflict || out.len() >= PER_KIND {
@@ -254,7 +318,13 @@ fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
         if o.role != Role::Required {
             continue;
         }
-        if let Kind::Write { etag: Some(e), wid: Some(w), out: WriteOut::Applied, .. } = o.kind {
+        if let Kind::Write {
+            etag: Some(e),
+            wid: Some(w),
+            out: WriteOut::Applied,
+            ..
+        } = o.kind
+        {
             match first.get(&e) {
                 Some(&j) => {
                     if let Kind::Write { wid: Some(w0), .. } = kh.ops[j].kind
@@ -291,7 +361,12 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
         .iter()
         .filter(|o| o.role != Role::Excluded)
         .filter_map(|o| match o.kind {
-            Kind::Write { etag, wid, out: WriteOut::Applied, .. } => Some((etag, wid)),
+            Kind::Write {
+                etag,
+                wid,
+                out: WriteOut::Applied,
+                ..
+            } => Some((etag, wid)),
             _ => None,
         })
         .collect();
@@ -307,12 +382,26 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
         if o.role != Role::Required {
             continue;
         }
-        if let Kind::Read { out: ReadOut::Ok { etag: e, wid: w }, .. } = o.kind {
-            let ok = wild || pairs.contains(&(e, w)) || (e.is_none() && pairs.contains(&(None, w))) || (w.is_none() && pairs.contains(&(e, None)));
-            let ok = ok || (e.is_some() && w.is_some() && writes.iter().any(|&(we, ww)| (we.is_none() || we == e) && (ww.is_none() || ww == w)));
+        if let Kind::Read {
+            out: ReadOut::Ok { etag: e, wid: w },
+            ..
+        } = o.kind
+        {
+            let ok = wild
+                || pairs.contains(&(e, w))
+                || (e.is_none() && pairs.contains(&(None, w)))
+                || (w.is_none() && pairs.contains(&(e, None)));
+            let ok = ok
+                || (e.is_some()
+                    && w.is_some()
+                    && writes
+                        .iter()
+                        .any(|&(we, ww)| (we.is_none() || we == e) && (ww.is_none() || ww == w)));
             if !ok {
                 let what = match (e, w) {
-                    (Some(e), Some(w)) => format!("ETag {} with write id {}", etag(kh, e), kh.wids[w as usize]),
+                    (Some(e), Some(w)) => {
+                        format!("ETag {} with write id {}", etag(kh, e), kh.wids[w as usize])
+                    }
                     (Some(e), None) => format!("ETag {}", etag(kh, e)),
                     (None, Some(w)) => format!("write id {}", kh.wids[w as usize]),
                     (None, None) => "an object".into(),
@@ -339,10 +428,20 @@ fn lost_updates(ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let e = match o.kind {
-            Kind::Write { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied, .. } | Kind::Delete { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied } => e,
+            Kind::Write {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+                ..
+            }
+            | Kind::Delete {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+            } => e,
             _ => continue,
         };
-        let Some(&p) = ctx.producer.get(&e) else { continue };
+        let Some(&p) = ctx.producer.get(&e) else {
+            continue;
+        };
         match by_pred.get(&e) {
             Some(&first) => out.push(Finding {
                 kind: AnomalyKind::LostUpdate,
@@ -367,10 +466,33 @@ fn double_creates(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
     let ops = &kh.ops;
     let mut creates: Vec<usize> = (0..ops.len())
-        .filter(|&i| ops[i].role == Role::Required && matches!(ops[i].kind, Kind::Write { if_none_match: Some(Cond::Any), if_match: None, out: WriteOut::Applied, .. }))
+        .filter(|&i| {
+            ops[i].role == Role::Required
+                && matches!(
+                    ops[i].kind,
+                    Kind::Write {
+                        if_none_match: Some(Cond::Any),
+                        if_match: None,
+                        out: WriteOut::Applied,
+                        ..
+                    }
+                )
+        })
         .collect();
     creates.sort_by_key(|&i| ops[i].call);
-    let deletes = Stab::new(ops, (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && matches!(ops[i].kind, Kind::Delete { out: WriteOut::Applied, .. })));
+    let deletes = Stab::new(
+        ops,
+        (0..ops.len()).filter(|&i| {
+            ops[i].role != Role::Excluded
+                && matches!(
+                    ops[i].kind,
+                    Kind::Delete {
+                        out: WriteOut::Applied,
+                        ..
+                    }
+                )
+        }),
+    );
     let mut out = Vec::new();
     for w in creates.windows(2) {
         let (a, b) = (w[0], w[1]);
@@ -398,30 +520,63 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
     let ops = &kh.ops;
     let blind = |o: &KOp| match o.kind {
-        Kind::Write { if_match, if_none_match, out: WriteOut::Applied, .. } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match.is_none(),
-        Kind::Delete { if_match, out: WriteOut::Applied } => !matches!(if_match, Some(Cond::Etag(_))),
+        Kind::Write {
+            if_match,
+            if_none_match,
+            out: WriteOut::Applied,
+            ..
+        } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match.is_none(),
+        Kind::Delete {
+            if_match,
+            out: WriteOut::Applied,
+        } => !matches!(if_match, Some(Cond::Etag(_))),
         _ => false,
     };
-    let blinds = Stab::new(ops, (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && blind(&ops[i])));
+    let blinds = Stab::new(
+        ops,
+        (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && blind(&ops[i])),
+    );
     // Ops that saw a definite state (200, 304, 404, an applied If-Match), sorted by call, with
     // the suffix minimum of their return.
     let mut obs: Vec<usize> = (0..ops.len())
         .filter(|&i| {
             let o = &ops[i];
             o.role == Role::Required
-                && (ctx.observed_version(o).is_some() || matches!(o.kind, Kind::Read { out: ReadOut::Ok { wid: Some(_), .. } | ReadOut::NotFound, .. }))
+                && (ctx.observed_version(o).is_some()
+                    || matches!(
+                        o.kind,
+                        Kind::Read {
+                            out: ReadOut::Ok { wid: Some(_), .. } | ReadOut::NotFound,
+                            ..
+                        }
+                    ))
         })
         .collect();
     obs.sort_by_key(|&i| ops[i].call);
     let mut suffix = vec![usize::MAX; obs.len() + 1];
     for k in (0..obs.len()).rev() {
-        suffix[k] = if suffix[k + 1] == usize::MAX || ops[obs[k]].ret < ops[suffix[k + 1]].ret { obs[k] } else { suffix[k + 1] };
+        suffix[k] = if suffix[k + 1] == usize::MAX || ops[obs[k]].ret < ops[suffix[k + 1]].ret {
+            obs[k]
+        } else {
+            suffix[k + 1]
+        };
     }
     let mut out = Vec::new();
     for (w, o) in ops.iter().enumerate() {
         // Only unconditional writes: an unobserved conditional write is a stale read, phantom
         // 304 or ignored precondition of whoever later saw the state it replaced.
-        if o.role != Role::Required || !matches!(o.kind, Kind::Write { etag: Some(_), if_match: None | Some(Cond::Any), out: WriteOut::Applied, .. }) || !ctx.unobserved(w) {
+        if o.role != Role::Required
+            || !matches!(
+                o.kind,
+                Kind::Write {
+                    etag: Some(_),
+                    if_match: None | Some(Cond::Any),
+                    out: WriteOut::Applied,
+                    ..
+                }
+            )
+            || !ctx.unobserved(w)
+        {
             continue;
         }
         let k = obs.partition_point(|&i| ops[i].call <= o.ret);
@@ -464,11 +619,19 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
         {
             exp.push((ops[p].call, o.ret, i));
         }
-        let absent_only = match o.kind {
-            Kind::Read { out: ReadOut::NotFound, .. } => true,
-            Kind::Write { out: WriteOut::NotFound, .. } | Kind::Delete { out: WriteOut::NotFound, .. } => true,
-            _ => false,
-        };
+        let absent_only = matches!(
+            o.kind,
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            } | Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            } | Kind::Delete {
+                out: WriteOut::NotFound,
+                ..
+            }
+        );
         if absent_only {
             exp.push((o.call, o.ret, i));
         }
@@ -477,7 +640,11 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     // Suffix minimum of ret (with its op) over exposures sorted by `after`.
     let mut suffix: Vec<(u64, usize)> = vec![(u64::MAX, usize::MAX); exp.len() + 1];
     for k in (0..exp.len()).rev() {
-        suffix[k] = if exp[k].1 < suffix[k + 1].0 { (exp[k].1, exp[k].2) } else { suffix[k + 1] };
+        suffix[k] = if exp[k].1 < suffix[k + 1].0 {
+            (exp[k].1, exp[k].2)
+        } else {
+            suffix[k + 1]
+        };
     }
     // The earliest return among the ops that show a version (its writer or any observer): the
     // version was definitely installed by then.
@@ -497,8 +664,12 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
         if o.role != Role::Required {
             continue;
         }
-        let Some(e) = ctx.observed_version(o) else { continue };
-        let Some(&w) = ctx.producer.get(&e) else { continue };
+        let Some(e) = ctx.observed_version(o) else {
+            continue;
+        };
+        let Some(&w) = ctx.producer.get(&e) else {
+            continue;
+        };
         let wret = first_seen[&e];
         if wret == u64::MAX {
             continue;
@@ -509,13 +680,38 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let yo = &ops[y];
-        let is_404 = matches!(yo.kind, Kind::Read { out: ReadOut::NotFound, .. } | Kind::Write { out: WriteOut::NotFound, .. } | Kind::Delete { out: WriteOut::NotFound, .. });
-        let y_deleted = matches!(yo.kind, Kind::Delete { out: WriteOut::Applied, .. });
+        let is_404 = matches!(
+            yo.kind,
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            } | Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            } | Kind::Delete {
+                out: WriteOut::NotFound,
+                ..
+            }
+        );
+        let y_deleted = matches!(
+            yo.kind,
+            Kind::Delete {
+                out: WriteOut::Applied,
+                ..
+            }
+        );
         let kind = match o.kind {
-            Kind::Read { out: ReadOut::NotModified { .. }, .. } => AnomalyKind::Phantom304,
+            Kind::Read {
+                out: ReadOut::NotModified { .. },
+                ..
+            } => AnomalyKind::Phantom304,
             Kind::Read { .. } if y_deleted || is_404 => AnomalyKind::Resurrection,
-            Kind::Read { .. } if matches!(yo.kind, Kind::Read { .. }) && yo.client == o.client => AnomalyKind::NonMonotonicRead,
-            Kind::Read { .. } if yo.is_mutation() && ctx.unobserved(y) => AnomalyKind::LostAcknowledgedWrite,
+            Kind::Read { .. } if matches!(yo.kind, Kind::Read { .. }) && yo.client == o.client => {
+                AnomalyKind::NonMonotonicRead
+            }
+            Kind::Read { .. } if yo.is_mutation() && ctx.unobserved(y) => {
+                AnomalyKind::LostAcknowledgedWrite
+            }
             Kind::Read { .. } => AnomalyKind::StaleRead,
             _ => AnomalyKind::IgnoredPrecondition,
         };
@@ -535,8 +731,14 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
             }
         };
         let r_what = match (kind, o.kind) {
-            (AnomalyKind::Phantom304, _) => format!("got 304 Not Modified for {}, i.e. saw it as current", etag(kh, e)),
-            (AnomalyKind::IgnoredPrecondition, _) => format!("succeeded with If-Match: {}, i.e. saw it as current", etag(kh, e)),
+            (AnomalyKind::Phantom304, _) => format!(
+                "got 304 Not Modified for {}, i.e. saw it as current",
+                etag(kh, e)
+            ),
+            (AnomalyKind::IgnoredPrecondition, _) => format!(
+                "succeeded with If-Match: {}, i.e. saw it as current",
+                etag(kh, e)
+            ),
             _ => format!("saw {}", etag(kh, e)),
         };
         out.push(Finding {
@@ -582,15 +784,50 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
         }
         let w_unobserved = w.is_some_and(|w| ctx.unobserved(w));
         let kind = match o.kind {
-            Kind::Read { out: ReadOut::NotFound, .. } if w_unobserved => AnomalyKind::LostAcknowledgedWrite,
-            Kind::Read { out: ReadOut::Ok { .. }, .. } if w_unobserved => AnomalyKind::LostAcknowledgedWrite,
-            Kind::Read { out: ReadOut::NotFound, .. } | Kind::Write { out: WriteOut::NotFound, .. } | Kind::Delete { out: WriteOut::NotFound, .. } => AnomalyKind::Phantom404,
-            Kind::Read { out: ReadOut::PreconditionFailed, .. } | Kind::Write { out: WriteOut::PreconditionFailed, .. } | Kind::Delete { out: WriteOut::PreconditionFailed, .. } => {
-                AnomalyKind::Phantom412
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            } if w_unobserved => AnomalyKind::LostAcknowledgedWrite,
+            Kind::Read {
+                out: ReadOut::Ok { .. },
+                ..
+            } if w_unobserved => AnomalyKind::LostAcknowledgedWrite,
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
             }
-            Kind::Read { out: ReadOut::NotModified { .. }, .. } => AnomalyKind::Phantom304,
-            Kind::Read { out: ReadOut::Ok { .. }, .. } if state == State::Absent && w.is_some() => AnomalyKind::Resurrection,
-            Kind::Read { out: ReadOut::Ok { .. }, .. } if w.is_some() => AnomalyKind::StaleRead,
+            | Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            }
+            | Kind::Delete {
+                out: WriteOut::NotFound,
+                ..
+            } => AnomalyKind::Phantom404,
+            Kind::Read {
+                out: ReadOut::PreconditionFailed,
+                ..
+            }
+            | Kind::Write {
+                out: WriteOut::PreconditionFailed,
+                ..
+            }
+            | Kind::Delete {
+                out: WriteOut::PreconditionFailed,
+                ..
+            } => AnomalyKind::Phantom412,
+            Kind::Read {
+                out: ReadOut::NotModified { .. },
+                ..
+            } => AnomalyKind::Phantom304,
+            Kind::Read {
+                out: ReadOut::Ok { .. },
+                ..
+            } if state == State::Absent && w.is_some() => AnomalyKind::Resurrection,
+            Kind::Read {
+                out: ReadOut::Ok { .. },
+                ..
+            } if w.is_some() => AnomalyKind::StaleRead,
             Kind::Read { .. } => AnomalyKind::NonLinearizable,
             Kind::Write { .. } | Kind::Delete { .. } => AnomalyKind::IgnoredPrecondition,
         };
@@ -600,13 +837,30 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
             Some(w) => (
                 vec![w, r],
                 vec![
-                    format!("A returned at {} before B began at {}, and no other write or delete on the key was in flight between A's call and B's return.", ms(ops[w].ret), ms(o.call)),
-                    format!("So the object was {st} throughout B, yet B {outcome}: {}.", kind.name()),
+                    format!(
+                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between A's call and B's return.",
+                        ms(ops[w].ret),
+                        ms(o.call)
+                    ),
+                    format!(
+                        "So the object was {st} throughout B, yet B {outcome}: {}.",
+                        kind.name()
+                    ),
                 ],
             ),
-            None => (vec![r], vec![format!("No write or delete on the key had even begun when A returned, so the object was absent, yet A {outcome}: {}.", kind.name())]),
+            None => (
+                vec![r],
+                vec![format!(
+                    "No write or delete on the key had even begun when A returned, so the object was absent, yet A {outcome}: {}.",
+                    kind.name()
+                )],
+            ),
         };
-        out.push(Finding { kind, ops: ops_w, lines });
+        out.push(Finding {
+            kind,
+            ops: ops_w,
+            lines,
+        });
     }
     out
 }
@@ -614,17 +868,55 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
 /// "got 412", "saw \"e\"", ... for an op's outcome.
 pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
     match o.kind {
-        Kind::Read { out: ReadOut::Ok { etag: Some(e), .. }, .. } => format!("saw {}", etag(kh, e)),
-        Kind::Read { out: ReadOut::Ok { .. }, .. } => "got 200".into(),
-        Kind::Read { out: ReadOut::NotModified { .. }, .. } => "got 304 Not Modified".into(),
-        Kind::Read { out: ReadOut::PreconditionFailed, .. } | Kind::Write { out: WriteOut::PreconditionFailed, .. } | Kind::Delete { out: WriteOut::PreconditionFailed, .. } => {
-            "got 412 Precondition Failed".into()
+        Kind::Read {
+            out: ReadOut::Ok { etag: Some(e), .. },
+            ..
+        } => format!("saw {}", etag(kh, e)),
+        Kind::Read {
+            out: ReadOut::Ok { .. },
+            ..
+        } => "got 200".into(),
+        Kind::Read {
+            out: ReadOut::NotModified { .. },
+            ..
+        } => "got 304 Not Modified".into(),
+        Kind::Read {
+            out: ReadOut::PreconditionFailed,
+            ..
         }
-        Kind::Read { out: ReadOut::NotFound, .. } | Kind::Write { out: WriteOut::NotFound, .. } | Kind::Delete { out: WriteOut::NotFound, .. } => "got 404".into(),
-        Kind::Write { if_match: Some(Cond::Etag(e)), .. } => format!("succeeded with If-Match: {}", etag(kh, e)),
-        Kind::Write { if_none_match: Some(Cond::Any), .. } => "succeeded with If-None-Match: *".into(),
+        | Kind::Write {
+            out: WriteOut::PreconditionFailed,
+            ..
+        }
+        | Kind::Delete {
+            out: WriteOut::PreconditionFailed,
+            ..
+        } => "got 412 Precondition Failed".into(),
+        Kind::Read {
+            out: ReadOut::NotFound,
+            ..
+        }
+        | Kind::Write {
+            out: WriteOut::NotFound,
+            ..
+        }
+        | Kind::Delete {
+            out: WriteOut::NotFound,
+            ..
+        } => "got 404".into(),
+        Kind::Write {
+            if_match: Some(Cond::Etag(e)),
+            ..
+        } => format!("succeeded with If-Match: {}", etag(kh, e)),
+        Kind::Write {
+            if_none_match: Some(Cond::Any),
+            ..
+        } => "succeeded with If-None-Match: *".into(),
         Kind::Write { .. } => "succeeded".into(),
-        Kind::Delete { if_match: Some(Cond::Etag(e)), .. } => format!("deleted with If-Match: {}", etag(kh, e)),
+        Kind::Delete {
+            if_match: Some(Cond::Etag(e)),
+            ..
+        } => format!("deleted with If-Match: {}", etag(kh, e)),
         Kind::Delete { .. } => "deleted".into(),
     }
 }

@@ -20,5 +20,7 @@ pub mod tier2;
 pub mod validate;
 
 pub use anomaly::{Anomaly, AnomalyKind};
+pub use report::{
+    CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key,
+};
 pub use shrink::shrink;
-pub use report::{CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key};

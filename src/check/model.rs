@@ -29,7 +29,9 @@ impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
@@ -107,9 +109,22 @@ pub enum WriteOut {
 /// The request and outcome of one op, interned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Read { if_match: Option<Cond>, if_none_match: Option<Cond>, out: ReadOut },
-    Write { if_match: Option<Cond>, if_none_match: Option<Cond>, etag: Option<Sym>, wid: Option<Sym>, out: WriteOut },
-    Delete { if_match: Option<Cond>, out: WriteOut },
+    Read {
+        if_match: Option<Cond>,
+        if_none_match: Option<Cond>,
+        out: ReadOut,
+    },
+    Write {
+        if_match: Option<Cond>,
+        if_none_match: Option<Cond>,
+        etag: Option<Sym>,
+        wid: Option<Sym>,
+        out: WriteOut,
+    },
+    Delete {
+        if_match: Option<Cond>,
+        out: WriteOut,
+    },
 }
 
 /// How an op takes part in linearization.
@@ -158,8 +173,16 @@ impl KOp {
     /// The state this op leaves when applied, for mutations.
     pub fn written_state(&self) -> Option<State> {
         match self.kind {
-            Kind::Write { etag, wid, out: WriteOut::Applied, .. } => Some(State::Present { etag, wid }),
-            Kind::Delete { out: WriteOut::Applied, .. } => Some(State::Absent),
+            Kind::Write {
+                etag,
+                wid,
+                out: WriteOut::Applied,
+                ..
+            } => Some(State::Present { etag, wid }),
+            Kind::Delete {
+                out: WriteOut::Applied,
+                ..
+            } => Some(State::Absent),
             _ => None,
         }
     }
@@ -205,7 +228,11 @@ fn compatible(seen: Option<Sym>, current: Option<Sym>) -> bool {
 /// that is linearized is linearized as applied).
 pub fn step(state: State, kind: &Kind) -> Option<State> {
     match *kind {
-        Kind::Read { if_match, if_none_match, out } => {
+        Kind::Read {
+            if_match,
+            if_none_match,
+            out,
+        } => {
             let legal = match state {
                 State::Absent => out == ReadOut::NotFound,
                 State::Present { etag, wid } => {
@@ -217,9 +244,17 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
                     let n_may_miss = n.is_none_or(|n| n != Tri::Yes);
                     match out {
                         ReadOut::PreconditionFailed => may_fail,
-                        ReadOut::NotModified { etag: seen } => may_pass && n_may_match && compatible(seen, etag),
-                        ReadOut::Ok { etag: seen, wid: seen_wid } => {
-                            may_pass && n_may_miss && compatible(seen, etag) && compatible(seen_wid, wid)
+                        ReadOut::NotModified { etag: seen } => {
+                            may_pass && n_may_match && compatible(seen, etag)
+                        }
+                        ReadOut::Ok {
+                            etag: seen,
+                            wid: seen_wid,
+                        } => {
+                            may_pass
+                                && n_may_miss
+                                && compatible(seen, etag)
+                                && compatible(seen_wid, wid)
                         }
                         ReadOut::NotFound => false,
                     }
@@ -227,17 +262,26 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
             };
             legal.then_some(state)
         }
-        Kind::Write { if_match, if_none_match, etag, wid, out } => {
+        Kind::Write {
+            if_match,
+            if_none_match,
+            etag,
+            wid,
+            out,
+        } => {
             let (present, cur) = match state {
                 State::Absent => (false, None),
                 State::Present { etag, .. } => (true, etag),
             };
             let inm_may_fail = present && if_none_match.is_some_and(|c| matches(c, cur) != Tri::No);
-            let inm_may_pass = !present || if_none_match.is_none_or(|c| matches(c, cur) != Tri::Yes);
+            let inm_may_pass =
+                !present || if_none_match.is_none_or(|c| matches(c, cur) != Tri::Yes);
             let im_may_fail = if_match.is_some_and(|c| !present || matches(c, cur) != Tri::Yes);
             let im_may_pass = if_match.is_none_or(|c| present && matches(c, cur) != Tri::No);
             match out {
-                WriteOut::Applied => (inm_may_pass && im_may_pass).then_some(State::Present { etag, wid }),
+                WriteOut::Applied => {
+                    (inm_may_pass && im_may_pass).then_some(State::Present { etag, wid })
+                }
                 WriteOut::PreconditionFailed => (inm_may_fail || im_may_fail).then_some(state),
                 WriteOut::NotFound => (if_match.is_some() && !present).then_some(state),
             }
@@ -248,8 +292,12 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
                 State::Present { etag, .. } => (true, etag),
             };
             match out {
-                WriteOut::Applied => if_match.is_none_or(|c| present && matches(c, cur) != Tri::No).then_some(State::Absent),
-                WriteOut::PreconditionFailed => if_match.is_some_and(|c| !present || matches(c, cur) != Tri::Yes).then_some(state),
+                WriteOut::Applied => if_match
+                    .is_none_or(|c| present && matches(c, cur) != Tri::No)
+                    .then_some(State::Absent),
+                WriteOut::PreconditionFailed => if_match
+                    .is_some_and(|c| !present || matches(c, cur) != Tri::Yes)
+                    .then_some(state),
                 // Both a conditional delete of a missing key and (on some stores) a blind one.
                 WriteOut::NotFound => (!present).then_some(state),
             }
@@ -287,7 +335,13 @@ impl<'a> Interner<'a> {
         s
     }
     fn cond(&mut self, raw: &'a Option<String>) -> Option<Cond> {
-        raw.as_deref().map(|v| if v.trim() == "*" { Cond::Any } else { Cond::Etag(self.etag(v)) })
+        raw.as_deref().map(|v| {
+            if v.trim() == "*" {
+                Cond::Any
+            } else {
+                Cond::Etag(self.etag(v))
+            }
+        })
     }
 }
 
@@ -302,11 +356,17 @@ pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
         });
         groups[g].1.push(i);
     }
-    groups.into_iter().map(|(key, idx)| convert_key(key, idx.iter().map(|&i| (i, &history.ops[i])))).collect()
+    groups
+        .into_iter()
+        .map(|(key, idx)| convert_key(key, idx.iter().map(|&i| (i, &history.ops[i]))))
+        .collect()
 }
 
 /// Converts the ops of one key (given with their index in the history).
-pub fn convert_key<'a>(key: String, ops: impl ExactSizeIterator<Item = (usize, &'a Op)>) -> KeyHistory {
+pub fn convert_key<'a>(
+    key: String,
+    ops: impl ExactSizeIterator<Item = (usize, &'a Op)>,
+) -> KeyHistory {
     let n = ops.len();
     let mut it = Interner {
         etags: FxHashMap::with_capacity_and_hasher(n, Default::default()),
@@ -318,7 +378,12 @@ pub fn convert_key<'a>(key: String, ops: impl ExactSizeIterator<Item = (usize, &
     for (orig, op) in ops {
         out.push(convert_op(&mut it, orig, op));
     }
-    KeyHistory { key, ops: out, etags: it.etag_list, wids: it.wid_list }
+    KeyHistory {
+        key,
+        ops: out,
+        etags: it.etag_list,
+        wids: it.wid_list,
+    }
 }
 
 fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
@@ -326,14 +391,24 @@ fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
     let mut role = Role::Required;
     let conflict = matches!(op.out, Out::Conflict);
     let kind = match &op.req {
-        Req::Get { if_match, if_none_match } | Req::Head { if_match, if_none_match } => {
+        Req::Get {
+            if_match,
+            if_none_match,
+        }
+        | Req::Head {
+            if_match,
+            if_none_match,
+        } => {
             let if_match = it.cond(if_match);
             let if_none_match = it.cond(if_none_match);
             let out = match &op.out {
-                Out::Ok { etag, write_id, .. } => {
-                    ReadOut::Ok { etag: etag.as_deref().map(|e| it.etag(e)), wid: write_id.as_deref().map(|w| it.wid(w)) }
-                }
-                Out::NotModified { etag } => ReadOut::NotModified { etag: etag.as_deref().map(|e| it.etag(e)) },
+                Out::Ok { etag, write_id, .. } => ReadOut::Ok {
+                    etag: etag.as_deref().map(|e| it.etag(e)),
+                    wid: write_id.as_deref().map(|w| it.wid(w)),
+                },
+                Out::NotModified { etag } => ReadOut::NotModified {
+                    etag: etag.as_deref().map(|e| it.etag(e)),
+                },
                 Out::PreconditionFailed => ReadOut::PreconditionFailed,
                 Out::NotFound => ReadOut::NotFound,
                 Out::Conflict | Out::Rejected { .. } | Out::Ambiguous { .. } => {
@@ -341,15 +416,29 @@ fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
                     ReadOut::NotFound
                 }
             };
-            Kind::Read { if_match, if_none_match, out }
+            Kind::Read {
+                if_match,
+                if_none_match,
+                out,
+            }
         }
-        Req::Put { write_id, etag_if_applied, if_match, if_none_match, via, .. } => {
+        Req::Put {
+            write_id,
+            etag_if_applied,
+            if_match,
+            if_none_match,
+            via,
+            ..
+        } => {
             let if_match = it.cond(if_match);
             let if_none_match = it.cond(if_none_match);
             let wid = write_id.as_deref().map(|w| it.wid(w));
             let predicted = etag_if_applied.as_deref().map(|e| it.etag(e));
             let (out, etag) = match &op.out {
-                Out::Ok { etag, .. } => (WriteOut::Applied, etag.as_deref().map(|e| it.etag(e)).or(predicted)),
+                Out::Ok { etag, .. } => (
+                    WriteOut::Applied,
+                    etag.as_deref().map(|e| it.etag(e)).or(predicted),
+                ),
                 Out::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
                 Out::NotFound if *via != Via::Copy => (WriteOut::NotFound, predicted),
                 Out::Ambiguous { .. } => {
@@ -361,7 +450,13 @@ fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
                     (WriteOut::PreconditionFailed, predicted)
                 }
             };
-            Kind::Write { if_match, if_none_match, etag, wid, out }
+            Kind::Write {
+                if_match,
+                if_none_match,
+                etag,
+                wid,
+                out,
+            }
         }
         Req::Delete { if_match } => {
             let if_match = it.cond(if_match);
@@ -381,7 +476,16 @@ fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
             Kind::Delete { if_match, out }
         }
     };
-    KOp { id: op.id, client: op.client, call: op.call_ns, ret: if ambiguous { u64::MAX } else { op.ret_ns }, kind, role, conflict, orig }
+    KOp {
+        id: op.id,
+        client: op.client,
+        call: op.call_ns,
+        ret: if ambiguous { u64::MAX } else { op.ret_ns },
+        kind,
+        role,
+        conflict,
+        orig,
+    }
 }
 
 #[cfg(test)]
@@ -392,56 +496,226 @@ mod tests {
     const E2: Sym = 2;
 
     fn present(e: Sym) -> State {
-        State::Present { etag: Some(e), wid: Some(e) }
+        State::Present {
+            etag: Some(e),
+            wid: Some(e),
+        }
     }
     fn read(if_match: Option<Cond>, if_none_match: Option<Cond>, out: ReadOut) -> Kind {
-        Kind::Read { if_match, if_none_match, out }
+        Kind::Read {
+            if_match,
+            if_none_match,
+            out,
+        }
     }
 
     #[test]
     fn reads_follow_rfc_7232_order() {
-        let ok1 = ReadOut::Ok { etag: Some(E1), wid: Some(E1) };
-        assert_eq!(step(State::Absent, &read(Some(Cond::Etag(E1)), None, ReadOut::NotFound)), Some(State::Absent));
+        let ok1 = ReadOut::Ok {
+            etag: Some(E1),
+            wid: Some(E1),
+        };
+        assert_eq!(
+            step(
+                State::Absent,
+                &read(Some(Cond::Etag(E1)), None, ReadOut::NotFound)
+            ),
+            Some(State::Absent)
+        );
         assert_eq!(step(State::Absent, &read(None, None, ok1)), None);
         assert!(step(present(E1), &read(None, None, ok1)).is_some());
         assert!(step(present(E2), &read(None, None, ok1)).is_none());
-        assert!(step(present(E2), &read(Some(Cond::Etag(E1)), None, ReadOut::PreconditionFailed)).is_some());
-        assert!(step(present(E1), &read(Some(Cond::Etag(E1)), None, ReadOut::PreconditionFailed)).is_none());
-        assert!(step(present(E1), &read(Some(Cond::Any), None, ReadOut::PreconditionFailed)).is_none());
+        assert!(
+            step(
+                present(E2),
+                &read(Some(Cond::Etag(E1)), None, ReadOut::PreconditionFailed)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                present(E1),
+                &read(Some(Cond::Etag(E1)), None, ReadOut::PreconditionFailed)
+            )
+            .is_none()
+        );
+        assert!(
+            step(
+                present(E1),
+                &read(Some(Cond::Any), None, ReadOut::PreconditionFailed)
+            )
+            .is_none()
+        );
         // If-Match is evaluated first: a mismatch is 412 even if If-None-Match would give 304.
-        assert!(step(present(E1), &read(Some(Cond::Etag(E2)), Some(Cond::Etag(E1)), ReadOut::NotModified { etag: None })).is_none());
-        assert!(step(present(E1), &read(None, Some(Cond::Etag(E1)), ReadOut::NotModified { etag: Some(E1) })).is_some());
-        assert!(step(present(E1), &read(None, Some(Cond::Any), ReadOut::NotModified { etag: None })).is_some());
-        assert!(step(present(E2), &read(None, Some(Cond::Etag(E1)), ReadOut::NotModified { etag: None })).is_none());
+        assert!(
+            step(
+                present(E1),
+                &read(
+                    Some(Cond::Etag(E2)),
+                    Some(Cond::Etag(E1)),
+                    ReadOut::NotModified { etag: None }
+                )
+            )
+            .is_none()
+        );
+        assert!(
+            step(
+                present(E1),
+                &read(
+                    None,
+                    Some(Cond::Etag(E1)),
+                    ReadOut::NotModified { etag: Some(E1) }
+                )
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                present(E1),
+                &read(None, Some(Cond::Any), ReadOut::NotModified { etag: None })
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                present(E2),
+                &read(
+                    None,
+                    Some(Cond::Etag(E1)),
+                    ReadOut::NotModified { etag: None }
+                )
+            )
+            .is_none()
+        );
         assert!(step(present(E1), &read(None, Some(Cond::Etag(E1)), ok1)).is_none());
     }
 
     #[test]
     fn writes_and_deletes() {
-        let w = |im, inm, out| Kind::Write { if_match: im, if_none_match: inm, etag: Some(E2), wid: Some(E2), out };
-        assert_eq!(step(State::Absent, &w(None, Some(Cond::Any), WriteOut::Applied)), Some(present(E2)));
-        assert_eq!(step(present(E1), &w(None, Some(Cond::Any), WriteOut::Applied)), None);
-        assert!(step(present(E1), &w(None, Some(Cond::Any), WriteOut::PreconditionFailed)).is_some());
-        assert!(step(State::Absent, &w(None, Some(Cond::Any), WriteOut::PreconditionFailed)).is_none());
-        assert!(step(present(E1), &w(Some(Cond::Etag(E1)), None, WriteOut::Applied)).is_some());
-        assert!(step(present(E2), &w(Some(Cond::Etag(E1)), None, WriteOut::Applied)).is_none());
+        let w = |im, inm, out| Kind::Write {
+            if_match: im,
+            if_none_match: inm,
+            etag: Some(E2),
+            wid: Some(E2),
+            out,
+        };
+        assert_eq!(
+            step(State::Absent, &w(None, Some(Cond::Any), WriteOut::Applied)),
+            Some(present(E2))
+        );
+        assert_eq!(
+            step(present(E1), &w(None, Some(Cond::Any), WriteOut::Applied)),
+            None
+        );
+        assert!(
+            step(
+                present(E1),
+                &w(None, Some(Cond::Any), WriteOut::PreconditionFailed)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                State::Absent,
+                &w(None, Some(Cond::Any), WriteOut::PreconditionFailed)
+            )
+            .is_none()
+        );
+        assert!(
+            step(
+                present(E1),
+                &w(Some(Cond::Etag(E1)), None, WriteOut::Applied)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                present(E2),
+                &w(Some(Cond::Etag(E1)), None, WriteOut::Applied)
+            )
+            .is_none()
+        );
         // If-Match on a missing key: 404 and 412 are both accepted, success is not.
-        assert!(step(State::Absent, &w(Some(Cond::Etag(E1)), None, WriteOut::NotFound)).is_some());
-        assert!(step(State::Absent, &w(Some(Cond::Etag(E1)), None, WriteOut::PreconditionFailed)).is_some());
-        assert!(step(State::Absent, &w(Some(Cond::Etag(E1)), None, WriteOut::Applied)).is_none());
-        assert!(step(present(E1), &w(Some(Cond::Etag(E1)), None, WriteOut::NotFound)).is_none());
+        assert!(
+            step(
+                State::Absent,
+                &w(Some(Cond::Etag(E1)), None, WriteOut::NotFound)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                State::Absent,
+                &w(Some(Cond::Etag(E1)), None, WriteOut::PreconditionFailed)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                State::Absent,
+                &w(Some(Cond::Etag(E1)), None, WriteOut::Applied)
+            )
+            .is_none()
+        );
+        assert!(
+            step(
+                present(E1),
+                &w(Some(Cond::Etag(E1)), None, WriteOut::NotFound)
+            )
+            .is_none()
+        );
         let d = |im, out| Kind::Delete { if_match: im, out };
-        assert_eq!(step(State::Absent, &d(None, WriteOut::Applied)), Some(State::Absent));
-        assert_eq!(step(present(E1), &d(Some(Cond::Etag(E1)), WriteOut::Applied)), Some(State::Absent));
+        assert_eq!(
+            step(State::Absent, &d(None, WriteOut::Applied)),
+            Some(State::Absent)
+        );
+        assert_eq!(
+            step(present(E1), &d(Some(Cond::Etag(E1)), WriteOut::Applied)),
+            Some(State::Absent)
+        );
         assert!(step(present(E2), &d(Some(Cond::Etag(E1)), WriteOut::Applied)).is_none());
-        assert!(step(State::Absent, &d(Some(Cond::Etag(E1)), WriteOut::PreconditionFailed)).is_some());
-        assert!(step(present(E1), &d(Some(Cond::Etag(E1)), WriteOut::PreconditionFailed)).is_none());
+        assert!(
+            step(
+                State::Absent,
+                &d(Some(Cond::Etag(E1)), WriteOut::PreconditionFailed)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                present(E1),
+                &d(Some(Cond::Etag(E1)), WriteOut::PreconditionFailed)
+            )
+            .is_none()
+        );
     }
 
     #[test]
     fn unknown_etag_matches_either_way() {
-        let s = State::Present { etag: None, wid: None };
-        assert!(step(s, &read(Some(Cond::Etag(E1)), None, ReadOut::PreconditionFailed)).is_some());
-        assert!(step(s, &read(Some(Cond::Etag(E1)), None, ReadOut::Ok { etag: Some(E1), wid: None })).is_some());
+        let s = State::Present {
+            etag: None,
+            wid: None,
+        };
+        assert!(
+            step(
+                s,
+                &read(Some(Cond::Etag(E1)), None, ReadOut::PreconditionFailed)
+            )
+            .is_some()
+        );
+        assert!(
+            step(
+                s,
+                &read(
+                    Some(Cond::Etag(E1)),
+                    None,
+                    ReadOut::Ok {
+                        etag: Some(E1),
+                        wid: None
+                    }
+                )
+            )
+            .is_some()
+        );
     }
 }

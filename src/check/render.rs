@@ -41,8 +41,21 @@ pub fn describe_op(op: &Op) -> String {
         }
     };
     match &op.req {
-        Req::Get { if_match, if_none_match } | Req::Head { if_match, if_none_match } => conds(&mut s, if_match, if_none_match),
-        Req::Put { write_id, if_match, if_none_match, source_key, .. } => {
+        Req::Get {
+            if_match,
+            if_none_match,
+        }
+        | Req::Head {
+            if_match,
+            if_none_match,
+        } => conds(&mut s, if_match, if_none_match),
+        Req::Put {
+            write_id,
+            if_match,
+            if_none_match,
+            source_key,
+            ..
+        } => {
             conds(&mut s, if_match, if_none_match);
             if let Some(w) = write_id {
                 let _ = write!(s, " ({w})");
@@ -55,7 +68,11 @@ pub fn describe_op(op: &Op) -> String {
     }
     s.push_str(" → ");
     match &op.out {
-        Out::Ok { status, etag, write_id } => {
+        Out::Ok {
+            status,
+            etag,
+            write_id,
+        } => {
             let _ = write!(s, "{status}");
             if let Some(e) = etag {
                 let _ = write!(s, " {e}");
@@ -77,7 +94,11 @@ pub fn describe_op(op: &Op) -> String {
             let _ = write!(s, "{status} {}", code.as_deref().unwrap_or(""));
         }
         Out::Ambiguous { cause, status } => {
-            let _ = write!(s, "ambiguous ({cause}{})", status.map(|s| format!(", {s}")).unwrap_or_default());
+            let _ = write!(
+                s,
+                "ambiguous ({cause}{})",
+                status.map(|s| format!(", {s}")).unwrap_or_default()
+            );
         }
     }
     s
@@ -93,10 +114,26 @@ pub fn text(history: &History, anomaly: &Anomaly) -> String {
     let mut out = format!("{} on key {}\n", anomaly.kind, anomaly.key);
     if !anomaly.ops.is_empty() {
         out.push_str("Let:\n");
-        let descs: Vec<String> = anomaly.ops.iter().map(|id| ops.get(id).map_or_else(|| format!("op {id} (not in history)"), |o| describe_op(o))).collect();
+        let descs: Vec<String> = anomaly
+            .ops
+            .iter()
+            .map(|id| {
+                ops.get(id)
+                    .map_or_else(|| format!("op {id} (not in history)"), |o| describe_op(o))
+            })
+            .collect();
         let width = descs.iter().map(|d| d.chars().count()).max().unwrap_or(0);
         for (i, (id, d)) in anomaly.ops.iter().zip(&descs).enumerate() {
-            let span = ops.get(id).map(|o| if o.out.is_ambiguous() { format!("[{} – ∞) ms", ms(o.call_ns)) } else { format!("[{} – {}] ms", ms(o.call_ns), ms(o.ret_ns)) }).unwrap_or_default();
+            let span = ops
+                .get(id)
+                .map(|o| {
+                    if o.out.is_ambiguous() {
+                        format!("[{} – ∞) ms", ms(o.call_ns))
+                    } else {
+                        format!("[{} – {}] ms", ms(o.call_ns), ms(o.ret_ns))
+                    }
+                })
+                .unwrap_or_default();
             let _ = writeln!(out, "  {} = op {id}: {d:<width$}  {span}", letter(i));
         }
     }
@@ -111,13 +148,34 @@ pub fn text(history: &History, anomaly: &Anomaly) -> String {
 /// span, at most `cap` of them (nearest first).
 fn context<'a>(history: &'a History, anomaly: &Anomaly, cap: usize) -> Vec<&'a Op> {
     let ops = by_id(history);
-    let wit: Vec<&Op> = anomaly.ops.iter().filter_map(|id| ops.get(id).copied()).collect();
-    let Some(lo) = wit.iter().map(|o| o.call_ns).min() else { return Vec::new() };
-    let hi = wit.iter().map(|o| if o.out.is_ambiguous() { o.call_ns } else { o.ret_ns }).max().unwrap_or(lo);
+    let wit: Vec<&Op> = anomaly
+        .ops
+        .iter()
+        .filter_map(|id| ops.get(id).copied())
+        .collect();
+    let Some(lo) = wit.iter().map(|o| o.call_ns).min() else {
+        return Vec::new();
+    };
+    let hi = wit
+        .iter()
+        .map(|o| {
+            if o.out.is_ambiguous() {
+                o.call_ns
+            } else {
+                o.ret_ns
+            }
+        })
+        .max()
+        .unwrap_or(lo);
     let mut others: Vec<&Op> = history
         .ops
         .iter()
-        .filter(|o| o.key == anomaly.key && !anomaly.ops.contains(&o.id) && o.call_ns <= hi && (o.out.is_ambiguous() || o.ret_ns >= lo))
+        .filter(|o| {
+            o.key == anomaly.key
+                && !anomaly.ops.contains(&o.id)
+                && o.call_ns <= hi
+                && (o.out.is_ambiguous() || o.ret_ns >= lo)
+        })
         .collect();
     let mid = lo / 2 + hi / 2;
     others.sort_by_key(|o| o.call_ns.abs_diff(mid));
@@ -135,7 +193,13 @@ pub fn lanes(history: &History, anomaly: &Anomaly) -> String {
     if ops.is_empty() {
         return String::new();
     }
-    let end = |o: &Op| if o.out.is_ambiguous() { u64::MAX } else { o.ret_ns };
+    let end = |o: &Op| {
+        if o.out.is_ambiguous() {
+            u64::MAX
+        } else {
+            o.ret_ns
+        }
+    };
     let points: BTreeSet<u64> = ops.iter().flat_map(|o| [o.call_ns, end(o)]).collect();
     let rank: HashMap<u64, usize> = points.iter().enumerate().map(|(i, &t)| (t, i)).collect();
     let cols = points.len() * 3 + 2;
@@ -166,9 +230,17 @@ pub fn lanes(history: &History, anomaly: &Anomaly) -> String {
             }
         }
     }
-    let _ = writeln!(out, "time → (rank-compressed; `=` witness, `-` other ops on {}, `>` ambiguous)", anomaly.key);
+    let _ = writeln!(
+        out,
+        "time → (rank-compressed; `=` witness, `-` other ops on {}, `>` ambiguous)",
+        anomaly.key
+    );
     for (client, row) in lanes {
-        let _ = writeln!(out, "c{client:<4}|{}", row.iter().collect::<String>().trim_end());
+        let _ = writeln!(
+            out,
+            "c{client:<4}|{}",
+            row.iter().collect::<String>().trim_end()
+        );
     }
     out
 }
@@ -291,5 +363,7 @@ pub fn html(history: &History, report: &CheckReport) -> String {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -29,7 +29,11 @@ pub struct CheckOptions {
 impl Default for CheckOptions {
     /// 60 s and 5 million cached configurations (about 200 MB) per key, one thread per core.
     fn default() -> Self {
-        CheckOptions { time_budget: Duration::from_secs(60), max_states: 5_000_000, threads: std::thread::available_parallelism().map_or(2, |n| n.get()) }
+        CheckOptions {
+            time_budget: Duration::from_secs(60),
+            max_states: 5_000_000,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
     }
 }
 
@@ -94,7 +98,11 @@ pub enum Verdict {
 impl CheckReport {
     /// Anomalies win over Unknown: a found anomaly is certain whatever other keys did.
     pub fn verdict(&self) -> Verdict {
-        let anomalies: Vec<Anomaly> = self.keys.iter().flat_map(|k| k.anomalies.iter().cloned()).collect();
+        let anomalies: Vec<Anomaly> = self
+            .keys
+            .iter()
+            .flat_map(|k| k.anomalies.iter().cloned())
+            .collect();
         if !anomalies.is_empty() {
             return Verdict::Anomalous(anomalies);
         }
@@ -106,7 +114,13 @@ impl CheckReport {
                 _ => None,
             })
             .collect();
-        if unknown.is_empty() { Verdict::Linearizable } else { Verdict::Unknown { reason: unknown.join("; ") } }
+        if unknown.is_empty() {
+            Verdict::Linearizable
+        } else {
+            Verdict::Unknown {
+                reason: unknown.join("; "),
+            }
+        }
     }
 
     /// Every anomaly, key by key.
@@ -137,25 +151,46 @@ pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = order.get(n) else { break };
-                    let budget = Budget { deadline, max_states: opts.max_states, cancel: Some(&cancel) };
+                    let budget = Budget {
+                        deadline,
+                        max_states: opts.max_states,
+                        cancel: Some(&cancel),
+                    };
                     let r = check_key(&keys_view[i], &budget);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
         }
     });
-    let keys: Vec<KeyReport> = results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().flatten().collect();
-    CheckReport { keys, ops: history.ops.len(), elapsed_ms: start.elapsed().as_secs_f64() * 1e3 }
+    let keys: Vec<KeyReport> = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect();
+    CheckReport {
+        keys,
+        ops: history.ops.len(),
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+    }
 }
 
 fn to_anomaly(kh: &KeyHistory, f: Finding) -> Anomaly {
-    Anomaly { kind: f.kind, key: kh.key.clone(), ops: f.ops.iter().map(|&i| kh.ops[i].id).collect(), explanation: f.lines.join("\n") }
+    Anomaly {
+        kind: f.kind,
+        key: kh.key.clone(),
+        ops: f.ops.iter().map(|&i| kh.ops[i].id).collect(),
+        explanation: f.lines.join("\n"),
+    }
 }
 
 /// Checks one key: Tier 1's certificate, else Tier 1's pattern witnesses, else Tier 2.
 pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
     let start = Instant::now();
-    let mut anomalies: Vec<Anomaly> = detect::protocol_findings(kh).into_iter().map(|f| to_anomaly(kh, f)).collect();
+    let mut anomalies: Vec<Anomaly> = detect::protocol_findings(kh)
+        .into_iter()
+        .map(|f| to_anomaly(kh, f))
+        .collect();
     let mut report = KeyReport {
         key: kh.key.clone(),
         ops: kh.ops.len(),
@@ -182,7 +217,11 @@ pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
                         Ok(()) => report.certificate = Some(order),
                         Err(e) => {
                             report.decided_by = None;
-                            report.verdict = KeyVerdict::Unknown { reason: format!("internal error: the search's order did not validate ({e})") };
+                            report.verdict = KeyVerdict::Unknown {
+                                reason: format!(
+                                    "internal error: the search's order did not validate ({e})"
+                                ),
+                            };
                         }
                     },
                     SearchResult::Illegal { blocking } => {
@@ -197,7 +236,12 @@ pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
                             ),
                             None => (Vec::new(), vec!["No order of this key's ops respects both real time and S3's conditional semantics (exhaustive search).".to_string()]),
                         };
-                        anomalies.push(Anomaly { kind: AnomalyKind::NonLinearizable, key: kh.key.clone(), ops, explanation: lines.join("\n") });
+                        anomalies.push(Anomaly {
+                            kind: AnomalyKind::NonLinearizable,
+                            key: kh.key.clone(),
+                            ops,
+                            explanation: lines.join("\n"),
+                        });
                     }
                     SearchResult::Unknown { reason, states } => {
                         report.decided_by = None;

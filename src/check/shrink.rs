@@ -17,11 +17,29 @@ use crate::history::{History, Op, Out, Req, normalize_etag};
 /// it does not show the anomaly.
 pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> History {
     let deadline = Instant::now() + opts.time_budget;
-    let check_opts = CheckOptions { threads: 1, ..*opts };
-    let ops: Vec<Op> = history.ops.iter().filter(|o| o.key == anomaly.key).cloned().collect();
+    let check_opts = CheckOptions {
+        threads: 1,
+        ..*opts
+    };
+    let ops: Vec<Op> = history
+        .ops
+        .iter()
+        .filter(|o| o.key == anomaly.key)
+        .cloned()
+        .collect();
     let shows = |keep: &[bool]| -> bool {
-        let h = History { header: history.header.clone(), ops: ops.iter().zip(keep).filter(|(_, k)| **k).map(|(o, _)| o.clone()).collect() };
-        check_history(&h, &check_opts).anomalies().any(|a| a.kind == anomaly.kind && a.key == anomaly.key)
+        let h = History {
+            header: history.header.clone(),
+            ops: ops
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(o, _)| o.clone())
+                .collect(),
+        };
+        check_history(&h, &check_opts)
+            .anomalies()
+            .any(|a| a.kind == anomaly.kind && a.key == anomaly.key)
     };
     let n = ops.len();
     let mut keep = vec![true; n];
@@ -37,7 +55,17 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
         }
     };
     // Cheap first cut: everything that began after the witness ended.
-    let end = ops.iter().filter(|o| anomaly.ops.contains(&o.id)).map(|o| if o.out.is_ambiguous() { o.call_ns } else { o.ret_ns }).max();
+    let end = ops
+        .iter()
+        .filter(|o| anomaly.ops.contains(&o.id))
+        .map(|o| {
+            if o.out.is_ambiguous() {
+                o.call_ns
+            } else {
+                o.ret_ns
+            }
+        })
+        .max();
     if let Some(end) = end {
         let mut cand = keep.clone();
         let late: Vec<usize> = (0..n).filter(|&i| ops[i].call_ns > end).collect();
@@ -76,9 +104,20 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
             chunks = (chunks_now * 2).min(alive.len());
         }
     }
-    let kept: Vec<Op> = ops.into_iter().zip(keep).filter(|(_, k)| *k).map(|(o, _)| o).collect();
+    let kept: Vec<Op> = ops
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(o, _)| o)
+        .collect();
     let mut header = history.header.clone();
-    let note = format!("shrunk from {} ops to {} showing {} on key {}", history.ops.len(), kept.len(), anomaly.kind, anomaly.key);
+    let note = format!(
+        "shrunk from {} ops to {} showing {} on key {}",
+        history.ops.len(),
+        kept.len(),
+        anomaly.kind,
+        anomaly.key
+    );
     header.note = Some(match header.note {
         Some(n) => format!("{n}; {note}"),
         None => note,
@@ -95,7 +134,19 @@ fn closures(ops: &[Op]) -> Vec<Vec<usize>> {
         let mut etags: Vec<&str> = Vec::new();
         let mut wids: Vec<&str> = Vec::new();
         match &o.req {
-            Req::Get { if_match, if_none_match } | Req::Head { if_match, if_none_match } | Req::Put { if_match, if_none_match, .. } => {
+            Req::Get {
+                if_match,
+                if_none_match,
+            }
+            | Req::Head {
+                if_match,
+                if_none_match,
+            }
+            | Req::Put {
+                if_match,
+                if_none_match,
+                ..
+            } => {
                 etags.extend(if_match.as_deref());
                 etags.extend(if_none_match.as_deref());
             }
@@ -111,7 +162,10 @@ fn closures(ops: &[Op]) -> Vec<Vec<usize>> {
         }
         for e in etags {
             if e.trim() != "*" {
-                by_etag.entry(normalize_etag(e).to_string()).or_default().push(i);
+                by_etag
+                    .entry(normalize_etag(e).to_string())
+                    .or_default()
+                    .push(i);
             }
         }
         for w in wids {
@@ -122,13 +176,24 @@ fn closures(ops: &[Op]) -> Vec<Vec<usize>> {
         .enumerate()
         .map(|(i, o)| {
             let mut c = vec![i];
-            if let Req::Put { write_id, etag_if_applied, .. } = &o.req {
+            if let Req::Put {
+                write_id,
+                etag_if_applied,
+                ..
+            } = &o.req
+            {
                 let produced = match &o.out {
                     Out::Ok { etag, .. } => etag.clone().or_else(|| etag_if_applied.clone()),
                     _ => etag_if_applied.clone(),
                 };
                 if let Some(e) = produced {
-                    c.extend(by_etag.get(normalize_etag(&e)).into_iter().flatten().copied());
+                    c.extend(
+                        by_etag
+                            .get(normalize_etag(&e))
+                            .into_iter()
+                            .flatten()
+                            .copied(),
+                    );
                 }
                 if let Some(w) = write_id {
                     c.extend(by_wid.get(w).into_iter().flatten().copied());

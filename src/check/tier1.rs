@@ -21,8 +21,7 @@
 //!    segment meets its interval and in which its outcome is legal.
 //! 5. Sorting by (point, version, writer-first) yields the order.
 
-
-use super::model::{Cond, FxHashMap, KOp, Kind, KeyHistory, ReadOut, Role, State, Sym, step};
+use super::model::{Cond, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, step};
 use super::tier2::observed_optional;
 use super::validate::validate_certificate;
 
@@ -46,7 +45,12 @@ pub fn tier1(kh: &KeyHistory) -> Tier1Result {
         Err(reason) => return Tier1Result::Inconclusive(reason),
     };
     let mut last = String::new();
-    for frag in [FragOrder::Zone, FragOrder::HeadCall, FragOrder::MaxCall, FragOrder::Deadline] {
+    for frag in [
+        FragOrder::Zone,
+        FragOrder::HeadCall,
+        FragOrder::MaxCall,
+        FragOrder::Deadline,
+    ] {
         if frag != FragOrder::Zone && graph.fragments.len() <= 1 {
             break;
         }
@@ -101,7 +105,14 @@ impl<'a> Graph<'a> {
     fn new(kh: &'a KeyHistory) -> Result<Self, String> {
         let ops = &kh.ops[..];
         let observed = observed_optional(kh);
-        let is_writer: Vec<bool> = ops.iter().enumerate().map(|(i, o)| o.is_mutation() && (o.role == Role::Required || (o.role == Role::Optional && observed[i]))).collect();
+        let is_writer: Vec<bool> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                o.is_mutation()
+                    && (o.role == Role::Required || (o.role == Role::Optional && observed[i]))
+            })
+            .collect();
         let writers: Vec<usize> = (0..ops.len()).filter(|&i| is_writer[i]).collect();
         let mut producer: FxHashMap<Sym, usize> = FxHashMap::default();
         let mut by_wid: FxHashMap<Sym, usize> = FxHashMap::default();
@@ -123,10 +134,13 @@ impl<'a> Graph<'a> {
                 Kind::Write { if_match, .. } | Kind::Delete { if_match, .. } => if_match,
                 Kind::Read { .. } => None,
             };
-            let pred = match if_match {
-                Some(Cond::Etag(e)) => Pred::Exact(*producer.get(&e).ok_or_else(|| format!("op {} names an ETag no write produced", ops[w].id))?),
-                _ => Pred::Head,
-            };
+            let pred =
+                match if_match {
+                    Some(Cond::Etag(e)) => Pred::Exact(*producer.get(&e).ok_or_else(|| {
+                        format!("op {} names an ETag no write produced", ops[w].id)
+                    })?),
+                    _ => Pred::Head,
+                };
             match pred {
                 Pred::Exact(p) => {
                     if succ.insert(p, w).is_some() {
@@ -152,7 +166,9 @@ impl<'a> Graph<'a> {
             fragments.push(chain);
         }
         if covered != writers.len() {
-            return Err("some writes are not reachable from a create or blind write (a cycle)".into());
+            return Err(
+                "some writes are not reachable from a create or blind write (a cycle)".into(),
+            );
         }
         let mut cluster: Vec<Option<usize>> = vec![None; ops.len()];
         for (i, op) in ops.iter().enumerate() {
@@ -161,11 +177,37 @@ impl<'a> Graph<'a> {
             }
             cluster[i] = match op.kind {
                 _ if is_writer[i] => Some(i),
-                Kind::Read { out: ReadOut::Ok { etag: Some(e), .. }, .. } => Some(*producer.get(&e).ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?),
-                Kind::Read { out: ReadOut::Ok { etag: None, wid: Some(w) }, .. } => Some(*by_wid.get(&w).ok_or_else(|| format!("op {} read content no write produced", op.id))?),
-                Kind::Read { out: ReadOut::NotModified { etag: Some(e) }, .. } | Kind::Read { out: ReadOut::NotModified { etag: None }, if_none_match: Some(Cond::Etag(e)), .. } => {
-                    Some(*producer.get(&e).ok_or_else(|| format!("op {} got 304 for an ETag no write produced", op.id))?)
+                Kind::Read {
+                    out: ReadOut::Ok { etag: Some(e), .. },
+                    ..
+                } => Some(
+                    *producer
+                        .get(&e)
+                        .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
+                ),
+                Kind::Read {
+                    out:
+                        ReadOut::Ok {
+                            etag: None,
+                            wid: Some(w),
+                        },
+                    ..
+                } => Some(
+                    *by_wid
+                        .get(&w)
+                        .ok_or_else(|| format!("op {} read content no write produced", op.id))?,
+                ),
+                Kind::Read {
+                    out: ReadOut::NotModified { etag: Some(e) },
+                    ..
                 }
+                | Kind::Read {
+                    out: ReadOut::NotModified { etag: None },
+                    if_none_match: Some(Cond::Etag(e)),
+                    ..
+                } => Some(*producer.get(&e).ok_or_else(|| {
+                    format!("op {} got 304 for an ETag no write produced", op.id)
+                })?),
                 _ => None,
             };
         }
@@ -177,21 +219,41 @@ impl<'a> Graph<'a> {
                 maxcall[w] = maxcall[w].max(ops[i].call);
             }
         }
-        Ok(Graph { ops, is_writer, fragments, cluster, minret, maxcall })
+        Ok(Graph {
+            ops,
+            is_writer,
+            fragments,
+            cluster,
+            minret,
+            maxcall,
+        })
     }
 
     fn order(&self, frag: FragOrder, sched: Sched) -> Result<Vec<u64>, String> {
         let ops = self.ops;
         let mut frags: Vec<&Vec<usize>> = self.fragments.iter().collect();
         match frag {
-            FragOrder::Zone => frags.sort_by_key(|f| (self.minret[f[0]].min(self.maxcall[f[0]]), ops[f[0]].call, f[0])),
+            FragOrder::Zone => frags.sort_by_key(|f| {
+                (
+                    self.minret[f[0]].min(self.maxcall[f[0]]),
+                    ops[f[0]].call,
+                    f[0],
+                )
+            }),
             FragOrder::HeadCall => frags.sort_by_key(|f| (ops[f[0]].call, ops[f[0]].ret, f[0])),
-            FragOrder::MaxCall => frags.sort_by_key(|f| (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0])),
+            FragOrder::MaxCall => {
+                frags.sort_by_key(|f| (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0]))
+            }
             FragOrder::Deadline => frags.sort_by_key(|f| (self.minret[f[0]], ops[f[0]].call, f[0])),
         }
         // Repair adjacent pairs that real time forbids in this order but allows swapped: all
         // of fragment A's ops precede all of B's only if min ret(B) >= max call(A).
-        let span = |f: &Vec<usize>| (f.iter().map(|&w| self.minret[w]).min().unwrap_or(u64::MAX), f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0));
+        let span = |f: &Vec<usize>| {
+            (
+                f.iter().map(|&w| self.minret[w]).min().unwrap_or(u64::MAX),
+                f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0),
+            )
+        };
         let mut spans: Vec<(u64, u64)> = frags.iter().map(|f| span(f)).collect();
         for _pass in 0..64 {
             let mut swapped = false;
@@ -216,19 +278,43 @@ impl<'a> Graph<'a> {
                 version_of.insert(*w, j);
             }
         }
-        let states: Vec<State> = versions.iter().map(|v| v.and_then(|w| ops[w].written_state()).unwrap_or(State::Absent)).collect();
+        let states: Vec<State> = versions
+            .iter()
+            .map(|v| {
+                v.and_then(|w| ops[w].written_state())
+                    .unwrap_or(State::Absent)
+            })
+            .collect();
         // Per-version constraints: the smallest return and the largest call among the ops
         // placed in that version (writer, readers, and flexible ops pinned by repairs).
-        let mut vmin: Vec<u64> = versions.iter().map(|v| v.map_or(u64::MAX, |w| self.minret[w])).collect();
-        let mut vmax: Vec<u64> = versions.iter().map(|v| v.map_or(0, |w| self.maxcall[w])).collect();
+        let mut vmin: Vec<u64> = versions
+            .iter()
+            .map(|v| v.map_or(u64::MAX, |w| self.minret[w]))
+            .collect();
+        let mut vmax: Vec<u64> = versions
+            .iter()
+            .map(|v| v.map_or(0, |w| self.maxcall[w]))
+            .collect();
         let mut next_absent = vec![m; m + 1];
         let mut next_present = vec![m; m + 1];
         for j in (0..m).rev() {
-            next_absent[j] = if states[j] == State::Absent { j } else { next_absent[j + 1] };
-            next_present[j] = if states[j] != State::Absent { j } else { next_present[j + 1] };
+            next_absent[j] = if states[j] == State::Absent {
+                j
+            } else {
+                next_absent[j + 1]
+            };
+            next_present[j] = if states[j] != State::Absent {
+                j
+            } else {
+                next_present[j + 1]
+            };
         }
         let flexible: Vec<usize> = (0..ops.len())
-            .filter(|&i| !(ops[i].role == Role::Excluded || (ops[i].role == Role::Optional && !self.is_writer[i])) && self.cluster[i].is_none())
+            .filter(|&i| {
+                !(ops[i].role == Role::Excluded
+                    || (ops[i].role == Role::Optional && !self.is_writer[i]))
+                    && self.cluster[i].is_none()
+            })
             .collect();
         let mut pinned: FxHashMap<usize, usize> = FxHashMap::default();
         // Writer points: version j is current on [s_j, s_{j+1}]; the ops placed in j need
@@ -242,7 +328,10 @@ impl<'a> Graph<'a> {
                 let w = versions[j].expect("versions after 0 have writers");
                 early[j] = early[j - 1].max(ops[w].call).max(vmax[j - 1]);
                 if early[j] > vmin[j] {
-                    return Err(format!("version {j} (op {}) cannot be placed before all its readers return", ops[w].id));
+                    return Err(format!(
+                        "version {j} (op {}) cannot be placed before all its readers return",
+                        ops[w].id
+                    ));
                 }
             }
             let mut late = vec![u64::MAX; m];
@@ -285,7 +374,9 @@ impl<'a> Graph<'a> {
             }
             for i in failed {
                 let op = &ops[i];
-                let j = place(op, &late, &early, &states, &next_absent, &next_present).ok_or_else(|| format!("op {} fits no version current during its interval", op.id))?;
+                let j = place(op, &late, &early, &states, &next_absent, &next_present).ok_or_else(
+                    || format!("op {} fits no version current during its interval", op.id),
+                )?;
                 vmin[j] = vmin[j].min(op.ret);
                 vmax[j] = vmax[j].max(op.call);
                 pinned.insert(i, j);
@@ -305,7 +396,14 @@ enum Pred {
 /// legal. Segment j starts at `start[j]` and ends at `end[j + 1]` (`+∞` for the last); with
 /// `start == end == s` this is the placement under one schedule, with the earliest and latest
 /// schedules it is every version the op could possibly be placed in.
-fn place(op: &KOp, end: &[u64], start: &[u64], states: &[State], next_absent: &[usize], next_present: &[usize]) -> Option<usize> {
+fn place(
+    op: &KOp,
+    end: &[u64],
+    start: &[u64],
+    states: &[State],
+    next_absent: &[usize],
+    next_present: &[usize],
+) -> Option<usize> {
     let m = start.len();
     let lo = end[1..].partition_point(|&x| x < op.call);
     let hi = start.partition_point(|&x| x <= op.ret).checked_sub(1)?;
@@ -319,5 +417,8 @@ fn place(op: &KOp, end: &[u64], start: &[u64], states: &[State], next_absent: &[
     let p3 = np(p2 + 1);
     let a1 = na(lo);
     let candidates = [lo, lo + 1, lo + 2, a1, p1, p2, p3];
-    candidates.into_iter().filter(|&j| j <= hi && j < m).find(|&j| step(states[j], &op.kind).is_some())
+    candidates
+        .into_iter()
+        .filter(|&j| j <= hi && j < m)
+        .find(|&j| step(states[j], &op.kind).is_some())
 }

@@ -19,7 +19,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::model::{FxHashSet, Kind, KeyHistory, Role, State, Sym, WriteOut, step};
+use super::model::{FxHashSet, KeyHistory, Kind, Role, State, Sym, WriteOut, step};
 
 /// Limits of one search.
 #[derive(Debug, Clone, Copy)]
@@ -75,21 +75,33 @@ pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
             continue;
         }
         match op.kind {
-            Kind::Read { out: ReadOut::Ok { etag, wid }, .. } => {
+            Kind::Read {
+                out: ReadOut::Ok { etag, wid },
+                ..
+            } => {
                 seen_etags.extend(etag);
                 seen_wids.extend(wid);
             }
-            Kind::Read { out: ReadOut::NotModified { etag }, if_none_match, .. } => {
+            Kind::Read {
+                out: ReadOut::NotModified { etag },
+                if_none_match,
+                ..
+            } => {
                 seen_etags.extend(etag);
                 if let Some(Cond::Etag(e)) = if_none_match {
                     seen_etags.insert(e);
                 }
             }
-            Kind::Write { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied, .. }
-            | Kind::Delete { if_match: Some(Cond::Etag(e)), out: WriteOut::Applied } => {
-                if op.role == Role::Required {
-                    seen_etags.insert(e);
-                }
+            Kind::Write {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+                ..
+            }
+            | Kind::Delete {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+            } if op.role == Role::Required => {
+                seen_etags.insert(e);
             }
             _ => {}
         }
@@ -99,7 +111,10 @@ pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
         .map(|op| {
             op.role == Role::Optional
                 && match op.kind {
-                    Kind::Write { etag, wid, .. } => etag.is_some_and(|e| seen_etags.contains(&e)) || wid.is_some_and(|w| seen_wids.contains(&w)),
+                    Kind::Write { etag, wid, .. } => {
+                        etag.is_some_and(|e| seen_etags.contains(&e))
+                            || wid.is_some_and(|w| seen_wids.contains(&w))
+                    }
                     _ => false,
                 }
         })
@@ -156,11 +171,15 @@ fn read_only(kind: &Kind) -> bool {
 
 impl<'a> Search<'a> {
     fn new(kh: &'a KeyHistory, roles: &[Role]) -> Self {
-        let mut ops: Vec<usize> = (0..kh.ops.len()).filter(|&i| roles[i] != Role::Excluded).collect();
+        let mut ops: Vec<usize> = (0..kh.ops.len())
+            .filter(|&i| roles[i] != Role::Excluded)
+            .collect();
         ops.sort_by_key(|&i| (kh.ops[i].call, kh.ops[i].ret, i));
         let required: Vec<bool> = ops.iter().map(|&i| roles[i] == Role::Required).collect();
         let optional = (0..ops.len()).filter(|&k| !required[k]).collect();
-        let zobrist = (0..ops.len() as u64).map(|k| (u128::from(splitmix(2 * k + 1)) << 64) | u128::from(splitmix(2 * k + 2))).collect();
+        let zobrist = (0..ops.len() as u64)
+            .map(|k| (u128::from(splitmix(2 * k + 1)) << 64) | u128::from(splitmix(2 * k + 2)))
+            .collect();
         let n = ops.len();
         Search {
             kh,
@@ -238,7 +257,9 @@ impl<'a> Search<'a> {
         let mut done = Vec::new();
         loop {
             let (cands, _) = self.candidates();
-            let found = cands.into_iter().find(|&k| read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some());
+            let found = cands.into_iter().find(|&k| {
+                read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+            });
             match found {
                 Some(k) => {
                     self.set(k, true);
@@ -266,10 +287,26 @@ impl<'a> Search<'a> {
             return Ok(Enter::Dead);
         }
         if self.cache.len() > budget.max_states {
-            return Err(SearchResult::Unknown { reason: format!("state budget of {} configurations exhausted", budget.max_states), states: self.cache.len() });
+            return Err(SearchResult::Unknown {
+                reason: format!(
+                    "state budget of {} configurations exhausted",
+                    budget.max_states
+                ),
+                states: self.cache.len(),
+            });
         }
-        let cands: Vec<usize> = cands.into_iter().filter(|&k| !read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()).collect();
-        self.stack_push(Frame { via: None, eager, cands, next: 0 });
+        let cands: Vec<usize> = cands
+            .into_iter()
+            .filter(|&k| {
+                !read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+            })
+            .collect();
+        self.stack_push(Frame {
+            via: None,
+            eager,
+            cands,
+            next: 0,
+        });
         Ok(Enter::Pushed)
     }
 
@@ -291,10 +328,16 @@ impl Search<'_> {
             iterations += 1;
             if iterations.is_multiple_of(1024) {
                 if Instant::now() >= budget.deadline {
-                    return SearchResult::Unknown { reason: "time budget exhausted".into(), states: self.cache.len() };
+                    return SearchResult::Unknown {
+                        reason: "time budget exhausted".into(),
+                        states: self.cache.len(),
+                    };
                 }
                 if budget.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                    return SearchResult::Unknown { reason: "cancelled".into(), states: self.cache.len() };
+                    return SearchResult::Unknown {
+                        reason: "cancelled".into(),
+                        states: self.cache.len(),
+                    };
                 }
             }
             let Some(top) = self.frames.last_mut() else {
@@ -305,7 +348,9 @@ impl Search<'_> {
                 let k = top.cands[top.next];
                 top.next += 1;
                 let prev = self.state;
-                let Some(next) = step(prev, &self.op(k).kind) else { continue };
+                let Some(next) = step(prev, &self.op(k).kind) else {
+                    continue;
+                };
                 self.set(k, true);
                 self.state = next;
                 match self.enter(budget) {

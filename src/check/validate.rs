@@ -5,7 +5,6 @@
 //! It shares nothing with the tiers but the model itself, so a bug in a clever tier cannot
 //! turn into a false "linearizable".
 
-
 use super::model::{FxHashMap, KeyHistory, Role, State, step};
 
 /// Why a certificate was rejected.
@@ -28,7 +27,8 @@ pub enum CertificateError {
 /// Replays `order` (op ids) through the model from the initial absent state. Required ops must
 /// appear exactly once, optional (ambiguous) ops at most once, excluded ops never.
 pub fn validate_certificate(kh: &KeyHistory, order: &[u64]) -> Result<(), CertificateError> {
-    let mut index: FxHashMap<u64, usize> = FxHashMap::with_capacity_and_hasher(kh.ops.len(), Default::default());
+    let mut index: FxHashMap<u64, usize> =
+        FxHashMap::with_capacity_and_hasher(kh.ops.len(), Default::default());
     index.extend(kh.ops.iter().enumerate().map(|(i, o)| (o.id, i)));
     let mut used = vec![false; kh.ops.len()];
     let mut state = State::Absent;
@@ -46,14 +46,22 @@ pub fn validate_certificate(kh: &KeyHistory, order: &[u64]) -> Result<(), Certif
         if let Some(l) = latest_call
             && op.ret < kh.ops[l].call
         {
-            return Err(CertificateError::RealTime { earlier: kh.ops[l].id, later: id });
+            return Err(CertificateError::RealTime {
+                earlier: kh.ops[l].id,
+                later: id,
+            });
         }
         if latest_call.is_none_or(|l| kh.ops[l].call < op.call) {
             latest_call = Some(i);
         }
         state = step(state, &op.kind).ok_or(CertificateError::Illegal { op: id, state })?;
     }
-    if let Some((i, _)) = kh.ops.iter().enumerate().find(|(i, o)| o.role == Role::Required && !used[*i]) {
+    if let Some((i, _)) = kh
+        .ops
+        .iter()
+        .enumerate()
+        .find(|(i, o)| o.role == Role::Required && !used[*i])
+    {
         return Err(CertificateError::Missing(kh.ops[i].id));
     }
     Ok(())

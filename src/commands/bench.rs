@@ -75,9 +75,19 @@ pub struct Row {
 
 /// The classes of the full or quick matrix.
 pub fn classes(quick: bool) -> Vec<Class> {
-    let c = |writers, ops, ambiguous, blind, bug| Class { writers, ops, ambiguous, blind, bug };
+    let c = |writers, ops, ambiguous, blind, bug| Class {
+        writers,
+        ops,
+        ambiguous,
+        blind,
+        bug,
+    };
     let mut v = Vec::new();
-    let sizes: &[usize] = if quick { &[1_000, 10_000, 100_000] } else { &[1_000, 10_000, 100_000, 1_000_000] };
+    let sizes: &[usize] = if quick {
+        &[1_000, 10_000, 100_000]
+    } else {
+        &[1_000, 10_000, 100_000, 1_000_000]
+    };
     for &n in sizes {
         v.push(c(8, n, 0.0, 0.0, None));
     }
@@ -105,7 +115,13 @@ pub fn classes(quick: bool) -> Vec<Class> {
     let bug_ops = if quick { 1_000 } else { 10_000 };
     for bug in Bug::ALL {
         for w in [8, 32] {
-            v.push(c(w, bug_ops, 0.0, if bug == Bug::LostAckWrite { 0.1 } else { 0.0 }, Some(bug)));
+            v.push(c(
+                w,
+                bug_ops,
+                0.0,
+                if bug == Bug::LostAckWrite { 0.1 } else { 0.0 },
+                Some(bug),
+            ));
         }
     }
     v
@@ -118,8 +134,16 @@ fn config(class: &Class) -> GenConfig {
         keys: 1,
         ambiguous_rate: class.ambiguous,
         blind_rate: class.blind,
-        delete_rate: if class.bug == Some(Bug::Resurrection) { 0.15 } else { 0.0 },
-        create_rate: if class.bug == Some(Bug::DoubleCreate) { 0.1 } else { 0.02 },
+        delete_rate: if class.bug == Some(Bug::Resurrection) {
+            0.15
+        } else {
+            0.0
+        },
+        create_rate: if class.bug == Some(Bug::DoubleCreate) {
+            0.1
+        } else {
+            0.02
+        },
         bug: class.bug,
         ..GenConfig::default()
     }
@@ -137,7 +161,12 @@ fn vm_rss_mb() -> f64 {
 fn read_status_kb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .unwrap_or(0.0)
 }
 
@@ -152,17 +181,41 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Runs one class.
-pub fn run_class(class: &Class, seed: u64, reps: usize, time_budget: Duration, emit: Option<&PathBuf>) -> Result<Row, BenchError> {
+pub fn run_class(
+    class: &Class,
+    seed: u64,
+    reps: usize,
+    time_budget: Duration,
+    emit: Option<&PathBuf>,
+) -> Result<Row, BenchError> {
     let mut times = Vec::new();
-    let mut row = Row { class: class.clone(), median_ms: 0.0, ops_per_s: 0.0, peak_rss_mb: 0.0, check_mb: 0.0, unknown: 0, by_search: 0, reps, detected: 0, named: 0, witness_ops: 0 };
-    let opts = CheckOptions { time_budget, ..CheckOptions::default() };
+    let mut row = Row {
+        class: class.clone(),
+        median_ms: 0.0,
+        ops_per_s: 0.0,
+        peak_rss_mb: 0.0,
+        check_mb: 0.0,
+        unknown: 0,
+        by_search: 0,
+        reps,
+        detected: 0,
+        named: 0,
+        witness_ops: 0,
+    };
+    let opts = CheckOptions {
+        time_budget,
+        ..CheckOptions::default()
+    };
     let cfg = config(class);
     for r in 0..reps {
         let history = generate_seeded(&cfg, seed + r as u64);
         if r == 0
             && let Some(dir) = emit
         {
-            std::fs::create_dir_all(dir).map_err(|source| BenchError::Write { path: dir.clone(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| BenchError::Write {
+                path: dir.clone(),
+                source,
+            })?;
             let name = format!(
                 "w{}-n{}-a{}-b{}-{}-s{}.jsonl",
                 class.writers,
@@ -173,7 +226,10 @@ pub fn run_class(class: &Class, seed: u64, reps: usize, time_budget: Duration, e
                 seed
             );
             let path = dir.join(name);
-            let file = std::fs::File::create(&path).map_err(|source| BenchError::Write { path: path.clone(), source })?;
+            let file = std::fs::File::create(&path).map_err(|source| BenchError::Write {
+                path: path.clone(),
+                source,
+            })?;
             write_history(std::io::BufWriter::new(file), &history)?;
         }
         let before = vm_rss_mb();
@@ -184,11 +240,22 @@ pub fn run_class(class: &Class, seed: u64, reps: usize, time_budget: Duration, e
         let hwm = vm_hwm_mb();
         row.peak_rss_mb = row.peak_rss_mb.max(hwm);
         row.check_mb = row.check_mb.max(hwm - before);
-        row.unknown += report.keys.iter().filter(|k| matches!(k.verdict, KeyVerdict::Unknown { .. })).count();
-        row.by_search += report.keys.iter().filter(|k| k.decided_by == Some(Tier::Search)).count();
+        row.unknown += report
+            .keys
+            .iter()
+            .filter(|k| matches!(k.verdict, KeyVerdict::Unknown { .. }))
+            .count();
+        row.by_search += report
+            .keys
+            .iter()
+            .filter(|k| k.decided_by == Some(Tier::Search))
+            .count();
         if let Verdict::Anomalous(a) = report.verdict() {
             row.detected += 1;
-            if let Some(hit) = class.bug.and_then(|b| a.iter().find(|x| x.kind == b.expected())) {
+            if let Some(hit) = class
+                .bug
+                .and_then(|b| a.iter().find(|x| x.kind == b.expected()))
+            {
                 row.named += 1;
                 row.witness_ops = row.witness_ops.max(hit.ops.len());
             }
@@ -235,7 +302,10 @@ pub const HEADER: &str = "| wr  | ops/key   | amb  | blnd | bug                 
 pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let io = |source| BenchError::Write { path: PathBuf::from("<stdout>"), source };
+    let io = |source| BenchError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
     writeln!(out, "s3conform bench{}: seed {}; peak MB = process peak RSS during the check (history included), check MB = growth during the check", if args.quick { " --quick" } else { "" }, args.seed).map_err(io)?;
     writeln!(out, "{HEADER}").map_err(io)?;
     let mut bad = false;
@@ -247,10 +317,24 @@ pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
         } else {
             3
         });
-        let row = run_class(&class, args.seed, reps, args.time_budget, args.emit.as_ref())?;
-        bad |= if class.bug.is_some() { row.detected == 0 } else { row.detected > 0 };
+        let row = run_class(
+            &class,
+            args.seed,
+            reps,
+            args.time_budget,
+            args.emit.as_ref(),
+        )?;
+        bad |= if class.bug.is_some() {
+            row.detected == 0
+        } else {
+            row.detected > 0
+        };
         writeln!(out, "{}", format_row(&row)).map_err(io)?;
         out.flush().map_err(io)?;
     }
-    Ok(if bad { exit_code::FAILURE } else { exit_code::SUCCESS })
+    Ok(if bad {
+        exit_code::FAILURE
+    } else {
+        exit_code::SUCCESS
+    })
 }

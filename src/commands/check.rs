@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::check::{CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, check_history, render, shrink};
+use crate::check::{
+    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, check_history, render, shrink,
+};
 use crate::exit_code;
 use crate::history::{HistoryError, read_history, write_history};
 
@@ -64,15 +66,23 @@ impl CheckCommandError {
 /// Parses "250ms", "30s", "2m", "1h" or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (try 500ms, 30s, 2m)"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 500ms, 30s, 2m)"))?;
     let secs = match unit.trim() {
         "" | "s" => n,
         "ms" => n / 1e3,
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
-        other => return Err(format!("unknown unit `{other}` in `{s}` (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use ms, s, m or h)"
+            ));
+        }
     };
     Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
@@ -85,13 +95,28 @@ pub fn run(args: &CheckArgs) -> Result<u8, CheckCommandError> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), CheckCommandError> {
-    std::fs::write(path, text).map_err(|source| CheckCommandError::Write { path: path.to_path_buf(), source })
+    std::fs::write(path, text).map_err(|source| CheckCommandError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn summary(report: &CheckReport) -> String {
-    let by_graph = report.keys.iter().filter(|k| k.decided_by == Some(Tier::VersionGraph)).count();
-    let by_search = report.keys.iter().filter(|k| k.decided_by == Some(Tier::Search)).count();
-    let unknown = report.keys.iter().filter(|k| matches!(k.verdict, KeyVerdict::Unknown { .. })).count();
+    let by_graph = report
+        .keys
+        .iter()
+        .filter(|k| k.decided_by == Some(Tier::VersionGraph))
+        .count();
+    let by_search = report
+        .keys
+        .iter()
+        .filter(|k| k.decided_by == Some(Tier::Search))
+        .count();
+    let unknown = report
+        .keys
+        .iter()
+        .filter(|k| matches!(k.verdict, KeyVerdict::Unknown { .. }))
+        .count();
     format!(
         "checked {} ops on {} keys in {:.1} ms ({} by the version graph, {} by search, {} unknown)",
         report.ops,
@@ -109,11 +134,16 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
     let opts = CheckOptions {
         time_budget: args.time_budget,
         max_states: args.max_states,
-        threads: args.threads.unwrap_or_else(|| CheckOptions::default().threads),
+        threads: args
+            .threads
+            .unwrap_or_else(|| CheckOptions::default().threads),
     };
     let report = check_history(&history, &opts);
     let verdict = report.verdict();
-    let io = |e: std::io::Error| CheckCommandError::Write { path: PathBuf::from("<stdout>"), source: e };
+    let io = |e: std::io::Error| CheckCommandError::Write {
+        path: PathBuf::from("<stdout>"),
+        source: e,
+    };
     writeln!(out, "{}", summary(&report)).map_err(io)?;
     let code = match &verdict {
         Verdict::Linearizable => {
@@ -129,22 +159,52 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             kinds.dedup();
             writeln!(out, "{} anomalies: {}\n", anomalies.len(), kinds.join(", ")).map_err(io)?;
             for a in anomalies {
-                writeln!(out, "{}{}", render::text(&history, a), render::lanes(&history, a)).map_err(io)?;
+                writeln!(
+                    out,
+                    "{}{}",
+                    render::text(&history, a),
+                    render::lanes(&history, a)
+                )
+                .map_err(io)?;
             }
             if args.shrink || !args.no_shrink {
                 let mut done = std::collections::HashSet::new();
                 for a in anomalies.iter().filter(|a| done.insert(a.kind)) {
-                    let small = shrink(&history, a, &CheckOptions { time_budget: opts.time_budget.min(Duration::from_secs(30)), ..opts });
+                    let small = shrink(
+                        &history,
+                        a,
+                        &CheckOptions {
+                            time_budget: opts.time_budget.min(Duration::from_secs(30)),
+                            ..opts
+                        },
+                    );
                     writeln!(out, "shrunk {} to {} ops:", a.kind, small.ops.len()).map_err(io)?;
                     let small_report = check_history(&small, &opts);
                     if let Some(sa) = small_report.anomalies().find(|x| x.kind == a.kind) {
-                        writeln!(out, "{}{}", render::text(&small, sa), render::lanes(&small, sa)).map_err(io)?;
+                        writeln!(
+                            out,
+                            "{}{}",
+                            render::text(&small, sa),
+                            render::lanes(&small, sa)
+                        )
+                        .map_err(io)?;
                     }
                     if let Some(dir) = &args.shrink_dir {
-                        std::fs::create_dir_all(dir).map_err(|source| CheckCommandError::Write { path: dir.clone(), source })?;
+                        std::fs::create_dir_all(dir).map_err(|source| {
+                            CheckCommandError::Write {
+                                path: dir.clone(),
+                                source,
+                            }
+                        })?;
                         let path = dir.join(format!("{}.jsonl", a.kind.name()));
-                        let bytes = write_history(Vec::new(), &small).map_err(CheckCommandError::History)?;
-                        std::fs::write(&path, bytes).map_err(|source| CheckCommandError::Write { path: path.clone(), source })?;
+                        let bytes = write_history(Vec::new(), &small)
+                            .map_err(CheckCommandError::History)?;
+                        std::fs::write(&path, bytes).map_err(|source| {
+                            CheckCommandError::Write {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
                         writeln!(out, "wrote {}", path.display()).map_err(io)?;
                     }
                 }

@@ -65,7 +65,14 @@ pub struct Header {
 impl Header {
     /// A header with the current format and version and nothing else.
     pub fn new() -> Self {
-        Header { format: FORMAT_NAME.to_string(), version: FORMAT_VERSION, seed: None, endpoint: None, profile: None, note: None }
+        Header {
+            format: FORMAT_NAME.to_string(),
+            version: FORMAT_VERSION,
+            seed: None,
+            endpoint: None,
+            profile: None,
+            note: None,
+        }
     }
 }
 
@@ -214,7 +221,10 @@ impl Req {
             Req::Head { .. } => "HEAD",
             Req::Put { via: Via::Put, .. } => "PUT",
             Req::Put { via: Via::Copy, .. } => "COPY",
-            Req::Put { via: Via::CompleteMultipart, .. } => "COMPLETE",
+            Req::Put {
+                via: Via::CompleteMultipart,
+                ..
+            } => "COMPLETE",
             Req::Delete { .. } => "DELETE",
         }
     }

@@ -29,19 +29,36 @@ pub enum HistoryError {
     Empty { file: String },
     /// A line is not JSON at all.
     #[error("{file}:{line}: not valid JSON (column {column}): {message}")]
-    Syntax { file: String, line: usize, column: usize, message: String },
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A line is JSON but a field is missing or has the wrong type or value.
     #[error("{file}:{line}: field `{field}`: {message}")]
-    Field { file: String, line: usize, field: String, message: String },
+    Field {
+        file: String,
+        line: usize,
+        field: String,
+        message: String,
+    },
     /// The ops are individually fine but together break an invariant (duplicate id, overlap).
     #[error("{file}:{line}: {message}")]
-    Invalid { file: String, line: usize, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
 }
 
 /// Reads a history file whole and validates it.
 pub fn read_history(path: &Path) -> Result<History, HistoryError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io { file: name.clone(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        file: name.clone(),
+        source,
+    })?;
     parse_history(BufReader::new(file), &name)
 }
 
@@ -69,17 +86,38 @@ pub fn validate(history: &History) -> Result<(), HistoryError> {
 }
 
 fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result<(), HistoryError> {
-    let invalid = |i: usize, message: String| HistoryError::Invalid { file: file.to_string(), line: lines[i], message };
+    let invalid = |i: usize, message: String| HistoryError::Invalid {
+        file: file.to_string(),
+        line: lines[i],
+        message,
+    };
     let mut ids: HashMap<u64, usize> = HashMap::with_capacity(history.ops.len());
     for (i, op) in history.ops.iter().enumerate() {
         if let Some(prev) = ids.insert(op.id, i) {
-            return Err(invalid(i, format!("duplicate op id {} (first used on line {})", op.id, lines[prev])));
+            return Err(invalid(
+                i,
+                format!(
+                    "duplicate op id {} (first used on line {})",
+                    op.id, lines[prev]
+                ),
+            ));
         }
         if op.ret_ns < op.call_ns {
-            return Err(invalid(i, format!("op {}: ret_ns {} is before call_ns {}", op.id, op.ret_ns, op.call_ns)));
+            return Err(invalid(
+                i,
+                format!(
+                    "op {}: ret_ns {} is before call_ns {}",
+                    op.id, op.ret_ns, op.call_ns
+                ),
+            ));
         }
         if op.key.is_empty() {
-            return Err(HistoryError::Field { file: file.to_string(), line: lines[i], field: "key".into(), message: "must not be empty".into() });
+            return Err(HistoryError::Field {
+                file: file.to_string(),
+                line: lines[i],
+                field: "key".into(),
+                message: "must not be empty".into(),
+            });
         }
     }
     // A client is a sequential process: its ops may touch but never overlap. The recorded
@@ -98,7 +136,10 @@ fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result
             if b.call_ns < a.ret_ns {
                 return Err(invalid(
                     w[1],
-                    format!("client {client} has overlapping ops {} [{}, {}] and {} [{}, {}]", a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b.ret_ns),
+                    format!(
+                        "client {client} has overlapping ops {} [{}, {}] and {} [{}, {}]",
+                        a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b.ret_ns
+                    ),
                 ));
             }
         }
@@ -123,9 +164,16 @@ impl<R: BufRead> HistoryReader<R> {
         let mut line = 0;
         loop {
             buf.clear();
-            let n = reader.read_line(&mut buf).map_err(|source| HistoryError::Io { file: name.to_string(), source })?;
+            let n = reader
+                .read_line(&mut buf)
+                .map_err(|source| HistoryError::Io {
+                    file: name.to_string(),
+                    source,
+                })?;
             if n == 0 {
-                return Err(HistoryError::Empty { file: name.to_string() });
+                return Err(HistoryError::Empty {
+                    file: name.to_string(),
+                });
             }
             line += 1;
             if !buf.trim().is_empty() {
@@ -133,7 +181,13 @@ impl<R: BufRead> HistoryReader<R> {
             }
         }
         let header = parse_header(buf.trim(), name, line)?;
-        Ok(HistoryReader { reader, name: name.to_string(), line, header, buf })
+        Ok(HistoryReader {
+            reader,
+            name: name.to_string(),
+            line,
+            header,
+            buf,
+        })
     }
 
     /// The header read from line 1.
@@ -150,7 +204,13 @@ impl<R: BufRead> HistoryReader<R> {
     pub fn next_op(&mut self) -> Result<Option<Op>, HistoryError> {
         loop {
             self.buf.clear();
-            let n = self.reader.read_line(&mut self.buf).map_err(|source| HistoryError::Io { file: self.name.clone(), source })?;
+            let n = self
+                .reader
+                .read_line(&mut self.buf)
+                .map_err(|source| HistoryError::Io {
+                    file: self.name.clone(),
+                    source,
+                })?;
             if n == 0 {
                 return Ok(None);
             }
@@ -173,24 +233,56 @@ impl<R: BufRead> Iterator for HistoryReader<R> {
 
 fn parse_header(text: &str, file: &str, line: usize) -> Result<Header, HistoryError> {
     let value = parse_value(text, file, line)?;
-    let field = |field: &str, message: String| HistoryError::Field { file: file.to_string(), line, field: field.to_string(), message };
+    let field = |field: &str, message: String| HistoryError::Field {
+        file: file.to_string(),
+        line,
+        field: field.to_string(),
+        message,
+    };
     match value.get("format") {
         Some(Value::String(s)) if s == FORMAT_NAME => {}
-        Some(other) => return Err(field("format", format!("expected \"{FORMAT_NAME}\", found {other}; line 1 must be the header"))),
-        None => return Err(field("format", format!("missing; line 1 must be the header {{\"format\":\"{FORMAT_NAME}\",\"version\":{FORMAT_VERSION},...}}"))),
+        Some(other) => {
+            return Err(field(
+                "format",
+                format!("expected \"{FORMAT_NAME}\", found {other}; line 1 must be the header"),
+            ));
+        }
+        None => {
+            return Err(field(
+                "format",
+                format!(
+                    "missing; line 1 must be the header {{\"format\":\"{FORMAT_NAME}\",\"version\":{FORMAT_VERSION},...}}"
+                ),
+            ));
+        }
     }
     match value.get("version").and_then(Value::as_u64) {
         Some(v) if v == u64::from(FORMAT_VERSION) => {}
-        Some(v) => return Err(field("version", format!("unsupported version {v}; this build reads version {FORMAT_VERSION}"))),
+        Some(v) => {
+            return Err(field(
+                "version",
+                format!("unsupported version {v}; this build reads version {FORMAT_VERSION}"),
+            ));
+        }
         None => return Err(field("version", "missing or not an integer".into())),
     }
     serde_json::from_value(value).map_err(|e| field("header", e.to_string()))
 }
 
 fn parse_value(text: &str, file: &str, line: usize) -> Result<Value, HistoryError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| HistoryError::Syntax { file: file.to_string(), line, column: e.column(), message: e.to_string() })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| HistoryError::Syntax {
+        file: file.to_string(),
+        line,
+        column: e.column(),
+        message: e.to_string(),
+    })?;
     if !value.is_object() {
-        return Err(HistoryError::Syntax { file: file.to_string(), line, column: 1, message: "expected a JSON object".into() });
+        return Err(HistoryError::Syntax {
+            file: file.to_string(),
+            line,
+            column: 1,
+            message: "expected a JSON object".into(),
+        });
     }
     Ok(value)
 }
@@ -200,8 +292,14 @@ fn parse_op(text: &str, file: &str, line: usize) -> Result<Op, HistoryError> {
         Ok(op) => Ok(op),
         Err(e) => {
             let value = parse_value(text, file, line)?;
-            let (field, message) = locate_op_error(&value).unwrap_or_else(|| ("op".to_string(), e.to_string()));
-            Err(HistoryError::Field { file: file.to_string(), line, field, message })
+            let (field, message) =
+                locate_op_error(&value).unwrap_or_else(|| ("op".to_string(), e.to_string()));
+            Err(HistoryError::Field {
+                file: file.to_string(),
+                line,
+                field,
+                message,
+            })
         }
     }
 }
@@ -236,19 +334,34 @@ fn check_kind(v: Option<&Value>, kind: Kind) -> Result<(), String> {
         Kind::OptStr => "a string or null",
         Kind::Via => "one of \"put\", \"copy\", \"complete_multipart\"",
     };
-    Err(format!("expected {want}, found {}", v.map(|v| v.to_string()).unwrap_or_default()))
+    Err(format!(
+        "expected {want}, found {}",
+        v.map(|v| v.to_string()).unwrap_or_default()
+    ))
 }
 
 /// Finds the first field of an op line that does not fit the schema.
 fn locate_op_error(v: &Value) -> Option<(String, String)> {
-    for (name, kind) in [("id", Kind::U64), ("client", Kind::U64), ("key", Kind::Str), ("call_ns", Kind::U64), ("ret_ns", Kind::U64)] {
+    for (name, kind) in [
+        ("id", Kind::U64),
+        ("client", Kind::U64),
+        ("key", Kind::Str),
+        ("call_ns", Kind::U64),
+        ("ret_ns", Kind::U64),
+    ] {
         if let Err(m) = check_kind(v.get(name), kind) {
             return Some((name.to_string(), m));
         }
     }
     let req_fields: &[(&str, &[(&str, Kind)])] = &[
-        ("get", &[("if_match", Kind::OptStr), ("if_none_match", Kind::OptStr)]),
-        ("head", &[("if_match", Kind::OptStr), ("if_none_match", Kind::OptStr)]),
+        (
+            "get",
+            &[("if_match", Kind::OptStr), ("if_none_match", Kind::OptStr)],
+        ),
+        (
+            "head",
+            &[("if_match", Kind::OptStr), ("if_none_match", Kind::OptStr)],
+        ),
         (
             "put",
             &[
@@ -263,27 +376,46 @@ fn locate_op_error(v: &Value) -> Option<(String, String)> {
         ("delete", &[("if_match", Kind::OptStr)]),
     ];
     let out_fields: &[(&str, &[(&str, Kind)])] = &[
-        ("ok", &[("status", Kind::U16), ("etag", Kind::OptStr), ("write_id", Kind::OptStr)]),
+        (
+            "ok",
+            &[
+                ("status", Kind::U16),
+                ("etag", Kind::OptStr),
+                ("write_id", Kind::OptStr),
+            ],
+        ),
         ("not_modified", &[("etag", Kind::OptStr)]),
         ("precondition_failed", &[]),
         ("not_found", &[]),
         ("conflict", &[]),
         ("rejected", &[("status", Kind::U16), ("code", Kind::OptStr)]),
-        ("ambiguous", &[("cause", Kind::Str), ("status", Kind::OptU16)]),
+        (
+            "ambiguous",
+            &[("cause", Kind::Str), ("status", Kind::OptU16)],
+        ),
     ];
     for (obj, table) in [("req", req_fields), ("out", out_fields)] {
         let Some(inner) = v.get(obj) else {
             return Some((obj.to_string(), "missing".into()));
         };
         if !inner.is_object() {
-            return Some((obj.to_string(), format!("expected an object, found {inner}")));
+            return Some((
+                obj.to_string(),
+                format!("expected an object, found {inner}"),
+            ));
         }
         let Some(ty) = inner.get("type").and_then(Value::as_str) else {
             return Some((format!("{obj}.type"), "missing or not a string".into()));
         };
         let Some((_, fields)) = table.iter().find(|(t, _)| *t == ty) else {
             let known: Vec<&str> = table.iter().map(|(t, _)| *t).collect();
-            return Some((format!("{obj}.type"), format!("unknown type \"{ty}\" (expected one of {})", known.join(", "))));
+            return Some((
+                format!("{obj}.type"),
+                format!(
+                    "unknown type \"{ty}\" (expected one of {})",
+                    known.join(", ")
+                ),
+            ));
         };
         for (name, kind) in fields.iter() {
             if let Err(m) = check_kind(inner.get(*name), *kind) {
@@ -332,7 +464,12 @@ pub fn write_history<W: Write>(out: W, history: &History) -> Result<W, HistoryEr
 /// The distinct keys of a history, in first-appearance order.
 pub fn keys(history: &History) -> Vec<String> {
     let mut seen = HashSet::new();
-    history.ops.iter().filter(|o| seen.insert(o.key.as_str())).map(|o| o.key.clone()).collect()
+    history
+        .ops
+        .iter()
+        .filter(|o| seen.insert(o.key.as_str()))
+        .map(|o| o.key.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -346,12 +483,18 @@ mod tests {
     }
 
     fn op_line(id: u64, client: u64, call: u64, ret: u64) -> String {
-        format!(r#"{{"id":{id},"client":{client},"key":"k","call_ns":{call},"ret_ns":{ret},"req":{{"type":"get","if_match":null,"if_none_match":null}},"out":{{"type":"not_found"}}}}"#)
+        format!(
+            r#"{{"id":{id},"client":{client},"key":"k","call_ns":{call},"ret_ns":{ret},"req":{{"type":"get","if_match":null,"if_none_match":null}},"out":{{"type":"not_found"}}}}"#
+        )
     }
 
     #[test]
     fn round_trip() {
-        let text = format!("{HEADER}\n{}\n\n{}\n", op_line(0, 1, 0, 5), op_line(1, 1, 5, 9));
+        let text = format!(
+            "{HEADER}\n{}\n\n{}\n",
+            op_line(0, 1, 0, 5),
+            op_line(1, 1, 5, 9)
+        );
         let h = parse(&text).unwrap();
         assert_eq!(h.ops.len(), 2);
         let bytes = write_history(Vec::new(), &h).unwrap();
@@ -363,18 +506,63 @@ mod tests {
     fn errors_name_file_line_and_field() {
         let cases: Vec<(String, &str)> = vec![
             (String::new(), "empty history"),
-            ("{\"format\":\"x\",\"version\":1}".into(), "t.jsonl:1: field `format`"),
-            (r#"{"format":"s3conform-history","version":9}"#.into(), "field `version`: unsupported version 9"),
+            (
+                "{\"format\":\"x\",\"version\":1}".into(),
+                "t.jsonl:1: field `format`",
+            ),
+            (
+                r#"{"format":"s3conform-history","version":9}"#.into(),
+                "field `version`: unsupported version 9",
+            ),
             (format!("{HEADER}\n{{not json"), "t.jsonl:2: not valid JSON"),
             (format!("{HEADER}\n[1,2]"), "t.jsonl:2: not valid JSON"),
-            (format!("{HEADER}\n{}", op_line(0, 1, 0, 5).replace("\"call_ns\":0", "\"call_ns\":-3")), "t.jsonl:2: field `call_ns`"),
-            (format!("{HEADER}\n{}", op_line(0, 1, 0, 5).replace("\"get\"", "\"got\"")), "field `req.type`: unknown type \"got\""),
-            (format!("{HEADER}\n{}", op_line(0, 1, 0, 5).replace("\"if_match\":null", "\"if_match\":7")), "field `req.if_match`"),
-            (format!("{HEADER}\n{}", op_line(0, 1, 0, 5).replace(r#"{"type":"not_found"}"#, r#"{"type":"ok"}"#)), "field `out.status`: missing"),
-            (format!("{HEADER}\n{}", op_line(0, 1, 0, 5).replace(",\"key\":\"k\"", "")), "field `key`: missing"),
-            (format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(0, 2, 0, 5)), "t.jsonl:3: duplicate op id 0"),
-            (format!("{HEADER}\n{}", op_line(0, 1, 9, 5)), "ret_ns 5 is before call_ns 9"),
-            (format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(1, 1, 4, 8)), "client 1 has overlapping ops"),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace("\"call_ns\":0", "\"call_ns\":-3")
+                ),
+                "t.jsonl:2: field `call_ns`",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace("\"get\"", "\"got\"")
+                ),
+                "field `req.type`: unknown type \"got\"",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace("\"if_match\":null", "\"if_match\":7")
+                ),
+                "field `req.if_match`",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace(r#"{"type":"not_found"}"#, r#"{"type":"ok"}"#)
+                ),
+                "field `out.status`: missing",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace(",\"key\":\"k\"", "")
+                ),
+                "field `key`: missing",
+            ),
+            (
+                format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(0, 2, 0, 5)),
+                "t.jsonl:3: duplicate op id 0",
+            ),
+            (
+                format!("{HEADER}\n{}", op_line(0, 1, 9, 5)),
+                "ret_ns 5 is before call_ns 9",
+            ),
+            (
+                format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(1, 1, 4, 8)),
+                "client 1 has overlapping ops",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(&text).expect_err(&text).to_string();

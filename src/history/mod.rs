@@ -6,5 +6,8 @@
 pub mod format;
 pub mod io;
 
-pub use format::{Header, History, Op, Out, Req, Via, FORMAT_NAME, FORMAT_VERSION, normalize_etag};
-pub use io::{HistoryError, HistoryReader, HistoryWriter, parse_history, read_history, validate, write_history};
+pub use format::{FORMAT_NAME, FORMAT_VERSION, Header, History, Op, Out, Req, Via, normalize_etag};
+pub use io::{
+    HistoryError, HistoryReader, HistoryWriter, parse_history, read_history, validate,
+    write_history,
+};

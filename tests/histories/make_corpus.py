@@ -1,5 +1,6 @@
 import json, os
-base='/work/wt/checker/tests/histories'
+# Regenerates good/ and bad/ (run from anywhere): python3 tests/histories/make_corpus.py
+base=os.path.dirname(os.path.abspath(__file__))
 MS=1_000_000
 def hdr(note): return {"format":"s3conform-history","version":1,"seed":None,"endpoint":None,"profile":None,"note":note}
 class H:
