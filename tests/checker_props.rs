@@ -284,3 +284,39 @@ fn named_kinds_round_trip() {
         );
     }
 }
+
+#[test]
+fn arbitrary_bytes_drive_the_generator_and_the_checker_agrees_with_brute_force() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    let mut checked = 0;
+    for _ in 0..1500 {
+        let bytes: Vec<u8> = (0..64).map(|_| rng.random()).collect();
+        let mut u = arbitrary::Unstructured::new(&bytes);
+        let Ok((cfg, h)) = s3conform::bench::generate_arbitrary(&mut u) else {
+            continue;
+        };
+        s3conform::history::validate(&h).unwrap();
+        // Written and read back, the history is the same.
+        let text = s3conform::history::write_history(Vec::new(), &h).unwrap();
+        assert_eq!(
+            s3conform::history::parse_history(&text[..], "mem").unwrap(),
+            h
+        );
+        let report = check_history(&h, &CheckOptions::default());
+        if cfg.bug.is_none() {
+            assert_eq!(report.verdict(), Verdict::Linearizable, "{cfg:?}");
+        }
+        for (k, kh) in report.keys.iter().zip(split_by_key(&h)) {
+            let Ok(brute) = brute_force(&kh) else {
+                continue;
+            };
+            let anomalous = k.anomalies.iter().any(|a| !a.kind.is_protocol());
+            assert_eq!(brute.is_none(), anomalous, "{cfg:?} {:?}", h.ops);
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 500,
+        "only {checked} keys small enough for the brute force"
+    );
+}

@@ -65,6 +65,33 @@ pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// A `HashSet` with [`FxHasher`].
 pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
+/// A map from a dense index (an interned symbol or an op index) to an op index: a vector, so
+/// Tier 1's lookups cost no hashing.
+#[derive(Debug, Clone)]
+pub struct DenseMap {
+    slots: Vec<usize>,
+}
+
+impl DenseMap {
+    /// A map for keys `0..n`.
+    pub fn new(n: usize) -> Self {
+        DenseMap {
+            slots: vec![usize::MAX; n],
+        }
+    }
+    pub fn get(&self, k: usize) -> Option<usize> {
+        self.slots.get(k).copied().filter(|&v| v != usize::MAX)
+    }
+    /// Inserts, returning the previous value.
+    pub fn insert(&mut self, k: usize, v: usize) -> Option<usize> {
+        if k >= self.slots.len() {
+            self.slots.resize(k + 1, usize::MAX);
+        }
+        let old = std::mem::replace(&mut self.slots[k], v);
+        (old != usize::MAX).then_some(old)
+    }
+}
+
 /// An interned ETag (normalized) or write id.
 pub type Sym = u32;
 

@@ -21,7 +21,7 @@
 //!    segment meets its interval and in which its outcome is legal.
 //! 5. Sorting by (point, version, writer-first) yields the order.
 
-use super::model::{Cond, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, step};
+use super::model::{Cond, DenseMap, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, step};
 use super::tier2::observed_optional;
 use super::validate::validate_certificate;
 
@@ -114,33 +114,34 @@ impl<'a> Graph<'a> {
             })
             .collect();
         let writers: Vec<usize> = (0..ops.len()).filter(|&i| is_writer[i]).collect();
-        let mut producer: FxHashMap<Sym, usize> = FxHashMap::default();
-        let mut by_wid: FxHashMap<Sym, usize> = FxHashMap::default();
+        let mut producer = DenseMap::new(kh.etags.len());
+        let mut by_wid = DenseMap::new(kh.wids.len());
         for &w in &writers {
             if let Kind::Write { etag, wid, .. } = ops[w].kind {
                 let e = etag.ok_or_else(|| format!("op {} wrote an unknown ETag", ops[w].id))?;
-                if producer.insert(e, w).is_some() {
+                if producer.insert(e as usize, w).is_some() {
                     return Err(format!("ETag {} was produced twice", kh.etags[e as usize]));
                 }
                 if let Some(wid) = wid {
-                    by_wid.insert(wid, w);
+                    by_wid.insert(wid as usize, w);
                 }
             }
         }
-        let mut succ: FxHashMap<usize, usize> = FxHashMap::default();
+        let mut succ = DenseMap::new(ops.len());
         let mut heads = Vec::new();
         for &w in &writers {
             let if_match = match ops[w].kind {
                 Kind::Write { if_match, .. } | Kind::Delete { if_match, .. } => if_match,
                 Kind::Read { .. } => None,
             };
-            let pred =
-                match if_match {
-                    Some(Cond::Etag(e)) => Pred::Exact(*producer.get(&e).ok_or_else(|| {
+            let pred = match if_match {
+                Some(Cond::Etag(e)) => {
+                    Pred::Exact(producer.get(e as usize).ok_or_else(|| {
                         format!("op {} names an ETag no write produced", ops[w].id)
-                    })?),
-                    _ => Pred::Head,
-                };
+                    })?)
+                }
+                _ => Pred::Head,
+            };
             match pred {
                 Pred::Exact(p) => {
                     if succ.insert(p, w).is_some() {
@@ -161,7 +162,7 @@ impl<'a> Graph<'a> {
                 if covered > writers.len() {
                     return Err("the version chain has a cycle".into());
                 }
-                cur = succ.get(&c).copied();
+                cur = succ.get(c);
             }
             fragments.push(chain);
         }
@@ -181,8 +182,8 @@ impl<'a> Graph<'a> {
                     out: ReadOut::Ok { etag: Some(e), .. },
                     ..
                 } => Some(
-                    *producer
-                        .get(&e)
+                    producer
+                        .get(e as usize)
                         .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
                 ),
                 Kind::Read {
@@ -193,8 +194,8 @@ impl<'a> Graph<'a> {
                         },
                     ..
                 } => Some(
-                    *by_wid
-                        .get(&w)
+                    by_wid
+                        .get(w as usize)
                         .ok_or_else(|| format!("op {} read content no write produced", op.id))?,
                 ),
                 Kind::Read {
@@ -205,7 +206,7 @@ impl<'a> Graph<'a> {
                     out: ReadOut::NotModified { etag: None },
                     if_none_match: Some(Cond::Etag(e)),
                     ..
-                } => Some(*producer.get(&e).ok_or_else(|| {
+                } => Some(producer.get(e as usize).ok_or_else(|| {
                     format!("op {} got 304 for an ETag no write produced", op.id)
                 })?),
                 _ => None,
@@ -272,7 +273,7 @@ impl<'a> Graph<'a> {
         let mut versions: Vec<Option<usize>> = vec![None];
         versions.extend(frags.iter().flat_map(|f| f.iter().map(|&w| Some(w))));
         let m = versions.len();
-        let mut version_of = FxHashMap::with_capacity_and_hasher(m, Default::default());
+        let mut version_of = DenseMap::new(ops.len());
         for (j, v) in versions.iter().enumerate() {
             if let Some(w) = v {
                 version_of.insert(*w, j);
@@ -353,7 +354,7 @@ impl<'a> Graph<'a> {
             let mut keyed: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(ops.len());
             for (i, op) in ops.iter().enumerate() {
                 if let Some(w) = self.cluster[i] {
-                    let j = version_of[&w];
+                    let j = version_of.get(w).expect("every writer has a version");
                     keyed.push((op.call.max(s[j]), j, u8::from(!self.is_writer[i]), i));
                 }
             }
