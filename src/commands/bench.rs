@@ -249,6 +249,11 @@ pub fn run_class(
             })?;
             write_history(std::io::BufWriter::new(file), &history)?;
         }
+        if r == 0 && class.ops <= 100_000 {
+            // Warm-up: the first check of a size pays the page faults of fresh memory, which
+            // says more about the order of the classes than about the checker.
+            let _ = check_history(&history, &opts);
+        }
         let before = vm_rss_mb();
         reset_hwm();
         let start = Instant::now();
@@ -291,23 +296,32 @@ fn pct(x: f64) -> String {
 pub fn format_row(r: &Row) -> String {
     let c = &r.class;
     let detection = match c.bug {
+        Some(_) if r.injected == 0 => "no opportunity to inject".to_string(),
         Some(_) => format!(
             "{}/{} detected, {} named right, witness ≤ {} ops",
             r.detected, r.injected, r.named, r.witness_ops
         ),
         None => format!("{} false alarms", r.detected),
     };
+    let measured = c.bug.is_none() || r.injected > 0;
+    let num = |v: f64, prec: usize| {
+        if measured {
+            format!("{v:.prec$}")
+        } else {
+            "-".to_string()
+        }
+    };
     format!(
-        "| {:>3} | {:>9} | {:>4} | {:>4} | {:<23} | {:>10.2} | {:>12.0} | {:>8.1} | {:>8.1} | {:>3} | {:>3} | {} |",
+        "| {:>3} | {:>9} | {:>4} | {:>4} | {:<23} | {:>10} | {:>12} | {:>8} | {:>8} | {:>3} | {:>4} | {} |",
         c.writers,
         c.ops,
         pct(c.ambiguous),
         pct(c.blind),
         c.bug.map_or("-", |b| b.name()),
-        r.median_ms,
-        r.ops_per_s,
-        r.peak_rss_mb,
-        r.check_mb,
+        num(r.median_ms, 2),
+        num(r.ops_per_s, 0),
+        num(r.peak_rss_mb, 1),
+        num(r.check_mb, 1),
         r.unknown,
         r.by_search,
         detection
@@ -315,10 +329,10 @@ pub fn format_row(r: &Row) -> String {
 }
 
 /// The table header.
-pub const HEADER: &str = "| wr  | ops/key   | amb  | blnd | bug                     | median ms  | ops/s        | peak MB  | check MB | unk | srch | detection |\n|-----|-----------|------|------|-------------------------|------------|--------------|----------|----------|-----|-----|-----------|";
+pub const HEADER: &str = "| wr  | ops/key   | amb  | blnd | bug                     | median ms  | ops/s        | peak MB  | check MB | unk | srch | detection |\n|-----|-----------|------|------|-------------------------|------------|--------------|----------|----------|-----|------|-----------|";
 
-/// Runs the benchmark and prints the table; exit 1 if a clean history got an anomaly or fewer
-/// than 80 % of the injected bugs of a class were detected, so CI notices a regression.
+/// Runs the benchmark and prints the table; exit 1 if a clean history got an anomaly or an
+/// injected bug went undetected, so CI notices a regression.
 pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -326,7 +340,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
         path: PathBuf::from("<stdout>"),
         source,
     };
-    writeln!(out, "s3conform bench{}: seed {}; peak MB = process peak RSS during the check (history included), check MB = growth during the check", if args.quick { " --quick" } else { "" }, args.seed).map_err(io)?;
+    writeln!(out, "s3conform bench{}: seed {}; median check time over the repetitions (after one warm-up check for classes up to 10^5 ops); peak MB = process peak RSS during the check, the in-memory history included; check MB = RSS growth during the check; srch = keys decided by the Tier 2 search", if args.quick { " --quick" } else { "" }, args.seed).map_err(io)?;
     writeln!(out, "{HEADER}").map_err(io)?;
     let mut bad = false;
     for class in classes(args.quick) {
@@ -344,10 +358,12 @@ pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
             args.time_budget,
             args.emit.as_ref(),
         )?;
-        bad |= if class.bug.is_some() {
-            row.detected == 0
-        } else {
-            row.detected > 0
+        // A lost blind write that is overwritten before anyone looks is invisible (and
+        // linearizable), so that class only has to be detected at all.
+        bad |= match class.bug {
+            Some(Bug::LostAckWrite) => row.injected > 0 && row.detected == 0,
+            Some(_) => row.detected < row.injected,
+            None => row.detected > 0,
         };
         writeln!(out, "{}", format_row(&row)).map_err(io)?;
         out.flush().map_err(io)?;
