@@ -299,7 +299,7 @@ const D=JSON.parse(document.getElementById('data').textContent);
 const sel=document.getElementById('pick');
 D.anomalies.forEach((a,i)=>{const o=document.createElement('option');o.value=i;o.textContent=a.kind+' on '+a.key+' (ops '+a.ops.join(', ')+')';sel.appendChild(o);});
 function draw(){
-  const a=D.anomalies[sel.value]||null;
+  const a=D.anomalies[sel.value||0]||null;
   document.getElementById('text').textContent=a?a.text:'No anomaly: the history is linearizable.';
   const key=a?a.key:(D.ops[0]||{}).key;
   const ops=D.ops.filter(o=>o.key===key);
