@@ -391,3 +391,36 @@ fn tier1_agrees_with_tier2_on_medium_histories() {
     eprintln!("agreed: {both_ok} linearizable, {both_bad} anomalous");
     assert!(both_ok > 200 && both_bad > 50);
 }
+
+#[test]
+fn injected_bugs_shrink_to_a_handful_of_ops_with_the_same_anomaly() {
+    for bug in Bug::ALL {
+        for seed in 0..3u64 {
+            let cfg = GenConfig {
+                writers: 8,
+                ops: 400,
+                delete_rate: if bug == Bug::Resurrection { 0.15 } else { 0.0 },
+                blind_rate: if bug == Bug::LostAckWrite { 0.1 } else { 0.0 },
+                bug: Some(bug),
+                ..GenConfig::default()
+            };
+            let h = generate_seeded(&cfg, seed);
+            let report = check_history(&h, &CheckOptions::default());
+            let Some(a) = report.anomalies().find(|a| a.kind == bug.expected()) else {
+                continue;
+            };
+            let small = s3conform::check::shrink(&h, a, &CheckOptions::default());
+            assert!(
+                small.ops.len() <= 8,
+                "{bug:?} seed {seed}: shrunk only to {} ops",
+                small.ops.len()
+            );
+            assert!(
+                check_history(&small, &CheckOptions::default())
+                    .anomalies()
+                    .any(|x| x.kind == a.kind)
+            );
+            s3conform::history::validate(&small).unwrap();
+        }
+    }
+}
