@@ -339,17 +339,29 @@ struct Interner<'a> {
     etag_list: Vec<String>,
     wids: FxHashMap<&'a str, Sym>,
     wid_list: Vec<String>,
+    recent: [Option<(&'a str, Sym)>; 4],
+    next_recent: usize,
 }
 
 impl<'a> Interner<'a> {
     fn etag(&mut self, raw: &'a str) -> Sym {
         let norm = normalize_etag(raw);
-        if let Some(&s) = self.etags.get(norm) {
-            return s;
+        // Consecutive ops mostly name the same few versions: a tiny recency cache saves a
+        // cache-missing probe into a table of a million ETags.
+        if let Some((_, s)) = self.recent.iter().flatten().find(|(r, _)| *r == norm) {
+            return *s;
         }
-        let s = self.etag_list.len() as Sym;
-        self.etag_list.push(norm.to_string());
-        self.etags.insert(norm, s);
+        let s = match self.etags.get(norm) {
+            Some(&s) => s,
+            None => {
+                let s = self.etag_list.len() as Sym;
+                self.etag_list.push(norm.to_string());
+                self.etags.insert(norm, s);
+                s
+            }
+        };
+        self.recent[self.next_recent] = Some((norm, s));
+        self.next_recent = (self.next_recent + 1) % self.recent.len();
         s
     }
     fn wid(&mut self, raw: &'a str) -> Sym {
@@ -400,6 +412,8 @@ pub fn convert_key<'a>(
         etag_list: Vec::with_capacity(n / 2),
         wids: FxHashMap::with_capacity_and_hasher(n / 2, Default::default()),
         wid_list: Vec::with_capacity(n / 2),
+        recent: [None; 4],
+        next_recent: 0,
     };
     let mut out = Vec::with_capacity(n);
     for (orig, op) in ops {
