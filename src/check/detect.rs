@@ -512,8 +512,10 @@ fn double_creates(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
-/// An acknowledged unconditional write W whose content nobody ever saw. Whatever followed W directly cannot
-/// name W's ETag (nobody knew it), so it was an unconditional write or delete. If some op Y
+/// An acknowledged unconditional write W whose content nobody ever saw. Whatever followed W
+/// directly cannot name W's ETag (nobody knew it) and cannot be a create (the key was
+/// present), so it was a write or delete without `If-Match: <etag>` (`If-None-Match: <other
+/// etag>` passes too). If some op Y
 /// began after W returned and saw a state (any ETag, or absent), such a blind mutation must fit
 /// between W's call and Y's return; if none was in flight then, W's write was lost.
 fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
@@ -525,7 +527,7 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
             if_none_match,
             out: WriteOut::Applied,
             ..
-        } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match.is_none(),
+        } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match != Some(Cond::Any),
         Kind::Delete {
             if_match,
             out: WriteOut::Applied,
