@@ -222,11 +222,19 @@ fn an_exhausted_budget_is_unknown_not_a_guess() {
     assert_eq!(roomy.verdict(), Verdict::Linearizable);
     // The command maps Unknown to exit code 3.
     let path = std::env::temp_dir().join(format!("s3conform-unknown-{}.jsonl", std::process::id()));
-    std::fs::write(&path, s3conform::history::write_history(Vec::new(), &h).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        s3conform::history::write_history(Vec::new(), &h).unwrap(),
+    )
+    .unwrap();
     let mut a = args(path.clone());
     a.max_states = 1;
     let mut out = Vec::new();
     assert_eq!(run_to(&a, &mut out).unwrap(), exit_code::UNKNOWN);
-    assert!(String::from_utf8(out).unwrap().contains("unknown: key k0: state budget"));
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("unknown: key k0: state budget")
+    );
     let _ = std::fs::remove_file(&path);
 }
