@@ -179,6 +179,26 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
                         },
                     );
                     writeln!(out, "shrunk {} to {} ops:", a.kind, small.ops.len()).map_err(io)?;
+                    if small.ops.len() <= 20 {
+                        // A minimal history is the whole story; list it, in call order.
+                        let mut ops: Vec<_> = small.ops.iter().collect();
+                        ops.sort_by_key(|o| (o.call_ns, o.id));
+                        for o in ops {
+                            let ret = if o.out.is_ambiguous() {
+                                "∞".to_string()
+                            } else {
+                                format!("{:.3}", o.ret_ns as f64 / 1e6)
+                            };
+                            writeln!(
+                                out,
+                                "  op {:<6} [{:.3} – {ret}] ms  {}",
+                                o.id,
+                                o.call_ns as f64 / 1e6,
+                                render::describe_op(o)
+                            )
+                            .map_err(io)?;
+                        }
+                    }
                     let small_report = check_history(&small, &opts);
                     if let Some(sa) = small_report.anomalies().find(|x| x.kind == a.kind) {
                         writeln!(
