@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{compare::CompareArgs, serve::ServeArgs};
+use crate::commands::{
+    bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, serve::ServeArgs,
+};
 use crate::error::Error;
 
 /// Conformance suite and linearizability fuzzer for S3 conditional requests.
@@ -35,15 +37,15 @@ pub enum Command {
     /// List the cases a `run` would select.
     List(NotBuiltArgs),
     /// Race concurrent writers against an endpoint and check the history for linearizability.
-    Fuzz(NotBuiltArgs),
+    Fuzz(FuzzArgs),
     /// Check a recorded history (JSON Lines) for linearizability.
-    Check(NotBuiltArgs),
+    Check(CheckArgs),
     /// Serve the embedded reference endpoint until Ctrl-C.
     Serve(ServeArgs),
     /// Compare run reports of several endpoints in one matrix.
     Compare(CompareArgs),
     /// Benchmark the checker on generated histories.
-    Bench(NotBuiltArgs),
+    Bench(BenchArgs),
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -53,13 +55,13 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         .build()
         .map_err(Error::Runtime)?;
     match cli.command {
-        Command::Fuzz(_) => Err(Error::NotBuilt("fuzz")),
+        Command::Fuzz(args) => Ok(runtime.block_on(crate::commands::fuzz::run(&args))?),
         Command::Serve(args) => Ok(runtime.block_on(crate::commands::serve::run(&args))?),
         Command::Run(_) => Err(Error::NotBuilt("run")),
         Command::List(_) => Err(Error::NotBuilt("list")),
-        Command::Check(_) => Err(Error::NotBuilt("check")),
+        Command::Check(args) => Ok(crate::commands::check::run(&args)?),
         Command::Compare(args) => Ok(crate::commands::compare::run(&args)?),
-        Command::Bench(_) => Err(Error::NotBuilt("bench")),
+        Command::Bench(args) => Ok(crate::commands::bench::run(&args)?),
     }
 }
 

@@ -17,6 +17,15 @@ pub enum Error {
     /// A report could not be read or written (`compare`, `run --json`, ...).
     #[error(transparent)]
     Report(#[from] crate::report::errors::ReportError),
+    /// `fuzz` failed.
+    #[error(transparent)]
+    Fuzz(#[from] crate::commands::fuzz::FuzzError),
+    /// `check` failed.
+    #[error(transparent)]
+    Check(#[from] crate::commands::check::CheckCommandError),
+    /// `bench` failed.
+    #[error(transparent)]
+    Bench(#[from] crate::commands::bench::BenchError),
 }
 
 impl Error {
@@ -25,7 +34,10 @@ impl Error {
         match self {
             Error::Serve(e) => e.exit_code(),
             Error::Report(e) => e.exit_code(),
-            Error::Runtime(_) | Error::NotBuilt(_) => exit_code::SETUP_ERROR,
+            Error::Check(e) => e.exit_code(),
+            Error::Runtime(_) | Error::NotBuilt(_) | Error::Fuzz(_) | Error::Bench(_) => {
+                exit_code::SETUP_ERROR
+            }
         }
     }
 }

@@ -425,8 +425,30 @@ impl Sim {
             heap.push(Reverse((np.lp, np.call, slot)));
             pending[slot] = Some(np);
         }
-        if self.bug_armed && cfg.bug == Some(Bug::Spurious409) {
-            inject_spurious_409(&mut out[start..]);
+        if self.bug_armed
+            && cfg.bug == Some(Bug::Spurious409)
+            && !inject_spurious_409(&mut out[start..])
+        {
+            // Too busy for a quiet moment: add a conditional write after everything settled.
+            let end = out[start..].iter().map(|o| o.ret_ns).max().unwrap_or(0);
+            out.push(Op {
+                id: self.next_id,
+                client: self.next_client,
+                key: self.key.clone(),
+                call_ns: end + 1_000,
+                ret_ns: end + 2_000,
+                req: Req::Put {
+                    write_id: Some(format!("w409-{}", self.next_id)),
+                    etag_if_applied: None,
+                    if_match: self.state.as_ref().map(|c| c.etag.clone()),
+                    if_none_match: None,
+                    via: Via::Put,
+                    source_key: None,
+                },
+                out: Out::Conflict,
+            });
+            self.next_id += 1;
+            self.next_client += 1;
         }
     }
 
@@ -681,35 +703,48 @@ impl Sim {
 
 /// Turns one unconditional read that overlaps no mutation into a 409'd write: the store
 /// claimed a race where there was none.
-fn inject_spurious_409(ops: &mut [Op]) {
+/// Returns false if every read overlaps some mutation.
+fn inject_spurious_409(ops: &mut [Op]) -> bool {
     let n = ops.len();
-    let is_mut = |o: &Op| o.req.is_mutation();
+    let end = |o: &Op| {
+        if o.out.is_ambiguous() {
+            u64::MAX
+        } else {
+            o.ret_ns
+        }
+    };
+    // Mutations by call, with the running maximum of their returns.
+    let mut muts: Vec<(u64, u64)> = ops
+        .iter()
+        .filter(|o| o.req.is_mutation())
+        .map(|o| (o.call_ns, end(o)))
+        .collect();
+    muts.sort_unstable();
+    let mut run_max = Vec::with_capacity(muts.len());
+    let mut m = 0;
+    for &(_, r) in &muts {
+        m = m.max(r);
+        run_max.push(m);
+    }
     for i in (n / 2..n).chain(0..n / 2) {
-        if is_mut(&ops[i]) {
+        if ops[i].req.is_mutation() {
             continue;
         }
         let (c, r) = (ops[i].call_ns, ops[i].ret_ns);
-        let overlap = ops.iter().enumerate().any(|(j, o)| {
-            j != i
-                && is_mut(o)
-                && o.call_ns <= r
-                && c <= if o.out.is_ambiguous() {
-                    u64::MAX
-                } else {
-                    o.ret_ns
-                }
-        });
-        if !overlap {
-            ops[i].req = Req::Put {
-                write_id: Some(format!("w409-{i}")),
-                etag_if_applied: None,
-                if_match: Some("\"x\"".into()),
-                if_none_match: None,
-                via: Via::Put,
-                source_key: None,
-            };
-            ops[i].out = Out::Conflict;
-            return;
+        let k = muts.partition_point(|&(call, _)| call <= r);
+        if k > 0 && run_max[k - 1] >= c {
+            continue;
         }
+        ops[i].req = Req::Put {
+            write_id: Some(format!("w409-{i}")),
+            etag_if_applied: None,
+            if_match: Some("\"x\"".into()),
+            if_none_match: None,
+            via: Via::Put,
+            source_key: None,
+        };
+        ops[i].out = Out::Conflict;
+        return true;
     }
+    false
 }

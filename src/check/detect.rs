@@ -6,10 +6,10 @@
 //! write that may have applied has a known ETag and no two share one. Detectors run when
 //! Tier 1 could not certify a key, and their names are the classification of the anomaly.
 
-use std::collections::{HashMap, HashSet};
-
 use super::anomaly::AnomalyKind;
-use super::model::{Cond, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step};
+use super::model::{
+    Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step,
+};
 
 /// A detected pattern, with ops as indices into `KeyHistory::ops`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,12 +41,12 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
     }
     all.extend(double_creates(&ctx));
     all.extend(lost_acknowledged_writes(&ctx));
+    all.extend(definite_state(&ctx));
     if ctx.unique {
         all.extend(stale_family(&ctx));
     }
-    all.extend(definite_state(&ctx));
-    let mut used: HashSet<usize> = HashSet::new();
-    let mut per_kind: HashMap<AnomalyKind, usize> = HashMap::new();
+    let mut used: FxHashSet<usize> = FxHashSet::default();
+    let mut per_kind: FxHashMap<AnomalyKind, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for f in all {
         let culprit = *f.ops.last().expect("findings have ops");
@@ -91,13 +91,16 @@ impl Stab {
         let mut top = Vec::with_capacity(idx.len());
         let mut cur = [(0u64, usize::MAX); 3];
         for &i in &idx {
-            let mut v: Vec<(u64, usize)> =
-                cur.iter().copied().filter(|x| x.1 != usize::MAX).collect();
-            v.push((ops[i].ret, i));
-            v.sort_by(|a, b| b.0.cmp(&a.0));
-            v.truncate(3);
-            cur = [(0, usize::MAX); 3];
-            cur[..v.len()].copy_from_slice(&v);
+            // Insert (ret, i) into the descending top-3.
+            let mut cand = (ops[i].ret, i);
+            for slot in cur.iter_mut() {
+                if slot.1 == usize::MAX || cand.0 > slot.0 {
+                    std::mem::swap(slot, &mut cand);
+                    if cand.1 == usize::MAX {
+                        break;
+                    }
+                }
+            }
             top.push(cur);
         }
         Stab {
@@ -122,21 +125,21 @@ struct Ctx<'a> {
     kh: &'a KeyHistory,
     /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
     unique: bool,
-    producer: HashMap<Sym, usize>,
+    producer: FxHashMap<Sym, usize>,
     /// Possibly-applied mutations (required or ambiguous).
     may_apply: Stab,
     /// Definitely applied mutations sorted by return, with the prefix argmax of call.
     done_rets: Vec<u64>,
     done_latest: Vec<usize>,
-    observed_etags: HashMap<Sym, usize>,
-    observed_wids: HashMap<Sym, usize>,
+    observed_etags: FxHashMap<Sym, usize>,
+    observed_wids: FxHashMap<Sym, usize>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(kh: &'a KeyHistory) -> Self {
         let ops = &kh.ops;
         let mut unique = true;
-        let mut producer = HashMap::new();
+        let mut producer = FxHashMap::default();
         for (i, o) in ops.iter().enumerate() {
             if o.role == Role::Excluded {
                 continue;
@@ -173,8 +176,8 @@ impl<'a> Ctx<'a> {
             }
             done_latest.push(best.expect("set above"));
         }
-        let mut observed_etags: HashMap<Sym, usize> = HashMap::new();
-        let mut observed_wids: HashMap<Sym, usize> = HashMap::new();
+        let mut observed_etags: FxHashMap<Sym, usize> = FxHashMap::default();
+        let mut observed_wids: FxHashMap<Sym, usize> = FxHashMap::default();
         for o in ops.iter().filter(|o| o.role != Role::Excluded) {
             match o.kind {
                 Kind::Read {
@@ -281,6 +284,9 @@ fn describe_state(kh: &KeyHistory, s: State) -> String {
 /// 409 is a lost race: legal only while another write or delete on the key is in flight.
 fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
     let ops = &kh.ops;
+    if !ops.iter().any(|o| o.conflict) {
+        return Vec::new();
+    }
     let stab = Stab::new(
         ops,
         (0..ops.len()).filter(|&i| !matches!(ops[i].kind, Kind::Read { .. })),
@@ -306,7 +312,7 @@ fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
 }
 
 fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
-    let mut first: HashMap<Sym, usize> = HashMap::new();
+    let mut first: FxHashMap<Sym, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -364,7 +370,7 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
             _ => None,
         })
         .collect();
-    let mut pairs: HashSet<(Option<Sym>, Option<Sym>)> = HashSet::new();
+    let mut pairs: FxHashSet<(Option<Sym>, Option<Sym>)> = FxHashSet::default();
     for &(e, w) in &writes {
         pairs.insert((e, w));
         pairs.insert((None, w));
@@ -415,7 +421,7 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
 /// and under (U) only e's producer writes e, so the second cannot have seen e.
 fn lost_updates(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
-    let mut by_pred: HashMap<Sym, usize> = HashMap::new();
+    let mut by_pred: FxHashMap<Sym, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -506,8 +512,10 @@ fn double_creates(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
-/// An acknowledged write W whose content nobody ever saw. Whatever followed W directly cannot
-/// name W's ETag (nobody knew it), so it was an unconditional write or delete. If some op Y
+/// An acknowledged unconditional write W whose content nobody ever saw. Whatever followed W
+/// directly cannot name W's ETag (nobody knew it) and cannot be a create (the key was
+/// present), so it was a write or delete without `If-Match: <etag>` (`If-None-Match: <other
+/// etag>` passes too). If some op Y
 /// began after W returned and saw a state (any ETag, or absent), such a blind mutation must fit
 /// between W's call and Y's return; if none was in flight then, W's write was lost.
 fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
@@ -519,7 +527,7 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
             if_none_match,
             out: WriteOut::Applied,
             ..
-        } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match.is_none(),
+        } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match != Some(Cond::Any),
         Kind::Delete {
             if_match,
             out: WriteOut::Applied,
@@ -530,7 +538,8 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
         ops,
         (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && blind(&ops[i])),
     );
-    // Positive observers sorted by call, with the suffix minimum of their return.
+    // Ops that saw a definite state (200, 304, 404, an applied If-Match), sorted by call, with
+    // the suffix minimum of their return.
     let mut obs: Vec<usize> = (0..ops.len())
         .filter(|&i| {
             let o = &ops[i];
@@ -556,11 +565,14 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (w, o) in ops.iter().enumerate() {
+        // Only unconditional writes: an unobserved conditional write is a stale read, phantom
+        // 304 or ignored precondition of whoever later saw the state it replaced.
         if o.role != Role::Required
             || !matches!(
                 o.kind,
                 Kind::Write {
                     etag: Some(_),
+                    if_match: None | Some(Cond::Any),
                     out: WriteOut::Applied,
                     ..
                 }
@@ -609,21 +621,19 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
         {
             exp.push((ops[p].call, o.ret, i));
         }
-        let absent_only = match o.kind {
+        let absent_only = matches!(
+            o.kind,
             Kind::Read {
                 out: ReadOut::NotFound,
                 ..
-            } => true,
-            Kind::Write {
+            } | Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            } | Kind::Delete {
                 out: WriteOut::NotFound,
                 ..
             }
-            | Kind::Delete {
-                out: WriteOut::NotFound,
-                ..
-            } => true,
-            _ => false,
-        };
+        );
         if absent_only {
             exp.push((o.call, o.ret, i));
         }
@@ -640,7 +650,7 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     }
     // The earliest return among the ops that show a version (its writer or any observer): the
     // version was definitely installed by then.
-    let mut first_seen: HashMap<Sym, u64> = HashMap::new();
+    let mut first_seen: FxHashMap<Sym, u64> = FxHashMap::default();
     for (&e, &w) in &ctx.producer {
         first_seen.insert(e, ops[w].ret);
     }

@@ -1,18 +1,47 @@
-//! The linearizability checker for S3 conditional-request histories.
+//! The linearizability checker for S3 conditional-request histories (CHECKER.md §7).
 //!
 //! ```text
-//! History --split by key--> KeyHistory --tier1--> certificate --validate--> Linearizable
-//!                                           \--> pattern witness ----------> Anomaly (named)
-//!                                           \--> inconclusive --tier2 (WGL)--> Linearizable | NonLinearizable | Unknown
+//! History --split by key--> KeyHistory --tier1 (version graph)--> order --validate--> Linearizable
+//!                                          |                                   (certificate)
+//!                                          +--> pattern detectors --> named Anomaly + witness
+//!                                          +--> neither --tier2 (WGL search)--> Linearizable (validated)
+//!                                                                          | NonLinearizable
+//!                                                                          | Unknown (budget)
 //! ```
 //!
-//! Entry points: [`check_history`] and [`shrink()`]; witnesses are rendered by [`render`].
+//! Keys are independent (P-compositionality) and are checked in parallel. Every verdict is
+//! backed by evidence: "linearizable" by a total order that [`validate::validate_certificate`]
+//! replays independently, an anomaly by a witness whose soundness argument is in
+//! [`detect`], "unknown" only when a budget ran out. Protocol findings (spurious 409,
+//! duplicate ETags) are reported beside the linearizability verdict.
+//!
+//! What the fuzz driver calls:
+//!
+//! ```no_run
+//! use s3conform::check::{check_history, render, shrink, CheckOptions, Verdict};
+//! # let history = s3conform::history::History::default();
+//! let opts = CheckOptions::default();
+//! let report = check_history(&history, &opts);
+//! match report.verdict() {
+//!     Verdict::Linearizable => {}
+//!     Verdict::Anomalous(anomalies) => {
+//!         for a in &anomalies {
+//!             println!("{}{}", render::text(&history, a), render::lanes(&history, a));
+//!             let small = shrink(&history, a, &opts);
+//!             println!("shrunk to {} ops", small.ops.len());
+//!         }
+//!     }
+//!     Verdict::Unknown { reason } => println!("unknown: {reason}"),
+//! }
+//! ```
 
 pub mod anomaly;
 pub mod brute;
 pub mod detect;
 pub mod model;
+pub mod render;
 pub mod report;
+pub mod shrink;
 pub mod tier1;
 pub mod tier2;
 pub mod validate;
@@ -21,3 +50,4 @@ pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
     CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key,
 };
+pub use shrink::shrink;

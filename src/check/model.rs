@@ -5,9 +5,92 @@
 //! key is 404 on AWS and 412 on Ceph), both answers are legal. ETags and write ids are interned
 //! to `u32` so a state is a small `Copy` value that the search can hash cheaply.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::history::{History, Op, Out, Req, Via, normalize_etag};
+
+/// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHash) for the
+/// checker's hot maps, whose keys are small integers and short strings from a local file.
+/// SipHash's DoS resistance buys nothing here and costs a third of Tier 1's time.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits (which hashbrown uses as the bucket index) weak;
+        // fold the high bits down.
+        let z = (self.hash ^ (self.hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z ^ (z >> 33)
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A `HashSet` with [`FxHasher`].
+pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// A map from a dense index (an interned symbol or an op index) to an op index: a vector, so
+/// Tier 1's lookups cost no hashing.
+#[derive(Debug, Clone)]
+pub struct DenseMap {
+    slots: Vec<usize>,
+}
+
+impl DenseMap {
+    /// A map for keys `0..n`.
+    pub fn new(n: usize) -> Self {
+        DenseMap {
+            slots: vec![usize::MAX; n],
+        }
+    }
+    pub fn get(&self, k: usize) -> Option<usize> {
+        self.slots.get(k).copied().filter(|&v| v != usize::MAX)
+    }
+    /// Inserts, returning the previous value.
+    pub fn insert(&mut self, k: usize, v: usize) -> Option<usize> {
+        if k >= self.slots.len() {
+            self.slots.resize(k + 1, usize::MAX);
+        }
+        let old = std::mem::replace(&mut self.slots[k], v);
+        (old != usize::MAX).then_some(old)
+    }
+}
 
 /// An interned ETag (normalized) or write id.
 pub type Sym = u32;
@@ -250,34 +333,47 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
 }
 
 /// Interning tables shared while one key is converted.
-struct Interner {
-    etags: HashMap<String, Sym>,
+/// The maps borrow the history's strings, so each distinct string is copied once.
+struct Interner<'a> {
+    etags: FxHashMap<&'a str, Sym>,
     etag_list: Vec<String>,
-    wids: HashMap<String, Sym>,
+    wids: FxHashMap<&'a str, Sym>,
     wid_list: Vec<String>,
+    recent: [Option<(&'a str, Sym)>; 4],
+    next_recent: usize,
 }
 
-impl Interner {
-    fn etag(&mut self, raw: &str) -> Sym {
+impl<'a> Interner<'a> {
+    fn etag(&mut self, raw: &'a str) -> Sym {
         let norm = normalize_etag(raw);
-        if let Some(&s) = self.etags.get(norm) {
-            return s;
+        // Consecutive ops mostly name the same few versions: a tiny recency cache saves a
+        // cache-missing probe into a table of a million ETags.
+        if let Some((_, s)) = self.recent.iter().flatten().find(|(r, _)| *r == norm) {
+            return *s;
         }
-        let s = self.etag_list.len() as Sym;
-        self.etag_list.push(norm.to_string());
-        self.etags.insert(norm.to_string(), s);
+        let s = match self.etags.get(norm) {
+            Some(&s) => s,
+            None => {
+                let s = self.etag_list.len() as Sym;
+                self.etag_list.push(norm.to_string());
+                self.etags.insert(norm, s);
+                s
+            }
+        };
+        self.recent[self.next_recent] = Some((norm, s));
+        self.next_recent = (self.next_recent + 1) % self.recent.len();
         s
     }
-    fn wid(&mut self, raw: &str) -> Sym {
+    fn wid(&mut self, raw: &'a str) -> Sym {
         if let Some(&s) = self.wids.get(raw) {
             return s;
         }
         let s = self.wid_list.len() as Sym;
         self.wid_list.push(raw.to_string());
-        self.wids.insert(raw.to_string(), s);
+        self.wids.insert(raw, s);
         s
     }
-    fn cond(&mut self, raw: &Option<String>) -> Option<Cond> {
+    fn cond(&mut self, raw: &'a Option<String>) -> Option<Cond> {
         raw.as_deref().map(|v| {
             if v.trim() == "*" {
                 Cond::Any
@@ -290,7 +386,7 @@ impl Interner {
 
 /// Splits a history by key (in first-appearance order) and converts each key's ops.
 pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, op) in history.ops.iter().enumerate() {
         let g = *index.entry(op.key.as_str()).or_insert_with(|| {
@@ -306,14 +402,20 @@ pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
 }
 
 /// Converts the ops of one key (given with their index in the history).
-pub fn convert_key<'a>(key: String, ops: impl Iterator<Item = (usize, &'a Op)>) -> KeyHistory {
+pub fn convert_key<'a>(
+    key: String,
+    ops: impl ExactSizeIterator<Item = (usize, &'a Op)>,
+) -> KeyHistory {
+    let n = ops.len();
     let mut it = Interner {
-        etags: HashMap::new(),
-        etag_list: Vec::new(),
-        wids: HashMap::new(),
-        wid_list: Vec::new(),
+        etags: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        etag_list: Vec::with_capacity(n / 2),
+        wids: FxHashMap::with_capacity_and_hasher(n / 2, Default::default()),
+        wid_list: Vec::with_capacity(n / 2),
+        recent: [None; 4],
+        next_recent: 0,
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(n);
     for (orig, op) in ops {
         out.push(convert_op(&mut it, orig, op));
     }
@@ -325,7 +427,7 @@ pub fn convert_key<'a>(key: String, ops: impl Iterator<Item = (usize, &'a Op)>) 
     }
 }
 
-fn convert_op(it: &mut Interner, orig: usize, op: &Op) -> KOp {
+fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
     let ambiguous = op.out.is_ambiguous();
     let mut role = Role::Required;
     let conflict = matches!(op.out, Out::Conflict);

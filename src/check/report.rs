@@ -88,7 +88,7 @@ pub struct CheckReport {
 
 /// The overall verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
+#[serde(tag = "verdict", content = "detail", rename_all = "snake_case")]
 pub enum Verdict {
     Linearizable,
     Anomalous(Vec<Anomaly>),

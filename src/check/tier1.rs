@@ -21,9 +21,7 @@
 //!    segment meets its interval and in which its outcome is legal.
 //! 5. Sorting by (point, version, writer-first) yields the order.
 
-use std::collections::HashMap;
-
-use super::model::{Cond, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, step};
+use super::model::{Cond, DenseMap, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, step};
 use super::tier2::observed_optional;
 use super::validate::validate_certificate;
 
@@ -37,13 +35,355 @@ pub enum Tier1Result {
 }
 
 /// Builds and validates a certificate for one key.
+///
+/// Fragment order and writer points are choices; the common case is settled by the first
+/// strategy, and a few alternatives (fragments by latest call or by deadline, writer points as
+/// late as possible) are tried before giving up, each validated independently.
 pub fn tier1(kh: &KeyHistory) -> Tier1Result {
-    match build(kh) {
-        Ok(order) => match validate_certificate(kh, &order) {
-            Ok(()) => Tier1Result::Certificate(order),
-            Err(e) => Tier1Result::Inconclusive(format!("candidate order rejected: {e}")),
-        },
-        Err(reason) => Tier1Result::Inconclusive(reason),
+    let graph = match Graph::new(kh) {
+        Ok(g) => g,
+        Err(reason) => return Tier1Result::Inconclusive(reason),
+    };
+    let mut last = String::new();
+    for frag in [
+        FragOrder::Zone,
+        FragOrder::HeadCall,
+        FragOrder::MaxCall,
+        FragOrder::Deadline,
+    ] {
+        if frag != FragOrder::Zone && graph.fragments.len() <= 1 {
+            break;
+        }
+        for sched in [Sched::Earliest, Sched::Latest] {
+            match graph.order(frag, sched) {
+                Ok(order) => match validate_certificate(kh, &order) {
+                    Ok(()) => return Tier1Result::Certificate(order),
+                    Err(e) => last = format!("candidate order rejected: {e}"),
+                },
+                Err(reason) => last = reason,
+            }
+        }
+    }
+    Tier1Result::Inconclusive(last)
+}
+
+/// How fragments (chains started by a create, blind write or blind delete) are concatenated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FragOrder {
+    /// By the head cluster's zone: its smallest return if every op of the cluster must
+    /// overlap a span (forward zone), else its largest call (Gibbons & Korach's zones).
+    Zone,
+    /// By the head writer's call.
+    HeadCall,
+    /// By the latest call of any op in the fragment (the zone order).
+    MaxCall,
+    /// By the earliest return in the head's cluster (the head's deadline).
+    Deadline,
+}
+
+/// Where writer points go within their feasible window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sched {
+    Earliest,
+    Latest,
+}
+
+/// The version graph of one key, independent of the strategy.
+struct Graph<'a> {
+    ops: &'a [KOp],
+    is_writer: Vec<bool>,
+    /// Writer chains, each starting at a head.
+    fragments: Vec<Vec<usize>>,
+    /// For ops that name a version: the writer of that version.
+    cluster: Vec<Option<usize>>,
+    /// Smallest return and largest call in each writer's cluster (writer included).
+    minret: Vec<u64>,
+    maxcall: Vec<u64>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(kh: &'a KeyHistory) -> Result<Self, String> {
+        let ops = &kh.ops[..];
+        let observed = observed_optional(kh);
+        let is_writer: Vec<bool> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                o.is_mutation()
+                    && (o.role == Role::Required || (o.role == Role::Optional && observed[i]))
+            })
+            .collect();
+        let writers: Vec<usize> = (0..ops.len()).filter(|&i| is_writer[i]).collect();
+        let mut producer = DenseMap::new(kh.etags.len());
+        let mut by_wid = DenseMap::new(kh.wids.len());
+        for &w in &writers {
+            if let Kind::Write { etag, wid, .. } = ops[w].kind {
+                let e = etag.ok_or_else(|| format!("op {} wrote an unknown ETag", ops[w].id))?;
+                if producer.insert(e as usize, w).is_some() {
+                    return Err(format!("ETag {} was produced twice", kh.etags[e as usize]));
+                }
+                if let Some(wid) = wid {
+                    by_wid.insert(wid as usize, w);
+                }
+            }
+        }
+        let mut succ = DenseMap::new(ops.len());
+        let mut heads = Vec::new();
+        for &w in &writers {
+            let if_match = match ops[w].kind {
+                Kind::Write { if_match, .. } | Kind::Delete { if_match, .. } => if_match,
+                Kind::Read { .. } => None,
+            };
+            let pred = match if_match {
+                Some(Cond::Etag(e)) => {
+                    Pred::Exact(producer.get(e as usize).ok_or_else(|| {
+                        format!("op {} names an ETag no write produced", ops[w].id)
+                    })?)
+                }
+                _ => Pred::Head,
+            };
+            match pred {
+                Pred::Exact(p) => {
+                    if succ.insert(p, w).is_some() {
+                        return Err(format!("op {} has two successors", ops[p].id));
+                    }
+                }
+                Pred::Head => heads.push(w),
+            }
+        }
+        let mut fragments = Vec::new();
+        let mut covered = 0;
+        for &h in &heads {
+            let mut chain = Vec::new();
+            let mut cur = Some(h);
+            while let Some(c) = cur {
+                chain.push(c);
+                covered += 1;
+                if covered > writers.len() {
+                    return Err("the version chain has a cycle".into());
+                }
+                cur = succ.get(c);
+            }
+            fragments.push(chain);
+        }
+        if covered != writers.len() {
+            return Err(
+                "some writes are not reachable from a create or blind write (a cycle)".into(),
+            );
+        }
+        let mut cluster: Vec<Option<usize>> = vec![None; ops.len()];
+        for (i, op) in ops.iter().enumerate() {
+            if op.role == Role::Excluded || (op.role == Role::Optional && !is_writer[i]) {
+                continue;
+            }
+            cluster[i] = match op.kind {
+                _ if is_writer[i] => Some(i),
+                Kind::Read {
+                    out: ReadOut::Ok { etag: Some(e), .. },
+                    ..
+                } => Some(
+                    producer
+                        .get(e as usize)
+                        .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
+                ),
+                Kind::Read {
+                    out:
+                        ReadOut::Ok {
+                            etag: None,
+                            wid: Some(w),
+                        },
+                    ..
+                } => Some(
+                    by_wid
+                        .get(w as usize)
+                        .ok_or_else(|| format!("op {} read content no write produced", op.id))?,
+                ),
+                Kind::Read {
+                    out: ReadOut::NotModified { etag: Some(e) },
+                    ..
+                }
+                | Kind::Read {
+                    out: ReadOut::NotModified { etag: None },
+                    if_none_match: Some(Cond::Etag(e)),
+                    ..
+                } => Some(producer.get(e as usize).ok_or_else(|| {
+                    format!("op {} got 304 for an ETag no write produced", op.id)
+                })?),
+                _ => None,
+            };
+        }
+        let mut minret = vec![u64::MAX; ops.len()];
+        let mut maxcall = vec![0u64; ops.len()];
+        for (i, c) in cluster.iter().enumerate() {
+            if let Some(w) = *c {
+                minret[w] = minret[w].min(ops[i].ret);
+                maxcall[w] = maxcall[w].max(ops[i].call);
+            }
+        }
+        Ok(Graph {
+            ops,
+            is_writer,
+            fragments,
+            cluster,
+            minret,
+            maxcall,
+        })
+    }
+
+    fn order(&self, frag: FragOrder, sched: Sched) -> Result<Vec<u64>, String> {
+        let ops = self.ops;
+        let mut frags: Vec<&Vec<usize>> = self.fragments.iter().collect();
+        match frag {
+            FragOrder::Zone => frags.sort_by_key(|f| {
+                (
+                    self.minret[f[0]].min(self.maxcall[f[0]]),
+                    ops[f[0]].call,
+                    f[0],
+                )
+            }),
+            FragOrder::HeadCall => frags.sort_by_key(|f| (ops[f[0]].call, ops[f[0]].ret, f[0])),
+            FragOrder::MaxCall => {
+                frags.sort_by_key(|f| (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0]))
+            }
+            FragOrder::Deadline => frags.sort_by_key(|f| (self.minret[f[0]], ops[f[0]].call, f[0])),
+        }
+        // Repair adjacent pairs that real time forbids in this order but allows swapped: all
+        // of fragment A's ops precede all of B's only if min ret(B) >= max call(A).
+        let span = |f: &Vec<usize>| {
+            (
+                f.iter().map(|&w| self.minret[w]).min().unwrap_or(u64::MAX),
+                f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0),
+            )
+        };
+        let mut spans: Vec<(u64, u64)> = frags.iter().map(|f| span(f)).collect();
+        for _pass in 0..64 {
+            let mut swapped = false;
+            for i in 1..frags.len() {
+                let (a, b) = (spans[i - 1], spans[i]);
+                if b.0 < a.1 && a.0 >= b.1 {
+                    frags.swap(i - 1, i);
+                    spans.swap(i - 1, i);
+                    swapped = true;
+                }
+            }
+            if !swapped {
+                break;
+            }
+        }
+        let mut versions: Vec<Option<usize>> = vec![None];
+        versions.extend(frags.iter().flat_map(|f| f.iter().map(|&w| Some(w))));
+        let m = versions.len();
+        let mut version_of = DenseMap::new(ops.len());
+        for (j, v) in versions.iter().enumerate() {
+            if let Some(w) = v {
+                version_of.insert(*w, j);
+            }
+        }
+        let states: Vec<State> = versions
+            .iter()
+            .map(|v| {
+                v.and_then(|w| ops[w].written_state())
+                    .unwrap_or(State::Absent)
+            })
+            .collect();
+        // Per-version constraints: the smallest return and the largest call among the ops
+        // placed in that version (writer, readers, and flexible ops pinned by repairs).
+        let mut vmin: Vec<u64> = versions
+            .iter()
+            .map(|v| v.map_or(u64::MAX, |w| self.minret[w]))
+            .collect();
+        let mut vmax: Vec<u64> = versions
+            .iter()
+            .map(|v| v.map_or(0, |w| self.maxcall[w]))
+            .collect();
+        let mut next_absent = vec![m; m + 1];
+        let mut next_present = vec![m; m + 1];
+        for j in (0..m).rev() {
+            next_absent[j] = if states[j] == State::Absent {
+                j
+            } else {
+                next_absent[j + 1]
+            };
+            next_present[j] = if states[j] != State::Absent {
+                j
+            } else {
+                next_present[j + 1]
+            };
+        }
+        let flexible: Vec<usize> = (0..ops.len())
+            .filter(|&i| {
+                !(ops[i].role == Role::Excluded
+                    || (ops[i].role == Role::Optional && !self.is_writer[i]))
+                    && self.cluster[i].is_none()
+            })
+            .collect();
+        let mut pinned: FxHashMap<usize, usize> = FxHashMap::default();
+        // Writer points: version j is current on [s_j, s_{j+1}]; the ops placed in j need
+        // s_j <= their return and s_{j+1} >= their call. `early` is the earliest feasible
+        // schedule and `late` the latest; any monotone choice between them is feasible. A
+        // flexible op that fits nowhere under the chosen schedule is pinned to a version its
+        // window allows, which adds constraints, and the schedule is recomputed.
+        for _round in 0..16 {
+            let mut early = vec![0u64; m];
+            for j in 1..m {
+                let w = versions[j].expect("versions after 0 have writers");
+                early[j] = early[j - 1].max(ops[w].call).max(vmax[j - 1]);
+                if early[j] > vmin[j] {
+                    return Err(format!(
+                        "version {j} (op {}) cannot be placed before all its readers return",
+                        ops[w].id
+                    ));
+                }
+            }
+            let mut late = vec![u64::MAX; m];
+            for j in (1..m).rev() {
+                late[j] = vmin[j].min(if j + 1 < m { late[j + 1] } else { u64::MAX });
+            }
+            late[0] = 0;
+            let s: Vec<u64> = match sched {
+                Sched::Earliest => early.clone(),
+                Sched::Latest => {
+                    let mut s = late.clone();
+                    for j in 1..m {
+                        s[j] = s[j].max(s[j - 1]).max(early[j]);
+                    }
+                    s
+                }
+            };
+            let mut failed = Vec::new();
+            let mut keyed: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(ops.len());
+            for (i, op) in ops.iter().enumerate() {
+                if let Some(w) = self.cluster[i] {
+                    let j = version_of.get(w).expect("every writer has a version");
+                    keyed.push((op.call.max(s[j]), j, u8::from(!self.is_writer[i]), i));
+                }
+            }
+            for &i in &flexible {
+                let op = &ops[i];
+                let j = match pinned.get(&i) {
+                    Some(&j) => Some(j),
+                    None => place(op, &s, &s, &states, &next_absent, &next_present),
+                };
+                match j {
+                    Some(j) => keyed.push((op.call.max(s[j]), j, 1, i)),
+                    None => failed.push(i),
+                }
+            }
+            if failed.is_empty() {
+                keyed.sort_unstable();
+                return Ok(keyed.into_iter().map(|(_, _, _, i)| ops[i].id).collect());
+            }
+            for i in failed {
+                let op = &ops[i];
+                let j = place(op, &late, &early, &states, &next_absent, &next_present).ok_or_else(
+                    || format!("op {} fits no version current during its interval", op.id),
+                )?;
+                vmin[j] = vmin[j].min(op.ret);
+                vmax[j] = vmax[j].max(op.call);
+                pinned.insert(i, j);
+            }
+        }
+        Err("placement did not settle".into())
     }
 }
 
@@ -53,191 +393,21 @@ enum Pred {
     Head,
 }
 
-fn build(kh: &KeyHistory) -> Result<Vec<u64>, String> {
-    let ops = &kh.ops;
-    let observed = observed_optional(kh);
-    // 1. Writers.
-    let is_writer = |i: usize| {
-        let o = &ops[i];
-        o.is_mutation() && (o.role == Role::Required || (o.role == Role::Optional && observed[i]))
-    };
-    let writers: Vec<usize> = (0..ops.len()).filter(|&i| is_writer(i)).collect();
-    let mut producer: HashMap<Sym, usize> = HashMap::new();
-    let mut by_wid: HashMap<Sym, usize> = HashMap::new();
-    for &w in &writers {
-        if let Kind::Write { etag, wid, .. } = ops[w].kind {
-            let e = etag.ok_or_else(|| format!("op {} wrote an unknown ETag", ops[w].id))?;
-            if producer.insert(e, w).is_some() {
-                return Err(format!("ETag {} was produced twice", kh.etags[e as usize]));
-            }
-            if let Some(wid) = wid {
-                by_wid.insert(wid, w);
-            }
-        }
-    }
-    // 2. Fragments.
-    let mut succ: HashMap<usize, usize> = HashMap::new();
-    let mut heads = Vec::new();
-    for &w in &writers {
-        let if_match = match ops[w].kind {
-            Kind::Write { if_match, .. } | Kind::Delete { if_match, .. } => if_match,
-            Kind::Read { .. } => None,
-        };
-        let pred = match if_match {
-            Some(Cond::Etag(e)) => Pred::Exact(
-                *producer
-                    .get(&e)
-                    .ok_or_else(|| format!("op {} names an ETag no write produced", ops[w].id))?,
-            ),
-            _ => Pred::Head,
-        };
-        match pred {
-            Pred::Exact(p) => {
-                if succ.insert(p, w).is_some() {
-                    return Err(format!("op {} has two successors", ops[p].id));
-                }
-            }
-            Pred::Head => heads.push(w),
-        }
-    }
-    heads.sort_by_key(|&h| (ops[h].call, ops[h].ret, h));
-    let mut versions: Vec<Option<usize>> = vec![None]; // version 0: the initial absent state
-    for &h in &heads {
-        let mut cur = Some(h);
-        while let Some(c) = cur {
-            versions.push(Some(c));
-            if versions.len() > writers.len() + 1 {
-                return Err("the version chain has a cycle".into());
-            }
-            cur = succ.get(&c).copied();
-        }
-    }
-    if versions.len() != writers.len() + 1 {
-        return Err("some writes are not reachable from a create or blind write (a cycle)".into());
-    }
-    let states: Vec<State> = versions
-        .iter()
-        .map(|v| {
-            v.and_then(|w| ops[w].written_state())
-                .unwrap_or(State::Absent)
-        })
-        .collect();
-    let mut version_of_writer: HashMap<usize, usize> = HashMap::new();
-    for (j, v) in versions.iter().enumerate() {
-        if let Some(w) = v {
-            version_of_writer.insert(*w, j);
-        }
-    }
-    let version_of_etag = |e: Sym| producer.get(&e).map(|w| version_of_writer[w]);
-
-    // Cluster assignment of the ops that name a version.
-    let m = versions.len();
-    let mut cluster: Vec<Option<usize>> = vec![None; ops.len()];
-    for (i, op) in ops.iter().enumerate() {
-        if op.role == Role::Excluded || (op.role == Role::Optional && !is_writer(i)) {
-            continue;
-        }
-        cluster[i] = match op.kind {
-            _ if is_writer(i) => Some(version_of_writer[&i]),
-            Kind::Read {
-                out: ReadOut::Ok { etag: Some(e), .. },
-                ..
-            } => Some(
-                version_of_etag(e)
-                    .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
-            ),
-            Kind::Read {
-                out:
-                    ReadOut::Ok {
-                        etag: None,
-                        wid: Some(w),
-                    },
-                ..
-            } => Some(
-                version_of_writer[by_wid
-                    .get(&w)
-                    .ok_or_else(|| format!("op {} read content no write produced", op.id))?],
-            ),
-            Kind::Read {
-                out: ReadOut::NotModified { etag: Some(e) },
-                ..
-            }
-            | Kind::Read {
-                out: ReadOut::NotModified { etag: None },
-                if_none_match: Some(Cond::Etag(e)),
-                ..
-            } => Some(
-                version_of_etag(e)
-                    .ok_or_else(|| format!("op {} got 304 for an ETag no write produced", op.id))?,
-            ),
-            _ => None,
-        };
-    }
-    // 3. Writer points.
-    let mut minret = vec![u64::MAX; m];
-    let mut maxcall = vec![0u64; m];
-    for (i, c) in cluster.iter().enumerate() {
-        if let Some(j) = *c {
-            minret[j] = minret[j].min(ops[i].ret);
-            maxcall[j] = maxcall[j].max(ops[i].call);
-        }
-    }
-    let mut s = vec![0u64; m];
-    for j in 1..m {
-        let w = versions[j].expect("versions after 0 have writers");
-        s[j] = s[j - 1].max(ops[w].call).max(maxcall[j - 1]);
-        if s[j] > minret[j] {
-            return Err(format!(
-                "version {j} (op {}) cannot be placed before all its readers return",
-                ops[w].id
-            ));
-        }
-    }
-    // 4. Flexible ops. next_absent / next_present let a legal version be found in O(1) tries.
-    let mut next_absent = vec![m; m + 1];
-    let mut next_present = vec![m; m + 1];
-    for j in (0..m).rev() {
-        next_absent[j] = if states[j] == State::Absent {
-            j
-        } else {
-            next_absent[j + 1]
-        };
-        next_present[j] = if states[j] != State::Absent {
-            j
-        } else {
-            next_present[j + 1]
-        };
-    }
-    let mut keyed: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(ops.len());
-    for (i, op) in ops.iter().enumerate() {
-        if op.role == Role::Excluded || (op.role == Role::Optional && !is_writer(i)) {
-            continue;
-        }
-        if let Some(j) = cluster[i] {
-            let point = op.call.max(s[j]);
-            keyed.push((point, j, u8::from(!is_writer(i)), i));
-            continue;
-        }
-        let j = place(op, &s, &states, &next_absent, &next_present)
-            .ok_or_else(|| format!("op {} fits no version current during its interval", op.id))?;
-        keyed.push((op.call.max(s[j]), j, 1, i));
-    }
-    keyed.sort_unstable();
-    Ok(keyed.into_iter().map(|(_, _, _, i)| ops[i].id).collect())
-}
-
-/// The first version whose segment meets the op's interval and in which its outcome is legal.
+/// The first version whose segment can meet the op's interval and in which its outcome is
+/// legal. Segment j starts at `start[j]` and ends at `end[j + 1]` (`+∞` for the last); with
+/// `start == end == s` this is the placement under one schedule, with the earliest and latest
+/// schedules it is every version the op could possibly be placed in.
 fn place(
     op: &KOp,
-    s: &[u64],
+    end: &[u64],
+    start: &[u64],
     states: &[State],
     next_absent: &[usize],
     next_present: &[usize],
 ) -> Option<usize> {
-    let m = s.len();
-    // Segment j is [s_j, s_{j+1}] (s_m = +∞): first j with s_{j+1} >= call, last j with s_j <= ret.
-    let lo = s[1..].partition_point(|&x| x < op.call);
-    let hi = s.partition_point(|&x| x <= op.ret).checked_sub(1)?;
+    let m = start.len();
+    let lo = end[1..].partition_point(|&x| x < op.call);
+    let hi = start.partition_point(|&x| x <= op.ret).checked_sub(1)?;
     if lo > hi {
         return None;
     }

@@ -16,11 +16,10 @@
 //!   that fails does pass 2 treat every ambiguous write as optional.
 //! - **Budgets.** A deadline and a cap on cached configurations; hitting either is `Unknown`.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::model::{KeyHistory, Kind, Role, State, WriteOut, step};
+use super::model::{FxHashSet, KeyHistory, Kind, Role, State, WriteOut, step};
 
 /// Limits of one search.
 #[derive(Debug, Clone, Copy)]
@@ -69,8 +68,8 @@ pub fn search(kh: &KeyHistory, budget: &Budget) -> SearchResult {
 /// Which optional ops had their content seen by another op (so pass 1 assumes them applied).
 pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
     use super::model::{Cond, ReadOut};
-    let mut seen_etags = HashSet::new();
-    let mut seen_wids = HashSet::new();
+    let mut seen_etags = vec![false; kh.etags.len()];
+    let mut seen_wids = vec![false; kh.wids.len()];
     for op in &kh.ops {
         if op.role == Role::Excluded {
             continue;
@@ -80,17 +79,23 @@ pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
                 out: ReadOut::Ok { etag, wid },
                 ..
             } => {
-                seen_etags.extend(etag);
-                seen_wids.extend(wid);
+                if let Some(e) = etag {
+                    seen_etags[e as usize] = true;
+                }
+                if let Some(w) = wid {
+                    seen_wids[w as usize] = true;
+                }
             }
             Kind::Read {
                 out: ReadOut::NotModified { etag },
                 if_none_match,
                 ..
             } => {
-                seen_etags.extend(etag);
+                if let Some(e) = etag {
+                    seen_etags[e as usize] = true;
+                }
                 if let Some(Cond::Etag(e)) = if_none_match {
-                    seen_etags.insert(e);
+                    seen_etags[e as usize] = true;
                 }
             }
             Kind::Write {
@@ -101,10 +106,8 @@ pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
             | Kind::Delete {
                 if_match: Some(Cond::Etag(e)),
                 out: WriteOut::Applied,
-            } => {
-                if op.role == Role::Required {
-                    seen_etags.insert(e);
-                }
+            } if op.role == Role::Required => {
+                seen_etags[e as usize] = true;
             }
             _ => {}
         }
@@ -115,8 +118,8 @@ pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
             op.role == Role::Optional
                 && match op.kind {
                     Kind::Write { etag, wid, .. } => {
-                        etag.is_some_and(|e| seen_etags.contains(&e))
-                            || wid.is_some_and(|w| seen_wids.contains(&w))
+                        etag.is_some_and(|e| seen_etags[e as usize])
+                            || wid.is_some_and(|w| seen_wids[w as usize])
                     }
                     _ => false,
                 }
@@ -145,7 +148,7 @@ struct Search<'a> {
     state: State,
     hash: u128,
     zobrist: Vec<u128>,
-    cache: HashSet<(u128, State)>,
+    cache: FxHashSet<(u128, State)>,
     best: usize,
     blocking: Option<usize>,
     count: usize,
@@ -194,7 +197,7 @@ impl<'a> Search<'a> {
             state: State::Absent,
             hash: 0,
             zobrist,
-            cache: HashSet::new(),
+            cache: FxHashSet::default(),
             best: 0,
             blocking: None,
             count: 0,

@@ -1,5 +1,8 @@
-//! One module per subcommand.
+//! One module per subcommand: clap arguments and a `run` that returns the exit code.
 
+pub mod bench;
+pub mod check;
 pub mod compare;
+pub mod fuzz;
 pub mod serve;
 pub mod target;

@@ -1,6 +1,6 @@
 //! The recorded history of a fuzz run: the versioned JSON Lines format, its reader and writer.
 //!
-//! See [`format`] for the specification of every field; [`io`] reads and writes it as a stream
+//! See [`mod@format`] for the specification of every field; [`io`] reads and writes it as a stream
 //! and validates what it reads.
 
 pub mod format;

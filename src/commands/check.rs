@@ -1,0 +1,257 @@
+//! `s3conform check FILE`: check a recorded history offline, name its anomalies, show the
+//! witnesses, and optionally write JSON and HTML reports.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::check::{
+    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, check_history, render, shrink,
+};
+use crate::exit_code;
+use crate::history::{HistoryError, read_history, write_history};
+
+/// Arguments of `s3conform check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// The history to check (JSON Lines, format s3conform-history version 1).
+    pub file: PathBuf,
+    /// Wall-clock budget for the search fallback (e.g. 500ms, 30s, 2m); when it runs out the
+    /// verdict is Unknown (exit 3), never a guess.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub time_budget: Duration,
+    /// Cap on configurations the search caches per key (about 40 bytes each).
+    #[arg(long, default_value_t = 5_000_000)]
+    pub max_states: usize,
+    /// Write a self-contained HTML timeline of the witnesses to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write the report as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Shrink each anomaly's history to a minimal one showing the same anomaly (the default).
+    #[arg(long, overrides_with = "no_shrink")]
+    pub shrink: bool,
+    /// Do not shrink.
+    #[arg(long, overrides_with = "shrink")]
+    pub no_shrink: bool,
+    /// Write each shrunk history as JSONL into DIR (one file per anomaly kind).
+    #[arg(long, value_name = "DIR")]
+    pub shrink_dir: Option<PathBuf>,
+    /// Worker threads (keys are checked in parallel); default: one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Why `check` could not produce a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckCommandError {
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("failed to write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CheckCommandError {
+    /// Every error of this command is bad input or setup.
+    pub fn exit_code(&self) -> u8 {
+        exit_code::SETUP_ERROR
+    }
+}
+
+/// Parses "250ms", "30s", "2m", "1h" or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 500ms, 30s, 2m)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1e3,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// Runs the command, printing to stdout; returns the process exit code.
+pub fn run(args: &CheckArgs) -> Result<u8, CheckCommandError> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    run_to(args, &mut out)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CheckCommandError> {
+    std::fs::write(path, text).map_err(|source| CheckCommandError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn summary(report: &CheckReport) -> String {
+    let by_graph = report
+        .keys
+        .iter()
+        .filter(|k| k.decided_by == Some(Tier::VersionGraph))
+        .count();
+    let by_search = report
+        .keys
+        .iter()
+        .filter(|k| k.decided_by == Some(Tier::Search))
+        .count();
+    let unknown = report
+        .keys
+        .iter()
+        .filter(|k| matches!(k.verdict, KeyVerdict::Unknown { .. }))
+        .count();
+    format!(
+        "checked {} ops on {} keys in {:.1} ms ({} by the version graph, {} by search, {} unknown)",
+        report.ops,
+        report.keys.len(),
+        report.elapsed_ms,
+        by_graph,
+        by_search,
+        unknown
+    )
+}
+
+/// Runs the command, printing to `out` (for tests).
+pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandError> {
+    let history = read_history(&args.file)?;
+    let opts = CheckOptions {
+        time_budget: args.time_budget,
+        max_states: args.max_states,
+        threads: args
+            .threads
+            .unwrap_or_else(|| CheckOptions::default().threads),
+    };
+    let report = check_history(&history, &opts);
+    let verdict = report.verdict();
+    let io = |e: std::io::Error| CheckCommandError::Write {
+        path: PathBuf::from("<stdout>"),
+        source: e,
+    };
+    writeln!(out, "{}", summary(&report)).map_err(io)?;
+    let code = match &verdict {
+        Verdict::Linearizable => {
+            writeln!(out, "linearizable").map_err(io)?;
+            exit_code::SUCCESS
+        }
+        Verdict::Unknown { reason } => {
+            writeln!(out, "unknown: {reason}").map_err(io)?;
+            exit_code::UNKNOWN
+        }
+        Verdict::Anomalous(anomalies) => {
+            let mut kinds: Vec<&str> = anomalies.iter().map(|a| a.kind.name()).collect();
+            kinds.dedup();
+            writeln!(out, "{} anomalies: {}\n", anomalies.len(), kinds.join(", ")).map_err(io)?;
+            for a in anomalies {
+                writeln!(
+                    out,
+                    "{}{}",
+                    render::text(&history, a),
+                    render::lanes(&history, a)
+                )
+                .map_err(io)?;
+            }
+            if args.shrink || !args.no_shrink {
+                let mut done = std::collections::HashSet::new();
+                for a in anomalies.iter().filter(|a| done.insert(a.kind)) {
+                    let small = shrink(
+                        &history,
+                        a,
+                        &CheckOptions {
+                            time_budget: opts.time_budget.min(Duration::from_secs(30)),
+                            ..opts
+                        },
+                    );
+                    writeln!(out, "shrunk {} to {} ops:", a.kind, small.ops.len()).map_err(io)?;
+                    if small.ops.len() <= 20 {
+                        // A minimal history is the whole story; list it, in call order.
+                        let mut ops: Vec<_> = small.ops.iter().collect();
+                        ops.sort_by_key(|o| (o.call_ns, o.id));
+                        for o in ops {
+                            let ret = if o.out.is_ambiguous() {
+                                "∞".to_string()
+                            } else {
+                                format!("{:.3}", o.ret_ns as f64 / 1e6)
+                            };
+                            writeln!(
+                                out,
+                                "  op {:<6} [{:.3} – {ret}] ms  {}",
+                                o.id,
+                                o.call_ns as f64 / 1e6,
+                                render::describe_op(o)
+                            )
+                            .map_err(io)?;
+                        }
+                    }
+                    let small_report = check_history(&small, &opts);
+                    if let Some(sa) = small_report.anomalies().find(|x| x.kind == a.kind) {
+                        writeln!(
+                            out,
+                            "{}{}",
+                            render::text(&small, sa),
+                            render::lanes(&small, sa)
+                        )
+                        .map_err(io)?;
+                    }
+                    if let Some(dir) = &args.shrink_dir {
+                        std::fs::create_dir_all(dir).map_err(|source| {
+                            CheckCommandError::Write {
+                                path: dir.clone(),
+                                source,
+                            }
+                        })?;
+                        let path = dir.join(format!("{}.jsonl", a.kind.name()));
+                        let bytes = write_history(Vec::new(), &small)
+                            .map_err(CheckCommandError::History)?;
+                        std::fs::write(&path, bytes).map_err(|source| {
+                            CheckCommandError::Write {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
+                        writeln!(out, "wrote {}", path.display()).map_err(io)?;
+                    }
+                }
+            }
+            exit_code::FAILURE
+        }
+    };
+    if let Some(path) = &args.json {
+        write_file(path, &render::json(&history, &report))?;
+    }
+    if let Some(path) = &args.html {
+        write_file(path, &render::html(&history, &report))?;
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("3 parsecs").is_err());
+    }
+}

@@ -1,0 +1,240 @@
+//! The committed history corpus (`tests/histories/`):
+//! - `good/*.jsonl` must be linearizable, with a certificate that validates;
+//! - `bad/<kind>--<what>.jsonl` must report an anomaly named `<kind>`, render in every form,
+//!   and shrink to a history that still shows that kind;
+//! - `malformed/*.jsonl` must be rejected with an error naming the file and line, not a panic.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use s3conform::check::model::split_by_key;
+use s3conform::check::validate::validate_certificate;
+use s3conform::check::{
+    AnomalyKind, CheckOptions, KeyVerdict, Verdict, check_history, render, shrink,
+};
+use s3conform::commands::check::{CheckArgs, run_to};
+use s3conform::exit_code;
+use s3conform::history::read_history;
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/histories")
+        .join(dir);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no histories in {}", root.display());
+    v
+}
+
+fn opts() -> CheckOptions {
+    CheckOptions {
+        time_budget: Duration::from_secs(10),
+        ..CheckOptions::default()
+    }
+}
+
+#[test]
+fn good_histories_are_linearizable_with_valid_certificates() {
+    for path in files("good") {
+        let h = read_history(&path).unwrap_or_else(|e| panic!("{e}"));
+        let report = check_history(&h, &opts());
+        assert_eq!(
+            report.verdict(),
+            Verdict::Linearizable,
+            "{}: {:#?}",
+            path.display(),
+            report
+        );
+        for (k, kh) in report.keys.iter().zip(split_by_key(&h)) {
+            assert_eq!(k.verdict, KeyVerdict::Linearizable);
+            validate_certificate(&kh, k.certificate.as_ref().expect("certificate")).unwrap();
+        }
+    }
+}
+
+fn expected_kind(path: &Path) -> AnomalyKind {
+    let stem = path.file_stem().unwrap().to_str().unwrap();
+    let name = stem.split("--").next().unwrap();
+    AnomalyKind::from_name(name)
+        .unwrap_or_else(|| panic!("{}: `{name}` is not an anomaly name", path.display()))
+}
+
+#[test]
+fn bad_histories_report_the_named_anomaly() {
+    for path in files("bad") {
+        let want = expected_kind(&path);
+        let h = read_history(&path).unwrap();
+        let report = check_history(&h, &opts());
+        let Verdict::Anomalous(found) = report.verdict() else {
+            panic!(
+                "{}: expected {want}, got {:?}",
+                path.display(),
+                report.verdict()
+            )
+        };
+        assert!(
+            found.iter().any(|a| a.kind == want),
+            "{}: expected {want}, found {:?}",
+            path.display(),
+            found.iter().map(|a| a.kind).collect::<Vec<_>>()
+        );
+        // The first anomaly reported on the key is the most specific one: it must be the expected kind.
+        assert_eq!(
+            found[0].kind,
+            want,
+            "{}: first anomaly should be {want}",
+            path.display()
+        );
+        for a in &found {
+            let text = render::text(&h, a);
+            assert!(
+                text.starts_with(a.kind.name()) && text.contains("Then:"),
+                "{text}"
+            );
+            assert!(!render::lanes(&h, a).is_empty() || a.ops.is_empty());
+        }
+        let json: serde_json::Value = serde_json::from_str(&render::json(&h, &report)).unwrap();
+        assert_eq!(json["anomalies"][0]["kind"], want.name());
+        let html = render::html(&h, &report);
+        assert!(
+            html.contains("<html")
+                && html.contains(want.name())
+                && !html.contains("http://")
+                && !html.contains("https://")
+        );
+        let a = found.iter().find(|a| a.kind == want).unwrap();
+        let small = shrink(&h, a, &opts());
+        assert!(small.ops.len() <= h.ops.len());
+        assert!(
+            check_history(&small, &opts())
+                .anomalies()
+                .any(|x| x.kind == want),
+            "{}: shrunk history lost the anomaly",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn malformed_histories_are_errors_not_panics() {
+    for path in files("malformed") {
+        let err = read_history(&path)
+            .expect_err(&path.display().to_string())
+            .to_string();
+        assert!(
+            err.contains(&path.display().to_string()),
+            "error should name the file: {err}"
+        );
+        if !path.ends_with("empty.jsonl") {
+            assert!(err.contains(".jsonl:"), "error should name the line: {err}");
+        }
+    }
+}
+
+fn args(path: PathBuf) -> CheckArgs {
+    CheckArgs {
+        file: path,
+        time_budget: Duration::from_secs(10),
+        max_states: 1_000_000,
+        html: None,
+        json: None,
+        shrink: false,
+        no_shrink: false,
+        shrink_dir: None,
+        threads: Some(1),
+    }
+}
+
+#[test]
+fn check_command_exit_codes() {
+    let mut out = Vec::new();
+    let good = files("good").remove(0);
+    assert_eq!(run_to(&args(good), &mut out).unwrap(), exit_code::SUCCESS);
+    let bad = files("bad")
+        .into_iter()
+        .find(|p| p.to_str().unwrap().contains("lost-update"))
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("s3conform-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut a = args(bad);
+    a.html = Some(dir.join("w.html"));
+    a.json = Some(dir.join("w.json"));
+    a.shrink_dir = Some(dir.join("shrunk"));
+    let mut out = Vec::new();
+    assert_eq!(run_to(&a, &mut out).unwrap(), exit_code::FAILURE);
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("lost-update on key k")
+            && text.contains("Let:")
+            && text.contains("shrunk lost-update"),
+        "{text}"
+    );
+    assert!(
+        dir.join("w.html").exists()
+            && dir.join("w.json").exists()
+            && dir.join("shrunk/lost-update.jsonl").exists()
+    );
+    let malformed = files("malformed").remove(0);
+    let err = run_to(&args(malformed), &mut Vec::new()).unwrap_err();
+    assert_eq!(err.exit_code(), exit_code::SETUP_ERROR);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_exhausted_budget_is_unknown_not_a_guess() {
+    // Writes whose ETag is unknown keep Tier 1 out (it needs every version's ETag), so the
+    // search must run; a budget of one configuration must then give Unknown, never a verdict.
+    let cfg = s3conform::bench::GenConfig {
+        writers: 8,
+        ops: 300,
+        ..Default::default()
+    };
+    let mut h = s3conform::bench::generate_seeded(&cfg, 3);
+    for op in &mut h.ops {
+        if let s3conform::history::Req::Put {
+            etag_if_applied, ..
+        } = &mut op.req
+        {
+            *etag_if_applied = None;
+            if let s3conform::history::Out::Ok { etag, .. } = &mut op.out {
+                *etag = None;
+            }
+        }
+    }
+    let tight = check_history(
+        &h,
+        &CheckOptions {
+            time_budget: Duration::from_secs(10),
+            max_states: 1,
+            threads: 1,
+        },
+    );
+    assert!(
+        matches!(tight.verdict(), Verdict::Unknown { .. }),
+        "{:?}",
+        tight.verdict()
+    );
+    let roomy = check_history(&h, &opts());
+    assert_eq!(roomy.verdict(), Verdict::Linearizable);
+    // The command maps Unknown to exit code 3.
+    let path = std::env::temp_dir().join(format!("s3conform-unknown-{}.jsonl", std::process::id()));
+    std::fs::write(
+        &path,
+        s3conform::history::write_history(Vec::new(), &h).unwrap(),
+    )
+    .unwrap();
+    let mut a = args(path.clone());
+    a.max_states = 1;
+    let mut out = Vec::new();
+    assert_eq!(run_to(&a, &mut out).unwrap(), exit_code::UNKNOWN);
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("unknown: key k0: state budget")
+    );
+    let _ = std::fs::remove_file(&path);
+}

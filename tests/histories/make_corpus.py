@@ -1,0 +1,61 @@
+import json, os
+# Regenerates good/ and bad/ (run from anywhere): python3 tests/histories/make_corpus.py
+base=os.path.dirname(os.path.abspath(__file__))
+MS=1_000_000
+def hdr(note): return {"format":"s3conform-history","version":1,"seed":None,"endpoint":None,"profile":None,"note":note}
+class H:
+    def __init__(s): s.ops=[]
+    def op(s,client,call,ret,req,out,key="k"):
+        s.ops.append({"id":len(s.ops),"client":client,"key":key,"call_ns":call*MS,"ret_ns":ret*MS,"req":req,"out":out})
+        return s
+def E(x): return '"%s"'%x
+def put(w,etag=None,im=None,inm=None,via="put",src=None):
+    r={"type":"put","write_id":w,"etag_if_applied":E(etag) if etag else None,"if_match":im,"if_none_match":inm,"via":via}
+    if src: r["source_key"]=src
+    return r
+def get(im=None,inm=None): return {"type":"get","if_match":im,"if_none_match":inm}
+def head(im=None,inm=None): return {"type":"head","if_match":im,"if_none_match":inm}
+def dele(im=None): return {"type":"delete","if_match":im}
+def ok(etag=None,wid=None,status=200): return {"type":"ok","status":status,"etag":E(etag) if etag else None,"write_id":wid}
+def d204(): return {"type":"ok","status":204,"etag":None,"write_id":None}
+P={"type":"precondition_failed"}; NF={"type":"not_found"}; C409={"type":"conflict"}
+def nm(etag=None): return {"type":"not_modified","etag":E(etag) if etag else None}
+def amb(cause="timeout"): return {"type":"ambiguous","cause":cause,"status":None}
+files={}
+# ---- good
+files['good/cas-chain']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,0,12,put("w2","a2",inm="*"),P).op(2,20,30,get(),ok("a1","w1")).op(2,40,50,put("w3","a3",im=E("a1")),ok("a3")).op(1,35,45,put("w4","a4",im=E("a1")),P).op(3,60,70,head(),ok("a3","w3"))
+files['good/if-match-on-absent-404-or-412']=H().op(1,0,10,put("w1","a1",im=E("zz")),NF).op(2,0,10,put("w2","a2",im=E("zz")),P).op(3,0,10,dele(E("zz")),P).op(4,0,10,get(im=E("zz")),NF)
+files['good/concurrent-creates-one-wins']=H().op(1,0,50,put("w1","a1",inm="*"),P).op(2,0,50,put("w2","a2",inm="*"),ok("a2")).op(3,0,50,put("w3","a3",inm="*"),C409).op(4,60,70,get(),ok("a2","w2"))
+files['good/ambiguous-write-applied']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),amb()).op(3,100,110,get(),ok("a2","w2"))
+files['good/ambiguous-write-not-applied']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),amb("reset")).op(3,100,110,get(),ok("a1","w1")).op(4,120,130,put("w4","a4",im=E("a1")),ok("a4"))
+files['good/ambiguous-write-explains-412']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),amb()).op(3,100,110,put("w3","a3",im=E("a1")),P)
+files['good/delete-and-recreate']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,dele(E("a1")),d204()).op(3,40,50,get(),NF).op(1,60,70,put("w2","a2",inm="*"),ok("a2")).op(3,80,90,get(),ok("a2","w2")).op(2,95,99,dele(),d204()).op(2,100,105,dele(),d204())
+files['good/blind-writes-overlapping']=H().op(1,0,30,put("w1","a1"),ok("a1")).op(2,5,25,put("w2","a2"),ok("a2")).op(3,40,50,get(),ok("a1","w1")).op(4,40,50,get(),ok("a1","w1"))
+files['good/conditional-reads']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(inm=E("a1")),nm("a1")).op(2,31,35,get(im=E("a1")),ok("a1","w1")).op(3,20,30,head(im=E("zz")),P).op(3,31,35,get(inm="*"),nm()).op(3,36,39,get(inm=E("zz")),ok("a1","w1"))
+files['good/copy-into-key']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put(None,None,im=E("a1"),via="copy",src="src"),ok("c9")).op(3,40,50,get(),ok("c9","w77")).op(3,51,55,get(inm=E("c9")),nm("c9"))
+files['good/409-during-concurrent-write']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,40,put("w2","a2",im=E("a1")),ok("a2")).op(3,25,35,put("w3","a3",im=E("a1")),C409).op(4,25,35,put("w4","a4",im=E("a1")),{"type":"rejected","status":400,"code":"InvalidRequest"})
+files['good/two-keys']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="x").op(2,0,10,put("w2","b1",inm="*"),ok("b1"),key="y").op(3,20,30,get(),ok("a1","w1"),key="x").op(4,20,30,get(),ok("b1","w2"),key="y")
+# ---- bad
+files['bad/lost-update--both-if-match-succeed']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),ok("a2")).op(3,20,30,put("w3","a3",im=E("a1")),ok("a3"))
+files['bad/double-create--two-creates-succeed']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,5,15,put("w2","a2",inm="*"),ok("a2"))
+files['bad/stale-read--after-cas-completed']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),ok("a2")).op(3,40,50,get(),ok("a1","w1")).op(3,60,70,get(),ok("a2","w2"))
+files['bad/non-monotonic-read--same-client-goes-back']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,100,put("w2","a2",im=E("a1")),ok("a2")).op(5,40,50,get(),ok("a2","w2")).op(5,60,70,get(),ok("a1","w1"))
+files['bad/phantom-304--etag-superseded']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),ok("a2")).op(3,40,50,get(inm=E("a1")),nm("a1"))
+files['bad/phantom-412--etag-current']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),P)
+files['bad/phantom-412--create-on-empty-key']=H().op(1,0,10,put("w1","a1",inm="*"),P)
+files['bad/phantom-404--object-exists']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(),NF).op(3,31,40,get(),ok("a1","w1"))
+files['bad/ignored-precondition--if-match-on-missing-key']=H().op(1,0,10,put("w1","a1",im=E("nope")),ok("a1"))
+files['bad/ignored-precondition--create-over-existing']=H().op(1,0,10,put("w1","a1"),ok("a1")).op(3,12,14,get(),ok("a1","w1")).op(2,20,30,put("w2","a2",inm="*"),ok("a2"))
+files['bad/garbage-read--unknown-write-id']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(),ok("a1","w999"))
+files['bad/resurrection--read-after-delete']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,dele(E("a1")),d204()).op(3,40,50,get(),ok("a1","w1"))
+files['bad/lost-acknowledged-write--blind-put-vanishes']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(),ok("a1","w1")).op(3,40,50,put("w3","a3"),ok("a3")).op(2,60,70,get(),ok("a1","w1"))
+files['bad/spurious-409--no-concurrent-writer']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),C409)
+files['bad/duplicate-etag--different-content']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2"),ok("a1"))
+files['bad/non-linearizable--412-needs-unseen-blind-write']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(),ok("a1","w1")).op(3,15,60,put("w3","a3"),amb()).op(4,40,50,put("w4","a4",im=E("a1")),P).op(5,70,80,get(),ok("a1","w1"))
+for name,h in files.items():
+    path=os.path.join(base,name+'.jsonl')
+    os.makedirs(os.path.dirname(path),exist_ok=True)
+    with open(path,'w') as f:
+        f.write(json.dumps(hdr(name.split('/')[1].replace('--',': ').replace('-',' ')),separators=(',',':'))+'\n')
+        for o in h.ops: f.write(json.dumps(o,separators=(',',':'))+'\n')
+print(len(files))
