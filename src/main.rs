@@ -5,6 +5,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Output piped into `head` closes early; like other Unix tools, end quietly instead of
+    // panicking inside `println!`.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = s3conform::cli::Cli::parse();
     match s3conform::cli::run(cli) {
         Ok(code) => ExitCode::from(code),

@@ -190,9 +190,24 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         }
         Verdict::Anomalous(anomalies) => {
             summary.verdict = "anomalous".to_owned();
-            let names: Vec<&str> = anomalies.iter().map(|a| a.kind.name()).collect();
+            // One witness per (kind, key): the same bug seen a hundred times is one finding.
+            let mut counts: Vec<(&str, &str, usize)> = Vec::new();
+            let mut firsts = Vec::new();
+            for a in anomalies {
+                match counts.iter_mut().find(|(k, key, _)| *k == a.kind.name() && *key == a.key) {
+                    Some(entry) => entry.2 += 1,
+                    None => {
+                        counts.push((a.kind.name(), a.key.as_str(), 1));
+                        firsts.push(a);
+                    }
+                }
+            }
+            let names: Vec<String> = counts
+                .iter()
+                .map(|(k, key, n)| if *n > 1 { format!("{k} on {key} (x{n})") } else { format!("{k} on {key}") })
+                .collect();
             println!("verdict: NOT linearizable: {}", names.join(", "));
-            for anomaly in anomalies {
+            for anomaly in firsts {
                 let shown = witness(&history, anomaly, &opts, !args.no_shrink);
                 println!("\n== {} on {} ==\n{}\n{}", anomaly.kind.name(), anomaly.key, shown.explanation, shown.lanes);
                 summary.anomalies.push(shown);
