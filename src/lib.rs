@@ -9,11 +9,11 @@
 //!
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
+pub mod case;
 pub mod commands;
 pub mod exit_code;
 pub mod profile;
 pub mod report;
+pub mod runner;
 pub mod s3;
 pub mod server;
-pub mod case;
-pub mod runner;

@@ -9,7 +9,11 @@ use s3conform::server::FaultSet;
 
 fn whole_suite_passes(profile: Profile) {
     let report = run_against_reference(profile, FaultSet::none(), None);
-    assert!(report.cases.len() >= 3, "the suite ran only {} cases", report.cases.len());
+    assert!(
+        report.cases.len() >= 3,
+        "the suite ran only {} cases",
+        report.cases.len()
+    );
     let p = problems(&report);
     assert!(p.is_empty(), "under {profile}:\n{p}");
 }
@@ -22,4 +26,19 @@ fn whole_suite_passes_under_coreweave() {
 #[test]
 fn whole_suite_passes_under_aws() {
     whole_suite_passes(Profile::Aws);
+}
+
+#[test]
+fn durations() {
+    let report = cases_common::run_against_reference(Profile::Coreweave, FaultSet::none(), None);
+    let mut v: Vec<_> = report
+        .cases
+        .iter()
+        .map(|c| (c.duration_ms, c.name.clone()))
+        .collect();
+    v.sort();
+    for x in v.iter().rev().take(15) {
+        println!("{x:?}");
+    }
+    println!("total {}", report.duration_ms);
 }

@@ -14,6 +14,8 @@ use super::template::{RefForm, Template};
 
 /// The longest `sleep` a case may take: the suite must stay fast.
 pub const MAX_SLEEP_SECS: f64 = 5.0;
+/// The largest generated body (`size:`).
+pub const MAX_BODY: u64 = 16 << 20;
 /// The most racers a `parallel:` block may start.
 pub const MAX_RACERS: u32 = 64;
 
@@ -129,7 +131,8 @@ impl Suite {
 
     /// Two files with one id would make one trial hide the other.
     fn reject_duplicates(&mut self) {
-        self.cases.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)));
+        self.cases
+            .sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)));
         let mut seen = BTreeSet::new();
         let mut kept = Vec::new();
         for case in std::mem::take(&mut self.cases) {
@@ -201,7 +204,9 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
             0,
             0,
             None,
-            format!("directory `{operation}`: an operation group is lowercase letters, digits, `-` and `_`"),
+            format!(
+                "directory `{operation}`: an operation group is lowercase letters, digits, `-` and `_`"
+            ),
         ));
     }
     check_steps(path, &file.steps)?;
@@ -216,8 +221,7 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
@@ -260,6 +264,12 @@ fn check_step(
         check_template(path, index, field, t, defined, in_race)?;
     }
     for key in keys_of(step) {
+        if key.contains("${") && !(in_race && key.replace("${i}", "").find("${").is_none()) {
+            return Err(step_err(
+                "key",
+                format!("`{key}`: a key may only use `${{i}}`, and only inside `parallel`"),
+            ));
+        }
         if let Err(e) = crate::s3::RunPrefix::fresh().key(key) {
             return Err(step_err("key", e.to_string()));
         }
@@ -300,11 +310,17 @@ fn check_step(
             }
             check_step(path, index, &p.step, defined, true)?;
         }
-        Step::Put(s) if s.body.is_some() && s.size.is_some() => {
-            return Err(step_err("size", "give `body` or `size`, not both".into()));
+        Step::Put(s) if s.size.is_some_and(|n| n > MAX_BODY) => {
+            return Err(step_err(
+                "size",
+                format!("a body is at most {MAX_BODY} bytes"),
+            ));
         }
-        Step::UploadPart(s) if s.body.is_some() && s.size.is_some() => {
-            return Err(step_err("size", "give `body` or `size`, not both".into()));
+        Step::UploadPart(s) if s.size.is_some_and(|n| n > MAX_BODY) => {
+            return Err(step_err(
+                "size",
+                format!("a part is at most {MAX_BODY} bytes"),
+            ));
         }
         Step::UploadPart(s) if s.part < 1 || s.part > 10_000 => {
             return Err(step_err("part", "a part number is 1 to 10000".into()));
@@ -408,8 +424,16 @@ fn templates_of(step: &Step) -> Vec<(String, &Template)> {
             add(&mut v, "if_none_match", &s.if_none_match);
             add(&mut v, "source_if_match", &s.source_if_match);
             add(&mut v, "source_if_none_match", &s.source_if_none_match);
-            add(&mut v, "source_if_modified_since", &s.source_if_modified_since);
-            add(&mut v, "source_if_unmodified_since", &s.source_if_unmodified_since);
+            add(
+                &mut v,
+                "source_if_modified_since",
+                &s.source_if_modified_since,
+            );
+            add(
+                &mut v,
+                "source_if_unmodified_since",
+                &s.source_if_unmodified_since,
+            );
         }
         Step::Delete(s) => add(&mut v, "if_match", &s.if_match),
         Step::Rename(s) => {
@@ -419,8 +443,16 @@ fn templates_of(step: &Step) -> Vec<(String, &Template)> {
             add(&mut v, "if_unmodified_since", &s.if_unmodified_since);
             add(&mut v, "source_if_match", &s.source_if_match);
             add(&mut v, "source_if_none_match", &s.source_if_none_match);
-            add(&mut v, "source_if_modified_since", &s.source_if_modified_since);
-            add(&mut v, "source_if_unmodified_since", &s.source_if_unmodified_since);
+            add(
+                &mut v,
+                "source_if_modified_since",
+                &s.source_if_modified_since,
+            );
+            add(
+                &mut v,
+                "source_if_unmodified_since",
+                &s.source_if_unmodified_since,
+            );
             add(&mut v, "client_token", &s.client_token);
         }
         Step::UploadPart(s) => {
@@ -488,23 +520,24 @@ fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> CaseError {
         .unwrap_or((0, 0));
     let message = strip_location(&e.without_snippet().to_string());
     let quoted = between_backticks(&message);
-    let (field, hint) = if message.starts_with("unknown field") || message.starts_with("unknown variant") {
-        let expected = expected_list(&message);
-        let hint = quoted
-            .as_deref()
-            .and_then(|q| closest(q, expected.iter().map(String::as_str)))
-            .map(|n| format!("did you mean `{n}`?"));
-        let field = if message.starts_with("unknown field") {
-            quoted.clone()
+    let (field, hint) =
+        if message.starts_with("unknown field") || message.starts_with("unknown variant") {
+            let expected = expected_list(&message);
+            let hint = quoted
+                .as_deref()
+                .and_then(|q| closest(q, expected.iter().map(String::as_str)))
+                .map(|n| format!("did you mean `{n}`?"));
+            let field = if message.starts_with("unknown field") {
+                quoted.clone()
+            } else {
+                key_at(text, line, column)
+            };
+            (field, hint)
+        } else if message.starts_with("missing field") {
+            (quoted.clone(), None)
         } else {
-            key_at(text, line, column)
+            (key_at(text, line, column), None)
         };
-        (field, hint)
-    } else if message.starts_with("missing field") {
-        (quoted.clone(), None)
-    } else {
-        (key_at(text, line, column), None)
-    };
     let message = if matches!(message.as_str(), "unexpected end of input") {
         "unexpected end of input: a case needs `description`, `source` and `steps`".to_owned()
     } else {
@@ -558,7 +591,9 @@ fn expected_list(msg: &str) -> Vec<String> {
 
 /// The mapping key written on `line` at or before `column`: a value's error names its field.
 fn key_at(text: &str, line: u64, column: u64) -> Option<String> {
-    let l = text.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let l = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
     let col = usize::try_from(column).unwrap_or(usize::MAX);
     let head: String = l.chars().take(col.saturating_sub(1).max(1)).collect();
     let colon = head.rfind(':')?;

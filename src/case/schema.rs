@@ -623,6 +623,11 @@ pub struct RaceExpect {
     /// Every other racer's status is in this set.
     #[serde(default)]
     pub losers: Option<StatusSet>,
+    /// At least one loser answered this status: how a profile that documents a distinct
+    /// conflict status (CoreWeave's 409) is told apart without demanding it of a loser that
+    /// arrived after the winner had committed (which rightly gets 412).
+    #[serde(default)]
+    pub some_loser: Option<u16>,
     /// `true`: after the race, a GET of the key returns the (single) winner's bytes.
     #[serde(default)]
     pub final_is_winner: Option<bool>,

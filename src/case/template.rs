@@ -143,16 +143,14 @@ impl Template {
     }
 
     /// Renders the template, looking captures up with `lookup`.
-    pub fn render(
-        &self,
-        lookup: &dyn Fn(&str) -> Option<Value>,
-    ) -> Result<String, TemplateError> {
+    pub fn render(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<String, TemplateError> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(s) => out.push_str(s),
                 Part::Ref(r) => {
-                    let v = lookup(&r.name).ok_or_else(|| TemplateError::Undefined(r.name.clone()))?;
+                    let v =
+                        lookup(&r.name).ok_or_else(|| TemplateError::Undefined(r.name.clone()))?;
                     out.push_str(&r.render(&v)?);
                 }
             }
@@ -161,10 +159,7 @@ impl Template {
     }
 
     /// Renders the template and reads the result as an HTTP date.
-    pub fn render_date(
-        &self,
-        lookup: &dyn Fn(&str) -> Option<Value>,
-    ) -> Result<HttpDate, String> {
+    pub fn render_date(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<HttpDate, String> {
         if let Some(r) = self.single_reference()
             && let Some(Value::Date(d)) = lookup(&r.name)
         {
@@ -333,7 +328,10 @@ mod tests {
             HttpDate::from_unix(784_111_777 + 86_400)
         );
         assert_eq!(
-            Template::parse("${t1-1s}").unwrap().render(&lookup).unwrap(),
+            Template::parse("${t1-1s}")
+                .unwrap()
+                .render(&lookup)
+                .unwrap(),
             "Sun, 06 Nov 1994 08:49:36 GMT"
         );
     }

@@ -103,8 +103,7 @@ async fn run_single(
         .await
         .map_err(|e| format!("step {index} ({label}): {e}"))?;
     let common = step.common().cloned().unwrap_or_default();
-    let expect =
-        judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
+    let expect = judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
     let lookup = |n: &str| vars.get(n).cloned();
     let outcome = match expect {
         Some(e) => {
@@ -129,7 +128,8 @@ async fn run_single(
         && let Some(save) = &common.save
         && let Err(e) = capture(save, &obs, vars)
     {
-        run.steps.push(record(index, label.clone(), &request, vec![obs]));
+        run.steps
+            .push(record(index, label.clone(), &request, vec![obs]));
         return Err(format!("step {index} ({label}): {e}"));
     }
     run.steps.push(record(index, label, &request, vec![obs]));
@@ -143,7 +143,12 @@ fn describe(obs: &Observation) -> String {
     }
 }
 
-fn record(index: usize, label: String, request: &Request, observations: Vec<Observation>) -> StepRecord {
+fn record(
+    index: usize,
+    label: String,
+    request: &Request,
+    observations: Vec<Observation>,
+) -> StepRecord {
     StepRecord {
         index,
         label,
@@ -296,6 +301,17 @@ async fn judge_race(
             );
         }
     }
+    if let Some(want) = e.some_loser
+        && !observations
+            .iter()
+            .any(|o| !o.succeeded() && o.status == Some(want))
+    {
+        miss(
+            "losers",
+            format!("at least one loser {want}"),
+            format!("losers: {loser_summary}"),
+        );
+    }
     if e.observe_losers {
         run.observed.push(ObservedValue {
             step: index,
@@ -335,7 +351,10 @@ async fn judge_race(
             };
             miss(
                 "final_body",
-                format!("the winner's bytes (racer {winner}: {:?})", String::from_utf8_lossy(want)),
+                format!(
+                    "the winner's bytes (racer {winner}: {:?})",
+                    String::from_utf8_lossy(want)
+                ),
                 judge::body_text(&read),
             );
         }
@@ -362,7 +381,14 @@ fn build(
     let date = |t: &Option<Template>| -> Result<Option<HttpDate>, String> {
         t.as_ref().map(|t| t.render_date(&lookup)).transpose()
     };
-    let key = |k: &str| session.key(k).map_err(|e| e.to_string());
+    // Inside a race, `${i}` in a key gives each racer its own key (e.g. one source per racer).
+    let key = |k: &str| {
+        let k = match racer {
+            Some(i) => k.replace("${i}", &i.to_string()),
+            None => k.to_owned(),
+        };
+        session.key(&k).map_err(|e| e.to_string())
+    };
     let mut label_parts: Vec<String> = Vec::new();
     let mut note = |name: &str, v: &Option<String>| {
         if let Some(v) = v {
@@ -385,11 +411,7 @@ fn build(
             };
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
-            let body = match (body, size) {
-                (Some(b), _) => Bytes::from(text(b)?),
-                (None, Some(n)) => generated(*n),
-                (None, None) => Bytes::new(),
-            };
+            let body = body_of(body.as_ref().map(text).transpose()?, *size);
             (
                 Operation::PutObject {
                     key: key(k)?,
@@ -417,8 +439,14 @@ fn build(
             };
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
-            note("If-Modified-Since", &cond.if_modified_since.map(|d| d.to_string()));
-            note("If-Unmodified-Since", &cond.if_unmodified_since.map(|d| d.to_string()));
+            note(
+                "If-Modified-Since",
+                &cond.if_modified_since.map(|d| d.to_string()),
+            );
+            note(
+                "If-Unmodified-Since",
+                &cond.if_unmodified_since.map(|d| d.to_string()),
+            );
             let key = key(k)?;
             if matches!(step, Step::Get(_)) {
                 (Operation::GetObject { key, cond }, format!("get {k}"))
@@ -450,7 +478,10 @@ fn build(
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
             note("x-amz-copy-source-if-match", &source_cond.if_match);
-            note("x-amz-copy-source-if-none-match", &source_cond.if_none_match);
+            note(
+                "x-amz-copy-source-if-none-match",
+                &source_cond.if_none_match,
+            );
             note(
                 "x-amz-copy-source-if-modified-since",
                 &source_cond.if_modified_since.map(|d| d.to_string()),
@@ -511,10 +542,19 @@ fn build(
             let client_token = opt(client_token)?;
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
-            note("If-Modified-Since", &cond.if_modified_since.map(|d| d.to_string()));
-            note("If-Unmodified-Since", &cond.if_unmodified_since.map(|d| d.to_string()));
+            note(
+                "If-Modified-Since",
+                &cond.if_modified_since.map(|d| d.to_string()),
+            );
+            note(
+                "If-Unmodified-Since",
+                &cond.if_unmodified_since.map(|d| d.to_string()),
+            );
             note("x-amz-rename-source-if-match", &source_cond.if_match);
-            note("x-amz-rename-source-if-none-match", &source_cond.if_none_match);
+            note(
+                "x-amz-rename-source-if-none-match",
+                &source_cond.if_none_match,
+            );
             note(
                 "x-amz-rename-source-if-modified-since",
                 &source_cond.if_modified_since.map(|d| d.to_string()),
@@ -543,11 +583,7 @@ fn build(
             format!("mpu_create {}", s.key),
         ),
         Step::UploadPart(s) => {
-            let body = match (&s.body, s.size) {
-                (Some(b), _) => Bytes::from(text(b)?),
-                (None, Some(n)) => generated(n),
-                (None, None) => Bytes::new(),
-            };
+            let body = body_of(s.body.as_ref().map(text).transpose()?, s.size);
             (
                 Operation::UploadPart {
                     key: key(&s.key)?,
@@ -615,8 +651,17 @@ fn build(
     Ok((request, label))
 }
 
-/// `n` deterministic bytes: big parts for multipart cases without big YAML.
-fn generated(n: u64) -> Bytes {
-    let n = usize::try_from(n).unwrap_or(usize::MAX).min(64 << 20);
-    Bytes::from((0..n).map(|i| b'a' + (i % 26) as u8).collect::<Vec<u8>>())
+/// A step's body: the text, or `size` bytes made by repeating the text (or the alphabet when
+/// there is no text), so that big parts and big racer bodies need no big YAML and racers'
+/// bodies still differ.
+fn body_of(text: Option<String>, size: Option<u64>) -> Bytes {
+    let Some(n) = size else {
+        return Bytes::from(text.unwrap_or_default());
+    };
+    let n = usize::try_from(n.min(crate::case::load::MAX_BODY)).unwrap_or(0);
+    let pattern = match text {
+        Some(t) if !t.is_empty() => t.into_bytes(),
+        _ => b"abcdefghijklmnopqrstuvwxyz".to_vec(),
+    };
+    Bytes::from(pattern.iter().copied().cycle().take(n).collect::<Vec<u8>>())
 }

@@ -137,7 +137,9 @@ pub fn run_suite(
                 Err(e) => {
                     let report = error_report(&case, format!("cannot make the case prefix: {e}"));
                     sink.push(report);
-                    return Err(Failed::from(format!("error: cannot make the case prefix: {e}")));
+                    return Err(Failed::from(format!(
+                        "error: cannot make the case prefix: {e}"
+                    )));
                 }
             };
             let report = rt.block_on(run_case(&scoped, &case, profile));

@@ -16,9 +16,17 @@ pub fn cases_dir() -> PathBuf {
 }
 
 /// Runs every case (or those matching `filter`) against a fresh reference endpoint.
-pub fn run_against_reference(profile: Profile, faults: FaultSet, filter: Option<&str>) -> RunReport {
+pub fn run_against_reference(
+    profile: Profile,
+    faults: FaultSet,
+    filter: Option<&str>,
+) -> RunReport {
     let suite = Suite::load(&cases_dir()).expect("cases dir readable");
-    assert!(suite.errors.is_empty(), "malformed committed cases: {:#?}", suite.errors);
+    assert!(
+        suite.errors.is_empty(),
+        "malformed committed cases: {:#?}",
+        suite.errors
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
