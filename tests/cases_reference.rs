@@ -28,17 +28,3 @@ fn whole_suite_passes_under_aws() {
     whole_suite_passes(Profile::Aws);
 }
 
-#[test]
-fn durations() {
-    let report = cases_common::run_against_reference(Profile::Coreweave, FaultSet::none(), None);
-    let mut v: Vec<_> = report
-        .cases
-        .iter()
-        .map(|c| (c.duration_ms, c.name.clone()))
-        .collect();
-    v.sort();
-    for x in v.iter().rev().take(15) {
-        println!("{x:?}");
-    }
-    println!("total {}", report.duration_ms);
-}
