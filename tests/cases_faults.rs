@@ -137,7 +137,10 @@ fn phantom_304_is_caught() {
     catches(
         Fault::Phantom304,
         Profile::Coreweave,
-        &["get::if-none-match-stale-etag", "head::if-none-match-stale-etag"],
+        &[
+            "get::if-none-match-stale-etag",
+            "head::if-none-match-stale-etag",
+        ],
         &["get::if-none-match-hit"],
     );
 }

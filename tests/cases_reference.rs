@@ -27,4 +27,3 @@ fn whole_suite_passes_under_coreweave() {
 fn whole_suite_passes_under_aws() {
     whole_suite_passes(Profile::Aws);
 }
-

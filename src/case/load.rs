@@ -209,7 +209,17 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
             ),
         ));
     }
-    check_steps(path, &file.steps)?;
+    check_steps(path, &file.steps).map_err(|mut e| {
+        if e.line == 0
+            && let Some(field) = e.field.clone()
+            && let Some(rest) = field.strip_prefix("steps[")
+            && let Some((index, sub)) = rest.split_once(']')
+            && let Ok(index) = index.parse::<usize>()
+        {
+            (e.line, e.column) = locate(text, index, sub.trim_start_matches('.'));
+        }
+        e
+    })?;
     Ok(Case {
         id: format!("{operation}::{name}"),
         operation: operation.to_owned(),
@@ -392,6 +402,7 @@ fn check_template(
                 field: Some(format!("steps[{index}].{field}")),
                 message,
                 hint: closest(&r.name, defined.keys().map(String::as_str))
+                    .filter(|n| *n != r.name)
                     .map(|n| format!("did you mean `{n}`?")),
             });
         }
@@ -533,6 +544,8 @@ fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> CaseError {
                 key_at(text, line, column)
             };
             (field, hint)
+        } else if message.starts_with("a step must start with `op:`") {
+            (Some("op".to_owned()), None)
         } else if message.starts_with("missing field") {
             (quoted.clone(), None)
         } else {
@@ -589,17 +602,58 @@ fn expected_list(msg: &str) -> Vec<String> {
         .collect()
 }
 
-/// The mapping key written on `line` at or before `column`: a value's error names its field.
+/// The mapping key an error at `line`:`column` concerns: the key starting there (a type error
+/// inside a value's own mapping), or the key whose value starts there.
 fn key_at(text: &str, line: u64, column: u64) -> Option<String> {
     let l = text
         .lines()
         .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
-    let col = usize::try_from(column).unwrap_or(usize::MAX);
-    let head: String = l.chars().take(col.saturating_sub(1).max(1)).collect();
+    let col = usize::try_from(column)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1);
+    let clean = |k: &str| {
+        let k = k.trim().trim_start_matches("- ").trim();
+        let k = k.trim_matches(|c| c == '"' || c == '\'');
+        (!k.is_empty() && !k.contains(' ')).then(|| k.to_owned())
+    };
+    let from: String = l.chars().skip(col).collect();
+    if let Some(colon) = from.find(':')
+        && let Some(k) = clean(&from[..colon])
+    {
+        return Some(k);
+    }
+    let head: String = l.chars().take(col.max(1)).collect();
     let colon = head.rfind(':')?;
-    let key = head[..colon].trim().trim_start_matches("- ").trim();
-    let key = key.trim_matches(|c| c == '"' || c == '\'');
-    (!key.is_empty() && !key.contains(' ')).then(|| key.to_owned())
+    clean(&head[..colon])
+}
+
+/// Where `steps[index].field` is written: the `index`-th `- op:` item of the top-level step
+/// list, then the first `field:` key after it. Checks made after parsing have no location of
+/// their own; this recovers one from the text for the common block style.
+fn locate(text: &str, index: usize, field: &str) -> (u64, u64) {
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    let mut items = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("- op:"));
+    let Some((start, item)) = items.nth(index) else {
+        return (0, 0);
+    };
+    let item_indent = item.len() - item.trim_start().len();
+    for (n, l) in text.lines().enumerate().skip(start) {
+        let indent = l.len() - l.trim_start().len();
+        if n > start && !l.trim().is_empty() && indent <= item_indent {
+            break;
+        }
+        let body = l.trim_start().trim_start_matches("- ");
+        if body.starts_with(&format!("{leaf}:")) {
+            let col = l.len() - body.len() + 1;
+            return (n as u64 + 1, col as u64);
+        }
+    }
+    let col = item_indent + 1;
+    (start as u64 + 1, col as u64)
 }
 
 /// The closest candidate to `given`, if any is close enough to be a plausible typo.
