@@ -1,0 +1,122 @@
+//! The `run` command's contract: filters like `cargo test`, exit 4 when nothing is selected,
+//! exit 2 (with the rest still run) when a case file is malformed, exit 1 on a failure.
+
+mod cases_common;
+
+use std::path::PathBuf;
+
+use s3conform::commands::run::{RunArgs, RunError, exit_code_for};
+use s3conform::exit_code;
+use s3conform::profile::Profile;
+use s3conform::report::Verdict;
+use s3conform::server::{Fault, FaultSet};
+
+#[test]
+fn a_filter_matching_nothing_is_exit_4() {
+    let args = RunArgs {
+        filter: Some("no-such-case-anywhere".into()),
+        cases: Some(cases_common::cases_dir()),
+        ..RunArgs::default()
+    };
+    let err = args.load().expect_err("nothing selected");
+    assert!(matches!(err, RunError::NothingSelected { .. }));
+    assert_eq!(err.exit_code(), exit_code::NOTHING_SELECTED);
+    assert!(err.to_string().contains("no-such-case-anywhere"));
+}
+
+#[test]
+fn an_unreadable_cases_dir_is_exit_2() {
+    let args = RunArgs {
+        cases: Some(PathBuf::from("/nonexistent/s3conform-cases")),
+        ..RunArgs::default()
+    };
+    let err = args.load().expect_err("unreadable");
+    assert_eq!(err.exit_code(), exit_code::SETUP_ERROR);
+}
+
+#[test]
+fn exact_and_skip_select_like_cargo_test() {
+    let base = RunArgs {
+        cases: Some(cases_common::cases_dir()),
+        ..RunArgs::default()
+    };
+    let suite = base.load().expect("cases");
+    let count = |args: &RunArgs| args.options().selected(&suite);
+    let all = count(&base);
+    assert!(all >= 80, "only {all} cases");
+    let get = RunArgs {
+        filter: Some("get::".into()),
+        ..base.clone()
+    };
+    assert!(count(&get) > 10 && count(&get) < all);
+    let exact = RunArgs {
+        filter: Some("get::if-match-hit".into()),
+        exact: true,
+        ..base.clone()
+    };
+    assert_eq!(count(&exact), 1);
+    let skipped = RunArgs {
+        filter: Some("get::".into()),
+        skip: vec!["if-match".into()],
+        ..base.clone()
+    };
+    assert!(count(&skipped) < count(&get));
+}
+
+#[test]
+fn a_fault_makes_the_run_exit_1_with_a_readable_diff() {
+    let report = cases_common::run_against_reference(
+        Profile::Coreweave,
+        FaultSet::from(Fault::NotModifiedAs200),
+        Some("get::if-none-match-hit"),
+    );
+    assert_eq!(report.cases.len(), 1);
+    let Verdict::Fail { mismatches } = &report.cases[0].verdict else {
+        panic!("expected a failure: {:?}", report.cases[0].verdict);
+    };
+    let status = mismatches
+        .iter()
+        .find(|m| m.field == "status")
+        .expect("status mismatch");
+    assert_eq!(
+        (status.expected.as_str(), status.observed.as_str()),
+        ("304", "200")
+    );
+    assert_eq!(exit_code_for(&report, 0), exit_code::FAILURE);
+}
+
+#[test]
+fn observed_values_are_recorded_and_never_fail() {
+    let report = cases_common::run_against_reference(
+        Profile::Aws,
+        FaultSet::none(),
+        Some("get::if-match-star"),
+    );
+    let case = &report.cases[0];
+    assert_eq!(case.verdict, Verdict::Pass);
+    assert!(
+        case.observed.iter().any(|o| o.field == "status"),
+        "{:?}",
+        case.observed
+    );
+    assert_eq!(exit_code_for(&report, 0), exit_code::SUCCESS);
+}
+
+#[test]
+fn malformed_files_are_listed_and_the_rest_still_runs() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let report = cases_common::run_dir_against_reference(&dir, Profile::Coreweave);
+    let good = report
+        .cases
+        .iter()
+        .find(|c| c.name == "get::still-loads")
+        .expect("the valid case ran");
+    assert_eq!(good.verdict, Verdict::Pass);
+    let malformed = report
+        .cases
+        .iter()
+        .filter(|c| c.tags.iter().any(|t| t == "malformed"))
+        .count();
+    assert_eq!(malformed, 16);
+    assert_eq!(exit_code_for(&report, malformed), exit_code::SETUP_ERROR);
+}
