@@ -285,13 +285,11 @@ fn check_step(
         }
     }
     match step {
-        Step::Sleep(s) => {
-            if !(s.seconds > 0.0 && s.seconds <= MAX_SLEEP_SECS) {
-                return Err(step_err(
-                    "seconds",
-                    format!("a sleep is more than 0 and at most {MAX_SLEEP_SECS} seconds"),
-                ));
-            }
+        Step::Sleep(s) if !(s.seconds > 0.0 && s.seconds <= MAX_SLEEP_SECS) => {
+            return Err(step_err(
+                "seconds",
+                format!("a sleep is more than 0 and at most {MAX_SLEEP_SECS} seconds"),
+            ));
         }
         Step::Parallel(p) => {
             if in_race {
@@ -588,7 +586,7 @@ fn expected_list(msg: &str) -> Vec<String> {
             .find("expected `")
             .map(|i| {
                 msg[i + 9..]
-                    .split(|c| c == '`' || c == ' ' || c == ',')
+                    .split(['`', ' ', ','])
                     .filter(|s| !s.is_empty() && *s != "or")
                     .map(str::to_owned)
                     .collect()
