@@ -313,6 +313,21 @@ fn check_step(
                     ));
                 }
             }
+            let wants_final = [p.expect.as_ref()]
+                .into_iter()
+                .chain(
+                    p.profiles
+                        .iter()
+                        .flat_map(|r| [r.coreweave.as_ref(), r.aws.as_ref()]),
+                )
+                .flatten()
+                .any(|e| e.final_is_winner == Some(true));
+            if wants_final && !matches!(p.step.as_ref(), Step::Put(_)) {
+                return Err(step_err(
+                    "expect.final_is_winner",
+                    "`final_is_winner` needs `put` racers (their bodies are compared)".into(),
+                ));
+            }
             if p.step.common().is_some_and(|c| c.save.is_some()) {
                 return Err(step_err("step.save", "a racer cannot save captures".into()));
             }
