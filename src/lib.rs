@@ -9,9 +9,15 @@
 //!
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
+pub mod bench;
 pub mod case;
+pub mod check;
+pub mod cli;
 pub mod commands;
+pub mod error;
 pub mod exit_code;
+pub mod fuzz;
+pub mod history;
 pub mod profile;
 pub mod report;
 pub mod runner;

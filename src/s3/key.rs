@@ -40,7 +40,11 @@ impl RunPrefix {
     /// An explicit prefix from the user (`--prefix`).
     pub fn parse(prefix: &str) -> Result<RunPrefix, KeyError> {
         let bad = || KeyError::BadPrefix(prefix.to_owned());
-        if prefix.is_empty() || !prefix.ends_with('/') || prefix.starts_with('/') {
+        if prefix.is_empty()
+            || !prefix.ends_with('/')
+            || prefix.starts_with('/')
+            || prefix.contains("//")
+        {
             return Err(bad());
         }
         if prefix

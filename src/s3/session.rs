@@ -137,6 +137,21 @@ impl Session {
         Ok(session)
     }
 
+    /// A session without the bucket check, for probing an endpoint that may not answer at all
+    /// (the ambiguity tests use it against sockets that misbehave on purpose).
+    pub async fn connect_unchecked(target: Target, prefix: RunPrefix) -> Session {
+        let client = target.client().await;
+        Session {
+            client,
+            target: Arc::new(target),
+            root: prefix.clone(),
+            prefix,
+            epoch: Instant::now(),
+            ledger: Arc::default(),
+            bucket_created: Arc::default(),
+        }
+    }
+
     /// A session for a sub-prefix of this one, e.g. one per case.
     pub fn scoped(&self, child: &str) -> Result<Session, KeyError> {
         Ok(Session {

@@ -2,6 +2,7 @@
 //! its rustdoc table under both profiles, the races, and one test per injected fault.
 
 mod faults;
+mod layer;
 mod races;
 mod reads;
 mod support;

@@ -1,0 +1,914 @@
+//! Pattern detectors: Tier 1's witnesses, each a few ops and a short proof.
+//!
+//! Every detector is sound on its own: it fires only when its ops alone, with the real-time
+//! order, rule out every linearization. The proofs are in the comments. Those that reason
+//! about "the only write that produced ETag e" run only when the key satisfies (U): every
+//! write that may have applied has a known ETag and no two share one. Detectors run when
+//! Tier 1 could not certify a key, and their names are the classification of the anomaly.
+
+use std::collections::{HashMap, HashSet};
+
+use super::anomaly::AnomalyKind;
+use super::model::{Cond, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step};
+
+/// A detected pattern, with ops as indices into `KeyHistory::ops`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: AnomalyKind,
+    pub ops: Vec<usize>,
+    pub lines: Vec<String>,
+}
+
+/// At most this many findings of one kind are reported per key; the rest are the same bug.
+const PER_KIND: usize = 3;
+
+/// Protocol checks that hold whatever the linearizability verdict: spurious 409s and
+/// duplicate ETags.
+pub fn protocol_findings(kh: &KeyHistory) -> Vec<Finding> {
+    let mut out = spurious_409(kh);
+    out.extend(duplicate_etags(kh));
+    out
+}
+
+/// The linearizability patterns, in priority order; a later finding whose culprit (last op)
+/// already appears in an earlier one is dropped, so each bad op gets its most specific name.
+pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
+    let ctx = Ctx::new(kh);
+    let mut all = Vec::new();
+    all.extend(garbage_reads(&ctx));
+    if ctx.unique {
+        all.extend(lost_updates(&ctx));
+    }
+    all.extend(double_creates(&ctx));
+    all.extend(lost_acknowledged_writes(&ctx));
+    if ctx.unique {
+        all.extend(stale_family(&ctx));
+    }
+    all.extend(definite_state(&ctx));
+    let mut used: HashSet<usize> = HashSet::new();
+    let mut per_kind: HashMap<AnomalyKind, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for f in all {
+        let culprit = *f.ops.last().expect("findings have ops");
+        if used.contains(&culprit) {
+            continue;
+        }
+        let n = per_kind.entry(f.kind).or_default();
+        if *n >= PER_KIND {
+            continue;
+        }
+        *n += 1;
+        used.extend(f.ops.iter().skip(1).copied());
+        used.insert(culprit);
+        out.push(f);
+    }
+    out
+}
+
+fn ms(ns: u64) -> String {
+    if ns == u64::MAX {
+        "never (ambiguous)".into()
+    } else {
+        format!("{:.3} ms", ns as f64 / 1e6)
+    }
+}
+
+fn etag(kh: &KeyHistory, e: Sym) -> String {
+    format!("\"{}\"", kh.etags[e as usize])
+}
+
+/// Sorted intervals with the top-3 returns of every prefix, answering "is there an op, other
+/// than these, called by `t` that returned at or after `u`?" in O(log n).
+struct Stab {
+    calls: Vec<u64>,
+    top: Vec<[(u64, usize); 3]>,
+}
+
+impl Stab {
+    fn new(ops: &[KOp], members: impl Iterator<Item = usize>) -> Self {
+        let mut idx: Vec<usize> = members.collect();
+        idx.sort_by_key(|&i| ops[i].call);
+        let mut top = Vec::with_capacity(idx.len());
+        let mut cur = [(0u64, usize::MAX); 3];
+        for &i in &idx {
+            let mut v: Vec<(u64, usize)> =
+                cur.iter().copied().filter(|x| x.1 != usize::MAX).collect();
+            v.push((ops[i].ret, i));
+            v.sort_by(|a, b| b.0.cmp(&a.0));
+            v.truncate(3);
+            cur = [(0, usize::MAX); 3];
+            cur[..v.len()].copy_from_slice(&v);
+            top.push(cur);
+        }
+        Stab {
+            calls: idx.iter().map(|&i| ops[i].call).collect(),
+            top,
+        }
+    }
+
+    fn find(&self, called_by: u64, returned_from: u64, exclude: &[usize]) -> Option<usize> {
+        let k = self.calls.partition_point(|&c| c <= called_by);
+        if k == 0 {
+            return None;
+        }
+        self.top[k - 1]
+            .iter()
+            .find(|(r, i)| *i != usize::MAX && *r >= returned_from && !exclude.contains(i))
+            .map(|&(_, i)| i)
+    }
+}
+
+struct Ctx<'a> {
+    kh: &'a KeyHistory,
+    /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
+    unique: bool,
+    producer: HashMap<Sym, usize>,
+    /// Possibly-applied mutations (required or ambiguous).
+    may_apply: Stab,
+    /// Definitely applied mutations sorted by return, with the prefix argmax of call.
+    done_rets: Vec<u64>,
+    done_latest: Vec<usize>,
+    observed_etags: HashMap<Sym, usize>,
+    observed_wids: HashMap<Sym, usize>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(kh: &'a KeyHistory) -> Self {
+        let ops = &kh.ops;
+        let mut unique = true;
+        let mut producer = HashMap::new();
+        for (i, o) in ops.iter().enumerate() {
+            if o.role == Role::Excluded {
+                continue;
+            }
+            if let Kind::Write {
+                etag,
+                out: WriteOut::Applied,
+                ..
+            } = o.kind
+            {
+                match etag {
+                    Some(e) => {
+                        if producer.insert(e, i).is_some() {
+                            unique = false;
+                        }
+                    }
+                    None => unique = false,
+                }
+            }
+        }
+        let may_apply = Stab::new(
+            ops,
+            (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && ops[i].is_mutation()),
+        );
+        let mut done: Vec<usize> = (0..ops.len())
+            .filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation())
+            .collect();
+        done.sort_by_key(|&i| ops[i].ret);
+        let mut done_latest = Vec::with_capacity(done.len());
+        let mut best: Option<usize> = None;
+        for &i in &done {
+            if best.is_none_or(|b| ops[i].call >= ops[b].call) {
+                best = Some(i);
+            }
+            done_latest.push(best.expect("set above"));
+        }
+        let mut observed_etags: HashMap<Sym, usize> = HashMap::new();
+        let mut observed_wids: HashMap<Sym, usize> = HashMap::new();
+        for o in ops.iter().filter(|o| o.role != Role::Excluded) {
+            match o.kind {
+                Kind::Read {
+                    out: ReadOut::Ok { etag, wid },
+                    ..
+                } => {
+                    if let Some(e) = etag {
+                        *observed_etags.entry(e).or_default() += 1;
+                    }
+                    if let Some(w) = wid {
+                        *observed_wids.entry(w).or_default() += 1;
+                    }
+                }
+                Kind::Read {
+                    out: ReadOut::NotModified { etag },
+                    if_none_match,
+                    ..
+                } => {
+                    if let Some(e) = etag.or(match if_none_match {
+                        Some(Cond::Etag(e)) => Some(e),
+                        _ => None,
+                    }) {
+                        *observed_etags.entry(e).or_default() += 1;
+                    }
+                }
+                Kind::Write {
+                    if_match: Some(Cond::Etag(e)),
+                    out: WriteOut::Applied,
+                    ..
+                }
+                | Kind::Delete {
+                    if_match: Some(Cond::Etag(e)),
+                    out: WriteOut::Applied,
+                } => {
+                    *observed_etags.entry(e).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+        Ctx {
+            kh,
+            unique,
+            producer,
+            may_apply,
+            done_rets: done.iter().map(|&i| ops[i].ret).collect(),
+            done_latest,
+            observed_etags,
+            observed_wids,
+        }
+    }
+
+    fn op(&self, i: usize) -> &KOp {
+        &self.kh.ops[i]
+    }
+
+    /// True when nobody ever saw what write `w` wrote.
+    fn unobserved(&self, w: usize) -> bool {
+        match self.op(w).kind {
+            Kind::Write { etag, wid, .. } => {
+                etag.is_none_or(|e| !self.observed_etags.contains_key(&e))
+                    && wid.is_none_or(|x| !self.observed_wids.contains_key(&x))
+            }
+            _ => false,
+        }
+    }
+
+    /// The version a positive observation names: read 200 / 304, or an applied `If-Match`.
+    fn observed_version(&self, o: &KOp) -> Option<Sym> {
+        match o.kind {
+            Kind::Read {
+                out: ReadOut::Ok { etag, .. },
+                ..
+            } => etag,
+            Kind::Read {
+                out: ReadOut::NotModified { etag },
+                if_none_match,
+                ..
+            } => etag.or(match if_none_match {
+                Some(Cond::Etag(e)) => Some(e),
+                _ => None,
+            }),
+            Kind::Write {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+                ..
+            }
+            | Kind::Delete {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+            } => Some(e),
+            _ => None,
+        }
+    }
+}
+
+fn describe_state(kh: &KeyHistory, s: State) -> String {
+    match s {
+        State::Absent => "absent".into(),
+        State::Present { etag: Some(e), .. } => format!("at {}", etag(kh, e)),
+        State::Present { etag: None, .. } => "present".into(),
+    }
+}
+
+/// 409 is a lost race: legal only while another write or delete on the key is in flight.
+fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
+    let ops = &kh.ops;
+    let stab = Stab::new(
+        ops,
+        (0..ops.len()).filter(|&i| !matches!(ops[i].kind, Kind::Read { .. })),
+    );
+    let mut out = Vec::new();
+    for (i, o) in ops.iter().enumerate() {
+        if !o.conflict || out.len() >= PER_KIND {
+            continue;
+        }
+        if stab.find(o.ret, o.call, &[i]).is_none() {
+            out.push(Finding {
+                kind: AnomalyKind::Spurious409,
+                ops: vec![i],
+                lines: vec![format!(
+                    "A got 409 ConditionalRequestConflict, yet no other write or delete on the key was in flight during A [{} – {}]: there was no race to lose.",
+                    ms(o.call),
+                    ms(o.ret)
+                )],
+            });
+        }
+    }
+    out
+}
+
+fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
+    let mut first: HashMap<Sym, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, o) in kh.ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
+        if let Kind::Write {
+            etag: Some(e),
+            wid: Some(w),
+            out: WriteOut::Applied,
+            ..
+        } = o.kind
+        {
+            match first.get(&e) {
+                Some(&j) => {
+                    if let Kind::Write { wid: Some(w0), .. } = kh.ops[j].kind
+                        && w0 != w
+                        && out.len() < PER_KIND
+                    {
+                        out.push(Finding {
+                            kind: AnomalyKind::DuplicateEtag,
+                            ops: vec![j, i],
+                            lines: vec![format!(
+                                "A wrote {} and B wrote {}, different content, yet both got ETag {}: If-Match can no longer tell the versions apart.",
+                                kh.wids[w0 as usize],
+                                kh.wids[w as usize],
+                                etag(kh, e)
+                            )],
+                        });
+                    }
+                }
+                None => {
+                    first.insert(e, i);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A 200 whose content no write could have produced: any state the key ever has is written
+/// by one of its writes, so no order explains it.
+fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let writes: Vec<(Option<Sym>, Option<Sym>)> = kh
+        .ops
+        .iter()
+        .filter(|o| o.role != Role::Excluded)
+        .filter_map(|o| match o.kind {
+            Kind::Write {
+                etag,
+                wid,
+                out: WriteOut::Applied,
+                ..
+            } => Some((etag, wid)),
+            _ => None,
+        })
+        .collect();
+    let mut pairs: HashSet<(Option<Sym>, Option<Sym>)> = HashSet::new();
+    for &(e, w) in &writes {
+        pairs.insert((e, w));
+        pairs.insert((None, w));
+        pairs.insert((e, None));
+    }
+    let wild = pairs.contains(&(None, None));
+    let mut out = Vec::new();
+    for (i, o) in kh.ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
+        if let Kind::Read {
+            out: ReadOut::Ok { etag: e, wid: w },
+            ..
+        } = o.kind
+        {
+            let ok = wild
+                || pairs.contains(&(e, w))
+                || (e.is_none() && pairs.contains(&(None, w)))
+                || (w.is_none() && pairs.contains(&(e, None)));
+            let ok = ok
+                || (e.is_some()
+                    && w.is_some()
+                    && writes
+                        .iter()
+                        .any(|&(we, ww)| (we.is_none() || we == e) && (ww.is_none() || ww == w)));
+            if !ok {
+                let what = match (e, w) {
+                    (Some(e), Some(w)) => {
+                        format!("ETag {} with write id {}", etag(kh, e), kh.wids[w as usize])
+                    }
+                    (Some(e), None) => format!("ETag {}", etag(kh, e)),
+                    (None, Some(w)) => format!("write id {}", kh.wids[w as usize]),
+                    (None, None) => "an object".into(),
+                };
+                out.push(Finding {
+                    kind: AnomalyKind::GarbageRead,
+                    ops: vec![i],
+                    lines: vec![format!("A returned {what}, but no write to this key produced that content (or that ETag with that content).")],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Two applied `If-Match: e` mutations: both ran in state e, each leaves a state other than e,
+/// and under (U) only e's producer writes e, so the second cannot have seen e.
+fn lost_updates(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let mut by_pred: HashMap<Sym, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, o) in kh.ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
+        let e = match o.kind {
+            Kind::Write {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+                ..
+            }
+            | Kind::Delete {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+            } => e,
+            _ => continue,
+        };
+        let Some(&p) = ctx.producer.get(&e) else {
+            continue;
+        };
+        match by_pred.get(&e) {
+            Some(&first) => out.push(Finding {
+                kind: AnomalyKind::LostUpdate,
+                ops: vec![p, first, i],
+                lines: vec![
+                    format!("A is the only write that produced {}.", etag(kh, e)),
+                    format!("B and C both sent If-Match: {} and both succeeded.", etag(kh, e)),
+                    "Whichever of B and C took effect first replaced A's version, so the other cannot have matched it: one update was lost.".into(),
+                ],
+            }),
+            None => {
+                by_pred.insert(e, i);
+            }
+        }
+    }
+    out
+}
+
+/// Two applied `If-None-Match: *` creates need an absent key each; between them some delete
+/// must take effect, which must overlap the span from the first call to the last return.
+fn double_creates(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let ops = &kh.ops;
+    let mut creates: Vec<usize> = (0..ops.len())
+        .filter(|&i| {
+            ops[i].role == Role::Required
+                && matches!(
+                    ops[i].kind,
+                    Kind::Write {
+                        if_none_match: Some(Cond::Any),
+                        if_match: None,
+                        out: WriteOut::Applied,
+                        ..
+                    }
+                )
+        })
+        .collect();
+    creates.sort_by_key(|&i| ops[i].call);
+    let deletes = Stab::new(
+        ops,
+        (0..ops.len()).filter(|&i| {
+            ops[i].role != Role::Excluded
+                && matches!(
+                    ops[i].kind,
+                    Kind::Delete {
+                        out: WriteOut::Applied,
+                        ..
+                    }
+                )
+        }),
+    );
+    let mut out = Vec::new();
+    for w in creates.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let span_lo = ops[a].call.min(ops[b].call);
+        let span_hi = ops[a].ret.max(ops[b].ret);
+        if deletes.find(span_hi, span_lo, &[]).is_none() {
+            out.push(Finding {
+                kind: AnomalyKind::DoubleCreate,
+                ops: vec![a, b],
+                lines: vec![
+                    "A and B both sent If-None-Match: * and both succeeded.".into(),
+                    format!("No delete could take effect between them (none was in flight between {} and {}), so the second create found the object present.", ms(span_lo), ms(span_hi)),
+                ],
+            });
+        }
+    }
+    out
+}
+
+/// An acknowledged write W whose content nobody ever saw. Whatever followed W directly cannot
+/// name W's ETag (nobody knew it), so it was an unconditional write or delete. If some op Y
+/// began after W returned and saw a state (any ETag, or absent), such a blind mutation must fit
+/// between W's call and Y's return; if none was in flight then, W's write was lost.
+fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let ops = &kh.ops;
+    let blind = |o: &KOp| match o.kind {
+        Kind::Write {
+            if_match,
+            if_none_match,
+            out: WriteOut::Applied,
+            ..
+        } => !matches!(if_match, Some(Cond::Etag(_))) && if_none_match.is_none(),
+        Kind::Delete {
+            if_match,
+            out: WriteOut::Applied,
+        } => !matches!(if_match, Some(Cond::Etag(_))),
+        _ => false,
+    };
+    let blinds = Stab::new(
+        ops,
+        (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && blind(&ops[i])),
+    );
+    // Positive observers sorted by call, with the suffix minimum of their return.
+    let mut obs: Vec<usize> = (0..ops.len())
+        .filter(|&i| {
+            let o = &ops[i];
+            o.role == Role::Required
+                && (ctx.observed_version(o).is_some()
+                    || matches!(
+                        o.kind,
+                        Kind::Read {
+                            out: ReadOut::Ok { wid: Some(_), .. } | ReadOut::NotFound,
+                            ..
+                        }
+                    ))
+        })
+        .collect();
+    obs.sort_by_key(|&i| ops[i].call);
+    let mut suffix = vec![usize::MAX; obs.len() + 1];
+    for k in (0..obs.len()).rev() {
+        suffix[k] = if suffix[k + 1] == usize::MAX || ops[obs[k]].ret < ops[suffix[k + 1]].ret {
+            obs[k]
+        } else {
+            suffix[k + 1]
+        };
+    }
+    let mut out = Vec::new();
+    for (w, o) in ops.iter().enumerate() {
+        if o.role != Role::Required
+            || !matches!(
+                o.kind,
+                Kind::Write {
+                    etag: Some(_),
+                    out: WriteOut::Applied,
+                    ..
+                }
+            )
+            || !ctx.unobserved(w)
+        {
+            continue;
+        }
+        let k = obs.partition_point(|&i| ops[i].call <= o.ret);
+        let y = suffix[k];
+        if y == usize::MAX || blinds.find(ops[y].ret, o.call, &[w]).is_some() {
+            continue;
+        }
+        out.push(Finding {
+            kind: AnomalyKind::LostAcknowledgedWrite,
+            ops: vec![w, y],
+            lines: vec![
+                "A's write was acknowledged, yet no op ever saw its content or named its ETag.".into(),
+                format!("B began at {}, after A returned at {}, and {}: so A's version had been replaced by then.", ms(ops[y].call), ms(o.ret), outcome_text(kh, &ops[y])),
+                "Only an unconditional write or delete could replace a version nobody knew, and none was in flight between A's call and B's return: A's write was lost.".into(),
+            ],
+        });
+    }
+    out
+}
+
+/// Stale reads and their relatives, under (U): R observes version v (produced only by w);
+/// some op Y finished before R began, and Y shows a state that definitely came after v (Y began
+/// after w, or an op that saw v, returned, and Y saw or made a state other than v). After Y's point v can never be
+/// current again, so R cannot have observed it.
+fn stale_family(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let ops = &kh.ops;
+    // Exposures: (after: when the exposed state was definitely later than anything returned
+    // before it, ret, op).
+    let mut exp: Vec<(u64, u64, usize)> = Vec::new();
+    for (i, o) in ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
+        if o.is_mutation() {
+            exp.push((o.call, o.ret, i));
+        }
+        if let Some(e) = ctx.observed_version(o)
+            && let Some(&p) = ctx.producer.get(&e)
+        {
+            exp.push((ops[p].call, o.ret, i));
+        }
+        let absent_only = match o.kind {
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            } => true,
+            Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            }
+            | Kind::Delete {
+                out: WriteOut::NotFound,
+                ..
+            } => true,
+            _ => false,
+        };
+        if absent_only {
+            exp.push((o.call, o.ret, i));
+        }
+    }
+    exp.sort_unstable();
+    // Suffix minimum of ret (with its op) over exposures sorted by `after`.
+    let mut suffix: Vec<(u64, usize)> = vec![(u64::MAX, usize::MAX); exp.len() + 1];
+    for k in (0..exp.len()).rev() {
+        suffix[k] = if exp[k].1 < suffix[k + 1].0 {
+            (exp[k].1, exp[k].2)
+        } else {
+            suffix[k + 1]
+        };
+    }
+    // The earliest return among the ops that show a version (its writer or any observer): the
+    // version was definitely installed by then.
+    let mut first_seen: HashMap<Sym, u64> = HashMap::new();
+    for (&e, &w) in &ctx.producer {
+        first_seen.insert(e, ops[w].ret);
+    }
+    for o in ops.iter().filter(|o| o.role == Role::Required) {
+        if let Some(e) = ctx.observed_version(o)
+            && let Some(t) = first_seen.get_mut(&e)
+        {
+            *t = (*t).min(o.ret);
+        }
+    }
+    let mut out = Vec::new();
+    for (r, o) in ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
+        let Some(e) = ctx.observed_version(o) else {
+            continue;
+        };
+        let Some(&w) = ctx.producer.get(&e) else {
+            continue;
+        };
+        let wret = first_seen[&e];
+        if wret == u64::MAX {
+            continue;
+        }
+        let k = exp.partition_point(|x| x.0 <= wret);
+        let (yret, y) = suffix[k];
+        if y == usize::MAX || yret >= o.call || y == r || y == w {
+            continue;
+        }
+        let yo = &ops[y];
+        let is_404 = matches!(
+            yo.kind,
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            } | Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            } | Kind::Delete {
+                out: WriteOut::NotFound,
+                ..
+            }
+        );
+        let y_deleted = matches!(
+            yo.kind,
+            Kind::Delete {
+                out: WriteOut::Applied,
+                ..
+            }
+        );
+        let kind = match o.kind {
+            Kind::Read {
+                out: ReadOut::NotModified { .. },
+                ..
+            } => AnomalyKind::Phantom304,
+            Kind::Read { .. } if y_deleted || is_404 => AnomalyKind::Resurrection,
+            Kind::Read { .. } if matches!(yo.kind, Kind::Read { .. }) && yo.client == o.client => {
+                AnomalyKind::NonMonotonicRead
+            }
+            Kind::Read { .. } if yo.is_mutation() && ctx.unobserved(y) => {
+                AnomalyKind::LostAcknowledgedWrite
+            }
+            Kind::Read { .. } => AnomalyKind::StaleRead,
+            _ => AnomalyKind::IgnoredPrecondition,
+        };
+        let y_what = if y_deleted {
+            "deleted the object".to_string()
+        } else if is_404 {
+            "found the object absent".to_string()
+        } else if yo.is_mutation() {
+            match yo.kind {
+                Kind::Write { etag: Some(e2), .. } => format!("wrote {}", etag(kh, e2)),
+                _ => "wrote a new version".to_string(),
+            }
+        } else {
+            match ctx.observed_version(yo) {
+                Some(e2) => format!("saw {}", etag(kh, e2)),
+                None => "saw a later state".to_string(),
+            }
+        };
+        let r_what = match (kind, o.kind) {
+            (AnomalyKind::Phantom304, _) => format!(
+                "got 304 Not Modified for {}, i.e. saw it as current",
+                etag(kh, e)
+            ),
+            (AnomalyKind::IgnoredPrecondition, _) => format!(
+                "succeeded with If-Match: {}, i.e. saw it as current",
+                etag(kh, e)
+            ),
+            _ => format!("saw {}", etag(kh, e)),
+        };
+        out.push(Finding {
+            kind,
+            ops: vec![w, y, r],
+            lines: vec![
+                format!("A is the only write that produced {}; that version was in place by {} at the latest.", etag(kh, e), ms(wret)),
+                format!("B began after that and {}, so that state came after A's version; B completed at {}.", y_what, ms(yo.ret)),
+                format!("C began at {}, after B completed, yet C {}: {}.", ms(o.call), r_what, kind.name()),
+            ],
+        });
+    }
+    out
+}
+
+/// Ops whose state is pinned by real time alone: W is the latest-starting mutation that
+/// returned before R was called, and no other possibly-applied mutation overlaps [W.call,
+/// R.ret], so every linearization puts R in W's state (or the initial absent state if no
+/// mutation was even called by R.ret). If R's outcome is illegal there, nothing can explain it.
+fn definite_state(ctx: &Ctx) -> Vec<Finding> {
+    let kh = ctx.kh;
+    let ops = &kh.ops;
+    let mut out = Vec::new();
+    for (r, o) in ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
+        let k = ctx.done_rets.partition_point(|&t| t < o.call);
+        let (state, w) = if k == 0 {
+            if ctx.may_apply.find(o.ret, 0, &[r]).is_some() {
+                continue;
+            }
+            (State::Absent, None)
+        } else {
+            let w = ctx.done_latest[k - 1];
+            if ctx.may_apply.find(o.ret, ops[w].call, &[w, r]).is_some() {
+                continue;
+            }
+            (ops[w].written_state().unwrap_or(State::Absent), Some(w))
+        };
+        if step(state, &o.kind).is_some() {
+            continue;
+        }
+        let w_unobserved = w.is_some_and(|w| ctx.unobserved(w));
+        let kind = match o.kind {
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            } if w_unobserved => AnomalyKind::LostAcknowledgedWrite,
+            Kind::Read {
+                out: ReadOut::Ok { .. },
+                ..
+            } if w_unobserved => AnomalyKind::LostAcknowledgedWrite,
+            Kind::Read {
+                out: ReadOut::NotFound,
+                ..
+            }
+            | Kind::Write {
+                out: WriteOut::NotFound,
+                ..
+            }
+            | Kind::Delete {
+                out: WriteOut::NotFound,
+                ..
+            } => AnomalyKind::Phantom404,
+            Kind::Read {
+                out: ReadOut::PreconditionFailed,
+                ..
+            }
+            | Kind::Write {
+                out: WriteOut::PreconditionFailed,
+                ..
+            }
+            | Kind::Delete {
+                out: WriteOut::PreconditionFailed,
+                ..
+            } => AnomalyKind::Phantom412,
+            Kind::Read {
+                out: ReadOut::NotModified { .. },
+                ..
+            } => AnomalyKind::Phantom304,
+            Kind::Read {
+                out: ReadOut::Ok { .. },
+                ..
+            } if state == State::Absent && w.is_some() => AnomalyKind::Resurrection,
+            Kind::Read {
+                out: ReadOut::Ok { .. },
+                ..
+            } if w.is_some() => AnomalyKind::StaleRead,
+            Kind::Read { .. } => AnomalyKind::NonLinearizable,
+            Kind::Write { .. } | Kind::Delete { .. } => AnomalyKind::IgnoredPrecondition,
+        };
+        let st = describe_state(kh, state);
+        let outcome = outcome_text(kh, o);
+        let (ops_w, lines) = match w {
+            Some(w) => (
+                vec![w, r],
+                vec![
+                    format!(
+                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between A's call and B's return.",
+                        ms(ops[w].ret),
+                        ms(o.call)
+                    ),
+                    format!(
+                        "So the object was {st} throughout B, yet B {outcome}: {}.",
+                        kind.name()
+                    ),
+                ],
+            ),
+            None => (
+                vec![r],
+                vec![format!(
+                    "No write or delete on the key had even begun when A returned, so the object was absent, yet A {outcome}: {}.",
+                    kind.name()
+                )],
+            ),
+        };
+        out.push(Finding {
+            kind,
+            ops: ops_w,
+            lines,
+        });
+    }
+    out
+}
+
+/// "got 412", "saw \"e\"", ... for an op's outcome.
+pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
+    match o.kind {
+        Kind::Read {
+            out: ReadOut::Ok { etag: Some(e), .. },
+            ..
+        } => format!("saw {}", etag(kh, e)),
+        Kind::Read {
+            out: ReadOut::Ok { .. },
+            ..
+        } => "got 200".into(),
+        Kind::Read {
+            out: ReadOut::NotModified { .. },
+            ..
+        } => "got 304 Not Modified".into(),
+        Kind::Read {
+            out: ReadOut::PreconditionFailed,
+            ..
+        }
+        | Kind::Write {
+            out: WriteOut::PreconditionFailed,
+            ..
+        }
+        | Kind::Delete {
+            out: WriteOut::PreconditionFailed,
+            ..
+        } => "got 412 Precondition Failed".into(),
+        Kind::Read {
+            out: ReadOut::NotFound,
+            ..
+        }
+        | Kind::Write {
+            out: WriteOut::NotFound,
+            ..
+        }
+        | Kind::Delete {
+            out: WriteOut::NotFound,
+            ..
+        } => "got 404".into(),
+        Kind::Write {
+            if_match: Some(Cond::Etag(e)),
+            ..
+        } => format!("succeeded with If-Match: {}", etag(kh, e)),
+        Kind::Write {
+            if_none_match: Some(Cond::Any),
+            ..
+        } => "succeeded with If-None-Match: *".into(),
+        Kind::Write { .. } => "succeeded".into(),
+        Kind::Delete {
+            if_match: Some(Cond::Etag(e)),
+            ..
+        } => format!("deleted with If-Match: {}", etag(kh, e)),
+        Kind::Delete { .. } => "deleted".into(),
+    }
+}

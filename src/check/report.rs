@@ -1,0 +1,258 @@
+//! The checker's entry point: split by key, run the tiers, collect a report.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::anomaly::{Anomaly, AnomalyKind};
+use super::detect::{self, Finding};
+use super::model::{KeyHistory, split_by_key};
+use super::tier1::{Tier1Result, tier1};
+use super::tier2::{Budget, SearchResult, search};
+use super::validate::validate_certificate;
+use crate::history::History;
+
+/// Limits and parallelism of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Wall-clock budget for the whole history; keys still searching when it runs out are
+    /// Unknown.
+    pub time_budget: Duration,
+    /// Cap on the configurations Tier 2 caches per key (about 40 bytes each).
+    pub max_states: usize,
+    /// Worker threads; keys are checked in parallel.
+    pub threads: usize,
+}
+
+impl Default for CheckOptions {
+    /// 60 s and 5 million cached configurations (about 200 MB) per key, one thread per core.
+    fn default() -> Self {
+        CheckOptions {
+            time_budget: Duration::from_secs(60),
+            max_states: 5_000_000,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Which tier decided a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// The version graph: a validated certificate, or a pattern witness.
+    VersionGraph,
+    /// The WGL search.
+    Search,
+}
+
+/// The linearizability verdict of one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum KeyVerdict {
+    Linearizable,
+    NotLinearizable,
+    Unknown { reason: String },
+}
+
+/// The result for one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyReport {
+    pub key: String,
+    /// Ops recorded on the key.
+    pub ops: usize,
+    pub verdict: KeyVerdict,
+    pub decided_by: Option<Tier>,
+    /// The validated linearization (op ids), when linearizable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<Vec<u64>>,
+    /// Everything wrong on this key: model violations and protocol findings (spurious 409,
+    /// duplicate ETag).
+    pub anomalies: Vec<Anomaly>,
+    /// Why Tier 1 passed the key on, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier1_note: Option<String>,
+    /// Configurations Tier 2 cached (0 if it did not run).
+    pub states: usize,
+    pub elapsed_ms: f64,
+}
+
+/// The result for a whole history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub keys: Vec<KeyReport>,
+    pub ops: usize,
+    pub elapsed_ms: f64,
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Linearizable,
+    Anomalous(Vec<Anomaly>),
+    Unknown { reason: String },
+}
+
+impl CheckReport {
+    /// Anomalies win over Unknown: a found anomaly is certain whatever other keys did.
+    pub fn verdict(&self) -> Verdict {
+        let anomalies: Vec<Anomaly> = self
+            .keys
+            .iter()
+            .flat_map(|k| k.anomalies.iter().cloned())
+            .collect();
+        if !anomalies.is_empty() {
+            return Verdict::Anomalous(anomalies);
+        }
+        let unknown: Vec<String> = self
+            .keys
+            .iter()
+            .filter_map(|k| match &k.verdict {
+                KeyVerdict::Unknown { reason } => Some(format!("key {}: {reason}", k.key)),
+                _ => None,
+            })
+            .collect();
+        if unknown.is_empty() {
+            Verdict::Linearizable
+        } else {
+            Verdict::Unknown {
+                reason: unknown.join("; "),
+            }
+        }
+    }
+
+    /// Every anomaly, key by key.
+    pub fn anomalies(&self) -> impl Iterator<Item = &Anomaly> {
+        self.keys.iter().flat_map(|k| k.anomalies.iter())
+    }
+}
+
+/// Checks a whole history: keys independently, in parallel, largest first.
+pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
+    let start = Instant::now();
+    let deadline = start + opts.time_budget;
+    let mut keys = split_by_key(history);
+    let order: Vec<usize> = {
+        let mut o: Vec<usize> = (0..keys.len()).collect();
+        o.sort_by_key(|&i| std::cmp::Reverse(keys[i].ops.len()));
+        o
+    };
+    let results: Mutex<Vec<Option<KeyReport>>> = Mutex::new(vec![None; keys.len()]);
+    let next = AtomicUsize::new(0);
+    let cancel = AtomicBool::new(false);
+    let threads = opts.threads.clamp(1, keys.len().max(1));
+    let keys_ref = &mut keys;
+    let keys_view: &Vec<KeyHistory> = keys_ref;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = order.get(n) else { break };
+                    let budget = Budget {
+                        deadline,
+                        max_states: opts.max_states,
+                        cancel: Some(&cancel),
+                    };
+                    let r = check_key(&keys_view[i], &budget);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    let keys: Vec<KeyReport> = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect();
+    CheckReport {
+        keys,
+        ops: history.ops.len(),
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+    }
+}
+
+fn to_anomaly(kh: &KeyHistory, f: Finding) -> Anomaly {
+    Anomaly {
+        kind: f.kind,
+        key: kh.key.clone(),
+        ops: f.ops.iter().map(|&i| kh.ops[i].id).collect(),
+        explanation: f.lines.join("\n"),
+    }
+}
+
+/// Checks one key: Tier 1's certificate, else Tier 1's pattern witnesses, else Tier 2.
+pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
+    let start = Instant::now();
+    let mut anomalies: Vec<Anomaly> = detect::protocol_findings(kh)
+        .into_iter()
+        .map(|f| to_anomaly(kh, f))
+        .collect();
+    let mut report = KeyReport {
+        key: kh.key.clone(),
+        ops: kh.ops.len(),
+        verdict: KeyVerdict::Linearizable,
+        decided_by: Some(Tier::VersionGraph),
+        certificate: None,
+        anomalies: Vec::new(),
+        tier1_note: None,
+        states: 0,
+        elapsed_ms: 0.0,
+    };
+    match tier1(kh) {
+        Tier1Result::Certificate(order) => report.certificate = Some(order),
+        Tier1Result::Inconclusive(note) => {
+            report.tier1_note = Some(note);
+            let findings = detect::model_findings(kh);
+            if !findings.is_empty() {
+                report.verdict = KeyVerdict::NotLinearizable;
+                anomalies.extend(findings.into_iter().map(|f| to_anomaly(kh, f)));
+            } else {
+                report.decided_by = Some(Tier::Search);
+                match search(kh, budget) {
+                    SearchResult::Linearizable(order) => match validate_certificate(kh, &order) {
+                        Ok(()) => report.certificate = Some(order),
+                        Err(e) => {
+                            report.decided_by = None;
+                            report.verdict = KeyVerdict::Unknown {
+                                reason: format!(
+                                    "internal error: the search's order did not validate ({e})"
+                                ),
+                            };
+                        }
+                    },
+                    SearchResult::Illegal { blocking } => {
+                        report.verdict = KeyVerdict::NotLinearizable;
+                        let (ops, lines) = match blocking {
+                            Some(b) => (
+                                vec![b],
+                                vec![
+                                    "No order of this key's ops respects both real time and S3's conditional semantics (exhaustive search).".to_string(),
+                                    "The search got furthest with A still pending: no legal state was reachable in which A's outcome fits before A returned.".to_string(),
+                                ],
+                            ),
+                            None => (Vec::new(), vec!["No order of this key's ops respects both real time and S3's conditional semantics (exhaustive search).".to_string()]),
+                        };
+                        anomalies.push(Anomaly {
+                            kind: AnomalyKind::NonLinearizable,
+                            key: kh.key.clone(),
+                            ops,
+                            explanation: lines.join("\n"),
+                        });
+                    }
+                    SearchResult::Unknown { reason, states } => {
+                        report.decided_by = None;
+                        report.states = states;
+                        report.verdict = KeyVerdict::Unknown { reason };
+                    }
+                }
+            }
+        }
+    }
+    report.anomalies = anomalies;
+    report.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    report
+}

@@ -1,0 +1,412 @@
+//! Tier 2: a Wing–Gong / Lowe search with a (linearized-set, state) cache, for the histories
+//! the version graph cannot order on its own (blind writes, repeated ETags, ambiguous writes
+//! that only a negative outcome can reveal).
+//!
+//! Differences from Porcupine, each for a measured or argued reason (CHECKER.md §7.3):
+//! - **Eager state-preserving ops.** A read, 304, 412 or 404 that is callable and legal in the
+//!   current state is linearized at once, without a branch point. Moving such an op earlier
+//!   (never before its call) keeps real time and legality, so no linearization is lost, and the
+//!   2^k blow-up of many concurrent reads and failed CAS attempts disappears.
+//! - **Zobrist-hashed configurations.** The linearized set is folded into a 128-bit XOR hash,
+//!   maintained in O(1) per step, so a cache entry is 32 bytes instead of an n-bit bitset
+//!   (Porcupine's memory grows as configurations × n). A false cache hit needs a 128-bit
+//!   collision.
+//! - **Ambiguous writes in two passes.** Pass 1 keeps the observed ones as required and drops
+//!   the unobserved ones ("not applied" is always a legal outcome, so success is sound); only if
+//!   that fails does pass 2 treat every ambiguous write as optional.
+//! - **Budgets.** A deadline and a cap on cached configurations; hitting either is `Unknown`.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::model::{KeyHistory, Kind, Role, State, WriteOut, step};
+
+/// Limits of one search.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget<'a> {
+    pub deadline: Instant,
+    pub max_states: usize,
+    /// Set by another thread to abandon the search (e.g. another key already failed).
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// The answer of the search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchResult {
+    /// A linearization (op ids), to be validated.
+    Linearizable(Vec<u64>),
+    /// No linearization exists. `blocking` is the op that kept the deepest explored order from
+    /// going further (Knossos's `:op`): the pending op with the earliest return.
+    Illegal { blocking: Option<u64> },
+    /// The budget ran out.
+    Unknown { reason: String, states: usize },
+}
+
+/// Searches with the two-pass treatment of ambiguous writes.
+pub fn search(kh: &KeyHistory, budget: &Budget) -> SearchResult {
+    let observed = observed_optional(kh);
+    let has_optional = kh.ops.iter().any(|o| o.role == Role::Optional);
+    if has_optional {
+        let roles: Vec<Role> = kh
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| match o.role {
+                Role::Optional if observed[i] => Role::Required,
+                Role::Optional => Role::Excluded,
+                r => r,
+            })
+            .collect();
+        if let r @ SearchResult::Linearizable(_) = search_with_roles(kh, &roles, budget) {
+            return r;
+        }
+    }
+    let roles: Vec<Role> = kh.ops.iter().map(|o| o.role).collect();
+    search_with_roles(kh, &roles, budget)
+}
+
+/// Which optional ops had their content seen by another op (so pass 1 assumes them applied).
+pub fn observed_optional(kh: &KeyHistory) -> Vec<bool> {
+    use super::model::{Cond, ReadOut};
+    let mut seen_etags = HashSet::new();
+    let mut seen_wids = HashSet::new();
+    for op in &kh.ops {
+        if op.role == Role::Excluded {
+            continue;
+        }
+        match op.kind {
+            Kind::Read {
+                out: ReadOut::Ok { etag, wid },
+                ..
+            } => {
+                seen_etags.extend(etag);
+                seen_wids.extend(wid);
+            }
+            Kind::Read {
+                out: ReadOut::NotModified { etag },
+                if_none_match,
+                ..
+            } => {
+                seen_etags.extend(etag);
+                if let Some(Cond::Etag(e)) = if_none_match {
+                    seen_etags.insert(e);
+                }
+            }
+            Kind::Write {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+                ..
+            }
+            | Kind::Delete {
+                if_match: Some(Cond::Etag(e)),
+                out: WriteOut::Applied,
+            } => {
+                if op.role == Role::Required {
+                    seen_etags.insert(e);
+                }
+            }
+            _ => {}
+        }
+    }
+    kh.ops
+        .iter()
+        .map(|op| {
+            op.role == Role::Optional
+                && match op.kind {
+                    Kind::Write { etag, wid, .. } => {
+                        etag.is_some_and(|e| seen_etags.contains(&e))
+                            || wid.is_some_and(|w| seen_wids.contains(&w))
+                    }
+                    _ => false,
+                }
+        })
+        .collect()
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+struct Search<'a> {
+    kh: &'a KeyHistory,
+    /// Indices into `kh.ops` of the ops taking part, sorted by (call, ret).
+    ops: Vec<usize>,
+    required: Vec<bool>,
+    /// Positions (into `ops`) of the optional ones.
+    optional: Vec<usize>,
+    lin: Vec<bool>,
+    /// First position whose required op is not yet linearized.
+    p: usize,
+    state: State,
+    hash: u128,
+    zobrist: Vec<u128>,
+    cache: HashSet<(u128, State)>,
+    best: usize,
+    blocking: Option<usize>,
+    count: usize,
+    frames: Vec<Frame>,
+}
+
+enum Enter {
+    Done(Vec<usize>),
+    Dead,
+    Pushed,
+}
+
+struct Frame {
+    via: Option<(usize, State)>,
+    eager: Vec<usize>,
+    cands: Vec<usize>,
+    next: usize,
+}
+
+fn read_only(kind: &Kind) -> bool {
+    match kind {
+        Kind::Read { .. } => true,
+        Kind::Write { out, .. } | Kind::Delete { out, .. } => *out != WriteOut::Applied,
+    }
+}
+
+impl<'a> Search<'a> {
+    fn new(kh: &'a KeyHistory, roles: &[Role]) -> Self {
+        let mut ops: Vec<usize> = (0..kh.ops.len())
+            .filter(|&i| roles[i] != Role::Excluded)
+            .collect();
+        ops.sort_by_key(|&i| (kh.ops[i].call, kh.ops[i].ret, i));
+        let required: Vec<bool> = ops.iter().map(|&i| roles[i] == Role::Required).collect();
+        let optional = (0..ops.len()).filter(|&k| !required[k]).collect();
+        let zobrist = (0..ops.len() as u64)
+            .map(|k| (u128::from(splitmix(2 * k + 1)) << 64) | u128::from(splitmix(2 * k + 2)))
+            .collect();
+        let n = ops.len();
+        Search {
+            kh,
+            ops,
+            required,
+            optional,
+            lin: vec![false; n],
+            p: 0,
+            state: State::Absent,
+            hash: 0,
+            zobrist,
+            cache: HashSet::new(),
+            best: 0,
+            blocking: None,
+            count: 0,
+            frames: Vec::new(),
+        }
+    }
+
+    fn op(&self, k: usize) -> &super::model::KOp {
+        &self.kh.ops[self.ops[k]]
+    }
+
+    fn advance_p(&mut self) {
+        while self.p < self.ops.len() && (self.lin[self.p] || !self.required[self.p]) {
+            self.p += 1;
+        }
+    }
+
+    fn set(&mut self, k: usize, on: bool) {
+        self.lin[k] = on;
+        self.hash ^= self.zobrist[k];
+        if on {
+            self.count += 1;
+            self.advance_p();
+        } else {
+            self.count -= 1;
+            if self.required[k] && k < self.p {
+                self.p = k;
+            }
+        }
+    }
+
+    /// Positions of unlinearized ops that may be linearized next, and the required op with the
+    /// smallest return (the one that forces backtracking).
+    fn candidates(&self) -> (Vec<usize>, Option<usize>) {
+        let mut minret = u64::MAX;
+        let mut arg = None;
+        let mut window = Vec::new();
+        let mut k = self.p;
+        while k < self.ops.len() {
+            let op = self.op(k);
+            if op.call > minret {
+                break;
+            }
+            if !self.lin[k] {
+                window.push(k);
+                if self.required[k] && op.ret < minret {
+                    minret = op.ret;
+                    arg = Some(k);
+                }
+            }
+            k += 1;
+        }
+        for &k in &self.optional {
+            if k < self.p && !self.lin[k] {
+                window.push(k);
+            }
+        }
+        window.retain(|&k| self.op(k).call <= minret);
+        (window, arg)
+    }
+
+    fn eager_closure(&mut self) -> Vec<usize> {
+        let mut done = Vec::new();
+        loop {
+            let (cands, _) = self.candidates();
+            let found = cands.into_iter().find(|&k| {
+                read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+            });
+            match found {
+                Some(k) => {
+                    self.set(k, true);
+                    done.push(k);
+                }
+                None => return done,
+            }
+        }
+    }
+
+    fn enter(&mut self, budget: &Budget) -> Result<Enter, SearchResult> {
+        let eager = self.eager_closure();
+        if self.p >= self.ops.len() {
+            return Ok(Enter::Done(eager));
+        }
+        let (cands, blocking) = self.candidates();
+        if self.count > self.best || self.blocking.is_none() {
+            self.best = self.count;
+            self.blocking = blocking;
+        }
+        if !self.cache.insert((self.hash, self.state)) {
+            for &k in eager.iter().rev() {
+                self.set(k, false);
+            }
+            return Ok(Enter::Dead);
+        }
+        if self.cache.len() > budget.max_states {
+            return Err(SearchResult::Unknown {
+                reason: format!(
+                    "state budget of {} configurations exhausted",
+                    budget.max_states
+                ),
+                states: self.cache.len(),
+            });
+        }
+        let cands: Vec<usize> = cands
+            .into_iter()
+            .filter(|&k| {
+                !read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+            })
+            .collect();
+        self.stack_push(Frame {
+            via: None,
+            eager,
+            cands,
+            next: 0,
+        });
+        Ok(Enter::Pushed)
+    }
+
+    fn stack_push(&mut self, f: Frame) {
+        self.frames.push(f);
+    }
+}
+
+impl Search<'_> {
+    fn run(mut self, budget: &Budget) -> SearchResult {
+        let mut iterations: u64 = 0;
+        match self.enter(budget) {
+            Err(r) => return r,
+            Ok(Enter::Done(eager)) => return self.success(eager),
+            Ok(Enter::Dead) => return SearchResult::Illegal { blocking: None },
+            Ok(Enter::Pushed) => {}
+        }
+        loop {
+            iterations += 1;
+            if iterations.is_multiple_of(1024) {
+                if Instant::now() >= budget.deadline {
+                    return SearchResult::Unknown {
+                        reason: "time budget exhausted".into(),
+                        states: self.cache.len(),
+                    };
+                }
+                if budget.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return SearchResult::Unknown {
+                        reason: "cancelled".into(),
+                        states: self.cache.len(),
+                    };
+                }
+            }
+            let Some(top) = self.frames.last_mut() else {
+                let blocking = self.blocking.map(|k| self.op(k).id);
+                return SearchResult::Illegal { blocking };
+            };
+            if top.next < top.cands.len() {
+                let k = top.cands[top.next];
+                top.next += 1;
+                let prev = self.state;
+                let Some(next) = step(prev, &self.op(k).kind) else {
+                    continue;
+                };
+                self.set(k, true);
+                self.state = next;
+                match self.enter(budget) {
+                    Err(r) => return r,
+                    Ok(Enter::Done(eager)) => return self.success_with(k, eager),
+                    Ok(Enter::Dead) => {
+                        self.set(k, false);
+                        self.state = prev;
+                    }
+                    Ok(Enter::Pushed) => {
+                        if let Some(f) = self.frames.last_mut() {
+                            f.via = Some((k, prev));
+                        }
+                    }
+                }
+            } else {
+                let f = self.frames.pop().expect("non-empty");
+                for &k in f.eager.iter().rev() {
+                    self.set(k, false);
+                }
+                if let Some((k, prev)) = f.via {
+                    self.set(k, false);
+                    self.state = prev;
+                }
+            }
+        }
+    }
+
+    fn path(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        for f in &self.frames {
+            if let Some((k, _)) = f.via {
+                out.push(self.op(k).id);
+            }
+            out.extend(f.eager.iter().map(|&k| self.op(k).id));
+        }
+        out
+    }
+
+    fn success(&self, eager: Vec<usize>) -> SearchResult {
+        let mut order = self.path();
+        order.extend(eager.iter().map(|&k| self.op(k).id));
+        SearchResult::Linearizable(order)
+    }
+
+    fn success_with(&self, via: usize, eager: Vec<usize>) -> SearchResult {
+        let mut order = self.path();
+        order.push(self.op(via).id);
+        order.extend(eager.iter().map(|&k| self.op(k).id));
+        SearchResult::Linearizable(order)
+    }
+}
+
+fn search_with_roles(kh: &KeyHistory, roles: &[Role], budget: &Budget) -> SearchResult {
+    Search::new(kh, roles).run(budget)
+}

@@ -1,0 +1,288 @@
+//! `s3conform fuzz`: race seeded writer schedules against an endpoint, record the history, and
+//! check it for linearizability.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::target::{TargetArgs, TargetError};
+use crate::check::{self, CheckOptions, CheckReport, Verdict};
+use crate::exit_code;
+use crate::fuzz::{Counters, DriveError, DriveLimits, Mix, Schedule, drive};
+use crate::history::{History, write_history};
+use crate::report::{FuzzAnomaly, FuzzSummary};
+
+/// Race concurrent writers against an endpoint and check the recorded history.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Concurrent writers.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub writers: u32,
+
+    /// Distinct keys the writers share.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=255))]
+    pub keys: u8,
+
+    /// Stop after this many recorded operations.
+    #[arg(long, default_value_t = 2000)]
+    pub ops: u64,
+
+    /// Stop after this long instead (e.g. `30s`, `5m`); the op limit still applies.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Seed of the schedule; printed at start, and replays the same programs.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Weights of the client behaviours, e.g. `rmw=35,create=10,read=15,cond_read=15,blind=5,delete=4,cond_delete=4,copy=6,multipart=6`.
+    #[arg(long, value_parser = |s: &str| s.parse::<Mix>().map_err(|e| e.to_string()))]
+    pub mix: Option<Mix>,
+
+    /// Save the history as JSON Lines (always saved next to the current directory when an
+    /// anomaly is found and this is not given).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Write a self-contained HTML timeline of the witnesses.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the campaign summary as JSON (what `compare` shows beside a run report).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Time the checker may spend before answering Unknown.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub check_budget: Duration,
+
+    /// Do not shrink witnesses to a minimal history.
+    #[arg(long)]
+    pub no_shrink: bool,
+
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Why a fuzz campaign could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum FuzzError {
+    /// The target could not be set up.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// The drive failed before completion.
+    #[error(transparent)]
+    Drive(#[from] DriveError),
+    /// An output file could not be written.
+    #[error("failed to write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Runs a campaign: prints the seed, drives, checks, prints the verdict. Returns the exit code.
+pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    println!("s3conform fuzz: seed {seed} (replay the same schedule with --seed {seed})");
+    let connected = args.target.connect().await?;
+    println!(
+        "  endpoint {} ({}), profile {}, {} writers, {} keys, up to {} ops",
+        connected.info.url, connected.info.label, args.target.profile, args.writers, args.keys, args.ops
+    );
+    let mix = args.mix.unwrap_or_default();
+    let per_writer = usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
+    let per_writer = if args.duration.is_some() { per_writer.max(100_000) } else { per_writer };
+    let schedule = Schedule::from_seed(seed, args.writers as usize, per_writer, args.keys, &mix);
+    let counters = Arc::new(Counters::default());
+    let limits = DriveLimits { max_ops: args.ops, max_duration: args.duration };
+    let bar = progress_bar(args, counters.clone());
+    let started = Instant::now();
+    let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;
+    if let Some((bar, ticker)) = bar {
+        ticker.abort();
+        bar.finish_and_clear();
+    }
+    let elapsed = started.elapsed();
+    let label = connected.info.label.clone();
+    let cleanup = connected.finish(args.target.keep).await;
+    let mut history = drove?;
+    history.header.profile = Some(args.target.profile.to_string());
+    history.header.note = Some(format!("s3conform fuzz against {label}"));
+    let n = history.ops.len();
+    println!(
+        "  drove {n} ops in {:.2} s ({:.0} ops/s), {} ambiguous, {} x 412, {} x 409",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64().max(1e-9),
+        counters.ambiguous.load(Ordering::Relaxed),
+        counters.precondition_failed.load(Ordering::Relaxed),
+        counters.conflicts.load(Ordering::Relaxed),
+    );
+    if !cleanup.failures.is_empty() {
+        eprintln!("warning: cleanup left {} objects: {}", cleanup.failures.len(), cleanup.failures.join("; "));
+    }
+
+    let opts = CheckOptions { time_budget: args.check_budget, ..CheckOptions::default() };
+    let history_for_check = history.clone();
+    let report = tokio::task::spawn_blocking(move || check::check_history(&history_for_check, &opts))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let verdict = report.verdict();
+    let mut summary = FuzzSummary {
+        seed,
+        writers: args.writers,
+        ops: n as u64,
+        verdict: String::new(),
+        anomalies: Vec::new(),
+        history_file: None,
+    };
+    let history_path = match (&args.history, &verdict) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Verdict::Anomalous(_)) => Some(PathBuf::from(format!("s3conform-fuzz-{seed}.jsonl"))),
+        (None, _) => None,
+    };
+    if let Some(path) = &history_path {
+        save_history(path, &history)?;
+        summary.history_file = Some(path.display().to_string());
+    }
+    if let Some(path) = &args.html {
+        let page = check::render::html(&history, &report);
+        std::fs::write(path, page).map_err(|source| FuzzError::Write { path: path.clone(), source })?;
+    }
+    let code = match &verdict {
+        Verdict::Linearizable => {
+            println!("verdict: linearizable ({} keys checked)", report.keys.len());
+            summary.verdict = "linearizable".to_owned();
+            exit_code::SUCCESS
+        }
+        Verdict::Unknown { reason } => {
+            println!("verdict: unknown: {reason}");
+            summary.verdict = "unknown".to_owned();
+            exit_code::UNKNOWN
+        }
+        Verdict::Anomalous(anomalies) => {
+            summary.verdict = "anomalous".to_owned();
+            let names: Vec<&str> = anomalies.iter().map(|a| a.kind.name()).collect();
+            println!("verdict: NOT linearizable: {}", names.join(", "));
+            for anomaly in anomalies {
+                let shown = witness(&history, anomaly, &opts, !args.no_shrink);
+                println!("\n== {} on {} ==\n{}\n{}", anomaly.kind.name(), anomaly.key, shown.explanation, shown.lanes);
+                summary.anomalies.push(shown);
+            }
+            if let Some(p) = &history_path {
+                println!("\nhistory saved to {}; re-check with `s3conform check {}`", p.display(), p.display());
+            }
+            exit_code::FAILURE
+        }
+    };
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
+        std::fs::write(path, text).map_err(|source| FuzzError::Write { path: path.clone(), source })?;
+    }
+    Ok(code)
+}
+
+/// The witness of one anomaly, shrunk to a minimal history showing the same anomaly kind.
+fn witness(history: &History, anomaly: &check::Anomaly, opts: &CheckOptions, shrink: bool) -> FuzzAnomaly {
+    let original = || FuzzAnomaly {
+        kind: anomaly.kind.name().to_owned(),
+        key: anomaly.key.clone(),
+        explanation: check::render::text(history, anomaly),
+        lanes: check::render::lanes(history, anomaly),
+    };
+    if !shrink {
+        return original();
+    }
+    let small = check::shrink(history, anomaly, opts);
+    let again: CheckReport = check::check_history(&small, opts);
+    match again.anomalies().find(|a| a.kind == anomaly.kind) {
+        Some(a) => FuzzAnomaly {
+            kind: a.kind.name().to_owned(),
+            key: a.key.clone(),
+            explanation: format!(
+                "(shrunk from {} to {} ops)\n{}",
+                history.ops.len(),
+                small.ops.len(),
+                check::render::text(&small, a)
+            ),
+            lanes: check::render::lanes(&small, a),
+        },
+        None => original(),
+    }
+}
+
+fn save_history(path: &PathBuf, history: &History) -> Result<(), FuzzError> {
+    let file = std::fs::File::create(path).map_err(|source| FuzzError::Write { path: path.clone(), source })?;
+    write_history(std::io::BufWriter::new(file), history)
+        .map(drop)
+        .map_err(|e| FuzzError::Write { path: path.clone(), source: std::io::Error::other(e.to_string()) })
+}
+
+fn progress_bar(args: &FuzzArgs, counters: Arc<Counters>) -> Option<(ProgressBar, tokio::task::JoinHandle<()>)> {
+    if args.no_progress {
+        return None;
+    }
+    let bar = ProgressBar::new(args.ops);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ops, {per_sec}, {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let b = bar.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            b.set_position(counters.ops.load(Ordering::Relaxed));
+            b.set_message(format!(
+                "{} ambiguous, {} x 412, {} x 409 (anomalies are checked at the end)",
+                counters.ambiguous.load(Ordering::Relaxed),
+                counters.precondition_failed.load(Ordering::Relaxed),
+                counters.conflicts.load(Ordering::Relaxed)
+            ));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    Some((bar, ticker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("x").is_err());
+        assert!(parse_duration("3y").is_err());
+    }
+}

@@ -1,0 +1,31 @@
+//! The one error type that reaches `main`, and its exit code.
+
+use crate::exit_code;
+
+/// Everything that can stop a subcommand before it has a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The async runtime could not start.
+    #[error("failed to start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// A subcommand that is not implemented yet.
+    #[error("`s3conform {0}` is not built yet")]
+    NotBuilt(&'static str),
+    /// `serve` failed.
+    #[error(transparent)]
+    Serve(#[from] crate::commands::serve::ServeError),
+    /// A report could not be read or written (`compare`, `run --json`, ...).
+    #[error(transparent)]
+    Report(#[from] crate::report::errors::ReportError),
+}
+
+impl Error {
+    /// The documented exit code (see [`crate::exit_code`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Serve(e) => e.exit_code(),
+            Error::Report(e) => e.exit_code(),
+            Error::Runtime(_) | Error::NotBuilt(_) => exit_code::SETUP_ERROR,
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! Streaming reader and writer for the JSON Lines history format, and its validation.
+//!
+//! Errors always name the file, the 1-based line and the field at fault, because histories are
+//! written by other programs and a person has to fix them by hand.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::format::{FORMAT_NAME, FORMAT_VERSION, Header, History, Op, Via};
+
+/// Why a history could not be read or is not well formed.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The file could not be opened or read.
+    #[error("failed to read {file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output could not be written.
+    #[error("failed to write history: {0}")]
+    Write(#[source] std::io::Error),
+    /// The file has no header line.
+    #[error("{file}: empty history: line 1 must be the header")]
+    Empty { file: String },
+    /// A line is not JSON at all.
+    #[error("{file}:{line}: not valid JSON (column {column}): {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A line is JSON but a field is missing or has the wrong type or value.
+    #[error("{file}:{line}: field `{field}`: {message}")]
+    Field {
+        file: String,
+        line: usize,
+        field: String,
+        message: String,
+    },
+    /// The ops are individually fine but together break an invariant (duplicate id, overlap).
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Reads a history file whole and validates it.
+pub fn read_history(path: &Path) -> Result<History, HistoryError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    parse_history(BufReader::new(file), &name)
+}
+
+/// Parses and validates a history from any buffered reader; `name` is used in errors.
+pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, HistoryError> {
+    let mut rd = HistoryReader::new(reader, name)?;
+    let header = rd.header().clone();
+    let mut ops = Vec::new();
+    let mut lines = Vec::new();
+    while let Some(op) = rd.next_op()? {
+        lines.push(rd.line());
+        ops.push(op);
+    }
+    let history = History { header, ops };
+    validate_with_lines(&history, name, &lines)?;
+    Ok(history)
+}
+
+/// Validates an in-memory history (as the fuzz driver builds it): unique ids, `ret_ns >=
+/// call_ns`, and no two overlapping ops on one client. Line numbers in errors are those the
+/// history would have once written (header on line 1).
+pub fn validate(history: &History) -> Result<(), HistoryError> {
+    let lines: Vec<usize> = (0..history.ops.len()).map(|i| i + 2).collect();
+    validate_with_lines(history, "<history>", &lines)
+}
+
+fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result<(), HistoryError> {
+    let invalid = |i: usize, message: String| HistoryError::Invalid {
+        file: file.to_string(),
+        line: lines[i],
+        message,
+    };
+    let mut ids: HashMap<u64, usize> = HashMap::with_capacity(history.ops.len());
+    for (i, op) in history.ops.iter().enumerate() {
+        if let Some(prev) = ids.insert(op.id, i) {
+            return Err(invalid(
+                i,
+                format!(
+                    "duplicate op id {} (first used on line {})",
+                    op.id, lines[prev]
+                ),
+            ));
+        }
+        if op.ret_ns < op.call_ns {
+            return Err(invalid(
+                i,
+                format!(
+                    "op {}: ret_ns {} is before call_ns {}",
+                    op.id, op.ret_ns, op.call_ns
+                ),
+            ));
+        }
+        if op.key.is_empty() {
+            return Err(HistoryError::Field {
+                file: file.to_string(),
+                line: lines[i],
+                field: "key".into(),
+                message: "must not be empty".into(),
+            });
+        }
+    }
+    // A client is a sequential process: its ops may touch but never overlap. The recorded
+    // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
+    // +∞ the checker assumes never meets a later op of the same client).
+    let mut by_client: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, op) in history.ops.iter().enumerate() {
+        by_client.entry(op.client).or_default().push(i);
+    }
+    let mut clients: Vec<_> = by_client.into_iter().collect();
+    clients.sort_by_key(|(c, _)| *c);
+    for (client, mut idx) in clients {
+        idx.sort_by_key(|&i| (history.ops[i].call_ns, history.ops[i].ret_ns));
+        for w in idx.windows(2) {
+            let (a, b) = (&history.ops[w[0]], &history.ops[w[1]]);
+            if b.call_ns < a.ret_ns {
+                return Err(invalid(
+                    w[1],
+                    format!(
+                        "client {client} has overlapping ops {} [{}, {}] and {} [{}, {}]",
+                        a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b.ret_ns
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Streams ops out of a history file one line at a time, so huge histories need not be held
+/// twice. Does not run the cross-op validation of [`validate`].
+pub struct HistoryReader<R> {
+    reader: R,
+    name: String,
+    line: usize,
+    header: Header,
+    buf: String,
+}
+
+impl<R: BufRead> HistoryReader<R> {
+    /// Reads and checks the header line.
+    pub fn new(mut reader: R, name: &str) -> Result<Self, HistoryError> {
+        let mut buf = String::new();
+        let mut line = 0;
+        loop {
+            buf.clear();
+            let n = reader
+                .read_line(&mut buf)
+                .map_err(|source| HistoryError::Io {
+                    file: name.to_string(),
+                    source,
+                })?;
+            if n == 0 {
+                return Err(HistoryError::Empty {
+                    file: name.to_string(),
+                });
+            }
+            line += 1;
+            if !buf.trim().is_empty() {
+                break;
+            }
+        }
+        let header = parse_header(buf.trim(), name, line)?;
+        Ok(HistoryReader {
+            reader,
+            name: name.to_string(),
+            line,
+            header,
+            buf,
+        })
+    }
+
+    /// The header read from line 1.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The line number of the op most recently returned.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The next op, `None` at end of file; blank lines are skipped.
+    pub fn next_op(&mut self) -> Result<Option<Op>, HistoryError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .reader
+                .read_line(&mut self.buf)
+                .map_err(|source| HistoryError::Io {
+                    file: self.name.clone(),
+                    source,
+                })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let text = self.buf.trim();
+            if text.is_empty() {
+                continue;
+            }
+            return parse_op(text, &self.name, self.line).map(Some);
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for HistoryReader<R> {
+    type Item = Result<Op, HistoryError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_op().transpose()
+    }
+}
+
+fn parse_header(text: &str, file: &str, line: usize) -> Result<Header, HistoryError> {
+    let value = parse_value(text, file, line)?;
+    let field = |field: &str, message: String| HistoryError::Field {
+        file: file.to_string(),
+        line,
+        field: field.to_string(),
+        message,
+    };
+    match value.get("format") {
+        Some(Value::String(s)) if s == FORMAT_NAME => {}
+        Some(other) => {
+            return Err(field(
+                "format",
+                format!("expected \"{FORMAT_NAME}\", found {other}; line 1 must be the header"),
+            ));
+        }
+        None => {
+            return Err(field(
+                "format",
+                format!(
+                    "missing; line 1 must be the header {{\"format\":\"{FORMAT_NAME}\",\"version\":{FORMAT_VERSION},...}}"
+                ),
+            ));
+        }
+    }
+    match value.get("version").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(v) => {
+            return Err(field(
+                "version",
+                format!("unsupported version {v}; this build reads version {FORMAT_VERSION}"),
+            ));
+        }
+        None => return Err(field("version", "missing or not an integer".into())),
+    }
+    serde_json::from_value(value).map_err(|e| field("header", e.to_string()))
+}
+
+fn parse_value(text: &str, file: &str, line: usize) -> Result<Value, HistoryError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| HistoryError::Syntax {
+        file: file.to_string(),
+        line,
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    if !value.is_object() {
+        return Err(HistoryError::Syntax {
+            file: file.to_string(),
+            line,
+            column: 1,
+            message: "expected a JSON object".into(),
+        });
+    }
+    Ok(value)
+}
+
+fn parse_op(text: &str, file: &str, line: usize) -> Result<Op, HistoryError> {
+    match serde_json::from_str::<Op>(text) {
+        Ok(op) => Ok(op),
+        Err(e) => {
+            let value = parse_value(text, file, line)?;
+            let (field, message) =
+                locate_op_error(&value).unwrap_or_else(|| ("op".to_string(), e.to_string()));
+            Err(HistoryError::Field {
+                file: file.to_string(),
+                line,
+                field,
+                message,
+            })
+        }
+    }
+}
+
+/// What a field must look like, for error messages that name the exact field.
+#[derive(Clone, Copy)]
+enum Kind {
+    U64,
+    U16,
+    Str,
+    OptStr,
+    OptU16,
+    Via,
+}
+
+fn check_kind(v: Option<&Value>, kind: Kind) -> Result<(), String> {
+    let ok = match (kind, v) {
+        (Kind::OptStr | Kind::OptU16, None | Some(Value::Null)) => true,
+        (_, None) => return Err("missing".into()),
+        (Kind::U64, Some(v)) => v.as_u64().is_some(),
+        (Kind::U16 | Kind::OptU16, Some(v)) => v.as_u64().is_some_and(|n| n <= u64::from(u16::MAX)),
+        (Kind::Str | Kind::OptStr, Some(v)) => v.is_string(),
+        (Kind::Via, Some(v)) => serde_json::from_value::<Via>(v.clone()).is_ok(),
+    };
+    if ok {
+        return Ok(());
+    }
+    let want = match kind {
+        Kind::U64 => "a non-negative integer",
+        Kind::U16 | Kind::OptU16 => "an HTTP status (integer up to 65535)",
+        Kind::Str => "a string",
+        Kind::OptStr => "a string or null",
+        Kind::Via => "one of \"put\", \"copy\", \"complete_multipart\"",
+    };
+    Err(format!(
+        "expected {want}, found {}",
+        v.map(|v| v.to_string()).unwrap_or_default()
+    ))
+}
+
+/// Finds the first field of an op line that does not fit the schema.
+fn locate_op_error(v: &Value) -> Option<(String, String)> {
+    for (name, kind) in [
+        ("id", Kind::U64),
+        ("client", Kind::U64),
+        ("key", Kind::Str),
+        ("call_ns", Kind::U64),
+        ("ret_ns", Kind::U64),
+    ] {
+        if let Err(m) = check_kind(v.get(name), kind) {
+            return Some((name.to_string(), m));
+        }
+    }
+    let req_fields: &[(&str, &[(&str, Kind)])] = &[
+        (
+            "get",
+            &[("if_match", Kind::OptStr), ("if_none_match", Kind::OptStr)],
+        ),
+        (
+            "head",
+            &[("if_match", Kind::OptStr), ("if_none_match", Kind::OptStr)],
+        ),
+        (
+            "put",
+            &[
+                ("write_id", Kind::OptStr),
+                ("etag_if_applied", Kind::OptStr),
+                ("if_match", Kind::OptStr),
+                ("if_none_match", Kind::OptStr),
+                ("via", Kind::Via),
+                ("source_key", Kind::OptStr),
+            ],
+        ),
+        ("delete", &[("if_match", Kind::OptStr)]),
+    ];
+    let out_fields: &[(&str, &[(&str, Kind)])] = &[
+        (
+            "ok",
+            &[
+                ("status", Kind::U16),
+                ("etag", Kind::OptStr),
+                ("write_id", Kind::OptStr),
+            ],
+        ),
+        ("not_modified", &[("etag", Kind::OptStr)]),
+        ("precondition_failed", &[]),
+        ("not_found", &[]),
+        ("conflict", &[]),
+        ("rejected", &[("status", Kind::U16), ("code", Kind::OptStr)]),
+        (
+            "ambiguous",
+            &[("cause", Kind::Str), ("status", Kind::OptU16)],
+        ),
+    ];
+    for (obj, table) in [("req", req_fields), ("out", out_fields)] {
+        let Some(inner) = v.get(obj) else {
+            return Some((obj.to_string(), "missing".into()));
+        };
+        if !inner.is_object() {
+            return Some((
+                obj.to_string(),
+                format!("expected an object, found {inner}"),
+            ));
+        }
+        let Some(ty) = inner.get("type").and_then(Value::as_str) else {
+            return Some((format!("{obj}.type"), "missing or not a string".into()));
+        };
+        let Some((_, fields)) = table.iter().find(|(t, _)| *t == ty) else {
+            let known: Vec<&str> = table.iter().map(|(t, _)| *t).collect();
+            return Some((
+                format!("{obj}.type"),
+                format!(
+                    "unknown type \"{ty}\" (expected one of {})",
+                    known.join(", ")
+                ),
+            ));
+        };
+        for (name, kind) in fields.iter() {
+            if let Err(m) = check_kind(inner.get(*name), *kind) {
+                return Some((format!("{obj}.{name}"), m));
+            }
+        }
+    }
+    None
+}
+
+/// Writes a history as JSON Lines, one op at a time, so the fuzz driver can stream it.
+pub struct HistoryWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> HistoryWriter<W> {
+    /// Writes the header line.
+    pub fn new(mut out: W, header: &Header) -> Result<Self, HistoryError> {
+        serde_json::to_writer(&mut out, header).map_err(|e| HistoryError::Write(e.into()))?;
+        out.write_all(b"\n").map_err(HistoryError::Write)?;
+        Ok(HistoryWriter { out })
+    }
+
+    /// Appends one op line.
+    pub fn write_op(&mut self, op: &Op) -> Result<(), HistoryError> {
+        serde_json::to_writer(&mut self.out, op).map_err(|e| HistoryError::Write(e.into()))?;
+        self.out.write_all(b"\n").map_err(HistoryError::Write)
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn finish(mut self) -> Result<W, HistoryError> {
+        self.out.flush().map_err(HistoryError::Write)?;
+        Ok(self.out)
+    }
+}
+
+/// Writes a whole history.
+pub fn write_history<W: Write>(out: W, history: &History) -> Result<W, HistoryError> {
+    let mut w = HistoryWriter::new(out, &history.header)?;
+    for op in &history.ops {
+        w.write_op(op)?;
+    }
+    w.finish()
+}
+
+/// The distinct keys of a history, in first-appearance order.
+pub fn keys(history: &History) -> Vec<String> {
+    let mut seen = HashSet::new();
+    history
+        .ops
+        .iter()
+        .filter(|o| seen.insert(o.key.as_str()))
+        .map(|o| o.key.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = r#"{"format":"s3conform-history","version":1,"seed":1,"endpoint":null,"profile":null,"note":null}"#;
+
+    fn parse(text: &str) -> Result<History, HistoryError> {
+        parse_history(text.as_bytes(), "t.jsonl")
+    }
+
+    fn op_line(id: u64, client: u64, call: u64, ret: u64) -> String {
+        format!(
+            r#"{{"id":{id},"client":{client},"key":"k","call_ns":{call},"ret_ns":{ret},"req":{{"type":"get","if_match":null,"if_none_match":null}},"out":{{"type":"not_found"}}}}"#
+        )
+    }
+
+    #[test]
+    fn round_trip() {
+        let text = format!(
+            "{HEADER}\n{}\n\n{}\n",
+            op_line(0, 1, 0, 5),
+            op_line(1, 1, 5, 9)
+        );
+        let h = parse(&text).unwrap();
+        assert_eq!(h.ops.len(), 2);
+        let bytes = write_history(Vec::new(), &h).unwrap();
+        let again = parse(std::str::from_utf8(&bytes).unwrap()).unwrap();
+        assert_eq!(h, again);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let cases: Vec<(String, &str)> = vec![
+            (String::new(), "empty history"),
+            (
+                "{\"format\":\"x\",\"version\":1}".into(),
+                "t.jsonl:1: field `format`",
+            ),
+            (
+                r#"{"format":"s3conform-history","version":9}"#.into(),
+                "field `version`: unsupported version 9",
+            ),
+            (format!("{HEADER}\n{{not json"), "t.jsonl:2: not valid JSON"),
+            (format!("{HEADER}\n[1,2]"), "t.jsonl:2: not valid JSON"),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace("\"call_ns\":0", "\"call_ns\":-3")
+                ),
+                "t.jsonl:2: field `call_ns`",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace("\"get\"", "\"got\"")
+                ),
+                "field `req.type`: unknown type \"got\"",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace("\"if_match\":null", "\"if_match\":7")
+                ),
+                "field `req.if_match`",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace(r#"{"type":"not_found"}"#, r#"{"type":"ok"}"#)
+                ),
+                "field `out.status`: missing",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 0, 5).replace(",\"key\":\"k\"", "")
+                ),
+                "field `key`: missing",
+            ),
+            (
+                format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(0, 2, 0, 5)),
+                "t.jsonl:3: duplicate op id 0",
+            ),
+            (
+                format!("{HEADER}\n{}", op_line(0, 1, 9, 5)),
+                "ret_ns 5 is before call_ns 9",
+            ),
+            (
+                format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(1, 1, 4, 8)),
+                "client 1 has overlapping ops",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(want), "{err:?} should contain {want:?}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The recorded history of a fuzz run: the versioned JSON Lines format, its reader and writer.
+//!
+//! See [`format`] for the specification of every field; [`io`] reads and writes it as a stream
+//! and validates what it reads.
+
+pub mod format;
+pub mod io;
+
+pub use format::{FORMAT_NAME, FORMAT_VERSION, Header, History, Op, Out, Req, Via, normalize_etag};
+pub use io::{
+    HistoryError, HistoryReader, HistoryWriter, parse_history, read_history, validate,
+    write_history,
+};

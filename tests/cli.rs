@@ -1,0 +1,98 @@
+//! The binary's edges: bad input gets a clear message and exit 2, never a panic; the default
+//! fuzz campaign against the embedded endpoint is linearizable, and each injected fault is
+//! caught by name within the default budget.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn s3conform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3conform"))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("S3CONFORM_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_usage_error(out: &Output, needle: &str) {
+    let t = text(out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains(needle), "expected `{needle}` in:\n{t}");
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+#[test]
+fn a_bad_endpoint_url_is_a_usage_error() {
+    assert_usage_error(
+        &s3conform(&["fuzz", "--endpoint", "not a url", "--ops", "5"]),
+        "invalid endpoint URL",
+    );
+    assert_usage_error(
+        &s3conform(&["fuzz", "--endpoint", "ftp://host", "--ops", "5"]),
+        "scheme must be http or https",
+    );
+}
+
+#[test]
+fn an_unknown_profile_is_a_usage_error() {
+    assert_usage_error(&s3conform(&["fuzz", "--profile", "minio"]), "coreweave");
+    assert_usage_error(&s3conform(&["serve", "--profile", "minio"]), "aws");
+}
+
+#[test]
+fn an_unknown_fault_or_bad_flag_is_a_usage_error() {
+    assert_usage_error(
+        &s3conform(&["fuzz", "--fault", "no-such-fault"]),
+        "ignore-if-match",
+    );
+    assert_usage_error(&s3conform(&["fuzz", "--mix", "rmw=x"]), "invalid --mix");
+    assert_usage_error(
+        &s3conform(&["fuzz", "--duration", "3 fortnights"]),
+        "duration",
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_within_ten_seconds() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = Instant::now();
+    let out = s3conform(&[
+        "fuzz",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--ops",
+        "5",
+    ]);
+    assert_usage_error(&out, "unreachable");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn fault_flags_need_the_embedded_endpoint() {
+    let out = s3conform(&[
+        "fuzz",
+        "--endpoint",
+        "http://127.0.0.1:1",
+        "--fault",
+        "ignore-if-match",
+    ]);
+    assert_usage_error(&out, "--fault only applies to the embedded endpoint");
+}

@@ -1,0 +1,119 @@
+//! The fuzzer and checker against the embedded reference endpoint: fault-free campaigns are
+//! linearizable; each injected fault is caught with its name; writes whose answer is lost
+//! (5xx or a reset after the write was applied) never produce a false anomaly.
+
+use std::sync::Arc;
+
+use s3conform::check::{self, AnomalyKind, CheckOptions, Verdict};
+use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target};
+use s3conform::server::{self, Fault, ServerConfig};
+
+/// The CLI defaults: 16 writers, 2 keys, 2000 ops, the default mix.
+const WRITERS: usize = 16;
+const KEYS: u8 = 2;
+const OPS: u64 = 2000;
+
+async fn campaign(faults: &[Fault], seed: u64, writers: usize, ops: u64, mix: &Mix) -> Verdict {
+    let config = ServerConfig {
+        faults: faults.iter().copied().collect(),
+        ..ServerConfig::default()
+    };
+    let handle = server::spawn(config.clone()).await.unwrap();
+    let mut target = Target::new(EndpointUrl::parse(&handle.endpoint_url()).unwrap(), "fuzz");
+    target.keys = Some(StaticKeys {
+        access_key: config.access_key,
+        secret_key: config.secret_key,
+    });
+    target.create_bucket = true;
+    let session = Session::connect(target, RunPrefix::fresh()).await.unwrap();
+    let schedule = Schedule::from_seed(seed, writers, (ops as usize).div_ceil(writers), KEYS, mix);
+    let limits = DriveLimits {
+        max_ops: ops,
+        max_duration: None,
+    };
+    let history = drive(&session, &schedule, limits, Arc::new(Counters::default()))
+        .await
+        .unwrap();
+    handle.shutdown().await;
+    let verdict = check::check_history(&history, &CheckOptions::default()).verdict();
+    if let Verdict::Anomalous(found) = &verdict {
+        for a in found {
+            eprintln!(
+                "seed {seed} {faults:?}: {} on {}: {}",
+                a.kind.name(),
+                a.key,
+                a.explanation
+            );
+        }
+    }
+    verdict
+}
+
+fn kinds(v: &Verdict) -> Vec<AnomalyKind> {
+    match v {
+        Verdict::Anomalous(a) => a.iter().map(|x| x.kind).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_fault_free_seeds_at_32_writers_are_linearizable() {
+    for seed in 0..20 {
+        let v = campaign(&[], 1000 + seed, 32, 5000, &Mix::default()).await;
+        assert!(
+            matches!(v, Verdict::Linearizable),
+            "seed {}: {v:?}",
+            1000 + seed
+        );
+    }
+}
+
+async fn caught(fault: Fault, expected: AnomalyKind) {
+    let v = campaign(&[fault], 7, WRITERS, OPS, &Mix::default()).await;
+    let found = kinds(&v);
+    assert!(
+        found.contains(&expected),
+        "{fault:?}: expected {expected:?}, found {found:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ignored_if_match_is_a_lost_update() {
+    caught(Fault::IgnoreIfMatch, AnomalyKind::LostUpdate).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn non_atomic_create_is_a_double_create() {
+    caught(Fault::NonAtomicCreate, AnomalyKind::DoubleCreate).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stale_replica_is_a_stale_read() {
+    caught(Fault::StaleRead, AnomalyKind::StaleRead).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_304_for_a_changed_object_is_a_phantom_304() {
+    caught(Fault::Phantom304, AnomalyKind::Phantom304).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_409_without_a_concurrent_write_is_spurious() {
+    caught(Fault::Spurious409, AnomalyKind::Spurious409).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_answers_after_applied_writes_are_not_anomalies() {
+    for (seed, fault) in [
+        (1, Fault::WriteThen500),
+        (2, Fault::WriteThenReset),
+        (3, Fault::WriteThen500),
+    ] {
+        let v = campaign(&[fault], seed, WRITERS, OPS, &Mix::default()).await;
+        assert!(
+            matches!(v, Verdict::Linearizable),
+            "{fault:?} seed {seed}: {v:?}"
+        );
+    }
+}
