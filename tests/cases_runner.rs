@@ -120,3 +120,34 @@ fn malformed_files_are_listed_and_the_rest_still_runs() {
     assert_eq!(malformed, 16);
     assert_eq!(exit_code_for(&report, malformed), exit_code::SETUP_ERROR);
 }
+
+#[test]
+fn list_selects_like_run() {
+    use s3conform::commands::list::{ListArgs, run as list};
+    let ok = ListArgs {
+        select: RunArgs {
+            filter: Some("race::".into()),
+            cases: Some(cases_common::cases_dir()),
+            ..RunArgs::default()
+        },
+    };
+    assert_eq!(list(&ok).expect("lists"), exit_code::SUCCESS);
+    let none = ListArgs {
+        select: RunArgs {
+            filter: Some("nothing-like-this".into()),
+            cases: Some(cases_common::cases_dir()),
+            ..RunArgs::default()
+        },
+    };
+    assert_eq!(
+        list(&none).expect_err("empty").exit_code(),
+        exit_code::NOTHING_SELECTED
+    );
+    let malformed = ListArgs {
+        select: RunArgs {
+            cases: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed")),
+            ..RunArgs::default()
+        },
+    };
+    assert_eq!(list(&malformed).expect("lists"), exit_code::SETUP_ERROR);
+}

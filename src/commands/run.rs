@@ -189,7 +189,17 @@ pub fn run(
     RunOutcome { report, exit_code }
 }
 
-/// The exit code of a run: 2 when a case file was malformed, else 1 when a case failed or
+/// The exit code of a run whose report went through the report sinks (which apply the
+/// baseline and return their own code): a malformed case file still makes it 2.
+pub fn final_exit_code(sink_code: u8, suite: &Suite) -> u8 {
+    if suite.errors.is_empty() {
+        sink_code
+    } else {
+        exit_code::SETUP_ERROR
+    }
+}
+
+/// The exit code of a run without a baseline: 2 when a case file was malformed, else 1 when a case failed or
 /// errored (and no baseline excuses it), else 0.
 pub fn exit_code_for(report: &RunReport, malformed_files: usize) -> u8 {
     if malformed_files > 0 {
