@@ -495,8 +495,8 @@ fn templates_of(step: &Step) -> Vec<(String, &Template)> {
         Step::MpuCreate(_) | Step::List(_) | Step::Sleep(_) | Step::Parallel(_) => {}
     }
     if let Some(c) = step.common() {
-        for (name, t) in &c.headers {
-            v.push((format!("headers.{name}"), t));
+        for (name, t) in &c.raw_headers {
+            v.push((format!("raw_headers.{name}"), t));
         }
         let mut expects: Vec<(&str, &super::schema::Expect)> = Vec::new();
         if let Some(e) = &c.expect {

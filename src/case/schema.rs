@@ -189,7 +189,7 @@ impl<'de> Visitor<'de> for StepVisitor {
 #[derive(Debug, Clone, Default)]
 pub struct Common {
     /// Extra headers sent verbatim (before signing), e.g. a malformed date.
-    pub headers: BTreeMap<String, Template>,
+    pub raw_headers: BTreeMap<String, Template>,
     /// Captures from a successful answer.
     pub save: Option<Save>,
     /// The default expectation.
@@ -217,7 +217,7 @@ macro_rules! step_struct {
                 struct Raw {
                     $($(#[serde($default)])? $field: $ty,)*
                     #[serde(default)]
-                    headers: BTreeMap<String, Template>,
+                    raw_headers: BTreeMap<String, Template>,
                     #[serde(default)]
                     save: Option<Save>,
                     #[serde(default)]
@@ -229,7 +229,7 @@ macro_rules! step_struct {
                 Ok($name {
                     $($field: r.$field,)*
                     common: Common {
-                        headers: r.headers,
+                        raw_headers: r.raw_headers,
                         save: r.save,
                         expect: r.expect,
                         profiles: r.profiles,

@@ -10,9 +10,10 @@
 //! 1. [`RunArgs::load`]: reads the cases and fails early (exit 2 for an unreadable directory,
 //!    exit 4 when the filter selects nothing) before any endpoint is contacted;
 //! 2. connect the session (for the embedded endpoint, with [`RunArgs::profile`]);
-//! 3. [`run`], *outside* the tokio runtime (each case blocks on `rt`); then render the report
-//!    and exit with [`RunOutcome::exit_code`] (recompute with [`exit_code_for`] after a
-//!    baseline has marked known failures).
+//! 3. [`run`], *outside* the tokio runtime (each case blocks on `rt`);
+//! 4. `session.cleanup()` (the runner leaves every case's objects for inspection until then);
+//! 5. hand [`RunOutcome::report`] to `report::sinks::finish`, and exit with
+//!    [`final_exit_code`]`(sink_code, &suite)` (without sinks: [`RunOutcome::exit_code`]).
 
 use std::path::PathBuf;
 

@@ -636,8 +636,8 @@ fn build(
         }
     };
     let mut request = Request::new(op);
-    if let Some(Common { headers, .. }) = step.common() {
-        for (name, value) in headers {
+    if let Some(Common { raw_headers, .. }) = step.common() {
+        for (name, value) in raw_headers {
             let value = text(value)?;
             label_parts.push(format!("{name}: {value}"));
             request = request.with_header(RawHeader::new(name, &value).map_err(|e| e.to_string())?);
