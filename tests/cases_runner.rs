@@ -5,7 +5,7 @@ mod cases_common;
 
 use std::path::PathBuf;
 
-use s3conform::commands::run::{RunArgs, RunError, exit_code_for};
+use s3conform::commands::run::{RunError, SelectArgs, exit_code_for};
 use s3conform::exit_code;
 use s3conform::profile::Profile;
 use s3conform::report::Verdict;
@@ -13,10 +13,10 @@ use s3conform::server::{Fault, FaultSet};
 
 #[test]
 fn a_filter_matching_nothing_is_exit_4() {
-    let args = RunArgs {
+    let args = SelectArgs {
         filter: Some("no-such-case-anywhere".into()),
         cases: Some(cases_common::cases_dir()),
-        ..RunArgs::default()
+        ..SelectArgs::default()
     };
     let err = args.load().expect_err("nothing selected");
     assert!(matches!(err, RunError::NothingSelected { .. }));
@@ -26,9 +26,9 @@ fn a_filter_matching_nothing_is_exit_4() {
 
 #[test]
 fn an_unreadable_cases_dir_is_exit_2() {
-    let args = RunArgs {
+    let args = SelectArgs {
         cases: Some(PathBuf::from("/nonexistent/s3conform-cases")),
-        ..RunArgs::default()
+        ..SelectArgs::default()
     };
     let err = args.load().expect_err("unreadable");
     assert_eq!(err.exit_code(), exit_code::SETUP_ERROR);
@@ -36,26 +36,26 @@ fn an_unreadable_cases_dir_is_exit_2() {
 
 #[test]
 fn exact_and_skip_select_like_cargo_test() {
-    let base = RunArgs {
+    let base = SelectArgs {
         cases: Some(cases_common::cases_dir()),
-        ..RunArgs::default()
+        ..SelectArgs::default()
     };
     let suite = base.load().expect("cases");
-    let count = |args: &RunArgs| args.options().selected(&suite);
+    let count = |args: &SelectArgs| args.options(Profile::Coreweave).selected(&suite);
     let all = count(&base);
     assert!(all >= 80, "only {all} cases");
-    let get = RunArgs {
+    let get = SelectArgs {
         filter: Some("get::".into()),
         ..base.clone()
     };
     assert!(count(&get) > 10 && count(&get) < all);
-    let exact = RunArgs {
+    let exact = SelectArgs {
         filter: Some("get::if-match-hit".into()),
         exact: true,
         ..base.clone()
     };
     assert_eq!(count(&exact), 1);
-    let skipped = RunArgs {
+    let skipped = SelectArgs {
         filter: Some("get::".into()),
         skip: vec!["if-match".into()],
         ..base.clone()
@@ -125,18 +125,18 @@ fn malformed_files_are_listed_and_the_rest_still_runs() {
 fn list_selects_like_run() {
     use s3conform::commands::list::{ListArgs, run as list};
     let ok = ListArgs {
-        select: RunArgs {
+        select: SelectArgs {
             filter: Some("race::".into()),
             cases: Some(cases_common::cases_dir()),
-            ..RunArgs::default()
+            ..SelectArgs::default()
         },
     };
     assert_eq!(list(&ok).expect("lists"), exit_code::SUCCESS);
     let none = ListArgs {
-        select: RunArgs {
+        select: SelectArgs {
             filter: Some("nothing-like-this".into()),
             cases: Some(cases_common::cases_dir()),
-            ..RunArgs::default()
+            ..SelectArgs::default()
         },
     };
     assert_eq!(
@@ -144,10 +144,47 @@ fn list_selects_like_run() {
         exit_code::NOTHING_SELECTED
     );
     let malformed = ListArgs {
-        select: RunArgs {
+        select: SelectArgs {
             cases: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed")),
-            ..RunArgs::default()
+            ..SelectArgs::default()
         },
     };
     assert_eq!(list(&malformed).expect("lists"), exit_code::SETUP_ERROR);
+}
+
+/// `run`'s flags and the target flags flatten into one command line without clashes, and a
+/// cargo-test-like command line parses.
+#[test]
+fn run_flags_compose_with_the_target_flags() {
+    use clap::{CommandFactory, Parser};
+    use s3conform::commands::run::RunArgs;
+    use s3conform::commands::target::TargetArgs;
+
+    #[derive(Debug, Parser)]
+    struct Run {
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        target: TargetArgs,
+    }
+    Run::command().debug_assert();
+    let parsed = Run::try_parse_from([
+        "run",
+        "put::",
+        "--exact",
+        "--skip",
+        "race",
+        "--test-threads",
+        "4",
+        "--profile",
+        "aws",
+        "--cases",
+        "/tmp/x",
+    ])
+    .expect("parses");
+    assert_eq!(parsed.run.select.filter.as_deref(), Some("put::"));
+    assert!(parsed.run.select.exact);
+    assert_eq!(parsed.run.select.skip, ["race"]);
+    assert_eq!(parsed.run.test_threads, Some(4));
+    assert_eq!(parsed.target.profile, Profile::Aws);
 }

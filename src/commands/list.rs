@@ -5,21 +5,22 @@ use std::io::Write;
 use crate::exit_code;
 use crate::runner::Selection;
 
-use super::run::{RunArgs, RunError};
+use super::run::{RunError, SelectArgs};
+use crate::profile::Profile;
 
 /// Arguments of `s3conform list`: the same selection flags as `run`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ListArgs {
     /// The selection (FILTER, --exact, --skip, --ignored, --include-ignored, --cases).
     #[command(flatten)]
-    pub select: RunArgs,
+    pub select: SelectArgs,
 }
 
 /// Prints one selected case per line (`operation::case-name`), and every malformed file on
 /// stderr. Exit 0, 2 when a file is malformed, 4 when nothing is selected.
 pub fn run(args: &ListArgs) -> Result<u8, RunError> {
     let suite = args.select.load()?;
-    let opts = args.select.options();
+    let opts = args.select.options(Profile::default());
     let mut out = std::io::stdout().lock();
     for case in &suite.cases {
         if opts.select(case) == Selection::Run {

@@ -9,15 +9,13 @@
 //! Order of work for the caller:
 //! 1. [`RunArgs::load`]: reads the cases and fails early (exit 2 for an unreadable directory,
 //!    exit 4 when the filter selects nothing) before any endpoint is contacted;
-//! 2. connect the session (for the embedded endpoint, with [`RunArgs::profile`]);
+//! 2. connect the session (`TargetArgs::connect`; its `--profile` is also the one to judge by);
 //! 3. [`run`], *outside* the tokio runtime (each case blocks on `rt`);
 //! 4. `session.cleanup()` (the runner leaves every case's objects for inspection until then);
 //! 5. hand [`RunOutcome::report`] to `report::sinks::finish`, and exit with
 //!    [`final_exit_code`]`(sink_code, &suite)` (without sinks: [`RunOutcome::exit_code`]).
 
 use std::path::PathBuf;
-
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use crate::case::{LoadError, Suite};
 use crate::exit_code;
@@ -31,9 +29,9 @@ use crate::s3::Session;
 /// script or `include_dir`; a checkout-relative path keeps cases editable without a rebuild.)
 pub const BUILT_IN_CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
 
-/// Arguments of `s3conform run` that choose and judge cases (libtest's flags).
+/// Which cases: the selection flags `run` and `list` share (libtest's).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct RunArgs {
+pub struct SelectArgs {
     /// Run only cases whose name (`operation::case-name`) contains FILTER.
     #[arg(value_name = "FILTER")]
     pub filter: Option<String>,
@@ -46,14 +44,6 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATTERN")]
     pub skip: Vec<String>,
 
-    /// List the selected cases instead of running them.
-    #[arg(long)]
-    pub list: bool,
-
-    /// Number of cases run at once (default 16: cases wait on the network, not the CPU).
-    #[arg(long, value_name = "N")]
-    pub test_threads: Option<usize>,
-
     /// Run only the cases marked `ignored: true`.
     #[arg(long)]
     pub ignored: bool,
@@ -62,26 +52,32 @@ pub struct RunArgs {
     #[arg(long)]
     pub include_ignored: bool,
 
-    /// One character per case instead of one line.
-    #[arg(long, short)]
-    pub quiet: bool,
-
-    /// Whose expectations to judge by (and, for the embedded endpoint, whose semantics it
-    /// implements).
-    #[arg(
-        long,
-        value_name = "PROFILE",
-        env = "S3CONFORM_PROFILE",
-        default_value = "coreweave",
-        value_parser = PossibleValuesParser::new(Profile::ALL.map(Profile::name))
-            .map(|s| s.parse::<Profile>().expect("listed profile names parse")),
-    )]
-    pub profile: Profile,
-
     /// The cases directory (default: ./cases if it exists, else the one the binary was built
     /// with).
     #[arg(long = "cases", value_name = "DIR", env = "S3CONFORM_CASES")]
     pub cases: Option<PathBuf>,
+}
+
+/// Arguments of `s3conform run` that choose and run cases. The profile that picks the
+/// expectations is `TargetArgs::profile` (it also decides what the embedded endpoint
+/// implements), passed to [`run`].
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// Which cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// List the selected cases instead of running them.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Number of cases run at once (default 16: cases wait on the network, not the CPU).
+    #[arg(long, value_name = "N")]
+    pub test_threads: Option<usize>,
+
+    /// One character per case instead of one line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Why `run` (or `list`) could not run cases.
@@ -127,7 +123,7 @@ pub struct RunOutcome {
     pub exit_code: u8,
 }
 
-impl RunArgs {
+impl SelectArgs {
     /// The cases directory these arguments name.
     pub fn cases_dir(&self) -> PathBuf {
         if let Some(dir) = &self.cases {
@@ -141,18 +137,16 @@ impl RunArgs {
         }
     }
 
-    /// The runner options.
-    pub fn options(&self) -> RunOptions {
+    /// The runner options for this selection (judging by `profile`).
+    pub fn options(&self, profile: Profile) -> RunOptions {
         RunOptions {
-            profile: self.profile,
+            profile,
             filter: self.filter.clone(),
             exact: self.exact,
             skip: self.skip.clone(),
-            list: self.list,
-            test_threads: self.test_threads,
             ignored: self.ignored,
             include_ignored: self.include_ignored,
-            quiet: self.quiet,
+            ..RunOptions::default()
         }
     }
 
@@ -160,13 +154,30 @@ impl RunArgs {
     /// fail this: they are in [`Suite::errors`], listed by [`run`], and make it exit 2.
     pub fn load(&self) -> Result<Suite, RunError> {
         let suite = Suite::load(&self.cases_dir())?;
-        if self.options().selected(&suite) == 0 && !self.list {
+        if self.options(Profile::default()).selected(&suite) == 0 {
             return Err(RunError::NothingSelected {
                 filter: self.filter.clone(),
                 exact: self.exact,
             });
         }
         Ok(suite)
+    }
+}
+
+impl RunArgs {
+    /// The runner options (judging by `profile`).
+    pub fn options(&self, profile: Profile) -> RunOptions {
+        RunOptions {
+            list: self.list,
+            test_threads: self.test_threads,
+            quiet: self.quiet,
+            ..self.select.options(profile)
+        }
+    }
+
+    /// [`SelectArgs::load`]: the cases, or exit 2 / exit 4 before any endpoint is contacted.
+    pub fn load(&self) -> Result<Suite, RunError> {
+        self.select.load()
     }
 }
 
@@ -179,9 +190,10 @@ pub fn run(
     suite: &Suite,
     session: &Session,
     endpoint: EndpointInfo,
+    profile: Profile,
     rt: &tokio::runtime::Handle,
 ) -> RunOutcome {
-    let report = run_suite(session, suite, &args.options(), endpoint, rt);
+    let report = run_suite(session, suite, &args.options(profile), endpoint, rt);
     let exit_code = if args.list {
         exit_code::SUCCESS
     } else {
