@@ -144,3 +144,31 @@ fn phantom_304_is_caught() {
         &["get::if-none-match-hit"],
     );
 }
+
+/// A write applied and then answered 500 (or with a dropped connection) leaves its effect
+/// unknown: a case that meets one is an error, never a failure of the endpoint.
+#[test]
+fn ambiguous_answers_are_errors_never_failures() {
+    for fault in [Fault::WriteThen500, Fault::WriteThenReset] {
+        let report = run_against_reference(Profile::Coreweave, FaultSet::from(fault), None);
+        let mut errors = 0;
+        for case in &report.cases {
+            let ambiguous = case
+                .steps
+                .iter()
+                .flat_map(|s| &s.observations)
+                .any(|o| o.is_ambiguous());
+            match &case.verdict {
+                Verdict::Error { .. } => errors += 1,
+                Verdict::Fail { .. } => assert!(
+                    !ambiguous,
+                    "{fault:?}: {} failed after an ambiguous answer:\n{}",
+                    case.name,
+                    problems(&report)
+                ),
+                _ => {}
+            }
+        }
+        assert!(errors > 0, "{fault:?} produced no error verdict");
+    }
+}
