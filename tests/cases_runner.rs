@@ -117,7 +117,7 @@ fn malformed_files_are_listed_and_the_rest_still_runs() {
         .iter()
         .filter(|c| c.tags.iter().any(|t| t == "malformed"))
         .count();
-    assert_eq!(malformed, 16);
+    assert_eq!(malformed, 17);
     assert_eq!(exit_code_for(&report, malformed), exit_code::SETUP_ERROR);
 }
 

@@ -199,7 +199,7 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
             format!("`{name}`: a case name is lowercase letters, digits and `-`"),
         ));
     }
-    if !valid_name(operation) && operation.chars().any(|c| c != '_') {
+    if !valid_name(operation) {
         return Err(err(
             0,
             0,
@@ -326,6 +326,16 @@ fn check_step(
                 return Err(step_err(
                     "expect.final_is_winner",
                     "`final_is_winner` needs `put` racers (their bodies are compared)".into(),
+                ));
+            }
+            if p.step
+                .common()
+                .is_some_and(|c| c.expect.is_some() || c.profiles.is_some())
+            {
+                return Err(step_err(
+                    "step.expect",
+                    "racers are judged by the race's invariants: put `expect` on the `parallel` step"
+                        .into(),
                 ));
             }
             if p.step.common().is_some_and(|c| c.save.is_some()) {
