@@ -158,6 +158,26 @@ fn fail_cells_show_what_was_answered() {
 }
 
 #[test]
+fn observed_cells_are_compact_in_the_terminal_only() {
+    let mut r = report_support::clean("minio", Profile::Aws);
+    set_observed(&mut r, "412 PreconditionFailed x15");
+    let case = r
+        .cases
+        .iter_mut()
+        .find(|c| c.name == "put::if-none-match-etag")
+        .unwrap();
+    case.observed.push(ObservedValue {
+        step: 1,
+        field: "error_code".into(),
+        value: "NotImplemented".into(),
+    });
+    let m = compare::build(vec![("o.json".into(), r)]);
+    let c = &row(&m, "put::if-none-match-etag").cells[0];
+    assert_eq!(c.text, "◆ 412 PreconditionFailed x15, NotImplemented");
+    assert_eq!(c.short, "◆ 412 x15, NotImplemented");
+}
+
+#[test]
 fn repeated_label_and_profile_are_numbered() {
     let a = report_support::clean("minio", Profile::Aws);
     let m = compare::build(vec![
@@ -214,6 +234,16 @@ fn html_is_self_contained_and_carries_the_evidence() {
     let section = &page[start..start + page[start..].find("</section>").unwrap()];
     assert!(section.contains("&quot;if_none_match&quot;: &quot;\\&quot;5d41402abc4b2a76b9719d911017c592\\&quot;&quot;"), "{section}");
     assert!(section.contains("Response: <b>200</b>"), "{section}");
+    assert!(
+        section.contains(
+            "<div class=\"step failing\"><p><b>1. get k If-None-Match: ${e0}</b> (mismatch)</p>"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("<div class=\"step\"><p><b>0. put k</b></p>"),
+        "{section}"
+    );
     assert!(section.contains("&quot;status&quot;: 200"), "{section}");
     assert!(
         section.contains("<td><code>304</code></td><td><code>200</code></td>"),

@@ -38,11 +38,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "KEY", default_value = DEFAULT_SECRET_KEY)]
     pub secret_key: String,
 
-    /// Inject a bug (repeatable); see the reference endpoint docs for what each one breaks.
+    /// Inject a bug (repeatable) to prove the suite and the checker catch it.
     #[arg(
         long = "fault",
         value_name = "NAME",
-        value_parser = PossibleValuesParser::new(Fault::ALL.map(Fault::name))
+        value_parser = PossibleValuesParser::new(
+            Fault::ALL.map(|f| clap::builder::PossibleValue::new(f.name()).help(f.summary()))
+        )
             .map(|s| s.parse::<Fault>().expect("listed fault names parse")),
     )]
     pub faults: Vec<Fault>,

@@ -116,7 +116,15 @@ impl Session {
         self.authorize(&request.op)?;
         let capture = Capture::default();
         let call_ns = self.now_ns();
-        let sent = self.dispatch(request, &capture, call_ns).await?;
+        // A backstop over the SDK's own timeouts: a streamed body that stalls after the headers
+        // is not covered by the operation timeout, and a hung call must still come back as an
+        // ambiguous observation rather than hang the run.
+        let t = self.target().timeouts;
+        let limit = t.operation + t.connect + std::time::Duration::from_secs(1);
+        let sent = match tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns)).await {
+            Ok(sent) => sent?,
+            Err(_) => Sent::Failed(self.ambiguous(&capture, call_ns, AmbiguityCause::Timeout)),
+        };
         let mut obs = match sent {
             Sent::Failed(obs) => obs,
             Sent::Ok(answer) => {

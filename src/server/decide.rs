@@ -73,7 +73,8 @@ impl WriteCtx<'_> {
         missing_key(self.faults, key, conditional, condition)
     }
 
-    /// The answer after a write was applied: normally `ok`, or an injected 500 or reset.
+    /// The answer after a version-creating write (PUT, CMU, Copy) was applied: normally `ok`,
+    /// or an injected 500 or reset.
     pub(crate) fn finish<T>(&self, ok: T) -> Result<T, S3Error> {
         match self.faults.after_write() {
             AfterWrite::Answer => Ok(ok),

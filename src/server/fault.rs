@@ -52,11 +52,14 @@ pub enum Fault {
     /// Every [`SPURIOUS_409_PERIOD`]th conditional write that would succeed is answered 409
     /// ConditionalRequestConflict and not applied, with no concurrent write (spurious 409).
     Spurious409,
-    /// Every [`WRITE_THEN_500_PERIOD`]th successful write is applied, then answered
-    /// 500 InternalError (an ambiguous outcome that really happened).
+    /// Every [`WRITE_THEN_500_PERIOD`]th successful version-creating write (PutObject,
+    /// CompleteMultipartUpload, CopyObject) is applied, then answered 500 InternalError (an
+    /// ambiguous outcome that really happened). Deletes and renames are left alone so that a
+    /// run's cleanup still works and a checker only meets ambiguous *writes*.
     WriteThen500,
-    /// Every [`WRITE_THEN_RESET_PERIOD`]th successful write is applied, then its connection is
-    /// dropped without a response (an ambiguous outcome that really happened).
+    /// Every [`WRITE_THEN_RESET_PERIOD`]th successful version-creating write (as
+    /// [`Fault::WriteThen500`]) is applied, then its connection is dropped without a response
+    /// (an ambiguous outcome that really happened).
     WriteThenReset,
 }
 
@@ -88,6 +91,28 @@ impl Fault {
             Fault::Spurious409 => "spurious-409",
             Fault::WriteThen500 => "write-then-500",
             Fault::WriteThenReset => "write-then-reset",
+        }
+    }
+
+    /// One line saying what the fault breaks, for `--help`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Fault::IgnoreIfMatch => "PutObject ignores If-Match (lost update)",
+            Fault::NonAtomicCreate => "If-None-Match:* checked, then written later (double create)",
+            Fault::NotModifiedAs200 => "GET/HEAD answer 200 with the body where 304 is due",
+            Fault::CopySource304 => {
+                "CopyObject answers a matching copy-source-if-none-match with 304, not 412"
+            }
+            Fault::FourTwelveFor404 => "412 where 404 NoSuchKey is due on a conditional request",
+            Fault::StaleRead => "GET/HEAD see the previous version for 100 ms after each write",
+            Fault::Phantom304 => "304 also when If-None-Match names the previous version",
+            Fault::Spurious409 => {
+                "every 5th passing conditional write is answered 409 and not applied"
+            }
+            Fault::WriteThen500 => "every 4th PUT/CMU/Copy is applied, then answered 500",
+            Fault::WriteThenReset => {
+                "every 4th PUT/CMU/Copy is applied, then its connection is dropped"
+            }
         }
     }
 

@@ -18,7 +18,8 @@
 //! - `store.rs`: buckets, objects, uploads under one lock; the commit counter.
 //! - `precondition.rs`: pure evaluation of header values against a version.
 //! - `decide.rs`: the shared write decision (404/412/409 per profile, write faults).
-//! - `s3_impl.rs`: the operations s3s models. `read.rs`, `rename.rs`: the custom route.
+//! - `s3_impl.rs`: the operations s3s models, delegating to `listing.rs` and `multipart.rs`.
+//! - `route.rs` with `read.rs` and `rename.rs`: the custom route (GET/HEAD, RenameObject).
 //! - `http.rs`: the front service (arrival stamp, error XML fields, bodiless 304/HEAD, resets).
 //! - `fault.rs`: the faults.
 //!
@@ -73,14 +74,36 @@
 //! | DeleteObject unconditional, missing key | 204 | AWS |
 //! | DeleteObjects per-key `<ETag>` | 200; mismatch → per-key `PreconditionFailed`; missing key → per-key `NoSuchKey`; per-key size/time → per-key `NotImplemented` | §1.5 doc |
 //! | RenameObject wire | `PUT /{bucket}/{key}?renameObject`, `x-amz-rename-source` URL-encoded `bucket/key` or `/bucket/key`, path-style here | §1.6 |
-//! | RenameObject validation | missing source header → 400 `InvalidRequest`; other bucket → 400 `InvalidRequest`; key ending in `/` → 400 `InvalidRequest`; bad token → 400 `InvalidArgument` | §1.6 doc (codes [?]) |
+//! | RenameObject validation | missing source header → 400 `InvalidRequest`; other bucket → 400 `InvalidRequest`; key ending in `/` → 400 `InvalidRequest`; unparseable source or bad token → 400 `InvalidArgument` | §1.6 doc (codes [?]) |
 //! | RenameObject order | validation → token → source exists (404 `NoSuchKey`) → source conditions (412 `<Condition>x-amz-rename-source-If-…`, same order as copy) → destination dates → destination `If-Match`/`If-None-Match` (as PUT) | §1.6 [?] |
 //! | RenameObject destination dates | apply only if the destination exists; If-Match beats If-Unmodified-Since and If-None-Match beats If-Modified-Since; failures 412 | §1.6 doc, RFC 9110 §13.1.4 |
 //! | RenameObject `If-Match` on a missing destination | 404 `NoSuchKey`, as PUT and CopyObject | §1.2 by analogy [?] |
 //! | RenameObject effect | atomic move: the destination gets the source version unchanged (bytes, ETag, Last-Modified, metadata); the source is removed | §2.1 doc |
 //! | RenameObject `x-amz-client-token` | same token + same parameters → 200 no-op; different parameters → 400 `IdempotencyParameterMismatch` (status undocumented) | §1.6 doc |
 //! | Buckets | CreateBucket twice → 409 `BucketAlreadyOwnedByYou`; DeleteBucket non-empty → 409 `BucketNotEmpty`; missing → 404 `NoSuchBucket` | AWS |
+//! | ListObjectsV2 | prefix, delimiter (common prefixes), max-keys (default and cap 1000; 0 → empty, not truncated), start-after, an opaque continuation token | AWS |
 //! | Auth | SigV4 (s3s `SimpleAuth`) with one key pair; unsigned or unknown-key requests are refused | issue 2 |
+//!
+//! ## What a race looks like from outside
+//! "Arrived" is when the server read the request head, before the body. A racer that the
+//! server reads only after the winner committed finds the key already changed: it gets 412
+//! under both profiles, because its precondition was already false when it arrived. With small
+//! bodies released together by N client tasks, the winner often commits before the last racers
+//! are even read, so under `coreweave` a burst typically shows one 200, a few 409s and mostly
+//! 412s. Exactly one winner holds always; a suite should accept 409 or 412 from `coreweave`
+//! losers, or hold the bodies back until every racer is in flight
+//! ([`ServerHandle::requests_in_flight`]), as this crate's race tests do, to see only 409s.
+//!
+//! ## For checkers
+//! Two kinds of 409 `ConditionalRequestConflict` are legitimate here, and a checker must not
+//! call them spurious:
+//! - a race loser under `coreweave`: some write to the key committed *during* the 409'd request,
+//!   so a write overlapping it exists in the history;
+//! - CompleteMultipartUpload under both profiles: the key was written or deleted *after the
+//!   upload's CreateMultipartUpload*, which need not overlap the Complete call itself (AWS
+//!   recorded). A 409'd Complete changes nothing.
+//!
+//! Only the `spurious-409` fault answers 409 with neither.
 //!
 //! # Faults
 //! See [`Fault`]: each variant documents the bug it injects and the answer it changes.
@@ -89,6 +112,8 @@ mod decide;
 mod errors;
 mod fault;
 mod http;
+mod listing;
+mod multipart;
 mod precondition;
 mod read;
 mod rename;

@@ -190,7 +190,7 @@ impl Renamer {
                 .insert(t.to_owned(), fp);
         }
         drop(state);
-        ctx.finish(S3Response::new(Body::empty()))
+        Ok(S3Response::new(Body::empty()))
     }
 }
 

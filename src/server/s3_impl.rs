@@ -15,16 +15,9 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::decide::{Arrival, WriteCtx, missing_key};
 use super::errors;
 use super::fault::{Fault, Faults, NON_ATOMIC_CREATE_GAP};
-use super::precondition::{
-    EtagList, ReadConditions, ReadOutcome, Validators, WriteCondition, unquote,
-};
-use super::store::{Object, Store, md5_hex, multipart_etag, now_seconds};
+use super::precondition::{EtagList, ReadConditions, ReadOutcome, Validators, WriteCondition};
+use super::store::{Object, Store, now_seconds};
 use crate::profile::Profile;
-
-/// Parts other than the last must be at least this big, as on AWS (EntityTooSmall).
-const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
-/// ListObjectsV2's default and maximum page size.
-const MAX_KEYS: i32 = 1000;
 
 /// The reference implementation of the S3 operations.
 #[derive(Debug, Clone)]
@@ -53,12 +46,12 @@ pub(crate) async fn read_body(body: Option<StreamingBlob>) -> S3Result<Bytes> {
     Ok(buf.freeze())
 }
 
-fn etag_dto(etag: &str) -> ETag {
+pub(crate) fn etag_dto(etag: &str) -> ETag {
     ETag::Strong(etag.to_owned())
 }
 
 impl Reference {
-    fn ctx<'a>(&'a self, arrival: Option<&'a Arrival>) -> WriteCtx<'a> {
+    pub(crate) fn ctx<'a>(&'a self, arrival: Option<&'a Arrival>) -> WriteCtx<'a> {
         WriteCtx {
             profile: self.profile,
             faults: &self.faults,
@@ -66,7 +59,7 @@ impl Reference {
         }
     }
 
-    fn write_condition(
+    pub(crate) fn write_condition(
         &self,
         headers: &HeaderMap,
         honour_if_match: bool,
@@ -158,103 +151,7 @@ impl S3 for Reference {
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        let input = req.input;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let max_keys = input.max_keys.unwrap_or(MAX_KEYS).clamp(0, MAX_KEYS);
-        // The continuation token is the hex of the last key returned: opaque to clients and safe
-        // for any key bytes.
-        let after = match &input.continuation_token {
-            Some(t) => Some(
-                hex::decode(t)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        S3Error::with_message(
-                            S3ErrorCode::InvalidArgument,
-                            "The continuation token provided is incorrect",
-                        )
-                    })?,
-            ),
-            None => input.start_after.clone(),
-        };
-        let delimiter = input.delimiter.clone().filter(|d| !d.is_empty());
-
-        let state = self.store.lock();
-        let bucket = state.bucket(&input.bucket)?;
-        let mut contents = Vec::new();
-        let mut prefixes: Vec<String> = Vec::new();
-        let mut last = None;
-        let mut truncated = false;
-        let lower = match &after {
-            Some(a) => std::ops::Bound::Excluded(a.clone()),
-            None => std::ops::Bound::Included(prefix.clone()),
-        };
-        for (key, slot) in bucket.objects.range((lower, std::ops::Bound::Unbounded)) {
-            if !key.starts_with(&prefix) {
-                if key.as_str() > prefix.as_str() {
-                    break;
-                }
-                continue;
-            }
-            let Some(obj) = &slot.current else { continue };
-            if let Some(d) = &delimiter
-                && let Some(pos) = key[prefix.len()..].find(d.as_str())
-            {
-                let common = key[..prefix.len() + pos + d.len()].to_owned();
-                if prefixes.last() == Some(&common) {
-                    last = Some(key.clone());
-                    continue;
-                }
-                if (contents.len() + prefixes.len()) as i32 >= max_keys {
-                    truncated = true;
-                    break;
-                }
-                prefixes.push(common);
-                last = Some(key.clone());
-                continue;
-            }
-            if (contents.len() + prefixes.len()) as i32 >= max_keys {
-                truncated = true;
-                break;
-            }
-            contents.push(s3s::dto::Object {
-                key: Some(key.clone()),
-                e_tag: Some(etag_dto(&obj.etag)),
-                last_modified: Some(obj.last_modified.into()),
-                size: Some(obj.data.len() as i64),
-                storage_class: Some(ObjectStorageClass::from_static(
-                    ObjectStorageClass::STANDARD,
-                )),
-                ..Default::default()
-            });
-            last = Some(key.clone());
-        }
-        let key_count = (contents.len() + prefixes.len()) as i32;
-        let output = ListObjectsV2Output {
-            name: Some(input.bucket.clone()),
-            prefix: input.prefix,
-            delimiter: input.delimiter,
-            max_keys: Some(max_keys),
-            key_count: Some(key_count),
-            continuation_token: input.continuation_token,
-            start_after: input.start_after,
-            is_truncated: Some(truncated),
-            next_continuation_token: if truncated {
-                last.map(hex::encode)
-            } else {
-                None
-            },
-            contents: Some(contents),
-            common_prefixes: (!prefixes.is_empty()).then(|| {
-                prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix { prefix: Some(p) })
-                    .collect()
-            }),
-            encoding_type: input.encoding_type,
-            ..Default::default()
-        };
-        Ok(S3Response::new(output))
+        super::listing::list_objects_v2(&self.store, req.input).map(S3Response::new)
     }
 
     async fn put_object(
@@ -269,7 +166,7 @@ impl S3 for Reference {
 
         let data = read_body(input.body).await?;
         if let Some(md5) = &input.content_md5 {
-            let want = base64_md5(&data);
+            let want = super::store::base64_md5(&data);
             if md5.trim() != want {
                 return Err(S3Error::with_message(
                     S3ErrorCode::BadDigest,
@@ -337,160 +234,22 @@ impl S3 for Reference {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let input = req.input;
-        if !(1..=10_000).contains(&input.part_number) {
-            return Err(S3Error::with_message(
-                S3ErrorCode::InvalidArgument,
-                "Part number must be an integer between 1 and 10000, inclusive",
-            ));
-        }
-        let data = read_body(input.body).await?;
-        let etag = md5_hex(&data);
-        let mut state = self.store.lock();
-        let bucket = state.bucket_mut(&input.bucket)?;
-        let upload = bucket
-            .uploads
-            .get_mut(&input.upload_id)
-            .filter(|u| u.key == input.key)
-            .ok_or_else(no_such_upload)?;
-        upload.parts.insert(
-            input.part_number,
-            super::store::Part {
-                data,
-                etag: etag.clone(),
-            },
-        );
-        Ok(S3Response::new(UploadPartOutput {
-            e_tag: Some(etag_dto(&etag)),
-            ..Default::default()
-        }))
+        self.upload_part_impl(req).await
     }
 
     async fn abort_multipart_upload(
         &self,
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        let input = req.input;
-        let mut state = self.store.lock();
-        let bucket = state.bucket_mut(&input.bucket)?;
-        match bucket.uploads.get(&input.upload_id) {
-            Some(u) if u.key == input.key => {
-                bucket.uploads.remove(&input.upload_id);
-                Ok(S3Response::new(AbortMultipartUploadOutput::default()))
-            }
-            _ => Err(no_such_upload()),
-        }
+        self.abort_impl(req)
     }
 
-    /// The precondition is evaluated at completion (SEMANTICS.md §1.2, CMU-specific): besides
-    /// the usual 412/404, a condition that holds now but whose key was written or deleted since
-    /// CreateMultipartUpload is 409 ConditionalRequestConflict, and the upload stays so that a
-    /// retry gets 409 again.
+    /// See [`Reference::complete_impl`]: preconditions are evaluated at completion.
     async fn complete_multipart_upload(
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let arrival = req.extensions.get::<Arrival>().cloned();
-        let ctx = self.ctx(arrival.as_ref());
-        let cond = self.write_condition(&req.headers, true)?;
-        let input = req.input;
-        let listed: Vec<CompletedPart> = input
-            .multipart_upload
-            .and_then(|m| m.parts)
-            .unwrap_or_default();
-        if listed.is_empty() {
-            return Err(S3Error::with_message(
-                S3ErrorCode::MalformedXML,
-                "The XML you provided was not well-formed or did not validate against our published schema",
-            ));
-        }
-
-        let mut state = self.store.lock();
-        let bucket = state.bucket(&input.bucket)?;
-        let upload = bucket
-            .uploads
-            .get(&input.upload_id)
-            .filter(|u| u.key == input.key)
-            .ok_or_else(no_such_upload)?;
-
-        let mut parts = Vec::with_capacity(listed.len());
-        let mut prev = 0;
-        for (i, p) in listed.iter().enumerate() {
-            let n = p.part_number.unwrap_or(0);
-            if n <= prev {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::InvalidPartOrder,
-                    "The list of parts was not in ascending order.",
-                ));
-            }
-            prev = n;
-            let stored = upload.parts.get(&n).filter(|s| {
-                p.e_tag
-                    .as_ref()
-                    .is_none_or(|e| unquote(e.value()) == s.etag)
-            });
-            let Some(stored) = stored else {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::InvalidPart,
-                    "One or more of the specified parts could not be found.",
-                ));
-            };
-            if i + 1 < listed.len() && stored.data.len() < MIN_PART_SIZE {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::EntityTooSmall,
-                    "Your proposed upload is smaller than the minimum allowed object size.",
-                ));
-            }
-            parts.push(stored.clone());
-        }
-
-        let slot = bucket.objects.get(&input.key);
-        let current = slot
-            .and_then(|s| s.current.as_ref())
-            .map(|o| o.etag.clone());
-        let changed_during_upload = slot.is_some_and(|s| s.changed_seq > upload.created_seq);
-        let (metadata, content_type) = (upload.metadata.clone(), upload.content_type.clone());
-        // Checked before the destination so that `spurious-409` is not spent on a 409 that is due anyway.
-        let conflict_due = match cond.check(current.as_deref()) {
-            super::precondition::WriteCheck::Pass => cond.is_conditional() && changed_during_upload,
-            _ => false,
-        };
-        if conflict_due {
-            let which = if cond == WriteCondition::IfNoneMatchAny {
-                "If-None-Match"
-            } else {
-                "If-Match"
-            };
-            return Err(errors::conflict(which, &input.key));
-        }
-        ctx.check_destination(&cond, current.as_deref(), &input.key)?;
-
-        let mut data = BytesMut::with_capacity(parts.iter().map(|p| p.data.len()).sum());
-        for p in &parts {
-            data.extend_from_slice(&p.data);
-        }
-        let etags: Vec<&str> = parts.iter().map(|p| p.etag.as_str()).collect();
-        let obj = Arc::new(Object::with_etag(
-            data.freeze(),
-            multipart_etag(&etags),
-            metadata,
-            content_type,
-        ));
-        state.commit(&input.bucket, &input.key, Some(obj.clone()))?;
-        state
-            .bucket_mut(&input.bucket)?
-            .uploads
-            .remove(&input.upload_id);
-        drop(state);
-
-        let output = CompleteMultipartUploadOutput {
-            bucket: Some(input.bucket.clone()),
-            key: Some(input.key.clone()),
-            e_tag: Some(etag_dto(&obj.etag)),
-            location: Some(format!("/{}/{}", input.bucket, input.key)),
-            ..Default::default()
-        };
-        ctx.finish(S3Response::new(output))
+        self.complete_impl(req)
     }
 
     /// Source conditions (`x-amz-copy-source-if-*`) fail with 412, never 304 (recorded AWS),
@@ -615,7 +374,7 @@ impl S3 for Reference {
         }
         state.commit(&input.bucket, &input.key, None)?;
         drop(state);
-        ctx.finish(S3Response::new(DeleteObjectOutput::default()))
+        Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
     /// Per-key `<ETag>` conditions become per-key `<Error>` entries; the request itself is 200.
@@ -661,9 +420,7 @@ impl S3 for Reference {
                     failed.push(error(code, msg));
                     continue;
                 }
-                (Some(want), Some(have))
-                    if !EtagList::parse(want.value()).strong_match(have) && want.value() != "*" =>
-                {
+                (Some(want), Some(have)) if !EtagList::parse(want.value()).strong_match(have) => {
                     failed.push(error(
                         "PreconditionFailed",
                         "At least one of the pre-conditions you specified did not hold",
@@ -688,51 +445,5 @@ impl S3 for Reference {
             ..Default::default()
         };
         Ok(S3Response::new(output))
-    }
-}
-
-fn no_such_upload() -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::NoSuchUpload,
-        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-    )
-}
-
-/// Base64 of the MD5, as Content-MD5 carries it.
-fn base64_md5(data: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    base64_encode(&Md5::digest(data))
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_md5_is_base64() {
-        assert_eq!(base64_md5(b""), "1B2M2Y8AsgTpgAmY7PhCfg==");
-        assert_eq!(base64_encode(b"ab"), "YWI=");
-        assert_eq!(base64_encode(b"abc"), "YWJj");
     }
 }

@@ -237,6 +237,32 @@ pub(crate) fn multipart_etag(part_etags: &[&str]) -> String {
     format!("{}-{}", hex::encode(h.finalize()), part_etags.len())
 }
 
+/// Base64 of the MD5, as Content-MD5 carries it.
+pub(crate) fn base64_md5(data: &[u8]) -> String {
+    base64_encode(&Md5::digest(data))
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +273,13 @@ mod tests {
         let one = md5_hex(b"a");
         let expected = hex::encode(Md5::digest(hex::decode(&one).unwrap()));
         assert_eq!(multipart_etag(&[&one]), format!("{expected}-1"));
+    }
+
+    #[test]
+    fn content_md5_is_base64() {
+        assert_eq!(base64_md5(b""), "1B2M2Y8AsgTpgAmY7PhCfg==");
+        assert_eq!(base64_encode(b"ab"), "YWI=");
+        assert_eq!(base64_encode(b"abc"), "YWJj");
     }
 
     #[test]

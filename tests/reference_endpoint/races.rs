@@ -29,7 +29,7 @@ struct GatedBody {
     gate: Mutex<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
-fn gated_body(data: Bytes, mut go: watch::Receiver<bool>) -> ByteStream {
+pub fn gated_body(data: Bytes, mut go: watch::Receiver<bool>) -> ByteStream {
     let gate: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
         let _ = go.wait_for(|g| *g).await;
     });
@@ -197,4 +197,42 @@ async fn ungated_create_race_still_has_one_winner() {
             "{statuses:?}"
         );
     }
+}
+
+/// Not a check: prints sequential and 32-way PUT throughput against the endpoint, for notes.
+/// `cargo test --test reference_endpoint throughput -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, run by hand"]
+async fn throughput() {
+    let env = Arc::new(Env::start(Profile::Coreweave).await);
+    let n = 2000;
+    let t = Instant::now();
+    for i in 0..n {
+        env.put("seq", &format!("v{i}")).await;
+    }
+    let seq = n as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..32 {
+        let env = env.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..n / 32 {
+                let r = env
+                    .client
+                    .put_object()
+                    .bucket(BUCKET)
+                    .key(format!("k{}", w % 4))
+                    .if_none_match("*")
+                    .body(ByteStream::from(format!("{w}-{i}").into_bytes()))
+                    .send()
+                    .await;
+                let _ = status(r);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let par = n as f64 / t.elapsed().as_secs_f64();
+    eprintln!("PUT ops/s: sequential {seq:.0}, 32 writers on 4 keys {par:.0}");
 }

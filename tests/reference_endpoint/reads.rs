@@ -66,197 +66,203 @@ async fn get_304_carries_validators_and_no_body() {
 
 #[tokio::test]
 async fn get_412_has_condition_head_412_has_no_body() {
-    let env = Env::start(Profile::Coreweave).await;
-    let o = setup(&env).await;
-    let f = fail(
-        env.client
-            .get_object()
-            .bucket(BUCKET)
-            .key("k")
-            .if_match("\"wrong\"")
-            .send()
-            .await,
-    );
-    expect(&f, 412, "PreconditionFailed");
-    assert!(f.body_text().contains("<Condition>If-Match</Condition>"));
-    let f = fail(
-        env.client
-            .head_object()
-            .bucket(BUCKET)
-            .key("k")
-            .if_match("\"wrong\"")
-            .send()
-            .await,
-    );
-    assert_eq!(f.status, Some(412));
-    assert!(f.body.is_empty(), "HEAD errors have no body");
-    // Matching forms proceed.
-    for im in [
-        o.etag.clone(),
-        unquoted(&o.etag),
-        "*".into(),
-        format!("\"x\", {}", o.etag),
-    ] {
-        env.client
-            .get_object()
-            .bucket(BUCKET)
-            .key("k")
-            .if_match(&im)
-            .send()
-            .await
-            .unwrap();
-        env.client
-            .head_object()
-            .bucket(BUCKET)
-            .key("k")
-            .if_match(&im)
-            .send()
-            .await
-            .unwrap();
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        let o = setup(&env).await;
+        let f = fail(
+            env.client
+                .get_object()
+                .bucket(BUCKET)
+                .key("k")
+                .if_match("\"wrong\"")
+                .send()
+                .await,
+        );
+        expect(&f, 412, "PreconditionFailed");
+        assert!(f.body_text().contains("<Condition>If-Match</Condition>"));
+        let f = fail(
+            env.client
+                .head_object()
+                .bucket(BUCKET)
+                .key("k")
+                .if_match("\"wrong\"")
+                .send()
+                .await,
+        );
+        assert_eq!(f.status, Some(412));
+        assert!(f.body.is_empty(), "HEAD errors have no body");
+        // Matching forms proceed.
+        for im in [
+            o.etag.clone(),
+            unquoted(&o.etag),
+            "*".into(),
+            format!("\"x\", {}", o.etag),
+        ] {
+            env.client
+                .get_object()
+                .bucket(BUCKET)
+                .key("k")
+                .if_match(&im)
+                .send()
+                .await
+                .unwrap();
+            env.client
+                .head_object()
+                .bucket(BUCKET)
+                .key("k")
+                .if_match(&im)
+                .send()
+                .await
+                .unwrap();
+        }
+        // A weak tag never matches If-Match (strong comparison).
+        let f = fail(
+            env.client
+                .get_object()
+                .bucket(BUCKET)
+                .key("k")
+                .if_match(format!("W/{}", o.etag))
+                .send()
+                .await,
+        );
+        assert_eq!(f.status, Some(412));
     }
-    // A weak tag never matches If-Match (strong comparison).
-    let f = fail(
-        env.client
-            .get_object()
-            .bucket(BUCKET)
-            .key("k")
-            .if_match(format!("W/{}", o.etag))
-            .send()
-            .await,
-    );
-    assert_eq!(f.status, Some(412));
 }
 
 #[tokio::test]
 async fn get_dates_and_precedence() {
-    let env = Env::start(Profile::Aws).await;
-    let o = setup(&env).await;
-    let get = || env.client.get_object().bucket(BUCKET).key("k");
-    let st = |r| async move { status(r) };
-    // If-Modified-Since: past 200, equal 304, future ignored 200.
-    assert_eq!(
-        st(get().if_modified_since(shift(&o.t, -86_400)).send().await).await,
-        200
-    );
-    assert_eq!(
-        st(get().if_modified_since(shift(&o.t, 0)).send().await).await,
-        304
-    );
-    assert_eq!(
-        st(get()
-            .if_modified_since(shift(&o.t, 86_400 * 365))
-            .send()
-            .await)
-        .await,
-        200
-    );
-    // If-Unmodified-Since: past 412, equal 200.
-    assert_eq!(
-        st(get().if_unmodified_since(shift(&o.t, -86_400)).send().await).await,
-        412
-    );
-    assert_eq!(
-        st(get().if_unmodified_since(shift(&o.t, 0)).send().await).await,
-        200
-    );
-    // If-Match true + If-Unmodified-Since false → 200.
-    assert_eq!(
-        st(get()
-            .if_match(&o.etag)
-            .if_unmodified_since(shift(&o.t, -86_400))
-            .send()
-            .await)
-        .await,
-        200
-    );
-    // If-None-Match matching + If-Modified-Since true → 304.
-    assert_eq!(
-        st(get()
-            .if_none_match(&o.etag)
-            .if_modified_since(shift(&o.t, -86_400))
-            .send()
-            .await)
-        .await,
-        304
-    );
-    // If-None-Match not matching + If-Modified-Since false → 200 (IMS ignored).
-    assert_eq!(
-        st(get()
-            .if_none_match("\"wrong\"")
-            .if_modified_since(shift(&o.t, 0))
-            .send()
-            .await)
-        .await,
-        200
-    );
-    // All four with If-Match failing → 412 If-Match.
-    let f = fail(
-        get()
-            .if_match("\"wrong\"")
-            .if_none_match(&o.etag)
-            .if_modified_since(shift(&o.t, 0))
-            .if_unmodified_since(shift(&o.t, -86_400))
-            .send()
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        let o = setup(&env).await;
+        let get = || env.client.get_object().bucket(BUCKET).key("k");
+        let st = |r| async move { status(r) };
+        // If-Modified-Since: past 200, equal 304, future ignored 200.
+        assert_eq!(
+            st(get().if_modified_since(shift(&o.t, -86_400)).send().await).await,
+            200
+        );
+        assert_eq!(
+            st(get().if_modified_since(shift(&o.t, 0)).send().await).await,
+            304
+        );
+        assert_eq!(
+            st(get()
+                .if_modified_since(shift(&o.t, 86_400 * 365))
+                .send()
+                .await)
             .await,
-    );
-    assert!(f.body_text().contains("<Condition>If-Match</Condition>"));
-    // If-Unmodified-Since false beats a matching If-None-Match.
-    let f = fail(
-        get()
-            .if_unmodified_since(shift(&o.t, -86_400))
-            .if_none_match(&o.etag)
-            .send()
+            200
+        );
+        // If-Unmodified-Since: past 412, equal 200.
+        assert_eq!(
+            st(get().if_unmodified_since(shift(&o.t, -86_400)).send().await).await,
+            412
+        );
+        assert_eq!(
+            st(get().if_unmodified_since(shift(&o.t, 0)).send().await).await,
+            200
+        );
+        // If-Match true + If-Unmodified-Since false → 200.
+        assert_eq!(
+            st(get()
+                .if_match(&o.etag)
+                .if_unmodified_since(shift(&o.t, -86_400))
+                .send()
+                .await)
             .await,
-    );
-    assert_eq!(f.status, Some(412));
-    assert!(
-        f.body_text()
-            .contains("<Condition>If-Unmodified-Since</Condition>")
-    );
-    // An invalid date is ignored.
-    let r = get()
-        .customize()
-        .mutate_request(|r| {
-            r.headers_mut().insert("if-modified-since", "not a date");
-        })
-        .send()
-        .await;
-    assert_eq!(status(r), 200);
+            200
+        );
+        // If-None-Match matching + If-Modified-Since true → 304.
+        assert_eq!(
+            st(get()
+                .if_none_match(&o.etag)
+                .if_modified_since(shift(&o.t, -86_400))
+                .send()
+                .await)
+            .await,
+            304
+        );
+        // If-None-Match not matching + If-Modified-Since false → 200 (IMS ignored).
+        assert_eq!(
+            st(get()
+                .if_none_match("\"wrong\"")
+                .if_modified_since(shift(&o.t, 0))
+                .send()
+                .await)
+            .await,
+            200
+        );
+        // All four with If-Match failing → 412 If-Match.
+        let f = fail(
+            get()
+                .if_match("\"wrong\"")
+                .if_none_match(&o.etag)
+                .if_modified_since(shift(&o.t, 0))
+                .if_unmodified_since(shift(&o.t, -86_400))
+                .send()
+                .await,
+        );
+        assert!(f.body_text().contains("<Condition>If-Match</Condition>"));
+        // If-Unmodified-Since false beats a matching If-None-Match.
+        let f = fail(
+            get()
+                .if_unmodified_since(shift(&o.t, -86_400))
+                .if_none_match(&o.etag)
+                .send()
+                .await,
+        );
+        assert_eq!(f.status, Some(412));
+        assert!(
+            f.body_text()
+                .contains("<Condition>If-Unmodified-Since</Condition>")
+        );
+        // An invalid date is ignored.
+        let r = get()
+            .customize()
+            .mutate_request(|r| {
+                r.headers_mut().insert("if-modified-since", "not a date");
+            })
+            .send()
+            .await;
+        assert_eq!(status(r), 200);
+    }
 }
 
 #[tokio::test]
 async fn conditional_read_of_missing_key_stays_404() {
-    let env = Env::start(Profile::Coreweave).await;
-    let f = fail(
-        env.client
-            .get_object()
-            .bucket(BUCKET)
-            .key("none")
-            .if_match("\"x\"")
-            .send()
-            .await,
-    );
-    expect(&f, 404, "NoSuchKey");
-    let f = fail(
-        env.client
-            .get_object()
-            .bucket(BUCKET)
-            .key("none")
-            .if_none_match("*")
-            .send()
-            .await,
-    );
-    expect(&f, 404, "NoSuchKey");
-    let f = fail(
-        env.client
-            .head_object()
-            .bucket(BUCKET)
-            .key("none")
-            .if_match("\"x\"")
-            .send()
-            .await,
-    );
-    assert_eq!((f.status, f.body.is_empty()), (Some(404), true));
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        let f = fail(
+            env.client
+                .get_object()
+                .bucket(BUCKET)
+                .key("none")
+                .if_match("\"x\"")
+                .send()
+                .await,
+        );
+        expect(&f, 404, "NoSuchKey");
+        let f = fail(
+            env.client
+                .get_object()
+                .bucket(BUCKET)
+                .key("none")
+                .if_none_match("*")
+                .send()
+                .await,
+        );
+        expect(&f, 404, "NoSuchKey");
+        let f = fail(
+            env.client
+                .head_object()
+                .bucket(BUCKET)
+                .key("none")
+                .if_match("\"x\"")
+                .send()
+                .await,
+        );
+        assert_eq!((f.status, f.body.is_empty()), (Some(404), true));
+    }
 }
 
 #[tokio::test]

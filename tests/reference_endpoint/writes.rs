@@ -456,140 +456,142 @@ async fn copy_destination_conditions() {
 
 #[tokio::test]
 async fn copy_source_conditions_fail_with_412_never_304() {
-    let env = Env::start(Profile::Coreweave).await;
-    let c = &env.client;
-    let es = env.put("src", "source").await;
-    let head = c
-        .head_object()
-        .bucket(BUCKET)
-        .key("src")
-        .send()
-        .await
-        .unwrap();
-    let lm = head.last_modified.unwrap();
-    let t = lm
-        .fmt(aws_sdk_s3::primitives::DateTimeFormat::HttpDate)
-        .unwrap();
-    let copy = || {
-        c.copy_object()
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        let c = &env.client;
+        let es = env.put("src", "source").await;
+        let head = c
+            .head_object()
+            .bucket(BUCKET)
+            .key("src")
+            .send()
+            .await
+            .unwrap();
+        let lm = head.last_modified.unwrap();
+        let t = lm
+            .fmt(aws_sdk_s3::primitives::DateTimeFormat::HttpDate)
+            .unwrap();
+        let copy = || {
+            c.copy_object()
+                .bucket(BUCKET)
+                .key("dst")
+                .copy_source(format!("{BUCKET}/src"))
+        };
+        copy().copy_source_if_match(&es).send().await.unwrap();
+        let f = fail(copy().copy_source_if_match("\"wrong\"").send().await);
+        expect(&f, 412, "PreconditionFailed");
+        assert!(
+            f.body_text()
+                .contains("<Condition>x-amz-copy-source-If-Match</Condition>"),
+            "{}",
+            f.body_text()
+        );
+        for inm in [es.clone(), unquoted(&es)] {
+            let f = fail(copy().copy_source_if_none_match(inm).send().await);
+            expect(&f, 412, "PreconditionFailed");
+            assert!(f.body_text().contains("x-amz-copy-source-If-None-Match"));
+        }
+        // If-Modified-Since equal → 412; future → ignored (200).
+        expect(
+            &fail(
+                copy()
+                    .copy_source_if_modified_since(shift(&t, 0))
+                    .send()
+                    .await,
+            ),
+            412,
+            "PreconditionFailed",
+        );
+        copy()
+            .copy_source_if_modified_since(shift(&t, 86_400))
+            .send()
+            .await
+            .unwrap();
+        // If-Unmodified-Since past → 412; equal → 200.
+        expect(
+            &fail(
+                copy()
+                    .copy_source_if_unmodified_since(shift(&t, -86_400))
+                    .send()
+                    .await,
+            ),
+            412,
+            "PreconditionFailed",
+        );
+        copy()
+            .copy_source_if_unmodified_since(shift(&t, 0))
+            .send()
+            .await
+            .unwrap();
+        // Precedence: if-match true + if-unmodified-since false → 200 and the copy happens.
+        c.delete_object()
             .bucket(BUCKET)
             .key("dst")
-            .copy_source(format!("{BUCKET}/src"))
-    };
-    copy().copy_source_if_match(&es).send().await.unwrap();
-    let f = fail(copy().copy_source_if_match("\"wrong\"").send().await);
-    expect(&f, 412, "PreconditionFailed");
-    assert!(
-        f.body_text()
-            .contains("<Condition>x-amz-copy-source-If-Match</Condition>"),
-        "{}",
-        f.body_text()
-    );
-    for inm in [es.clone(), unquoted(&es)] {
-        let f = fail(copy().copy_source_if_none_match(inm).send().await);
-        expect(&f, 412, "PreconditionFailed");
-        assert!(f.body_text().contains("x-amz-copy-source-If-None-Match"));
-    }
-    // If-Modified-Since equal → 412; future → ignored (200).
-    expect(
-        &fail(
-            copy()
-                .copy_source_if_modified_since(shift(&t, 0))
-                .send()
-                .await,
-        ),
-        412,
-        "PreconditionFailed",
-    );
-    copy()
-        .copy_source_if_modified_since(shift(&t, 86_400))
-        .send()
-        .await
-        .unwrap();
-    // If-Unmodified-Since past → 412; equal → 200.
-    expect(
-        &fail(
-            copy()
-                .copy_source_if_unmodified_since(shift(&t, -86_400))
-                .send()
-                .await,
-        ),
-        412,
-        "PreconditionFailed",
-    );
-    copy()
-        .copy_source_if_unmodified_since(shift(&t, 0))
-        .send()
-        .await
-        .unwrap();
-    // Precedence: if-match true + if-unmodified-since false → 200 and the copy happens.
-    c.delete_object()
-        .bucket(BUCKET)
-        .key("dst")
-        .send()
-        .await
-        .unwrap();
-    copy()
-        .copy_source_if_match(&es)
-        .copy_source_if_unmodified_since(shift(&t, -86_400))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(env.body("dst").await.unwrap(), "source");
-    // if-none-match false + if-modified-since true → 412.
-    let f = fail(
-        copy()
-            .copy_source_if_none_match(&es)
-            .copy_source_if_modified_since(shift(&t, -86_400))
             .send()
-            .await,
-    );
-    expect(&f, 412, "PreconditionFailed");
-    // Metadata: COPY keeps the source's, REPLACE takes the request's.
-    c.put_object()
-        .bucket(BUCKET)
-        .key("meta")
-        .metadata("a", "1")
-        .body(ByteStream::from_static(b"m"))
-        .send()
-        .await
-        .unwrap();
-    c.copy_object()
-        .bucket(BUCKET)
-        .key("m2")
-        .copy_source(format!("{BUCKET}/meta"))
-        .send()
-        .await
-        .unwrap();
-    let h = c
-        .head_object()
-        .bucket(BUCKET)
-        .key("m2")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(h.metadata.unwrap().get("a").map(String::as_str), Some("1"));
-    c.copy_object()
-        .bucket(BUCKET)
-        .key("m2")
-        .copy_source(format!("{BUCKET}/meta"))
-        .metadata_directive(MetadataDirective::Replace)
-        .metadata("b", "2")
-        .send()
-        .await
-        .unwrap();
-    let h = c
-        .head_object()
-        .bucket(BUCKET)
-        .key("m2")
-        .send()
-        .await
-        .unwrap();
-    let m = h.metadata.unwrap();
-    assert_eq!(
-        (m.get("a"), m.get("b").map(String::as_str)),
-        (None, Some("2"))
-    );
+            .await
+            .unwrap();
+        copy()
+            .copy_source_if_match(&es)
+            .copy_source_if_unmodified_since(shift(&t, -86_400))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(env.body("dst").await.unwrap(), "source");
+        // if-none-match false + if-modified-since true → 412.
+        let f = fail(
+            copy()
+                .copy_source_if_none_match(&es)
+                .copy_source_if_modified_since(shift(&t, -86_400))
+                .send()
+                .await,
+        );
+        expect(&f, 412, "PreconditionFailed");
+        // Metadata: COPY keeps the source's, REPLACE takes the request's.
+        c.put_object()
+            .bucket(BUCKET)
+            .key("meta")
+            .metadata("a", "1")
+            .body(ByteStream::from_static(b"m"))
+            .send()
+            .await
+            .unwrap();
+        c.copy_object()
+            .bucket(BUCKET)
+            .key("m2")
+            .copy_source(format!("{BUCKET}/meta"))
+            .send()
+            .await
+            .unwrap();
+        let h = c
+            .head_object()
+            .bucket(BUCKET)
+            .key("m2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(h.metadata.unwrap().get("a").map(String::as_str), Some("1"));
+        c.copy_object()
+            .bucket(BUCKET)
+            .key("m2")
+            .copy_source(format!("{BUCKET}/meta"))
+            .metadata_directive(MetadataDirective::Replace)
+            .metadata("b", "2")
+            .send()
+            .await
+            .unwrap();
+        let h = c
+            .head_object()
+            .bucket(BUCKET)
+            .key("m2")
+            .send()
+            .await
+            .unwrap();
+        let m = h.metadata.unwrap();
+        assert_eq!(
+            (m.get("a"), m.get("b").map(String::as_str)),
+            (None, Some("2"))
+        );
+    }
 }
 
 #[tokio::test]
@@ -616,43 +618,50 @@ async fn delete_if_match() {
         let f = fail(del("k").if_match_size(1).send().await);
         expect(&f, 501, "NotImplemented");
         assert!(f.body_text().contains("x-amz-if-match-size"));
+        let t = aws_sdk_s3::primitives::DateTime::from_secs(1_000_000_000);
+        let f = fail(del("k").if_match_last_modified_time(t).send().await);
+        expect(&f, 501, "NotImplemented");
+        assert!(f.body_text().contains("x-amz-if-match-last-modified-time"));
+        assert_eq!(env.body("k").await.unwrap(), "v");
     }
 }
 
 #[tokio::test]
 async fn delete_objects_per_key_etags() {
-    let env = Env::start(Profile::Aws).await;
-    let e1 = env.put("a", "1").await;
-    env.put("b", "2").await;
-    let ids = vec![
-        ObjectIdentifier::builder()
-            .key("a")
-            .e_tag(&e1)
-            .build()
-            .unwrap(),
-        ObjectIdentifier::builder()
-            .key("b")
-            .e_tag("\"wrong\"")
-            .build()
-            .unwrap(),
-    ];
-    let out = env
-        .client
-        .delete_objects()
-        .bucket(BUCKET)
-        .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let deleted: Vec<_> = out.deleted().iter().filter_map(|d| d.key()).collect();
-    assert_eq!(deleted, ["a"]);
-    let errors: Vec<_> = out
-        .errors()
-        .iter()
-        .map(|e| (e.key().unwrap(), e.code().unwrap()))
-        .collect();
-    assert_eq!(errors, [("b", "PreconditionFailed")]);
-    assert_eq!(env.body("b").await.unwrap(), "2");
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        let e1 = env.put("a", "1").await;
+        env.put("b", "2").await;
+        let ids = vec![
+            ObjectIdentifier::builder()
+                .key("a")
+                .e_tag(&e1)
+                .build()
+                .unwrap(),
+            ObjectIdentifier::builder()
+                .key("b")
+                .e_tag("\"wrong\"")
+                .build()
+                .unwrap(),
+        ];
+        let out = env
+            .client
+            .delete_objects()
+            .bucket(BUCKET)
+            .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let deleted: Vec<_> = out.deleted().iter().filter_map(|d| d.key()).collect();
+        assert_eq!(deleted, ["a"]);
+        let errors: Vec<_> = out
+            .errors()
+            .iter()
+            .map(|e| (e.key().unwrap(), e.code().unwrap()))
+            .collect();
+        assert_eq!(errors, [("b", "PreconditionFailed")]);
+        assert_eq!(env.body("b").await.unwrap(), "2");
+    }
 }
 
 fn rename(
@@ -780,23 +789,25 @@ async fn rename_moves_atomically_with_conditions() {
 
 #[tokio::test]
 async fn rename_client_token_is_idempotent() {
-    let env = Env::start(Profile::Coreweave).await;
-    env.put("a", "A").await;
-    rename(&env, "a", "b")
-        .client_token("tok-1")
-        .send()
-        .await
-        .unwrap();
-    // Same token, same parameters: a no-op success even though the source is gone now.
-    rename(&env, "a", "b")
-        .client_token("tok-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(env.body("b").await.unwrap(), "A");
-    // Same token, different parameters: 400 IdempotencyParameterMismatch.
-    let f = fail(rename(&env, "a", "c").client_token("tok-1").send().await);
-    expect(&f, 400, "IdempotencyParameterMismatch");
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        env.put("a", "A").await;
+        rename(&env, "a", "b")
+            .client_token("tok-1")
+            .send()
+            .await
+            .unwrap();
+        // Same token, same parameters: a no-op success even though the source is gone now.
+        rename(&env, "a", "b")
+            .client_token("tok-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(env.body("b").await.unwrap(), "A");
+        // Same token, different parameters: 400 IdempotencyParameterMismatch.
+        let f = fail(rename(&env, "a", "c").client_token("tok-1").send().await);
+        expect(&f, 400, "IdempotencyParameterMismatch");
+    }
 }
 
 #[tokio::test]
@@ -920,5 +931,146 @@ async fn sigv4_is_enforced() {
                 .await
         ),
         403
+    );
+}
+
+#[tokio::test]
+async fn unsigned_requests_are_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = Env::start(Profile::Coreweave).await;
+    env.put("k", "secret").await;
+    for request in [
+        "GET /ref/k HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        "PUT /ref/k2?renameObject HTTP/1.1\r\nHost: h\r\nx-amz-rename-source: ref/k\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ] {
+        let mut sock = tokio::net::TcpStream::connect(env.handle.addr())
+            .await
+            .unwrap();
+        sock.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        sock.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+        assert!(!answer.contains("secret"));
+    }
+    assert_eq!(env.body("k").await.unwrap(), "secret");
+}
+
+#[tokio::test]
+async fn abort_removes_the_upload() {
+    let env = Env::start(Profile::Coreweave).await;
+    let (id, parts) = mpu(&env, "m", &[b"p"]).await;
+    env.client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("m")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    expect(
+        &fail(complete(&env, "m", &id, &parts).send().await),
+        404,
+        "NoSuchUpload",
+    );
+    let again = env
+        .client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("m")
+        .upload_id(&id)
+        .send()
+        .await;
+    expect(&fail(again), 404, "NoSuchUpload");
+    assert!(env.body("m").await.is_err(), "nothing was written");
+}
+
+#[tokio::test]
+async fn conditional_delete_of_a_version_is_not_implemented() {
+    for profile in Profile::ALL {
+        let env = Env::start(profile).await;
+        let e = env.put("k", "v").await;
+        let f = fail(
+            env.client
+                .delete_object()
+                .bucket(BUCKET)
+                .key("k")
+                .if_match(&e)
+                .version_id("v1")
+                .send()
+                .await,
+        );
+        expect(&f, 501, "NotImplemented");
+        assert_eq!(env.body("k").await.unwrap(), "v");
+    }
+}
+
+#[tokio::test]
+async fn shutdown_is_prompt_with_idle_connections_and_bind_errors_are_reported() {
+    let env = Env::start(Profile::Coreweave).await;
+    env.put("k", "v").await; // leaves a pooled keep-alive connection
+    let addr = env.handle.addr();
+    let taken = s3conform::server::spawn(s3conform::server::ServerConfig {
+        addr,
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        matches!(taken, Err(s3conform::server::ServerError::Bind { .. })),
+        "{taken:?}"
+    );
+    let Env { handle, client } = env;
+    tokio::time::timeout(std::time::Duration::from_secs(5), handle.shutdown())
+        .await
+        .expect("shutdown is prompt");
+    let after = client.get_object().bucket(BUCKET).key("k").send().await;
+    assert!(after.is_err(), "nothing answers after shutdown");
+}
+
+#[tokio::test]
+async fn listing_pages_through_common_prefixes() {
+    let env = Env::start(Profile::Coreweave).await;
+    for k in ["a/1", "a/2", "b/1", "b/2", "c"] {
+        env.put(k, "x").await;
+    }
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let mut req = env
+            .client
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .delimiter("/")
+            .max_keys(1);
+        if let Some(t) = &token {
+            req = req.continuation_token(t);
+        }
+        let page = req.send().await.unwrap();
+        seen.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
+        match page.next_continuation_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["a/", "b/", "c"]);
+    let empty = env
+        .client
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .max_keys(0)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (empty.key_count(), empty.is_truncated()),
+        (Some(0), Some(false))
     );
 }

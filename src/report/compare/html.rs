@@ -48,6 +48,8 @@ pre{background:#f6f8fa;padding:.5em;overflow:auto;max-height:30em;font-size:12px
 .detail{display:none;border:1px solid #d0d7de;padding:.5em 1em;margin:1em 0}
 .detail:target,dialog .detail,body.all .detail{display:block}
 .legend{color:#656d76}
+.step{border-left:3px solid #d0d7de;padding-left:.8em;margin:.8em 0}
+.step.failing{border-left-color:#cf222e}
 dialog{max-width:min(90vw,70em);max-height:85vh;overflow:auto}
 details.anomaly{margin:.5em 0}details.anomaly summary{cursor:pointer;font-weight:600}
 code{font-size:.95em}
@@ -278,19 +280,26 @@ fn case_detail(out: &mut String, case: &CaseReport, endpoint: &str) {
         out.push_str("</ul>\n");
     }
     if !case.steps.is_empty() {
+        let failing: Vec<usize> = match &case.verdict {
+            Verdict::Fail { mismatches } => mismatches.iter().map(|m| m.step).collect(),
+            _ => Vec::new(),
+        };
         out.push_str("<h4>Steps</h4>\n");
         for step in &case.steps {
-            step_detail(out, step);
+            step_detail(out, step, failing.contains(&step.index));
         }
     }
 }
 
-fn step_detail(out: &mut String, step: &StepRecord) {
+/// One step's request and responses; `failing` marks the steps a mismatch points at.
+fn step_detail(out: &mut String, step: &StepRecord, failing: bool) {
     let _ = writeln!(
         out,
-        "<div class=\"step\"><p><b>{}. {}</b></p>",
+        "<div class=\"step{}\"><p><b>{}. {}</b>{}</p>",
+        if failing { " failing" } else { "" },
         step.index,
-        escape(&step.label)
+        escape(&step.label),
+        if failing { " (mismatch)" } else { "" }
     );
     let request = serde_json::to_string_pretty(&step.request).unwrap_or_default();
     let _ = writeln!(

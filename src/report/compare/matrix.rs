@@ -272,8 +272,12 @@ fn cell(case: &CaseReport, idx: usize) -> Cell {
         Verdict::Pass if case.observed.is_empty() => (CellKind::Pass, "✓".to_owned(), "✓".into()),
         Verdict::Pass => {
             let values: Vec<&str> = case.observed.iter().map(|o| o.value.as_str()).collect();
-            let text = format!("◆ {}", values.join(", "));
-            (CellKind::Observed, text.clone(), text)
+            let short: Vec<String> = values.iter().map(|v| compact(v)).collect();
+            (
+                CellKind::Observed,
+                format!("◆ {}", values.join(", ")),
+                format!("◆ {}", short.join(", ")),
+            )
         }
         Verdict::Fail { mismatches } => {
             let answer = answer(case, mismatches.first());
@@ -298,6 +302,25 @@ fn cell(case: &CaseReport, idx: usize) -> Cell {
         short,
         known,
         case: Some(idx),
+    }
+}
+
+/// An observed value without its error codes, for narrow columns: `412 PreconditionFailed x15`
+/// becomes `412 x15`. Values with no number in them are kept whole.
+fn compact(value: &str) -> String {
+    let kept: Vec<&str> = value
+        .split_whitespace()
+        .filter(|t| {
+            t.starts_with(|c: char| c.is_ascii_digit())
+                || t.strip_prefix('x').is_some_and(|n| {
+                    !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == ',')
+                })
+        })
+        .collect();
+    if kept.is_empty() {
+        value.to_owned()
+    } else {
+        kept.join(" ")
     }
 }
 
