@@ -14,6 +14,45 @@
 //! 4. `session.cleanup()` (the runner leaves every case's objects for inspection until then);
 //! 5. hand [`RunOutcome::report`] to `report::sinks::finish`, and exit with
 //!    [`final_exit_code`]`(sink_code, &suite)` (without sinks: [`RunOutcome::exit_code`]).
+//!
+//! ```no_run
+//! use s3conform::commands::run::{self, RunArgs};
+//! use s3conform::commands::target::TargetArgs;
+//! use s3conform::report::sinks::{self, ReportArgs};
+//! use s3conform::report::terminal::Style;
+//!
+//! fn run_command(
+//!     args: &RunArgs,
+//!     target: &TargetArgs,
+//!     out: &ReportArgs,
+//! ) -> Result<u8, Box<dyn std::error::Error>> {
+//!     let suite = args.load()?; // exit 2 or 4 (RunError::exit_code) before any connection
+//!     let baseline = out.load_baseline()?;
+//!     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+//!     let connected = rt.block_on(target.connect())?;
+//!     let mut outcome = run::run(
+//!         args,
+//!         &suite,
+//!         &connected.session,
+//!         connected.info.clone(),
+//!         target.profile,
+//!         rt.handle(),
+//!     );
+//!     rt.block_on(connected.finish(target.keep));
+//!     if args.list {
+//!         return Ok(outcome.exit_code);
+//!     }
+//!     let code = sinks::finish(
+//!         &mut outcome.report,
+//!         baseline.as_ref(),
+//!         out,
+//!         Style::detect(),
+//!         &mut std::io::stdout(),
+//!         &mut std::io::stderr(),
+//!     )?;
+//!     Ok(run::final_exit_code(code, &suite))
+//! }
+//! ```
 
 use std::path::PathBuf;
 
