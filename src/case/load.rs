@@ -14,6 +14,8 @@ use super::template::{RefForm, Template};
 
 /// The longest `sleep` a case may take: the suite must stay fast.
 pub const MAX_SLEEP_SECS: f64 = 5.0;
+/// The largest generated body (`size:`).
+pub const MAX_BODY: u64 = 16 << 20;
 /// The most racers a `parallel:` block may start.
 pub const MAX_RACERS: u32 = 64;
 
@@ -197,7 +199,7 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
             format!("`{name}`: a case name is lowercase letters, digits and `-`"),
         ));
     }
-    if !valid_name(operation) && operation.chars().any(|c| c != '_') {
+    if !valid_name(operation) {
         return Err(err(
             0,
             0,
@@ -207,7 +209,17 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
             ),
         ));
     }
-    check_steps(path, &file.steps)?;
+    check_steps(path, &file.steps).map_err(|mut e| {
+        if e.line == 0
+            && let Some(field) = e.field.clone()
+            && let Some(rest) = field.strip_prefix("steps[")
+            && let Some((index, sub)) = rest.split_once(']')
+            && let Ok(index) = index.parse::<usize>()
+        {
+            (e.line, e.column) = locate(text, index, sub.trim_start_matches('.'));
+        }
+        e
+    })?;
     Ok(Case {
         id: format!("{operation}::{name}"),
         operation: operation.to_owned(),
@@ -262,18 +274,22 @@ fn check_step(
         check_template(path, index, field, t, defined, in_race)?;
     }
     for key in keys_of(step) {
+        if key.contains("${") && !(in_race && key.replace("${i}", "").find("${").is_none()) {
+            return Err(step_err(
+                "key",
+                format!("`{key}`: a key may only use `${{i}}`, and only inside `parallel`"),
+            ));
+        }
         if let Err(e) = crate::s3::RunPrefix::fresh().key(key) {
             return Err(step_err("key", e.to_string()));
         }
     }
     match step {
-        Step::Sleep(s) => {
-            if !(s.seconds > 0.0 && s.seconds <= MAX_SLEEP_SECS) {
-                return Err(step_err(
-                    "seconds",
-                    format!("a sleep is more than 0 and at most {MAX_SLEEP_SECS} seconds"),
-                ));
-            }
+        Step::Sleep(s) if !(s.seconds > 0.0 && s.seconds <= MAX_SLEEP_SECS) => {
+            return Err(step_err(
+                "seconds",
+                format!("a sleep is more than 0 and at most {MAX_SLEEP_SECS} seconds"),
+            ));
         }
         Step::Parallel(p) => {
             if in_race {
@@ -297,16 +313,47 @@ fn check_step(
                     ));
                 }
             }
+            let wants_final = [p.expect.as_ref()]
+                .into_iter()
+                .chain(
+                    p.profiles
+                        .iter()
+                        .flat_map(|r| [r.coreweave.as_ref(), r.aws.as_ref()]),
+                )
+                .flatten()
+                .any(|e| e.final_is_winner == Some(true));
+            if wants_final && !matches!(p.step.as_ref(), Step::Put(_)) {
+                return Err(step_err(
+                    "expect.final_is_winner",
+                    "`final_is_winner` needs `put` racers (their bodies are compared)".into(),
+                ));
+            }
+            if p.step
+                .common()
+                .is_some_and(|c| c.expect.is_some() || c.profiles.is_some())
+            {
+                return Err(step_err(
+                    "step.expect",
+                    "racers are judged by the race's invariants: put `expect` on the `parallel` step"
+                        .into(),
+                ));
+            }
             if p.step.common().is_some_and(|c| c.save.is_some()) {
                 return Err(step_err("step.save", "a racer cannot save captures".into()));
             }
             check_step(path, index, &p.step, defined, true)?;
         }
-        Step::Put(s) if s.body.is_some() && s.size.is_some() => {
-            return Err(step_err("size", "give `body` or `size`, not both".into()));
+        Step::Put(s) if s.size.is_some_and(|n| n > MAX_BODY) => {
+            return Err(step_err(
+                "size",
+                format!("a body is at most {MAX_BODY} bytes"),
+            ));
         }
-        Step::UploadPart(s) if s.body.is_some() && s.size.is_some() => {
-            return Err(step_err("size", "give `body` or `size`, not both".into()));
+        Step::UploadPart(s) if s.size.is_some_and(|n| n > MAX_BODY) => {
+            return Err(step_err(
+                "size",
+                format!("a part is at most {MAX_BODY} bytes"),
+            ));
         }
         Step::UploadPart(s) if s.part < 1 || s.part > 10_000 => {
             return Err(step_err("part", "a part number is 1 to 10000".into()));
@@ -378,6 +425,7 @@ fn check_template(
                 field: Some(format!("steps[{index}].{field}")),
                 message,
                 hint: closest(&r.name, defined.keys().map(String::as_str))
+                    .filter(|n| *n != r.name)
                     .map(|n| format!("did you mean `{n}`?")),
             });
         }
@@ -457,8 +505,8 @@ fn templates_of(step: &Step) -> Vec<(String, &Template)> {
         Step::MpuCreate(_) | Step::List(_) | Step::Sleep(_) | Step::Parallel(_) => {}
     }
     if let Some(c) = step.common() {
-        for (name, t) in &c.headers {
-            v.push((format!("headers.{name}"), t));
+        for (name, t) in &c.raw_headers {
+            v.push((format!("raw_headers.{name}"), t));
         }
         let mut expects: Vec<(&str, &super::schema::Expect)> = Vec::new();
         if let Some(e) = &c.expect {
@@ -519,6 +567,8 @@ fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> CaseError {
                 key_at(text, line, column)
             };
             (field, hint)
+        } else if message.starts_with("a step must start with `op:`") {
+            (Some("op".to_owned()), None)
         } else if message.starts_with("missing field") {
             (quoted.clone(), None)
         } else {
@@ -561,7 +611,7 @@ fn expected_list(msg: &str) -> Vec<String> {
             .find("expected `")
             .map(|i| {
                 msg[i + 9..]
-                    .split(|c| c == '`' || c == ' ' || c == ',')
+                    .split(['`', ' ', ','])
                     .filter(|s| !s.is_empty() && *s != "or")
                     .map(str::to_owned)
                     .collect()
@@ -575,17 +625,58 @@ fn expected_list(msg: &str) -> Vec<String> {
         .collect()
 }
 
-/// The mapping key written on `line` at or before `column`: a value's error names its field.
+/// The mapping key an error at `line`:`column` concerns: the key starting there (a type error
+/// inside a value's own mapping), or the key whose value starts there.
 fn key_at(text: &str, line: u64, column: u64) -> Option<String> {
     let l = text
         .lines()
         .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
-    let col = usize::try_from(column).unwrap_or(usize::MAX);
-    let head: String = l.chars().take(col.saturating_sub(1).max(1)).collect();
+    let col = usize::try_from(column)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1);
+    let clean = |k: &str| {
+        let k = k.trim().trim_start_matches("- ").trim();
+        let k = k.trim_matches(|c| c == '"' || c == '\'');
+        (!k.is_empty() && !k.contains(' ')).then(|| k.to_owned())
+    };
+    let from: String = l.chars().skip(col).collect();
+    if let Some(colon) = from.find(':')
+        && let Some(k) = clean(&from[..colon])
+    {
+        return Some(k);
+    }
+    let head: String = l.chars().take(col.max(1)).collect();
     let colon = head.rfind(':')?;
-    let key = head[..colon].trim().trim_start_matches("- ").trim();
-    let key = key.trim_matches(|c| c == '"' || c == '\'');
-    (!key.is_empty() && !key.contains(' ')).then(|| key.to_owned())
+    clean(&head[..colon])
+}
+
+/// Where `steps[index].field` is written: the `index`-th `- op:` item of the top-level step
+/// list, then the first `field:` key after it. Checks made after parsing have no location of
+/// their own; this recovers one from the text for the common block style.
+fn locate(text: &str, index: usize, field: &str) -> (u64, u64) {
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    let mut items = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("- op:"));
+    let Some((start, item)) = items.nth(index) else {
+        return (0, 0);
+    };
+    let item_indent = item.len() - item.trim_start().len();
+    for (n, l) in text.lines().enumerate().skip(start) {
+        let indent = l.len() - l.trim_start().len();
+        if n > start && !l.trim().is_empty() && indent <= item_indent {
+            break;
+        }
+        let body = l.trim_start().trim_start_matches("- ");
+        if body.starts_with(&format!("{leaf}:")) {
+            let col = l.len() - body.len() + 1;
+            return (n as u64 + 1, col as u64);
+        }
+    }
+    let col = item_indent + 1;
+    (start as u64 + 1, col as u64)
 }
 
 /// The closest candidate to `given`, if any is close enough to be a plausible typo.

@@ -189,7 +189,7 @@ impl<'de> Visitor<'de> for StepVisitor {
 #[derive(Debug, Clone, Default)]
 pub struct Common {
     /// Extra headers sent verbatim (before signing), e.g. a malformed date.
-    pub headers: BTreeMap<String, Template>,
+    pub raw_headers: BTreeMap<String, Template>,
     /// Captures from a successful answer.
     pub save: Option<Save>,
     /// The default expectation.
@@ -217,7 +217,7 @@ macro_rules! step_struct {
                 struct Raw {
                     $($(#[serde($default)])? $field: $ty,)*
                     #[serde(default)]
-                    headers: BTreeMap<String, Template>,
+                    raw_headers: BTreeMap<String, Template>,
                     #[serde(default)]
                     save: Option<Save>,
                     #[serde(default)]
@@ -229,7 +229,7 @@ macro_rules! step_struct {
                 Ok($name {
                     $($field: r.$field,)*
                     common: Common {
-                        headers: r.headers,
+                        raw_headers: r.raw_headers,
                         save: r.save,
                         expect: r.expect,
                         profiles: r.profiles,
@@ -623,6 +623,11 @@ pub struct RaceExpect {
     /// Every other racer's status is in this set.
     #[serde(default)]
     pub losers: Option<StatusSet>,
+    /// At least one loser answered this status: how a profile that documents a distinct
+    /// conflict status (CoreWeave's 409) is told apart without demanding it of a loser that
+    /// arrived after the winner had committed (which rightly gets 412).
+    #[serde(default)]
+    pub some_loser: Option<u16>,
     /// `true`: after the race, a GET of the key returns the (single) winner's bytes.
     #[serde(default)]
     pub final_is_winner: Option<bool>,

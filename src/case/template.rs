@@ -27,6 +27,8 @@ pub struct Reference {
     pub name: String,
     /// What to do with the captured value.
     pub form: RefForm,
+    /// The reference as written, between `${` and `}`.
+    pub raw: String,
 }
 
 /// How a reference renders its capture.
@@ -196,6 +198,7 @@ impl Reference {
         Ok(Reference {
             name: name.to_owned(),
             form,
+            raw: inner.to_owned(),
         })
     }
 
@@ -220,13 +223,9 @@ impl Reference {
 }
 
 impl fmt::Display for Reference {
+    /// As written in the case.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.form {
-            RefForm::Verbatim => f.write_str(&self.name),
-            RefForm::Unquoted => write!(f, "{}.unquoted", self.name),
-            RefForm::Offset(s) if s < 0 => write!(f, "{}{}s", self.name, s),
-            RefForm::Offset(s) => write!(f, "{}+{}s", self.name, s),
-        }
+        f.write_str(&self.raw)
     }
 }
 

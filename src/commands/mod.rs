@@ -4,5 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod fuzz;
+pub mod list;
+pub mod run;
 pub mod serve;
 pub mod target;

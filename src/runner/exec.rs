@@ -301,6 +301,17 @@ async fn judge_race(
             );
         }
     }
+    if let Some(want) = e.some_loser
+        && !observations
+            .iter()
+            .any(|o| !o.succeeded() && o.status == Some(want))
+    {
+        miss(
+            "losers",
+            format!("at least one loser {want}"),
+            format!("losers: {loser_summary}"),
+        );
+    }
     if e.observe_losers {
         run.observed.push(ObservedValue {
             step: index,
@@ -370,7 +381,14 @@ fn build(
     let date = |t: &Option<Template>| -> Result<Option<HttpDate>, String> {
         t.as_ref().map(|t| t.render_date(&lookup)).transpose()
     };
-    let key = |k: &str| session.key(k).map_err(|e| e.to_string());
+    // Inside a race, `${i}` in a key gives each racer its own key (e.g. one source per racer).
+    let key = |k: &str| {
+        let k = match racer {
+            Some(i) => k.replace("${i}", &i.to_string()),
+            None => k.to_owned(),
+        };
+        session.key(&k).map_err(|e| e.to_string())
+    };
     let mut label_parts: Vec<String> = Vec::new();
     let mut note = |name: &str, v: &Option<String>| {
         if let Some(v) = v {
@@ -393,11 +411,7 @@ fn build(
             };
             note("If-Match", &cond.if_match);
             note("If-None-Match", &cond.if_none_match);
-            let body = match (body, size) {
-                (Some(b), _) => Bytes::from(text(b)?),
-                (None, Some(n)) => generated(*n),
-                (None, None) => Bytes::new(),
-            };
+            let body = body_of(body.as_ref().map(text).transpose()?, *size);
             (
                 Operation::PutObject {
                     key: key(k)?,
@@ -569,11 +583,7 @@ fn build(
             format!("mpu_create {}", s.key),
         ),
         Step::UploadPart(s) => {
-            let body = match (&s.body, s.size) {
-                (Some(b), _) => Bytes::from(text(b)?),
-                (None, Some(n)) => generated(n),
-                (None, None) => Bytes::new(),
-            };
+            let body = body_of(s.body.as_ref().map(text).transpose()?, s.size);
             (
                 Operation::UploadPart {
                     key: key(&s.key)?,
@@ -626,8 +636,8 @@ fn build(
         }
     };
     let mut request = Request::new(op);
-    if let Some(Common { headers, .. }) = step.common() {
-        for (name, value) in headers {
+    if let Some(Common { raw_headers, .. }) = step.common() {
+        for (name, value) in raw_headers {
             let value = text(value)?;
             label_parts.push(format!("{name}: {value}"));
             request = request.with_header(RawHeader::new(name, &value).map_err(|e| e.to_string())?);
@@ -641,8 +651,17 @@ fn build(
     Ok((request, label))
 }
 
-/// `n` deterministic bytes: big parts for multipart cases without big YAML.
-fn generated(n: u64) -> Bytes {
-    let n = usize::try_from(n).unwrap_or(usize::MAX).min(64 << 20);
-    Bytes::from((0..n).map(|i| b'a' + (i % 26) as u8).collect::<Vec<u8>>())
+/// A step's body: the text, or `size` bytes made by repeating the text (or the alphabet when
+/// there is no text), so that big parts and big racer bodies need no big YAML and racers'
+/// bodies still differ.
+fn body_of(text: Option<String>, size: Option<u64>) -> Bytes {
+    let Some(n) = size else {
+        return Bytes::from(text.unwrap_or_default());
+    };
+    let n = usize::try_from(n.min(crate::case::load::MAX_BODY)).unwrap_or(0);
+    let pattern = match text {
+        Some(t) if !t.is_empty() => t.into_bytes(),
+        _ => b"abcdefghijklmnopqrstuvwxyz".to_vec(),
+    };
+    Bytes::from(pattern.iter().copied().cycle().take(n).collect::<Vec<u8>>())
 }

@@ -261,3 +261,89 @@ fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse_str;
+    use crate::report::{Mismatch, ObservedValue, StepRecord};
+
+    fn case(id: &str, ignored: bool) -> Case {
+        let (op, name) = id.split_once("::").unwrap();
+        let text = format!(
+            "description: d\nsource: s\nignored: {ignored}\nsteps:\n  - op: put\n    key: k\n"
+        );
+        parse_str(op, name, &text).unwrap()
+    }
+
+    #[test]
+    fn selection_follows_libtest() {
+        let a = case("get::if-match-hit", false);
+        let b = case("get::if-match-hit-unquoted", false);
+        let ig = case("put::slow", true);
+        let opts = RunOptions {
+            filter: Some("if-match-hit".into()),
+            ..RunOptions::default()
+        };
+        assert_eq!(opts.select(&a), Selection::Run);
+        assert_eq!(opts.select(&b), Selection::Run);
+        assert_eq!(opts.select(&ig), Selection::Excluded);
+        let exact = RunOptions {
+            filter: Some("get::if-match-hit".into()),
+            exact: true,
+            ..RunOptions::default()
+        };
+        assert_eq!(exact.select(&b), Selection::Excluded);
+        let skip = RunOptions {
+            skip: vec!["unquoted".into()],
+            ..RunOptions::default()
+        };
+        assert!(matches!(skip.select(&b), Selection::NotRun(_)));
+        assert!(matches!(
+            RunOptions::default().select(&ig),
+            Selection::NotRun(_)
+        ));
+        let only_ignored = RunOptions {
+            ignored: true,
+            ..RunOptions::default()
+        };
+        assert_eq!(only_ignored.select(&ig), Selection::Run);
+        assert_eq!(only_ignored.select(&a), Selection::Excluded);
+    }
+
+    #[test]
+    fn a_failure_reads_as_a_diff_per_step() {
+        let mut report = error_report(&case("put::x", false), String::new());
+        report.steps = vec![StepRecord {
+            index: 1,
+            label: "put k [If-Match: \"e\"]".into(),
+            request: serde_json::Value::Null,
+            observations: Vec::new(),
+        }];
+        report.verdict = Verdict::Fail {
+            mismatches: vec![Mismatch {
+                step: 1,
+                field: "status".into(),
+                expected: "412".into(),
+                observed: "200".into(),
+            }],
+        };
+        report.observed = vec![ObservedValue {
+            step: 0,
+            field: "status".into(),
+            value: "501 NotImplemented".into(),
+        }];
+        let text = trial_outcome(&report)
+            .unwrap_err()
+            .message()
+            .unwrap()
+            .to_owned();
+        assert!(text.contains("step 1: put k [If-Match: \"e\"]"), "{text}");
+        assert!(
+            text.contains("status") && text.contains("expected 412"),
+            "{text}"
+        );
+        assert!(text.contains("observed 200"), "{text}");
+        assert!(text.contains("501 NotImplemented"), "{text}");
+    }
+}

@@ -121,10 +121,11 @@ impl Session {
         // ambiguous observation rather than hang the run.
         let t = self.target().timeouts;
         let limit = t.operation + t.connect + std::time::Duration::from_secs(1);
-        let sent = match tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns)).await {
-            Ok(sent) => sent?,
-            Err(_) => Sent::Failed(self.ambiguous(&capture, call_ns, AmbiguityCause::Timeout)),
-        };
+        let sent =
+            match tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns)).await {
+                Ok(sent) => sent?,
+                Err(_) => Sent::Failed(self.ambiguous(&capture, call_ns, AmbiguityCause::Timeout)),
+            };
         let mut obs = match sent {
             Sent::Failed(obs) => obs,
             Sent::Ok(answer) => {

@@ -1,7 +1,7 @@
 //! Shared by the `cases_*` tests: the embedded reference endpoint, a session on it, and a run
 //! of the YAML suite.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use s3conform::case::Suite;
 use s3conform::profile::Profile;
@@ -27,6 +27,22 @@ pub fn run_against_reference(
         "malformed committed cases: {:#?}",
         suite.errors
     );
+    run_suite_against_reference(&suite, profile, faults, filter)
+}
+
+/// Runs the cases of another directory (malformed files included) against a fresh endpoint.
+#[allow(dead_code)]
+pub fn run_dir_against_reference(dir: &Path, profile: Profile) -> RunReport {
+    let suite = Suite::load(dir).expect("dir readable");
+    run_suite_against_reference(&suite, profile, FaultSet::none(), None)
+}
+
+fn run_suite_against_reference(
+    suite: &Suite,
+    profile: Profile,
+    faults: FaultSet,
+    filter: Option<&str>,
+) -> RunReport {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
@@ -65,7 +81,7 @@ pub fn run_against_reference(
         label: "reference".into(),
         embedded: true,
     };
-    let report = run_suite(&session, &suite, &opts, endpoint, rt.handle());
+    let report = run_suite(&session, suite, &opts, endpoint, rt.handle());
     rt.block_on(async {
         session.cleanup().await;
         handle.shutdown().await;
@@ -74,6 +90,7 @@ pub fn run_against_reference(
 }
 
 /// Names of the cases with a given verdict kind.
+#[allow(dead_code)]
 pub fn named(report: &RunReport, kind: &str) -> Vec<String> {
     report
         .cases
@@ -84,6 +101,7 @@ pub fn named(report: &RunReport, kind: &str) -> Vec<String> {
 }
 
 /// A readable list of every non-passing case and why.
+#[allow(dead_code)]
 pub fn problems(report: &RunReport) -> String {
     let mut out = String::new();
     for c in &report.cases {

@@ -1,0 +1,174 @@
+//! The suite catches real bugs: against the reference endpoint with one injected fault, the
+//! named cases fail (a `Fail` verdict, never an `Error`), and cases the fault does not touch
+//! still pass.
+
+mod cases_common;
+
+use cases_common::{problems, run_against_reference};
+use s3conform::profile::Profile;
+use s3conform::report::{RunReport, Verdict};
+use s3conform::server::{Fault, FaultSet};
+
+fn verdict<'a>(report: &'a RunReport, name: &str) -> &'a Verdict {
+    &report
+        .cases
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no case named {name}"))
+        .verdict
+}
+
+/// Runs the suite under `profile` with `fault`; every case in `caught` must fail, every case in
+/// `untouched` must pass.
+fn catches(fault: Fault, profile: Profile, caught: &[&str], untouched: &[&str]) {
+    let report = run_against_reference(profile, FaultSet::from(fault), None);
+    for name in caught {
+        assert!(
+            matches!(verdict(&report, name), Verdict::Fail { .. }),
+            "{fault:?} under {profile}: {name} should fail, got {:?}\nall problems:\n{}",
+            verdict(&report, name),
+            problems(&report)
+        );
+    }
+    for name in untouched {
+        assert_eq!(
+            verdict(&report, name),
+            &Verdict::Pass,
+            "{fault:?} under {profile}: {name} should be unaffected"
+        );
+    }
+}
+
+#[test]
+fn ignore_if_match_is_caught() {
+    catches(
+        Fault::IgnoreIfMatch,
+        Profile::Coreweave,
+        &[
+            "put::if-match-mismatch",
+            "put::if-match-stale",
+            "race::put-cas-16",
+        ],
+        &["put::safe-create-existing", "get::if-match-mismatch"],
+    );
+}
+
+#[test]
+fn ignore_if_match_missing_key_is_caught_under_aws() {
+    catches(
+        Fault::IgnoreIfMatch,
+        Profile::Aws,
+        &["put::if-match-missing-key", "put::if-match-mismatch"],
+        &["put::safe-create-existing"],
+    );
+}
+
+#[test]
+fn non_atomic_create_is_caught() {
+    catches(
+        Fault::NonAtomicCreate,
+        Profile::Coreweave,
+        &["race::put-safe-create-16", "race::put-safe-create-32-small"],
+        &["put::safe-create-existing", "put::safe-create-twice"],
+    );
+}
+
+#[test]
+fn not_modified_as_200_is_caught() {
+    catches(
+        Fault::NotModifiedAs200,
+        Profile::Coreweave,
+        &[
+            "get::if-none-match-hit",
+            "head::if-none-match-hit",
+            "get::if-modified-since-equal",
+            "head::if-modified-since-equal",
+            "get::if-none-match-beats-if-modified-since",
+        ],
+        &["get::if-match-mismatch", "get::if-none-match-mismatch"],
+    );
+}
+
+#[test]
+fn copy_source_304_is_caught() {
+    catches(
+        Fault::CopySource304,
+        Profile::Coreweave,
+        &[
+            "copy::source-if-none-match-hit",
+            "copy::source-if-none-match-unquoted",
+            "copy::source-if-none-match-beats-if-modified-since",
+        ],
+        &["copy::source-if-match-mismatch", "get::if-none-match-hit"],
+    );
+}
+
+#[test]
+fn four_twelve_for_404_is_caught() {
+    catches(
+        Fault::FourTwelveFor404,
+        Profile::Coreweave,
+        &[
+            "get::if-match-missing-key",
+            "head::if-match-missing-key",
+            "mpu::if-match-missing-key",
+            "copy::source-missing",
+        ],
+        &["put::if-match-mismatch", "get::if-match-mismatch"],
+    );
+}
+
+#[test]
+fn four_twelve_for_404_on_put_is_caught_under_aws() {
+    catches(
+        Fault::FourTwelveFor404,
+        Profile::Aws,
+        &[
+            "put::if-match-missing-key",
+            "delete::if-match-absent",
+            "copy::dest-if-match-absent",
+        ],
+        &["put::if-match-mismatch"],
+    );
+}
+
+#[test]
+fn phantom_304_is_caught() {
+    catches(
+        Fault::Phantom304,
+        Profile::Coreweave,
+        &[
+            "get::if-none-match-stale-etag",
+            "head::if-none-match-stale-etag",
+        ],
+        &["get::if-none-match-hit"],
+    );
+}
+
+/// A write applied and then answered 500 (or with a dropped connection) leaves its effect
+/// unknown: a case that meets one is an error, never a failure of the endpoint.
+#[test]
+fn ambiguous_answers_are_errors_never_failures() {
+    for fault in [Fault::WriteThen500, Fault::WriteThenReset] {
+        let report = run_against_reference(Profile::Coreweave, FaultSet::from(fault), None);
+        let mut errors = 0;
+        for case in &report.cases {
+            let ambiguous = case
+                .steps
+                .iter()
+                .flat_map(|s| &s.observations)
+                .any(|o| o.is_ambiguous());
+            match &case.verdict {
+                Verdict::Error { .. } => errors += 1,
+                Verdict::Fail { .. } => assert!(
+                    !ambiguous,
+                    "{fault:?}: {} failed after an ambiguous answer:\n{}",
+                    case.name,
+                    problems(&report)
+                ),
+                _ => {}
+            }
+        }
+        assert!(errors > 0, "{fault:?} produced no error verdict");
+    }
+}
