@@ -4,8 +4,11 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, serve::ServeArgs,
+    bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs,
+    run::RunArgs, serve::ServeArgs, target::TargetArgs,
 };
+use crate::report::sinks::ReportArgs;
+use crate::report::terminal::Style;
 use crate::error::Error;
 
 /// Conformance suite and linearizability fuzzer for S3 conditional requests.
@@ -29,13 +32,27 @@ pub struct NotBuiltArgs {
     rest: Vec<String>,
 }
 
+/// `run`'s flags: case selection, target, reports.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunCommand {
+    /// Which cases.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Which endpoint.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Which reports.
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the YAML conformance suite against an endpoint.
-    Run(NotBuiltArgs),
+    Run(RunCommand),
     /// List the cases a `run` would select.
-    List(NotBuiltArgs),
+    List(ListArgs),
     /// Race concurrent writers against an endpoint and check the history for linearizability.
     Fuzz(FuzzArgs),
     /// Check a recorded history (JSON Lines) for linearizability.
@@ -57,12 +74,44 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Fuzz(args) => Ok(runtime.block_on(crate::commands::fuzz::run(&args))?),
         Command::Serve(args) => Ok(runtime.block_on(crate::commands::serve::run(&args))?),
-        Command::Run(_) => Err(Error::NotBuilt("run")),
-        Command::List(_) => Err(Error::NotBuilt("list")),
+        Command::Run(args) => run_suite(&args, &runtime),
+        Command::List(args) => Ok(crate::commands::list::run(&args)?),
         Command::Check(args) => Ok(crate::commands::check::run(&args)?),
         Command::Compare(args) => Ok(crate::commands::compare::run(&args)?),
         Command::Bench(args) => Ok(crate::commands::bench::run(&args)?),
     }
+}
+
+/// `run`: load the cases (failing fast on a bad directory or an empty selection), connect,
+/// run every case on this runtime, clean up, then render every requested report.
+fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8, Error> {
+    let suite = args.run.load()?;
+    let baseline = args.reports.load_baseline()?;
+    let connected = runtime.block_on(args.target.connect())?;
+    let mut outcome = crate::commands::run::run(
+        &args.run,
+        &suite,
+        &connected.session,
+        connected.info.clone(),
+        args.target.profile,
+        runtime.handle(),
+    );
+    let cleanup = runtime.block_on(connected.finish(args.target.keep));
+    if !cleanup.failures.is_empty() {
+        eprintln!("warning: cleanup could not remove: {}", cleanup.failures.join("; "));
+    }
+    if args.run.list {
+        return Ok(outcome.exit_code);
+    }
+    let code = crate::report::sinks::finish(
+        &mut outcome.report,
+        baseline.as_ref(),
+        &args.reports,
+        Style::detect(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )?;
+    Ok(crate::commands::run::final_exit_code(code, &suite))
 }
 
 #[cfg(test)]

@@ -17,6 +17,12 @@ pub enum Error {
     /// A report could not be read or written (`compare`, `run --json`, ...).
     #[error(transparent)]
     Report(#[from] crate::report::errors::ReportError),
+    /// `run` or `list` could not load or select cases.
+    #[error(transparent)]
+    Run(#[from] crate::commands::run::RunError),
+    /// The target could not be reached or set up.
+    #[error(transparent)]
+    Target(#[from] crate::commands::target::TargetError),
     /// `fuzz` failed.
     #[error(transparent)]
     Fuzz(#[from] crate::commands::fuzz::FuzzError),
@@ -35,7 +41,12 @@ impl Error {
             Error::Serve(e) => e.exit_code(),
             Error::Report(e) => e.exit_code(),
             Error::Check(e) => e.exit_code(),
-            Error::Runtime(_) | Error::NotBuilt(_) | Error::Fuzz(_) | Error::Bench(_) => {
+            Error::Run(e) => e.exit_code(),
+            Error::Runtime(_)
+            | Error::NotBuilt(_)
+            | Error::Fuzz(_)
+            | Error::Bench(_)
+            | Error::Target(_) => {
                 exit_code::SETUP_ERROR
             }
         }
