@@ -7,9 +7,9 @@ use crate::commands::{
     bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs,
     run::RunArgs, serve::ServeArgs, target::TargetArgs,
 };
+use crate::error::Error;
 use crate::report::sinks::ReportArgs;
 use crate::report::terminal::Style;
-use crate::error::Error;
 
 /// Conformance suite and linearizability fuzzer for S3 conditional requests.
 ///
@@ -98,7 +98,10 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     );
     let cleanup = runtime.block_on(connected.finish(args.target.keep));
     if !cleanup.failures.is_empty() {
-        eprintln!("warning: cleanup could not remove: {}", cleanup.failures.join("; "));
+        eprintln!(
+            "warning: cleanup could not remove: {}",
+            cleanup.failures.join("; ")
+        );
     }
     if args.run.list {
         return Ok(outcome.exit_code);

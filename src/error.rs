@@ -46,9 +46,7 @@ impl Error {
             | Error::NotBuilt(_)
             | Error::Fuzz(_)
             | Error::Bench(_)
-            | Error::Target(_) => {
-                exit_code::SETUP_ERROR
-            }
+            | Error::Target(_) => exit_code::SETUP_ERROR,
         }
     }
 }

@@ -9,7 +9,11 @@ fn main() -> ExitCode {
     // panicking inside `println!`.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or("");
         if msg.contains("Broken pipe") {
             std::process::exit(0);
         }

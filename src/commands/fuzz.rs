@@ -94,8 +94,12 @@ pub enum FuzzError {
 /// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m)"))?;
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m)"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -116,14 +120,27 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let connected = args.target.connect().await?;
     println!(
         "  endpoint {} ({}), profile {}, {} writers, {} keys, up to {} ops",
-        connected.info.url, connected.info.label, args.target.profile, args.writers, args.keys, args.ops
+        connected.info.url,
+        connected.info.label,
+        args.target.profile,
+        args.writers,
+        args.keys,
+        args.ops
     );
     let mix = args.mix.unwrap_or_default();
-    let per_writer = usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
-    let per_writer = if args.duration.is_some() { per_writer.max(100_000) } else { per_writer };
+    let per_writer =
+        usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
+    let per_writer = if args.duration.is_some() {
+        per_writer.max(100_000)
+    } else {
+        per_writer
+    };
     let schedule = Schedule::from_seed(seed, args.writers as usize, per_writer, args.keys, &mix);
     let counters = Arc::new(Counters::default());
-    let limits = DriveLimits { max_ops: args.ops, max_duration: args.duration };
+    let limits = DriveLimits {
+        max_ops: args.ops,
+        max_duration: args.duration,
+    };
     let bar = progress_bar(args, counters.clone());
     let started = Instant::now();
     let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;
@@ -147,14 +164,22 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         counters.conflicts.load(Ordering::Relaxed),
     );
     if !cleanup.failures.is_empty() {
-        eprintln!("warning: cleanup left {} objects: {}", cleanup.failures.len(), cleanup.failures.join("; "));
+        eprintln!(
+            "warning: cleanup left {} objects: {}",
+            cleanup.failures.len(),
+            cleanup.failures.join("; ")
+        );
     }
 
-    let opts = CheckOptions { time_budget: args.check_budget, ..CheckOptions::default() };
+    let opts = CheckOptions {
+        time_budget: args.check_budget,
+        ..CheckOptions::default()
+    };
     let history_for_check = history.clone();
-    let report = tokio::task::spawn_blocking(move || check::check_history(&history_for_check, &opts))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let report =
+        tokio::task::spawn_blocking(move || check::check_history(&history_for_check, &opts))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     let verdict = report.verdict();
     let mut summary = FuzzSummary {
         seed,
@@ -166,7 +191,9 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     };
     let history_path = match (&args.history, &verdict) {
         (Some(p), _) => Some(p.clone()),
-        (None, Verdict::Anomalous(_)) => Some(PathBuf::from(format!("s3conform-fuzz-{seed}.jsonl"))),
+        (None, Verdict::Anomalous(_)) => {
+            Some(PathBuf::from(format!("s3conform-fuzz-{seed}.jsonl")))
+        }
         (None, _) => None,
     };
     if let Some(path) = &history_path {
@@ -175,7 +202,10 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     }
     if let Some(path) = &args.html {
         let page = check::render::html(&history, &report);
-        std::fs::write(path, page).map_err(|source| FuzzError::Write { path: path.clone(), source })?;
+        std::fs::write(path, page).map_err(|source| FuzzError::Write {
+            path: path.clone(),
+            source,
+        })?;
     }
     let code = match &verdict {
         Verdict::Linearizable => {
@@ -194,7 +224,10 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
             let mut counts: Vec<(&str, &str, usize)> = Vec::new();
             let mut firsts = Vec::new();
             for a in anomalies {
-                match counts.iter_mut().find(|(k, key, _)| *k == a.kind.name() && *key == a.key) {
+                match counts
+                    .iter_mut()
+                    .find(|(k, key, _)| *k == a.kind.name() && *key == a.key)
+                {
                     Some(entry) => entry.2 += 1,
                     None => {
                         counts.push((a.kind.name(), a.key.as_str(), 1));
@@ -204,29 +237,53 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
             }
             let names: Vec<String> = counts
                 .iter()
-                .map(|(k, key, n)| if *n > 1 { format!("{k} on {key} (x{n})") } else { format!("{k} on {key}") })
+                .map(|(k, key, n)| {
+                    if *n > 1 {
+                        format!("{k} on {key} (x{n})")
+                    } else {
+                        format!("{k} on {key}")
+                    }
+                })
                 .collect();
             println!("verdict: NOT linearizable: {}", names.join(", "));
             for anomaly in firsts {
                 let shown = witness(&history, anomaly, &opts, !args.no_shrink);
-                println!("\n== {} on {} ==\n{}\n{}", anomaly.kind.name(), anomaly.key, shown.explanation, shown.lanes);
+                println!(
+                    "\n== {} on {} ==\n{}\n{}",
+                    anomaly.kind.name(),
+                    anomaly.key,
+                    shown.explanation,
+                    shown.lanes
+                );
                 summary.anomalies.push(shown);
             }
             if let Some(p) = &history_path {
-                println!("\nhistory saved to {}; re-check with `s3conform check {}`", p.display(), p.display());
+                println!(
+                    "\nhistory saved to {}; re-check with `s3conform check {}`",
+                    p.display(),
+                    p.display()
+                );
             }
             exit_code::FAILURE
         }
     };
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-        std::fs::write(path, text).map_err(|source| FuzzError::Write { path: path.clone(), source })?;
+        std::fs::write(path, text).map_err(|source| FuzzError::Write {
+            path: path.clone(),
+            source,
+        })?;
     }
     Ok(code)
 }
 
 /// The witness of one anomaly, shrunk to a minimal history showing the same anomaly kind.
-fn witness(history: &History, anomaly: &check::Anomaly, opts: &CheckOptions, shrink: bool) -> FuzzAnomaly {
+fn witness(
+    history: &History,
+    anomaly: &check::Anomaly,
+    opts: &CheckOptions,
+    shrink: bool,
+) -> FuzzAnomaly {
     let original = || FuzzAnomaly {
         kind: anomaly.kind.name().to_owned(),
         key: anomaly.key.clone(),
@@ -255,21 +312,32 @@ fn witness(history: &History, anomaly: &check::Anomaly, opts: &CheckOptions, shr
 }
 
 fn save_history(path: &PathBuf, history: &History) -> Result<(), FuzzError> {
-    let file = std::fs::File::create(path).map_err(|source| FuzzError::Write { path: path.clone(), source })?;
+    let file = std::fs::File::create(path).map_err(|source| FuzzError::Write {
+        path: path.clone(),
+        source,
+    })?;
     write_history(std::io::BufWriter::new(file), history)
         .map(drop)
-        .map_err(|e| FuzzError::Write { path: path.clone(), source: std::io::Error::other(e.to_string()) })
+        .map_err(|e| FuzzError::Write {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })
 }
 
-fn progress_bar(args: &FuzzArgs, counters: Arc<Counters>) -> Option<(ProgressBar, tokio::task::JoinHandle<()>)> {
+fn progress_bar(
+    args: &FuzzArgs,
+    counters: Arc<Counters>,
+) -> Option<(ProgressBar, tokio::task::JoinHandle<()>)> {
     if args.no_progress {
         return None;
     }
     let bar = ProgressBar::new(args.ops);
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ops, {per_sec}, {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} ops, {per_sec}, {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let b = bar.clone();
     let ticker = tokio::spawn(async move {

@@ -425,23 +425,7 @@ impl Writer {
             source_cond: Preconditions::default(),
         };
         let (obs, out) = self.record(dest, req, Request::new(op), None).await?;
-        // A missing source is a 404 about the source, not the destination: record it as a
-        // rejection so the checker does not read it as "destination absent".
         if obs.definite_status() == Some(404) {
-            if let Some(last) = self
-                .shared
-                .ops
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .last_mut()
-            {
-                if last.client == self.client && matches!(last.out, Out::NotFound) {
-                    last.out = Out::Rejected {
-                        status: 404,
-                        code: obs.error_code.clone(),
-                    };
-                }
-            }
             return Ok(Got::Other);
         }
         Ok(self.learn(dest, &out))
@@ -554,6 +538,13 @@ fn out_of(obs: &Observation, req: &Req) -> Out {
             etag: obs.etag.clone(),
         },
         Some(412) => Out::PreconditionFailed,
+        // A copy's 404 may be about its source rather than its destination, so it says nothing
+        // about the destination's state: record it as a rejection, which the checker takes as
+        // "no effect" without constraining the state.
+        Some(404) if matches!(req, Req::Put { via: Via::Copy, .. }) => Out::Rejected {
+            status: 404,
+            code: obs.error_code.clone(),
+        },
         Some(404) => Out::NotFound,
         Some(409) => Out::Conflict,
         Some(s) => Out::Rejected {

@@ -104,7 +104,7 @@ struct Answer {
 /// The result of one SDK call, reduced to a status and an answer.
 enum Sent {
     Ok(Answer),
-    Failed(Observation),
+    Failed(Box<Observation>),
 }
 
 impl Session {
@@ -124,10 +124,14 @@ impl Session {
         let sent =
             match tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns)).await {
                 Ok(sent) => sent?,
-                Err(_) => Sent::Failed(self.ambiguous(&capture, call_ns, AmbiguityCause::Timeout)),
+                Err(_) => Sent::Failed(Box::new(self.ambiguous(
+                    &capture,
+                    call_ns,
+                    AmbiguityCause::Timeout,
+                ))),
             };
         let mut obs = match sent {
-            Sent::Failed(obs) => obs,
+            Sent::Failed(obs) => *obs,
             Sent::Ok(answer) => {
                 let captured = capture.take();
                 let ret_ns = self.now_ns();
@@ -188,13 +192,13 @@ impl Session {
                             body: Some(data.into_bytes()),
                             ..Answer::default()
                         }),
-                        Err(e) => Sent::Failed(self.ambiguous(
+                        Err(e) => Sent::Failed(Box::new(self.ambiguous(
                             capture,
                             call_ns,
                             AmbiguityCause::ConnectionLost {
                                 detail: format!("reading the body: {e}"),
                             },
-                        )),
+                        ))),
                     },
                     Err(e) => self.failed(e, capture, call_ns)?,
                 }
@@ -491,7 +495,7 @@ impl Session {
             }
             _ => base(Outcome::Ambiguous(AmbiguityCause::Unparseable { detail })),
         };
-        Ok(Sent::Failed(obs))
+        Ok(Sent::Failed(Box::new(obs)))
     }
 
     fn ambiguous(&self, capture: &Capture, call_ns: u64, cause: AmbiguityCause) -> Observation {

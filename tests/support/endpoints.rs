@@ -248,10 +248,8 @@ pub async fn start(kind: Kind) -> Option<Endpoint> {
         if probe.is_ok() {
             break;
         }
-        if let Some(child) = &mut ep.child {
-            if let Ok(Some(status)) = child.try_wait() {
-                return unavailable(kind, &format!("it exited with {status} before answering"));
-            }
+        if let Some(Ok(Some(status))) = ep.child.as_mut().map(Child::try_wait) {
+            return unavailable(kind, &format!("it exited with {status} before answering"));
         }
         if Instant::now() > deadline {
             return unavailable(
