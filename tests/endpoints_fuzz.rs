@@ -30,9 +30,15 @@ async fn campaign(
     keys: u8,
     mix: &Mix,
 ) -> Vec<AnomalyKind> {
-    let session = Session::connect(endpoints::target(ep, "s3conform-fuzz"), RunPrefix::fresh())
-        .await
-        .expect("connect");
+    let mut target = endpoints::target(ep, "s3conform-fuzz");
+    // Loopback servers answer in milliseconds; a stalled answer is recorded as ambiguous after
+    // this long instead of holding a writer for the default 20 s.
+    target.timeouts.operation = std::time::Duration::from_secs(3);
+    let session = match Session::connect(target, RunPrefix::fresh()).await {
+        Ok(s) => s,
+        Err(e) => panic!("{} stopped answering: {e}", ep.kind.label()),
+    };
+    let started = std::time::Instant::now();
     let schedule = Schedule::from_seed(seed, writers, (ops as usize).div_ceil(writers), keys, mix);
     let history = drive(
         &session,
@@ -55,6 +61,12 @@ async fn campaign(
             saved.display()
         );
     }
+    eprintln!(
+        "{} seed {seed}: drove {} ops in {:.1} s",
+        ep.kind.label(),
+        history.ops.len(),
+        started.elapsed().as_secs_f64()
+    );
     let report = check::check_history(&history, &CheckOptions::default());
     let verdict = report.verdict();
     eprintln!(
@@ -94,12 +106,37 @@ fn summarize(v: &Verdict) -> String {
     }
 }
 
+/// One server at a time: the campaigns measure races, and two campaigns sharing 2 cores would
+/// measure each other.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs campaigns with successive seeds until one finds `kind`, up to `tries`.
+async fn find(
+    ep: &endpoints::Endpoint,
+    first_seed: u64,
+    tries: u64,
+    mix: &Mix,
+    kind: AnomalyKind,
+) -> Vec<AnomalyKind> {
+    let mut all = Vec::new();
+    for seed in first_seed..first_seed + tries {
+        let found = campaign(ep, seed, 16, 2000, 1, mix).await;
+        let hit = found.contains(&kind);
+        all.extend(found);
+        if hit {
+            break;
+        }
+    }
+    all
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3s_fs_double_create_is_found() {
+    let _one = SERIAL.lock().await;
     let Some(ep) = endpoints::start(Kind::S3sFs).await else {
         return;
     };
-    let found = campaign(&ep, 11, 16, 2000, 1, &create_race_mix()).await;
+    let found = find(&ep, 11, 3, &create_race_mix(), AnomalyKind::DoubleCreate).await;
     assert!(
         found.contains(&AnomalyKind::DoubleCreate),
         "s3s-fs races creates, yet no double create: {found:?}"
@@ -108,15 +145,21 @@ async fn s3s_fs_double_create_is_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3rver_anomalies_are_found() {
+    let _one = SERIAL.lock().await;
+    // A fresh server per campaign: s3rver 3.7.1 has been seen to exit under 16 racing writers.
     let Some(ep) = endpoints::start(Kind::S3rver).await else {
         return;
     };
-    let creates = campaign(&ep, 21, 16, 2000, 1, &create_race_mix()).await;
+    let creates = find(&ep, 21, 3, &create_race_mix(), AnomalyKind::DoubleCreate).await;
     assert!(
         creates.contains(&AnomalyKind::DoubleCreate),
         "s3rver ignores If-None-Match, yet: {creates:?}"
     );
-    let cas = campaign(&ep, 22, 16, 2000, 1, &cas_mix()).await;
+    drop(ep);
+    let Some(ep) = endpoints::start(Kind::S3rver).await else {
+        return;
+    };
+    let cas = find(&ep, 24, 3, &cas_mix(), AnomalyKind::LostUpdate).await;
     assert!(
         cas.contains(&AnomalyKind::LostUpdate),
         "s3rver ignores If-Match, yet: {cas:?}"
@@ -125,6 +168,7 @@ async fn s3rver_anomalies_are_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_is_linearizable() {
+    let _one = SERIAL.lock().await;
     let Some(ep) = endpoints::start(Kind::SeaweedFs).await else {
         return;
     };
@@ -136,17 +180,24 @@ async fn seaweedfs_is_linearizable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn localstack_is_linearizable() {
+    let _one = SERIAL.lock().await;
     let Some(ep) = endpoints::start(Kind::LocalStack).await else {
         return;
     };
+    // 4 writers: with 8 or more, LocalStack 2026.3.0 leaves most racing `If-None-Match: *` PUTs
+    // unanswered (650 of 1000 timed out at 8 writers), and with 16 it also breaks GETs that
+    // race an overwrite ("I/O operation on closed file" in its ephemeral storage). Those are
+    // recorded as ambiguous, never as anomalies, but they make the campaign slow.
     for (seed, mix) in [(41, create_race_mix()), (42, cas_mix())] {
-        let found = campaign(&ep, seed, 16, 2000, 1, &mix).await;
+        let ops = if seed == 41 { 200 } else { 1000 };
+        let found = campaign(&ep, seed, 4, ops, 1, &mix).await;
         assert!(found.is_empty(), "localstack seed {seed}: {found:?}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn moto_plain_put_races_are_linearizable_at_low_load() {
+    let _one = SERIAL.lock().await;
     let Some(ep) = endpoints::start(Kind::Moto).await else {
         return;
     };

@@ -120,7 +120,7 @@ impl Session {
         // is not covered by the operation timeout, and a hung call must still come back as an
         // ambiguous observation rather than hang the run.
         let t = self.target().timeouts;
-        let limit = t.operation + t.connect + std::time::Duration::from_secs(1);
+        let limit = t.operation + std::time::Duration::from_secs(1);
         let sent =
             match tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns)).await {
                 Ok(sent) => sent?,

@@ -1,0 +1,190 @@
+//! The YAML suite against third-party S3 servers, as a regression gate: each server's known
+//! divergences are committed in `reports/baselines/`, and a new failure *or* a new pass fails
+//! the test (strict baseline).
+//!
+//! Regenerate the committed reports and baselines with `reports/regenerate.sh`
+//! (`S3CONFORM_WRITE_REPORTS=1 cargo test --test endpoints_suite`, then `s3conform compare`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use s3conform::case::Suite;
+use s3conform::check::{self, CheckOptions, Verdict};
+use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::profile::Profile;
+use s3conform::report::{self, EndpointInfo, FuzzAnomaly, FuzzSummary, RunReport, baseline};
+use s3conform::runner::{RunOptions, run_suite};
+use s3conform::s3::{RunPrefix, Session};
+use support::endpoints::{self, Kind};
+
+/// One server at a time: two suites sharing 2 cores would measure each other's races.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn writing() -> bool {
+    std::env::var_os("S3CONFORM_WRITE_REPORTS").is_some()
+}
+
+/// The fuzz campaigns whose findings go into the committed report.
+async fn fuzz_summaries(ep: &endpoints::Endpoint, writers: usize) -> Vec<FuzzSummary> {
+    let mut out = Vec::new();
+    let mixes: [(u64, &str); 2] = [
+        (7001, "create=90,delete=5,read=5"),
+        (7002, "rmw=80,read=20"),
+    ];
+    for (seed, mix) in mixes {
+        let mix: Mix = mix.parse().expect("mix");
+        let mut target = endpoints::target(ep, "s3conform-fuzz");
+        target.timeouts.operation = std::time::Duration::from_secs(3);
+        let Ok(session) = Session::connect(target, RunPrefix::fresh()).await else {
+            continue;
+        };
+        let ops = 1000;
+        let schedule = Schedule::from_seed(seed, writers, ops / writers, 1, &mix);
+        let limits = DriveLimits {
+            max_ops: ops as u64,
+            max_duration: None,
+        };
+        let Ok(history) = drive(&session, &schedule, limits, Arc::new(Counters::default())).await
+        else {
+            continue;
+        };
+        session.cleanup().await;
+        let opts = CheckOptions::default();
+        let report = check::check_history(&history, &opts);
+        let (verdict, anomalies) = match report.verdict() {
+            Verdict::Linearizable => ("linearizable", Vec::new()),
+            Verdict::Unknown { .. } => ("unknown", Vec::new()),
+            Verdict::Anomalous(found) => {
+                let mut shown: Vec<FuzzAnomaly> = Vec::new();
+                for a in found {
+                    if shown.iter().any(|s| s.kind == a.kind.name()) {
+                        continue;
+                    }
+                    let small = check::shrink(&history, &a, &opts);
+                    let again = check::check_history(&small, &opts);
+                    let (h, w) = match again.anomalies().find(|x| x.kind == a.kind) {
+                        Some(x) => (&small, x.clone()),
+                        None => (&history, a.clone()),
+                    };
+                    shown.push(FuzzAnomaly {
+                        kind: a.kind.name().to_owned(),
+                        key: a.key.clone(),
+                        explanation: check::render::text(h, &w),
+                        lanes: check::render::lanes(h, &w),
+                    });
+                }
+                ("anomalous", shown)
+            }
+        };
+        out.push(FuzzSummary {
+            seed,
+            writers: writers as u32,
+            ops: history.ops.len() as u64,
+            verdict: verdict.to_owned(),
+            anomalies,
+            history_file: None,
+        });
+    }
+    out
+}
+
+fn suite_against(kind: Kind, profile: Profile, fuzz_writers: usize) {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(ep) = rt.block_on(endpoints::start(kind)) else {
+        return;
+    };
+    let mut target = endpoints::target(&ep, "s3conform-suite");
+    target.timeouts.operation = std::time::Duration::from_secs(10);
+    let session = rt
+        .block_on(Session::connect(target, RunPrefix::fresh()))
+        .expect("connect");
+    let suite = Suite::load(&root().join("cases")).expect("cases load");
+    let opts = RunOptions {
+        profile,
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let info = EndpointInfo {
+        url: "http://127.0.0.1 (ephemeral port)".into(),
+        label: kind.label().into(),
+        embedded: false,
+    };
+    let mut report: RunReport = run_suite(&session, &suite, &opts, info, rt.handle());
+    rt.block_on(session.cleanup());
+    let name = format!("{}-{}", kind.label(), profile);
+    let baseline_path = root()
+        .join("reports/baselines")
+        .join(format!("{name}.yaml"));
+    if writing() {
+        report.fuzz = rt.block_on(fuzz_summaries(&ep, fuzz_writers));
+        report.started_at = "1970-01-01T00:00:00Z".into();
+        report.duration_ms = 0;
+        std::fs::create_dir_all(baseline_path.parent().unwrap()).unwrap();
+        baseline::write(&baseline::from_report(&report), &baseline_path).unwrap();
+        report::json::write(&report, &root().join(format!("reports/{name}.json"))).unwrap();
+        eprintln!("wrote {} and reports/{name}.json", baseline_path.display());
+        return;
+    }
+    let known = baseline::load(&baseline_path)
+        .unwrap_or_else(|e| panic!("{e}; regenerate with reports/regenerate.sh"));
+    let applied = baseline::apply(&mut report, &known);
+    let regressions: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.is_regression())
+        .map(|c| format!("{}: {:?}", c.name, c.verdict))
+        .collect();
+    assert!(
+        regressions.is_empty(),
+        "{name}: new failures against the committed baseline:\n{}",
+        regressions.join("\n")
+    );
+    assert!(
+        applied.fixed.is_empty(),
+        "{name}: baseline entries that now pass (shrink {}): {:?}",
+        baseline_path.display(),
+        applied.fixed
+    );
+    assert!(
+        applied.not_run.is_empty(),
+        "{name}: baseline entries that did not run: {:?}",
+        applied.not_run
+    );
+    let _ = Path::new("");
+}
+
+#[test]
+fn seaweedfs_suite_matches_its_baseline() {
+    suite_against(Kind::SeaweedFs, Profile::Coreweave, 16);
+}
+
+#[test]
+fn localstack_suite_matches_its_baseline() {
+    suite_against(Kind::LocalStack, Profile::Aws, 4);
+}
+
+#[test]
+fn moto_suite_matches_its_baseline() {
+    suite_against(Kind::Moto, Profile::Coreweave, 16);
+}
+
+#[test]
+fn s3rver_suite_matches_its_baseline() {
+    suite_against(Kind::S3rver, Profile::Coreweave, 16);
+}
+
+#[test]
+fn s3s_fs_suite_matches_its_baseline() {
+    suite_against(Kind::S3sFs, Profile::Coreweave, 16);
+}
