@@ -105,7 +105,7 @@ fn suite_against(kind: Kind, profile: Profile, fuzz_writers: usize) {
         return;
     };
     let mut target = endpoints::target(&ep, "s3conform-suite");
-    target.timeouts.operation = std::time::Duration::from_secs(10);
+    target.timeouts.operation = std::time::Duration::from_secs(30);
     let session = rt
         .block_on(Session::connect(target, RunPrefix::fresh()))
         .expect("connect");
@@ -139,10 +139,15 @@ fn suite_against(kind: Kind, profile: Profile, fuzz_writers: usize) {
     let known = baseline::load(&baseline_path)
         .unwrap_or_else(|e| panic!("{e}; regenerate with reports/regenerate.sh"));
     let applied = baseline::apply(&mut report, &known);
+    // Race cases are not gated here: on a server that is not atomic their outcome changes from
+    // run to run (s3s-fs lets 1 to 16 racers win), and a loaded CI machine can time a racer
+    // out. They stay in the committed reports, and the fuzz campaigns judge races with a
+    // checker instead of a single interleaving.
+    let gated = |name: &str| !name.starts_with("race::");
     let regressions: Vec<String> = report
         .cases
         .iter()
-        .filter(|c| c.is_regression())
+        .filter(|c| gated(&c.name) && c.is_regression())
         .map(|c| format!("{}: {:?}", c.name, c.verdict))
         .collect();
     assert!(
@@ -150,11 +155,12 @@ fn suite_against(kind: Kind, profile: Profile, fuzz_writers: usize) {
         "{name}: new failures against the committed baseline:\n{}",
         regressions.join("\n")
     );
+    let fixed: Vec<&String> = applied.fixed.iter().filter(|n| gated(n)).collect();
     assert!(
-        applied.fixed.is_empty(),
+        fixed.is_empty(),
         "{name}: baseline entries that now pass (shrink {}): {:?}",
         baseline_path.display(),
-        applied.fixed
+        fixed
     );
     assert!(
         applied.not_run.is_empty(),
