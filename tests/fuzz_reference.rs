@@ -59,6 +59,7 @@ fn kinds(v: &Verdict) -> Vec<AnomalyKind> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_fault_free_seeds_at_32_writers_are_linearizable() {
+    let _one = SERIAL.lock().await;
     for seed in 0..20 {
         let v = campaign(&[], 1000 + seed, 32, 5000, &Mix::default()).await;
         assert!(
@@ -69,13 +70,24 @@ async fn twenty_fault_free_seeds_at_32_writers_are_linearizable() {
     }
 }
 
+/// One campaign at a time: the anomalies depend on how ops overlap, and campaigns sharing two
+/// cores with each other overlap everything (every 409 then has a concurrent write, so none can
+/// be called spurious).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The fault must be named within the default budget (2000 ops); on a loaded machine a single
+/// seed may not produce the interleaving, so up to three seeds are tried.
 async fn caught(fault: Fault, expected: AnomalyKind) {
-    let v = campaign(&[fault], 7, WRITERS, OPS, &Mix::default()).await;
-    let found = kinds(&v);
-    assert!(
-        found.contains(&expected),
-        "{fault:?}: expected {expected:?}, found {found:?}"
-    );
+    let _one = SERIAL.lock().await;
+    let mut all = Vec::new();
+    for seed in 7..10 {
+        let found = kinds(&campaign(&[fault], seed, WRITERS, OPS, &Mix::default()).await);
+        if found.contains(&expected) {
+            return;
+        }
+        all.extend(found);
+    }
+    panic!("{fault:?}: expected {expected:?} within 3 default campaigns, found {all:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -105,6 +117,7 @@ async fn a_409_without_a_concurrent_write_is_spurious() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lost_answers_after_applied_writes_are_not_anomalies() {
+    let _one = SERIAL.lock().await;
     for (seed, fault) in [
         (1, Fault::WriteThen500),
         (2, Fault::WriteThenReset),
