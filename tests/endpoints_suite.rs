@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use s3conform::case::Suite;
 use s3conform::check::{self, CheckOptions, Verdict};
+use s3conform::commands::fuzz::witness;
 use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
 use s3conform::profile::Profile;
 use s3conform::report::{self, EndpointInfo, FuzzAnomaly, FuzzSummary, RunReport, baseline};
@@ -63,21 +64,9 @@ async fn fuzz_summaries(ep: &endpoints::Endpoint, writers: usize) -> Vec<FuzzSum
             Verdict::Anomalous(found) => {
                 let mut shown: Vec<FuzzAnomaly> = Vec::new();
                 for a in found {
-                    if shown.iter().any(|s| s.kind == a.kind.name()) {
-                        continue;
+                    if !shown.iter().any(|s| s.kind == a.kind.name()) {
+                        shown.push(witness(&history, &a, &opts, true));
                     }
-                    let small = check::shrink(&history, &a, &opts);
-                    let again = check::check_history(&small, &opts);
-                    let (h, w) = match again.anomalies().find(|x| x.kind == a.kind) {
-                        Some(x) => (&small, x.clone()),
-                        None => (&history, a.clone()),
-                    };
-                    shown.push(FuzzAnomaly {
-                        kind: a.kind.name().to_owned(),
-                        key: a.key.clone(),
-                        explanation: check::render::text(h, &w),
-                        lanes: check::render::lanes(h, &w),
-                    });
                 }
                 ("anomalous", shown)
             }

@@ -277,8 +277,9 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     Ok(code)
 }
 
-/// The witness of one anomaly, shrunk to a minimal history showing the same anomaly kind.
-fn witness(
+/// The witness of one anomaly, shrunk to a minimal history showing the same anomaly kind, as
+/// reports show it.
+pub fn witness(
     history: &History,
     anomaly: &check::Anomaly,
     opts: &CheckOptions,
