@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let cli = s3conform::cli::Cli::parse();
     match s3conform::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(err) if closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("s3conform: error: {err}");
             let mut source = std::error::Error::source(&err);
@@ -32,4 +33,18 @@ fn main() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// Whether the error comes from a reader that closed our stdout (`| head`): not a failure.
+fn closed_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
