@@ -25,13 +25,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Arguments of a subcommand that does not exist yet.
-#[derive(Debug, Clone, clap::Args)]
-pub struct NotBuiltArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
-}
-
 /// `run`'s flags: case selection, target, reports.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunCommand {

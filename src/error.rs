@@ -8,9 +8,6 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("failed to start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
-    /// A subcommand that is not implemented yet.
-    #[error("`s3conform {0}` is not built yet")]
-    NotBuilt(&'static str),
     /// `serve` failed.
     #[error(transparent)]
     Serve(#[from] crate::commands::serve::ServeError),
@@ -42,11 +39,9 @@ impl Error {
             Error::Report(e) => e.exit_code(),
             Error::Check(e) => e.exit_code(),
             Error::Run(e) => e.exit_code(),
-            Error::Runtime(_)
-            | Error::NotBuilt(_)
-            | Error::Fuzz(_)
-            | Error::Bench(_)
-            | Error::Target(_) => exit_code::SETUP_ERROR,
+            Error::Runtime(_) | Error::Fuzz(_) | Error::Bench(_) | Error::Target(_) => {
+                exit_code::SETUP_ERROR
+            }
         }
     }
 }
