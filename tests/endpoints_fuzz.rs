@@ -4,11 +4,8 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use s3conform::check::{self, AnomalyKind, CheckOptions, Verdict};
-use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
-use s3conform::s3::{RunPrefix, Session};
+use s3conform::fuzz::Mix;
 use support::endpoints::{self, Kind};
 
 /// Safe creates racing with deletes on one key: where create is a check-then-write, two
@@ -30,28 +27,10 @@ async fn campaign(
     keys: u8,
     mix: &Mix,
 ) -> Vec<AnomalyKind> {
-    let mut target = endpoints::target(ep, "s3conform-fuzz");
-    // Loopback servers answer in milliseconds; a stalled answer is recorded as ambiguous after
-    // this long instead of holding a writer for the default 20 s.
-    target.timeouts.operation = std::time::Duration::from_secs(3);
-    let session = match Session::connect(target, RunPrefix::fresh()).await {
-        Ok(s) => s,
-        Err(e) => panic!("{} stopped answering: {e}", ep.kind.label()),
-    };
     let started = std::time::Instant::now();
-    let schedule = Schedule::from_seed(seed, writers, (ops as usize).div_ceil(writers), keys, mix);
-    let history = drive(
-        &session,
-        &schedule,
-        DriveLimits {
-            max_ops: ops,
-            max_duration: None,
-        },
-        Arc::new(Counters::default()),
-    )
-    .await
-    .expect("drive");
-    session.cleanup().await;
+    let history = endpoints::drive_campaign(ep, seed, writers, ops, keys, mix)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let saved = std::env::temp_dir().join(format!("s3conform-{}-{seed}.jsonl", ep.kind.label()));
     if let Ok(file) = std::fs::File::create(&saved) {
         let _ = s3conform::history::write_history(std::io::BufWriter::new(file), &history);

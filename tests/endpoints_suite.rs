@@ -8,12 +8,12 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use s3conform::case::Suite;
 use s3conform::check::{self, CheckOptions, Verdict};
 use s3conform::commands::fuzz::witness;
-use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::fuzz::Mix;
 use s3conform::profile::Profile;
 use s3conform::report::{self, EndpointInfo, FuzzAnomaly, FuzzSummary, RunReport, baseline};
 use s3conform::runner::{RunOptions, run_suite};
@@ -40,22 +40,9 @@ async fn fuzz_summaries(ep: &endpoints::Endpoint, writers: usize) -> Vec<FuzzSum
     ];
     for (seed, mix) in mixes {
         let mix: Mix = mix.parse().expect("mix");
-        let mut target = endpoints::target(ep, "s3conform-fuzz");
-        target.timeouts.operation = std::time::Duration::from_secs(3);
-        let Ok(session) = Session::connect(target, RunPrefix::fresh()).await else {
+        let Ok(history) = endpoints::drive_campaign(ep, seed, writers, 1000, 1, &mix).await else {
             continue;
         };
-        let ops = 1000;
-        let schedule = Schedule::from_seed(seed, writers, ops / writers, 1, &mix);
-        let limits = DriveLimits {
-            max_ops: ops as u64,
-            max_duration: None,
-        };
-        let Ok(history) = drive(&session, &schedule, limits, Arc::new(Counters::default())).await
-        else {
-            continue;
-        };
-        session.cleanup().await;
         let opts = CheckOptions::default();
         let report = check::check_history(&history, &opts);
         let (verdict, anomalies) = match report.verdict() {

@@ -12,6 +12,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::history::History;
 use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target, Timeouts};
 
 /// The servers the tests know how to run.
@@ -298,4 +302,33 @@ async fn serve_s3s_fs(
         }
     });
     (format!("http://{addr}"), task)
+}
+
+/// One fuzz campaign against `ep`: `writers` writers on `keys` keys, up to `ops` ops, the
+/// schedule of `seed` drawn with `mix`; returns the recorded history (its objects cleaned up).
+pub async fn drive_campaign(
+    ep: &Endpoint,
+    seed: u64,
+    writers: usize,
+    ops: u64,
+    keys: u8,
+    mix: &Mix,
+) -> Result<History, String> {
+    let mut target = target(ep, "s3conform-fuzz");
+    // Loopback servers answer in milliseconds; a stalled answer is recorded as ambiguous after
+    // this long instead of holding a writer for the default 20 s.
+    target.timeouts.operation = Duration::from_secs(3);
+    let session = Session::connect(target, RunPrefix::fresh())
+        .await
+        .map_err(|e| format!("{} stopped answering: {e}", ep.kind.label()))?;
+    let schedule = Schedule::from_seed(seed, writers, (ops as usize).div_ceil(writers), keys, mix);
+    let limits = DriveLimits {
+        max_ops: ops,
+        max_duration: None,
+    };
+    let history = drive(&session, &schedule, limits, Arc::new(Counters::default()))
+        .await
+        .map_err(|e| format!("{}: {e}", ep.kind.label()))?;
+    session.cleanup().await;
+    Ok(history)
 }
