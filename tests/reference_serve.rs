@@ -49,6 +49,7 @@ async fn serve_prints_its_endpoint_answers_and_stops_on_sigterm() {
 
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
+        .http_client(s3conform::s3::http_client())
         .endpoint_url(&url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AK", "SK", None, None, "t"))

@@ -18,4 +18,4 @@ pub use request::{
     WriteConditions,
 };
 pub use session::{CallError, CleanupReport, Session, SetupError};
-pub use target::{EndpointError, EndpointUrl, StaticKeys, Target, Timeouts};
+pub use target::{EndpointError, EndpointUrl, StaticKeys, Target, Timeouts, http_client};

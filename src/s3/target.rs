@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::SharedHttpClient;
+use aws_smithy_http_client::tls;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
@@ -134,6 +136,7 @@ impl Target {
 
     /// Builds the SDK client for this target.
     pub async fn client(&self) -> aws_sdk_s3::Client {
+        let http = http_client();
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(self.timeouts.connect)
             .operation_attempt_timeout(self.timeouts.operation)
@@ -142,6 +145,7 @@ impl Target {
         let mut builder = match &self.keys {
             Some(keys) => aws_sdk_s3::config::Builder::new()
                 .behavior_version(BehaviorVersion::latest())
+                .http_client(http)
                 .credentials_provider(Credentials::new(
                     keys.access_key.clone(),
                     keys.secret_key.clone(),
@@ -152,6 +156,7 @@ impl Target {
             None => {
                 let shared = aws_config::defaults(BehaviorVersion::latest())
                     .region(Region::new(self.region.clone()))
+                    .http_client(http)
                     .load()
                     .await;
                 aws_sdk_s3::config::Builder::from(&shared)
@@ -167,6 +172,16 @@ impl Target {
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         aws_sdk_s3::Client::from_conf(builder.build())
     }
+}
+
+/// The HTTP(S) client every SDK client of this tool uses: rustls on ring, with the platform's
+/// trusted roots. One place, so that tests and benches build clients exactly as the tool does.
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub struct Env {
 pub fn client_for(url: &str) -> Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
+        .http_client(s3conform::s3::http_client())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
