@@ -1,6 +1,7 @@
 //! The committed reports are what a regeneration would write: every run report parses, carries
-//! no volatile value (so a regeneration's diff shows only behaviour), and `COMPARISON.md` and
-//! `COMPARISON.html` are exactly what `s3conform compare reports/*.json` makes of them.
+//! no volatile value (so a regeneration's diff shows only behaviour), and
+//! `reports/COMPARISON.md` and `reports/COMPARISON.html` are exactly what
+//! `s3conform compare reports/*.json` makes of them.
 //!
 //! `S3CONFORM_WRITE_REPORTS=1 cargo test --test report_regenerate` rewrites the run reports in
 //! normalized form and the comparison from them, instead of checking (`reports/regenerate.sh`
