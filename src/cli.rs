@@ -99,10 +99,15 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     if args.run.list {
         return Ok(outcome.exit_code);
     }
+    // A failing run keeps its evidence in a results folder even when `--out` was not given.
+    let mut reports = args.reports.clone();
+    if reports.out.is_none() && outcome.report.has_regressions() {
+        reports.out = Some(crate::report::outdir::DEFAULT_ROOT.into());
+    }
     let code = crate::report::sinks::finish(
         &mut outcome.report,
         baseline.as_ref(),
-        &args.reports,
+        &reports,
         Style::detect(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),

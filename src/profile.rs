@@ -1,6 +1,6 @@
 //! Vendor profiles: which documented semantics an endpoint is judged against.
 //!
-//! Vendors disagree where the specs are silent or differ (SEMANTICS.md §2.2). A profile names
+//! Vendors disagree where the specs are silent or differ (docs/semantics.md §2.2). A profile names
 //! one coherent set of answers. The YAML suite uses it to pick per-profile expectations, and the
 //! embedded reference endpoint uses it to decide what to answer.
 
@@ -13,7 +13,7 @@ use std::str::FromStr;
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
-    /// CoreWeave AI Object Storage, the seed documents: `If-None-Match: <etag>` on a write is
+    /// CoreWeave AI Object Storage, as its documents say: `If-None-Match: <etag>` on a write is
     /// 400 `InvalidRequest`, and a racing conditional writer gets 409 `ConditionalRequestConflict`.
     Coreweave,
     /// Recorded AWS S3 behaviour: `If-None-Match: <etag>` on a write is 501 `NotImplemented`,
@@ -35,7 +35,8 @@ impl Profile {
 }
 
 impl Default for Profile {
-    /// The seeds come from CoreWeave, so its semantics are the default.
+    /// s3conform was built to certify CoreWeave-compatible endpoints, so its semantics are the
+    /// default.
     fn default() -> Self {
         Profile::Coreweave
     }

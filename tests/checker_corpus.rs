@@ -145,6 +145,7 @@ fn args(path: PathBuf) -> CheckArgs {
         shrink: false,
         no_shrink: false,
         shrink_dir: None,
+        out: None,
         threads: Some(1),
     }
 }

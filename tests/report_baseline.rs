@@ -241,6 +241,7 @@ fn finish_applies_the_baseline_and_writes_every_file() {
         baseline: Some(bpath),
         write_baseline: Some(tmp("finish-new.yaml")),
         strict_baseline: false,
+        ..ReportArgs::default()
     };
     let loaded = args.load_baseline().unwrap();
     let mut report = unmarked();

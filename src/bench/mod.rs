@@ -4,7 +4,7 @@
 //! from an exact in-memory model, so a history without an injected [`Bug`] is linearizable by
 //! construction; with one, it is wrong in the way the bug's name says.
 //!
-//! # Measured (CHECKER.md §8)
+//! # Measured (docs/checker.md §8)
 //!
 //! `s3conform bench` built with optimizations, seed 1, on the shared 2-vCPU machine (load
 //! average 3–5 from other builds, so times are pessimistic), one key, single thread:
@@ -25,7 +25,7 @@
 //!
 //! No run came back Unknown and no bug-free history raised an alarm. For comparison, Porcupine
 //! on the same machine needs 14.2 s for 8 writers × 10^5 ops and is Unknown after 20–60 s at 24
-//! writers or more (CHECKER.md §1.6). "Check RSS growth" excludes the in-memory `History`
+//! writers or more (docs/checker.md §1.6). "Check RSS growth" excludes the in-memory `History`
 //! itself (about 400 MB of strings for 10^6 ops; process peak 585–623 MB).
 //!
 //! Injected bugs, 10 seeds × 10^4 ops, 8 and 32 writers: lost update, double create, stale

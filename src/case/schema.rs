@@ -25,7 +25,7 @@ pub struct CaseFile {
     pub name: Option<String>,
     /// What the case checks, in one sentence.
     pub description: String,
-    /// The document the expectation comes from (a SEMANTICS.md section, a vendor doc URL).
+    /// The document the expectation comes from (a docs/semantics.md section, a vendor doc URL).
     pub source: String,
     /// Free-form tags (`precedence`, `race`, ...).
     #[serde(default)]

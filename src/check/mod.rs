@@ -1,4 +1,4 @@
-//! The linearizability checker for S3 conditional-request histories (CHECKER.md §7).
+//! The linearizability checker for S3 conditional-request histories (docs/checker.md §7).
 //!
 //! ```text
 //! History --split by key--> KeyHistory --tier1 (version graph)--> order --validate--> Linearizable

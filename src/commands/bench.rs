@@ -1,4 +1,4 @@
-//! `s3conform bench`: the checker benchmark (CHECKER.md §8).
+//! `s3conform bench`: the checker benchmark (docs/checker.md §8).
 //!
 //! Generates histories from the in-memory linearizable model (with and without injected bugs)
 //! across writers, ops per key, ambiguous and blind-write rates, checks each, and prints per

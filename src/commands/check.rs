@@ -2,14 +2,15 @@
 //! witnesses, and optionally write JSON and HTML reports.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::check::{
     CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, check_history, render, shrink,
 };
 use crate::exit_code;
-use crate::history::{HistoryError, read_history, write_history};
+use crate::history::{History, HistoryError, read_history, write_history};
+use crate::report::outdir::{self, OutDir, OutDirError};
 
 /// Arguments of `s3conform check`.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,6 +39,10 @@ pub struct CheckArgs {
     /// Write each shrunk history as JSONL into DIR (one file per anomaly kind).
     #[arg(long, value_name = "DIR")]
     pub shrink_dir: Option<PathBuf>,
+    /// Write `report.json` and `witnesses.html` into a new folder
+    /// `DIR/<UTC time>-<history name>-check/` (`DIR/latest` links to it).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Worker threads (keys are checked in parallel); default: one per core.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -94,11 +99,49 @@ pub fn run(args: &CheckArgs) -> Result<u8, CheckCommandError> {
     run_to(args, &mut out)
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), CheckCommandError> {
-    std::fs::write(path, text).map_err(|source| CheckCommandError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+/// Writes the requested files after the verdict has printed; a file that cannot be written is
+/// a warning naming it, and the verdict's exit code stands.
+fn save_results(args: &CheckArgs, history: &History, report: &CheckReport, out: &mut dyn Write) {
+    let mut stderr = std::io::stderr();
+    let wanted = |file: &Option<PathBuf>| file.is_some() || args.out.is_some();
+    let json = if wanted(&args.json) {
+        render::json(history, report)
+    } else {
+        String::new()
+    };
+    let html = if wanted(&args.html) {
+        render::html(history, report)
+    } else {
+        String::new()
+    };
+    let explicit = [(&args.json, &json), (&args.html, &html)];
+    for (path, text) in explicit {
+        if let Some(path) = path
+            && let Err(source) = std::fs::write(path, text)
+        {
+            let e = OutDirError::Write {
+                path: path.clone(),
+                source,
+            };
+            outdir::warn(&e, &mut stderr);
+        }
+    }
+    let Some(root) = &args.out else { return };
+    let label = args
+        .file
+        .file_stem()
+        .map_or_else(|| "history".into(), |s| s.to_string_lossy());
+    match OutDir::create(Some(root), &label, "check") {
+        Ok(dir) => {
+            for (name, text) in [("report.json", &json), ("witnesses.html", &html)] {
+                if let Err(e) = dir.write(name, text.as_bytes()) {
+                    outdir::warn(&e, &mut stderr);
+                }
+            }
+            let _ = writeln!(out, "results saved in {}", dir.path().display());
+        }
+        Err(e) => outdir::warn(&e, &mut stderr),
+    }
 }
 
 fn summary(report: &CheckReport) -> String {
@@ -232,12 +275,7 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             exit_code::FAILURE
         }
     };
-    if let Some(path) = &args.json {
-        write_file(path, &render::json(&history, &report))?;
-    }
-    if let Some(path) = &args.html {
-        write_file(path, &render::html(&history, &report))?;
-    }
+    save_results(args, &history, &report, out);
     Ok(code)
 }
 

@@ -13,6 +13,7 @@ use crate::check::{self, CheckOptions, CheckReport, Verdict};
 use crate::exit_code;
 use crate::fuzz::{Counters, DriveError, DriveLimits, Mix, Schedule, drive};
 use crate::history::{History, write_history};
+use crate::report::outdir::{self, OutDir, OutDirError};
 use crate::report::{FuzzAnomaly, FuzzSummary};
 
 /// Race concurrent writers against an endpoint and check the recorded history.
@@ -45,10 +46,16 @@ pub struct FuzzArgs {
     #[arg(long, value_parser = |s: &str| s.parse::<Mix>().map_err(|e| e.to_string()))]
     pub mix: Option<Mix>,
 
-    /// Save the history as JSON Lines (always saved next to the current directory when an
-    /// anomaly is found and this is not given).
+    /// Also save the history as JSON Lines to FILE (it is always saved in the results folder
+    /// when the verdict is not linearizable).
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
+
+    /// The results root: each campaign with something to keep (or every campaign, when this is
+    /// given) gets a new folder `DIR/<UTC time>-<label>-<seed>/` with the history, the witnesses
+    /// page and the summary, and `DIR/latest` links to it [default: s3conform-out].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 
     /// Write a self-contained HTML timeline of the witnesses.
     #[arg(long, value_name = "FILE")]
@@ -80,15 +87,6 @@ pub enum FuzzError {
     /// The drive failed before completion.
     #[error(transparent)]
     Drive(#[from] DriveError),
-    /// An output file could not be written.
-    #[error("failed to write {path}: {source}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds.
@@ -189,24 +187,6 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         anomalies: Vec::new(),
         history_file: None,
     };
-    let history_path = match (&args.history, &verdict) {
-        (Some(p), _) => Some(p.clone()),
-        (None, Verdict::Anomalous(_)) => {
-            Some(PathBuf::from(format!("s3conform-fuzz-{seed}.jsonl")))
-        }
-        (None, _) => None,
-    };
-    if let Some(path) = &history_path {
-        save_history(path, &history)?;
-        summary.history_file = Some(path.display().to_string());
-    }
-    if let Some(path) = &args.html {
-        let page = check::render::html(&history, &report);
-        std::fs::write(path, page).map_err(|source| FuzzError::Write {
-            path: path.clone(),
-            source,
-        })?;
-    }
     let code = match &verdict {
         Verdict::Linearizable => {
             println!("verdict: linearizable ({} keys checked)", report.keys.len());
@@ -257,24 +237,86 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
                 );
                 summary.anomalies.push(shown);
             }
-            if let Some(p) = &history_path {
-                println!(
-                    "\nhistory saved to {}; re-check with `s3conform check {}`",
-                    p.display(),
-                    p.display()
-                );
-            }
             exit_code::FAILURE
         }
     };
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-        std::fs::write(path, text).map_err(|source| FuzzError::Write {
-            path: path.clone(),
-            source,
-        })?;
-    }
+    save_results(args, &label, &history, &report, &mut summary);
     Ok(code)
+}
+
+/// Saves the campaign's files after the verdict has printed: the results folder when there is
+/// something to keep (an anomaly or an Unknown, whose history is the evidence) or `--out` asks
+/// for it, then the files named by `--history`, `--html`, `--json`. A file that cannot be
+/// written is a warning; the verdict and its exit code stand.
+fn save_results(
+    args: &FuzzArgs,
+    label: &str,
+    history: &History,
+    report: &CheckReport,
+    summary: &mut FuzzSummary,
+) {
+    let mut stderr = std::io::stderr();
+    let anomalous = summary.verdict == "anomalous";
+    let history_text = match write_history(Vec::new(), history) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("warning: failed to serialize the history: {e}");
+            return;
+        }
+    };
+    let page = (anomalous || args.html.is_some()).then(|| check::render::html(history, report));
+    if anomalous || summary.verdict == "unknown" || args.out.is_some() {
+        match OutDir::create(args.out.as_deref(), label, &summary.seed.to_string()) {
+            Ok(dir) => {
+                match dir.write("history.jsonl", &history_text) {
+                    Ok(p) => summary.history_file = Some(p.display().to_string()),
+                    Err(e) => outdir::warn(&e, &mut stderr),
+                }
+                if let Some(page) = &page
+                    && let Err(e) = dir.write("witnesses.html", page.as_bytes())
+                {
+                    outdir::warn(&e, &mut stderr);
+                }
+                if let Err(e) = dir.write("summary.json", summary_json(summary).as_bytes()) {
+                    outdir::warn(&e, &mut stderr);
+                }
+                println!("\nresults saved in {}", dir.path().display());
+            }
+            Err(e) => outdir::warn(&e, &mut stderr),
+        }
+    }
+    let explicit = |path: &PathBuf, bytes: &[u8]| {
+        if let Err(source) = std::fs::write(path, bytes) {
+            let e = OutDirError::Write {
+                path: path.clone(),
+                source,
+            };
+            outdir::warn(&e, &mut std::io::stderr());
+            false
+        } else {
+            true
+        }
+    };
+    if let Some(path) = &args.history
+        && explicit(path, &history_text)
+    {
+        summary.history_file = Some(path.display().to_string());
+    }
+    if let (Some(path), Some(page)) = (&args.html, &page) {
+        explicit(path, page.as_bytes());
+    }
+    if let Some(path) = &args.json {
+        explicit(path, summary_json(summary).as_bytes());
+    }
+    if anomalous && let Some(p) = &summary.history_file {
+        println!("re-check the history with `s3conform check {p}`");
+    }
+}
+
+fn summary_json(summary: &FuzzSummary) -> String {
+    let mut text = serde_json::to_string_pretty(summary).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The witness of one anomaly, shrunk to a minimal history showing the same anomaly kind, as
@@ -310,19 +352,6 @@ pub fn witness(
         },
         None => original(),
     }
-}
-
-fn save_history(path: &PathBuf, history: &History) -> Result<(), FuzzError> {
-    let file = std::fs::File::create(path).map_err(|source| FuzzError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    write_history(std::io::BufWriter::new(file), history)
-        .map(drop)
-        .map_err(|e| FuzzError::Write {
-            path: path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })
 }
 
 fn progress_bar(

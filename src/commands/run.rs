@@ -1,6 +1,6 @@
 //! `s3conform run`: the YAML conformance suite as a `cargo test`-like harness.
 //!
-//! The lead's CLI resolves the endpoint (or starts the embedded one), the bucket and the
+//! The CLI (`cli.rs`) resolves the endpoint (or starts the embedded one), the bucket and the
 //! credentials, connects a [`Session`], and hands it here with an [`EndpointInfo`]. This module
 //! owns the flags that choose and judge cases, loading the cases, running them, and the exit
 //! code; the report sinks (table, JSON, JUnit, Markdown, baseline) render the returned

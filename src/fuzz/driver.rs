@@ -202,7 +202,8 @@ impl Writer {
                         if_match: None,
                         if_none_match: Some("*".into()),
                     };
-                    // Retry only on 409, as the seeds advise; a 412 means the key exists.
+                    // Retry only on 409, as CoreWeave advises (docs/semantics.md §2.1); a 412
+                    // means the key exists.
                     if self.put_status(key, cond).await? != Some(409) {
                         return Ok(());
                     }

@@ -30,7 +30,7 @@
 //!
 //! Not by default. A vendor fixing a bug should not turn its customers' pipelines red; the fixed
 //! entry is reported so the baseline can shrink. With `strict` (for CI against third-party
-//! servers, where "a new failure or a new pass changes the outcome", issue 5), a fixed entry
+//! servers, where a new failure and a new pass both mean the server changed), a fixed entry
 //! fails the run too, so a changed server is noticed and the committed baseline stays exact.
 
 use std::collections::BTreeMap;

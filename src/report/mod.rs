@@ -18,6 +18,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod outdir;
 pub mod sinks;
 pub mod terminal;
 pub mod text;

@@ -18,7 +18,7 @@
 //!       "name": "put::safe-create-existing",
 //!       "operation": "put",
 //!       "description": "If-None-Match: * on an existing key is refused",
-//!       "source": "SEMANTICS.md §1.2",
+//!       "source": "docs/semantics.md §1.2",
 //!       "tags": ["safe-create"],
 //!       "verdict": { "kind": "fail", "mismatches": [
 //!         { "step": 2, "field": "status", "expected": "412", "observed": "200" } ] },
@@ -153,7 +153,7 @@ pub struct CaseReport {
     pub operation: String,
     /// What the case checks.
     pub description: String,
-    /// The seed document or SEMANTICS.md section it tests.
+    /// Where the expectation comes from: a `docs/semantics.md` section, a vendor document, an RFC.
     pub source: String,
     /// Free-form tags.
     #[serde(default)]

@@ -1,9 +1,9 @@
 //! Injectable faults: each one is a distinct, realistic bug that the suite or the fuzzer must catch.
 //!
 //! A fault-free reference endpoint proves nothing about the tool's power to find bugs. Each fault
-//! here breaks exactly one rule of SEMANTICS.md, the way real servers have broken it (the probe in
-//! ENDPOINTS.md found most of them in the wild), so a test can show that a specific case or
-//! anomaly turns red when, and only when, that rule is broken.
+//! here breaks exactly one rule of docs/semantics.md, the way real servers have broken it (the
+//! probe in docs/endpoints.md found most of them in the wild), so a test can show that a specific
+//! case or anomaly turns red when, and only when, that rule is broken.
 //!
 //! Faults that fire "some of the time" are deterministic (every Nth eligible request, counted
 //! per server), so a test can predict exactly which request is hit.

@@ -27,11 +27,11 @@
 //!
 //! "cw" is the `coreweave` profile, "aws" the `aws` profile. Where the CoreWeave documents are
 //! silent, the `coreweave` profile follows AWS's recorded behaviour ("AWS rec"), and says so.
-//! Section numbers are SEMANTICS.md's.
+//! Section numbers are those of `docs/semantics.md`.
 //!
 //! | Operation / situation | Answer | Source |
 //! |---|---|---|
-//! | Atomicity | a write's precondition check and apply are one critical section, after the whole body was received | §1.2, issue 2 |
+//! | Atomicity | a write's precondition check and apply are one critical section, after the whole body was received | §1.2 |
 //! | ETag | quoted MD5 hex; multipart `"<md5 of part md5s>-N"`; CopyObject recomputes the MD5 of the bytes | AWS |
 //! | Last-Modified | second precision (stored truncated) | AWS |
 //! | PUT/CMU/Copy/Rename `If-None-Match: *`, key absent / present | 200 / 412 `PreconditionFailed`, `<Condition>If-None-Match` | §1.2 doc+rec |
@@ -41,8 +41,8 @@
 //! | … `If-Match: *` | 501 (cw silent → AWS rec; AWS recorded it on an absent key, we answer 501 for a present one too) | §1.2 rec |
 //! | … both headers | 501 `<Header>If-Match,If-None-Match` (cw silent → AWS rec), checked before the values | §1.2 rec |
 //! | ETag quoting | `"e"` and `e` compare alike; `If-Match` uses strong comparison (a `W/` tag never matches) | §1.2 rec, RFC 9110 §8.8.3.2 |
-//! | Race loser: precondition failed because of a write committed *after this request's head arrived* | cw **409 `ConditionalRequestConflict`** `<Condition>`, `<Key>`; aws 412 | §2.1 doc ("one succeeds, the other returns 409"); brief |
-//! | Precondition already false when the request arrived | 412 under both | brief |
+//! | Race loser: precondition failed because of a write committed *after this request's head arrived* | cw **409 `ConditionalRequestConflict`** `<Condition>`, `<Key>`; aws 412 | §2.1 doc ("one succeeds, the other returns 409") |
+//! | Precondition already false when the request arrived | 412 under both | §6 #35 |
 //! | A loser whose answer would be 404 (key deleted by the winner) | 404 under both (not upgraded to 409) | AWS China doc "concurrent delete → 404" |
 //! | CMU precondition | evaluated at completion | §1.2 rec |
 //! | CMU `If-None-Match: *`, key written during the upload | 412 | §1.2 rec |
@@ -82,7 +82,7 @@
 //! | RenameObject `x-amz-client-token` | same token + same parameters → 200 no-op; different parameters → 400 `IdempotencyParameterMismatch` (status undocumented) | §1.6 doc |
 //! | Buckets | CreateBucket twice → 409 `BucketAlreadyOwnedByYou`; DeleteBucket non-empty → 409 `BucketNotEmpty`; missing → 404 `NoSuchBucket` | AWS |
 //! | ListObjectsV2 | prefix, delimiter (common prefixes), max-keys (default and cap 1000; 0 → empty, not truncated), start-after, an opaque continuation token | AWS |
-//! | Auth | SigV4 (s3s `SimpleAuth`) with one key pair; unsigned or unknown-key requests are refused | issue 2 |
+//! | Auth | SigV4 (s3s `SimpleAuth`) with one key pair; unsigned or unknown-key requests are refused | AWS |
 //!
 //! ## What a race looks like from outside
 //! "Arrived" is when the server read the request head, before the body. A racer that the

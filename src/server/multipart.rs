@@ -72,7 +72,7 @@ impl Reference {
         }
     }
 
-    /// The precondition is evaluated at completion (SEMANTICS.md §1.2, CMU-specific): besides
+    /// The precondition is evaluated at completion (docs/semantics.md §1.2, CMU-specific): besides
     /// the usual 412/404, a condition that holds now but whose key was written or deleted since
     /// CreateMultipartUpload is 409 ConditionalRequestConflict, and the upload stays so that a
     /// retry gets 409 again.

@@ -25,8 +25,8 @@ pub(crate) enum EtagList {
 }
 
 impl EtagList {
-    /// Parses a header value. Quoted and unquoted ETags compare alike (SEMANTICS.md §1.2), so an
-    /// unquoted token is taken as a strong tag.
+    /// Parses a header value. Quoted and unquoted ETags compare alike (docs/semantics.md §1.2), so
+    /// an unquoted token is taken as a strong tag.
     pub(crate) fn parse(raw: &str) -> Self {
         let raw = raw.trim();
         if raw == "*" {

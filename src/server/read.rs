@@ -2,8 +2,8 @@
 //!
 //! Order (RFC 9110 §13.2.2, and AWS's documented precedence): If-Match, else
 //! If-Unmodified-Since (412 when false); then If-None-Match, else If-Modified-Since (304 when
-//! false). A missing key stays 404 NoSuchKey whatever the conditions (as AWS does, SEMANTICS.md
-//! §1.4). A 304 carries ETag and Last-Modified and no body; HEAD answers never carry a body.
+//! false). A missing key stays 404 NoSuchKey whatever the conditions (as AWS does,
+//! docs/semantics.md §1.4). A 304 carries ETag and Last-Modified and no body; HEAD answers never carry a body.
 
 use std::sync::Arc;
 

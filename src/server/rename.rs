@@ -22,7 +22,7 @@ use super::s3_impl::header;
 use super::store::{Store, now_seconds};
 use crate::profile::Profile;
 
-/// The longest `x-amz-client-token` accepted (SEMANTICS.md §1.6).
+/// The longest `x-amz-client-token` accepted (docs/semantics.md §1.6).
 const MAX_TOKEN_LEN: usize = 64;
 
 /// Every header whose value is part of a rename's identity for idempotency.

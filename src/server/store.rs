@@ -93,7 +93,7 @@ pub(crate) struct Part {
 pub(crate) struct Upload {
     pub(crate) key: String,
     /// The commit counter when the upload was created: a later change to the key counts as
-    /// "written during the upload" at completion (SEMANTICS.md §1.2, CMU-specific).
+    /// "written during the upload" at completion (docs/semantics.md §1.2, CMU-specific).
     pub(crate) created_seq: u64,
     pub(crate) parts: BTreeMap<i32, Part>,
     pub(crate) metadata: Metadata,

@@ -10,7 +10,7 @@
 //!                    "started_at": "2026-11-28T16:00:00Z",
 //!                    "summary": { "passed": 80, "failed": 3, ... } } ],
 //!   "rows": [ { "case": "put::safe-create-existing", "operation": "put",
-//!               "description": "...", "source": "SEMANTICS.md §1.2",
+//!               "description": "...", "source": "docs/semantics.md §1.2",
 //!               "cells": [ { "kind": "fail", "text": "✗ 200", "known": false } ] } ] }
 //! ```
 
