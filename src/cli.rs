@@ -81,6 +81,14 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     let suite = args.run.load()?;
     let baseline = args.reports.load_baseline()?;
     let connected = runtime.block_on(args.target.connect())?;
+    eprintln!(
+        "s3conform run: {} ({}), bucket {}, run prefix {} (after a kill: s3conform clean --prefix {})",
+        connected.info.url,
+        connected.info.label,
+        connected.session.bucket(),
+        connected.session.root_prefix(),
+        connected.session.root_prefix()
+    );
     let mut outcome = crate::commands::run::run(
         &args.run,
         &suite,
@@ -118,5 +126,115 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Out-of-range numbers are usage errors (exit 2) that state the range, never panics.
+    #[test]
+    fn numeric_flags_state_their_range() {
+        for (argv, range) in [
+            (
+                &["x", "fuzz", "--timeout", "18446744073709551615"][..],
+                "1..=3600",
+            ),
+            (
+                &["x", "fuzz", "--ops", "18446744073709551615"],
+                "1..=1000000",
+            ),
+            (&["x", "fuzz", "--ops", "0"], "1..=1000000"),
+            (
+                &["x", "fuzz", "--duration", "99999999999999999999h"],
+                "1ms to 24h",
+            ),
+            (&["x", "fuzz", "--check-budget", "0s"], "1ms to 24h"),
+            (&["x", "run", "--test-threads", "0"], "1..=256"),
+            (&["x", "run", "--timeout", "0"], "1..=3600"),
+            (&["x", "fuzz", "--writers", "5000"], "1..=1024"),
+        ] {
+            let e = Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{argv:?}");
+            assert!(e.to_string().contains(range), "{argv:?}: {e}");
+        }
+    }
+
+    /// A property test over random argv built from every subcommand, every flag and hostile
+    /// values: parsing never panics, and an error is always exit 2 (or 0 for --help).
+    #[test]
+    fn random_argv_never_panics() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let cmd = Cli::command();
+        let subcommands: Vec<String> = cmd
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        let mut flags: Vec<String> = Vec::new();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                if let Some(l) = arg.get_long() {
+                    flags.push(format!("--{l}"));
+                }
+            }
+        }
+        let values = [
+            "",
+            "0",
+            "1",
+            "-1",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999h",
+            "1e308",
+            "NaN",
+            "inf",
+            "-0",
+            "0.0000001ms",
+            "3s",
+            "24h",
+            "25h",
+            "\u{0}",
+            "é",
+            "../..",
+            "/",
+            "s3conform/",
+            "http://127.0.0.1:1",
+            "ftp://x",
+            "rmw=0",
+            "rmw=x,create",
+            "=",
+            "--",
+            "-",
+            "coreweave",
+            "aws",
+            "stale-read",
+            "1024",
+            "65536",
+            "127.0.0.1:0",
+            "[::1]:99999",
+        ];
+        let mut rng = StdRng::seed_from_u64(0x5afe);
+        for _ in 0..4000 {
+            let mut argv = vec!["s3conform".to_owned()];
+            if rng.random_bool(0.95) {
+                argv.push(subcommands[rng.random_range(0..subcommands.len())].clone());
+            }
+            for _ in 0..rng.random_range(0..6) {
+                if rng.random_bool(0.7) {
+                    argv.push(flags[rng.random_range(0..flags.len())].clone());
+                }
+                if rng.random_bool(0.7) {
+                    argv.push(values[rng.random_range(0..values.len())].to_owned());
+                }
+            }
+            let parsed = std::panic::catch_unwind(|| Cli::try_parse_from(&argv));
+            match parsed {
+                Err(_) => panic!("parsing {argv:?} panicked"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => assert!(
+                    matches!(e.exit_code(), 0 | 2),
+                    "{argv:?}: exit {}",
+                    e.exit_code()
+                ),
+            }
+        }
     }
 }

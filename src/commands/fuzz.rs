@@ -29,11 +29,12 @@ pub struct FuzzArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=255))]
     pub keys: u8,
 
-    /// Stop after this many recorded operations.
-    #[arg(long, default_value_t = 2000)]
+    /// Stop after this many recorded operations (1 to 1000000; the schedule and the history
+    /// grow with it).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=MAX_OPS))]
     pub ops: u64,
 
-    /// Stop after this long instead (e.g. `30s`, `5m`); the op limit still applies.
+    /// Stop after this long instead (e.g. `30s`, `5m`; 1ms to 24h); the op limit still applies.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
 
@@ -58,7 +59,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Time the checker may spend before answering Unknown.
+    /// Time the checker may spend before answering Unknown (1ms to 24h).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub check_budget: Duration,
 
@@ -91,7 +92,14 @@ pub enum FuzzError {
     },
 }
 
-/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds.
+/// The most operations one campaign records: the schedule is drawn and the history kept in
+/// memory, so this bounds both.
+pub const MAX_OPS: u64 = 1_000_000;
+
+/// The longest `--duration` or `--check-budget`.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds, from 1ms to [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
@@ -107,8 +115,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
     };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("`{s}` is not a duration"));
+    if !secs.is_finite() || secs < 0.001 || secs > MAX_DURATION.as_secs_f64() {
+        return Err(format!("`{s}` is out of range: a duration is 1ms to 24h"));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -127,14 +135,17 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         args.keys,
         args.ops
     );
+    println!(
+        "  bucket {}, run prefix {} (after a kill: s3conform clean --prefix {})",
+        connected.session.bucket(),
+        connected.session.root_prefix(),
+        connected.session.root_prefix()
+    );
     let mix = args.mix.unwrap_or_default();
     let per_writer =
         usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
-    let per_writer = if args.duration.is_some() {
-        per_writer.max(100_000)
-    } else {
-        per_writer
-    };
+    // No more program than the op limit can use: a writer whose program runs out before the
+    // others simply stops, and the campaign still ends at `--ops` or `--duration`.
     let schedule = Schedule::from_seed(seed, args.writers as usize, per_writer, args.keys, &mix);
     let counters = Arc::new(Counters::default());
     let limits = DriveLimits {
@@ -150,10 +161,15 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     }
     let elapsed = started.elapsed();
     let label = connected.info.label.clone();
+    let connected_bucket = connected.session.bucket().to_owned();
+    let connected_root = connected.session.root_prefix().to_string();
     let cleanup = connected.finish(args.target.keep).await;
     let mut history = drove?;
     history.header.profile = Some(args.target.profile.to_string());
-    history.header.note = Some(format!("s3conform fuzz against {label}"));
+    history.header.note = Some(format!(
+        "s3conform fuzz against {label}, bucket {}, run prefix {}",
+        connected_bucket, connected_root
+    ));
     let n = history.ops.len();
     println!(
         "  drove {n} ops in {:.2} s ({:.0} ops/s), {} ambiguous, {} x 412, {} x 409",
@@ -368,5 +384,23 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("3y").is_err());
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_not_panics() {
+        for bad in [
+            "99999999999999999999h",
+            "25h",
+            "0",
+            "0s",
+            "1e400",
+            "NaN",
+            "-1s",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains(bad.trim()), "{bad}: {e}");
+        }
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
     }
 }

@@ -113,7 +113,7 @@ impl Session {
     /// Returns `Err` only when the request could not be built or lies outside the run prefix;
     /// every answer of the endpoint, including timeouts and garbage, is an [`Observation`].
     pub async fn call(&self, request: &Request) -> Result<Observation, CallError> {
-        self.authorize(&request.op)?;
+        self.authorize(&request.op, &request.raw_headers)?;
         let capture = Capture::default();
         let call_ns = self.now_ns();
         // A backstop over the SDK's own timeouts: a streamed body that stalls after the headers
@@ -231,7 +231,10 @@ impl Session {
                     .bucket(bucket)
                     .key(key.as_str())
                     .body(ByteStream::from(body.clone()))
-                    .set_metadata(metadata_map(metadata))
+                    .set_metadata(Some(super::marker::with_marker(
+                        metadata,
+                        &self.root_prefix().run_id(),
+                    )))
                     .set_if_match(cond.if_match.clone())
                     .set_if_none_match(cond.if_none_match.clone());
                 match send!(b, capture, raw) {
@@ -247,7 +250,10 @@ impl Session {
                     .create_multipart_upload()
                     .bucket(bucket)
                     .key(key.as_str())
-                    .set_metadata(metadata_map(metadata));
+                    .set_metadata(Some(super::marker::with_marker(
+                        metadata,
+                        &self.root_prefix().run_id(),
+                    )));
                 match send!(b, capture, raw) {
                     Ok(out) => Sent::Ok(Answer {
                         upload_id: out.upload_id,
@@ -517,8 +523,4 @@ impl Session {
             ret_ns: self.now_ns(),
         }
     }
-}
-
-fn metadata_map(pairs: &[(String, String)]) -> Option<std::collections::HashMap<String, String>> {
-    (!pairs.is_empty()).then(|| pairs.iter().cloned().collect())
 }

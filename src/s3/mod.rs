@@ -5,7 +5,10 @@
 //! digest, call and return instants, ambiguity). Cases and the fuzzer both use it.
 
 mod call;
+mod claim;
+pub mod guard;
 pub mod key;
+pub mod marker;
 pub mod observation;
 pub mod request;
 pub mod session;

@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::key::{Key, KeyError, RunPrefix};
 use super::observation::Observation;
-use super::request::{Operation, Request};
+use super::request::{Operation, RawHeader, Request};
 use super::target::Target;
 
 /// An error that is not an answer of the endpoint.
@@ -26,6 +26,9 @@ pub enum CallError {
         /// The run prefix.
         prefix: String,
     },
+    /// A raw header names an object or bucket the prefix guard cannot check; nothing was sent.
+    #[error("refusing to send raw header `{0}`: it names an object or bucket outside the guard")]
+    AddressingHeader(String),
     /// DeleteBucket on a bucket this run did not create; nothing was sent.
     #[error("refusing to delete bucket `{0}`: this run did not create it")]
     ForeignBucket(String),
@@ -63,6 +66,35 @@ pub enum SetupError {
         /// The error code, if any.
         code: String,
     },
+    /// The endpoint answers, but not as S3: nothing it says can be judged.
+    #[error("endpoint {endpoint} does not speak S3 ({detail}); stopping before judging anything")]
+    NotS3 {
+        /// The endpoint URL.
+        endpoint: String,
+        /// What gave it away.
+        detail: String,
+    },
+    /// Every fresh run root tried under `--prefix` was already in use.
+    #[error(
+        "no free run prefix under `{base}` after {attempts} tries: objects already exist under each"
+    )]
+    PrefixInUse {
+        /// The base prefix.
+        base: String,
+        /// How many run ids were tried.
+        attempts: usize,
+    },
+    /// The bucket keeps versions, which deleting by key would leave behind.
+    #[error(
+        "bucket `{bucket}` has versioning {status}: deleting by key would leave every version this \
+         run writes (and a delete marker) behind; use a bucket without versioning"
+    )]
+    Versioned {
+        /// The bucket.
+        bucket: String,
+        /// `Enabled` or `Suspended`.
+        status: String,
+    },
     /// The endpoint answered something an S3 endpoint would not.
     #[error("endpoint {endpoint} gave an unexpected answer to {operation}: {detail}")]
     Unexpected {
@@ -73,6 +105,13 @@ pub enum SetupError {
         /// What came back.
         detail: String,
     },
+}
+
+impl SetupError {
+    /// Whether the endpoint answered, but not as S3 does.
+    pub fn is_not_s3(&self) -> bool {
+        matches!(self, SetupError::NotS3 { .. })
+    }
 }
 
 /// What [`Session::cleanup`] did.
@@ -152,6 +191,15 @@ impl Session {
         }
     }
 
+    /// This session moved to another run root (with nothing recorded yet).
+    pub(super) fn with_root(self, root: RunPrefix) -> Session {
+        Session {
+            root: root.clone(),
+            prefix: root,
+            ..self
+        }
+    }
+
     /// A session for a sub-prefix of this one, e.g. one per case.
     pub fn scoped(&self, child: &str) -> Result<Session, KeyError> {
         Ok(Session {
@@ -168,6 +216,11 @@ impl Session {
     /// This session's prefix.
     pub fn prefix(&self) -> &RunPrefix {
         &self.prefix
+    }
+
+    /// The run's root prefix (every session scoped from one connection shares it).
+    pub fn root_prefix(&self) -> &RunPrefix {
+        &self.root
     }
 
     /// The target.
@@ -198,8 +251,12 @@ impl Session {
         )
     }
 
-    /// Refuses anything outside the run root, and bucket deletion this run did not earn.
-    pub(super) fn authorize(&self, op: &Operation) -> Result<(), CallError> {
+    /// Refuses anything outside the run root, raw headers that address objects themselves, and
+    /// bucket deletion this run did not earn.
+    pub(super) fn authorize(&self, op: &Operation, raw: &[RawHeader]) -> Result<(), CallError> {
+        if let Some(h) = raw.iter().find(|h| super::guard::addresses_object(&h.name)) {
+            return Err(CallError::AddressingHeader(h.name.clone()));
+        }
         for key in op.keys() {
             if !self.root.contains(key) {
                 return Err(CallError::OutsidePrefix {
