@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use crate::commands::{
     bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs,
     run::RunArgs, serve::ServeArgs, target::TargetArgs,
@@ -89,6 +90,14 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         connected.session.root_prefix(),
         connected.session.root_prefix()
     );
+    let halt = connected.session.halt().clone();
+    let root = connected.session.root_prefix().to_string();
+    let interrupts = Interrupts::watch(
+        runtime.handle(),
+        halt.clone(),
+        root.clone(),
+        connected.session.cleanup_bound(),
+    );
     let mut outcome = crate::commands::run::run(
         &args.run,
         &suite,
@@ -97,12 +106,24 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         args.target.profile,
         runtime.handle(),
     );
-    let cleanup = runtime.block_on(connected.finish(args.target.keep));
-    if !cleanup.failures.is_empty() {
-        eprintln!(
-            "warning: cleanup could not remove: {}",
-            cleanup.failures.join("; ")
-        );
+    let keep = args.target.keep;
+    let cleanup = runtime.block_on(async {
+        tokio::select! {
+            c = connected.finish(keep) => Some(c),
+            () = interrupts.abandoned() => None,
+        }
+    });
+    let cleaned = match (&cleanup, keep) {
+        (_, true) => Cleanup::Kept,
+        (Some(c), false) => Cleanup::Done(c),
+        (None, false) => Cleanup::Abandoned,
+    };
+    if let Some(reason) = halt.reason() {
+        let timeout = std::time::Duration::from_secs(args.target.timeout);
+        return Ok(report_stop(reason, cleaned, &root, timeout));
+    }
+    if !keep && let Some(line) = left_behind(cleaned, &root) {
+        eprintln!("warning: {line}");
     }
     if args.run.list {
         return Ok(outcome.exit_code);

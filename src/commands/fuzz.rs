@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use super::target::{TargetArgs, TargetError};
 use crate::check::{self, CheckOptions, CheckReport, Verdict};
 use crate::exit_code;
@@ -152,6 +153,14 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         max_ops: args.ops,
         max_duration: args.duration,
     };
+    let halt = connected.session.halt().clone();
+    let connected_root = connected.session.root_prefix().to_string();
+    let interrupts = Interrupts::watch(
+        &tokio::runtime::Handle::current(),
+        halt.clone(),
+        connected_root.clone(),
+        connected.session.cleanup_bound(),
+    );
     let bar = progress_bar(args, counters.clone());
     let started = Instant::now();
     let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;
@@ -162,8 +171,21 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let elapsed = started.elapsed();
     let label = connected.info.label.clone();
     let connected_bucket = connected.session.bucket().to_owned();
-    let connected_root = connected.session.root_prefix().to_string();
-    let cleanup = connected.finish(args.target.keep).await;
+    let keep = args.target.keep;
+    let cleanup = tokio::select! {
+        c = connected.finish(keep) => Some(c),
+        () = interrupts.abandoned() => None,
+    };
+    let cleaned = match (&cleanup, keep) {
+        (_, true) => Cleanup::Kept,
+        (Some(c), false) => Cleanup::Done(c),
+        (None, false) => Cleanup::Abandoned,
+    };
+    if let Some(reason) = halt.reason() {
+        let timeout = Duration::from_secs(args.target.timeout);
+        return Ok(report_stop(reason, cleaned, &connected_root, timeout));
+    }
+    let cleanup = cleanup.unwrap_or_default();
     let mut history = drove?;
     history.header.profile = Some(args.target.profile.to_string());
     history.header.note = Some(format!(
@@ -179,12 +201,8 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         counters.precondition_failed.load(Ordering::Relaxed),
         counters.conflicts.load(Ordering::Relaxed),
     );
-    if !cleanup.failures.is_empty() {
-        eprintln!(
-            "warning: cleanup left {} objects: {}",
-            cleanup.failures.len(),
-            cleanup.failures.join("; ")
-        );
+    if !keep && let Some(line) = left_behind(Cleanup::Done(&cleanup), &connected_root) {
+        eprintln!("warning: {line}");
     }
 
     let opts = CheckOptions {

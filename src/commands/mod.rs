@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod fuzz;
+pub mod interrupt;
 pub mod list;
 pub mod run;
 pub mod serve;

@@ -7,6 +7,7 @@
 mod call;
 mod claim;
 pub mod guard;
+pub mod halt;
 pub mod key;
 pub mod marker;
 pub mod observation;
@@ -14,6 +15,7 @@ pub mod request;
 pub mod session;
 pub mod target;
 
+pub use halt::{Halt, HaltReason};
 pub use key::{Key, KeyError, RunPrefix};
 pub use observation::{AmbiguityCause, BodyDigest, Observation, Outcome, normalize_etag};
 pub use request::{

@@ -10,6 +10,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::halt::Halt;
 use super::key::{Key, KeyError, RunPrefix};
 use super::observation::Observation;
 use super::request::{Operation, RawHeader, Request};
@@ -29,6 +30,9 @@ pub enum CallError {
     /// A raw header names an object or bucket the prefix guard cannot check; nothing was sent.
     #[error("refusing to send raw header `{0}`: it names an object or bucket outside the guard")]
     AddressingHeader(String),
+    /// The session was stopped (Ctrl-C, or a stuck endpoint); nothing more is sent.
+    #[error("not sent: {0}")]
+    Halted(super::halt::HaltReason),
     /// DeleteBucket on a bucket this run did not create; nothing was sent.
     #[error("refusing to delete bucket `{0}`: this run did not create it")]
     ForeignBucket(String),
@@ -123,7 +127,19 @@ pub struct CleanupReport {
     pub aborted: usize,
     /// Keys or uploads that could not be removed, with the reason.
     pub failures: Vec<String>,
+    /// Keys or uploads not confirmed removed when the cleanup bound ran out.
+    pub unfinished: usize,
 }
+
+impl CleanupReport {
+    /// Whether anything this run wrote may remain.
+    pub fn left_something(&self) -> bool {
+        !self.failures.is_empty() || self.unfinished > 0
+    }
+}
+
+/// How many deletes and aborts cleanup keeps in flight.
+const CLEANUP_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Default)]
 struct Ledger {
@@ -148,6 +164,7 @@ pub struct Session {
     epoch: Instant,
     ledger: Arc<Mutex<Ledger>>,
     bucket_created: Arc<AtomicBool>,
+    halt: Arc<Halt>,
 }
 
 /// Characters kept literal in a copy or rename source: RFC 3986 unreserved plus `/`.
@@ -163,6 +180,7 @@ impl Session {
     /// returns a session rooted at `prefix`.
     pub async fn connect(target: Target, prefix: RunPrefix) -> Result<Session, SetupError> {
         let client = target.client().await;
+        let stall = Halt::stall_for(target.timeouts.operation);
         let session = Session {
             client,
             target: Arc::new(target),
@@ -171,6 +189,7 @@ impl Session {
             epoch: Instant::now(),
             ledger: Arc::default(),
             bucket_created: Arc::default(),
+            halt: Arc::new(Halt::new(stall)),
         };
         session.check_bucket().await?;
         Ok(session)
@@ -180,6 +199,7 @@ impl Session {
     /// (the ambiguity tests use it against sockets that misbehave on purpose).
     pub async fn connect_unchecked(target: Target, prefix: RunPrefix) -> Session {
         let client = target.client().await;
+        let stall = Halt::stall_for(target.timeouts.operation);
         Session {
             client,
             target: Arc::new(target),
@@ -188,6 +208,7 @@ impl Session {
             epoch: Instant::now(),
             ledger: Arc::default(),
             bucket_created: Arc::default(),
+            halt: Arc::new(Halt::new(stall)),
         }
     }
 
@@ -221,6 +242,17 @@ impl Session {
     /// The run's root prefix (every session scoped from one connection shares it).
     pub fn root_prefix(&self) -> &RunPrefix {
         &self.root
+    }
+
+    /// The stop switch every session of this connection shares: trip it to stop sending.
+    pub fn halt(&self) -> &Arc<Halt> {
+        &self.halt
+    }
+
+    /// How long [`Session::cleanup`] may take in all: two request timeouts (with their
+    /// backstop), however many objects there are, since deletes run concurrently.
+    pub fn cleanup_bound(&self) -> std::time::Duration {
+        (self.target.timeouts.operation + std::time::Duration::from_secs(1)).saturating_mul(2)
     }
 
     /// The target.
@@ -377,8 +409,11 @@ impl Session {
     }
 
     /// Deletes every object this run may have written and aborts its open uploads. Touches
-    /// nothing else, even under a shared prefix.
+    /// nothing else, even under a shared prefix. Runs [`CLEANUP_CONCURRENCY`] requests at once,
+    /// ignores a tripped [`Halt`] (cleaning up is what a halted run still must do), and gives
+    /// up after [`Session::cleanup_bound`], counting what it did not get to.
     pub async fn cleanup(&self) -> CleanupReport {
+        use futures::StreamExt;
         let (keys, uploads) = match self.ledger.lock() {
             Ok(mut l) => (
                 std::mem::take(&mut l.written),
@@ -386,32 +421,53 @@ impl Session {
             ),
             Err(_) => return CleanupReport::default(),
         };
-        let mut report = CleanupReport::default();
-        for (key, upload_id) in uploads {
-            let op = Operation::AbortMultipartUpload {
-                key: key.clone(),
-                upload_id,
-            };
-            match self.call(&Request::new(op)).await {
-                Ok(obs) if obs.succeeded() || obs.status == Some(404) => report.aborted += 1,
-                Ok(obs) => report
-                    .failures
-                    .push(format!("abort upload of {key}: {}", obs.summary())),
-                Err(e) => report.failures.push(format!("abort upload of {key}: {e}")),
-            }
-        }
-        for key in keys {
-            let op = Operation::DeleteObject {
-                key: key.clone(),
-                if_match: None,
-            };
-            match self.call(&Request::new(op)).await {
-                Ok(obs) if obs.succeeded() || obs.status == Some(404) => report.deleted += 1,
-                Ok(obs) => report
-                    .failures
-                    .push(format!("delete {key}: {}", obs.summary())),
-                Err(e) => report.failures.push(format!("delete {key}: {e}")),
-            }
+        let total = keys.len() + uploads.len();
+        let report = Mutex::new(CleanupReport::default());
+        let aborts = uploads.into_iter().map(|(key, upload_id)| {
+            (
+                format!("abort upload of {key}"),
+                Operation::AbortMultipartUpload { key, upload_id },
+                true,
+            )
+        });
+        let deletes = keys.into_iter().map(|key| {
+            (
+                format!("delete {key}"),
+                Operation::DeleteObject {
+                    key,
+                    if_match: None,
+                },
+                false,
+            )
+        });
+        let work = futures::stream::iter(aborts.chain(deletes)).for_each_concurrent(
+            CLEANUP_CONCURRENCY,
+            |(what, op, abort)| {
+                let report = &report;
+                async move {
+                    let result = self.send(&Request::new(op), false).await;
+                    let Ok(mut r) = report.lock() else { return };
+                    match result {
+                        Ok(obs) if obs.succeeded() || obs.status == Some(404) => {
+                            if abort {
+                                r.aborted += 1;
+                            } else {
+                                r.deleted += 1;
+                            }
+                        }
+                        Ok(obs) => r.failures.push(format!("{what}: {}", obs.summary())),
+                        Err(e) => r.failures.push(format!("{what}: {e}")),
+                    }
+                }
+            },
+        );
+        let finished = tokio::time::timeout(self.cleanup_bound(), work)
+            .await
+            .is_ok();
+        let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !finished {
+            report.unfinished =
+                total.saturating_sub(report.deleted + report.aborted + report.failures.len());
         }
         report
     }
