@@ -85,6 +85,9 @@ impl Signals {
     }
 }
 
+/// How many cleanup failures a message names; the rest are counted.
+const SHOWN_FAILURES: usize = 5;
+
 /// What the run did with its objects, for the last lines a stopped or incomplete run prints.
 #[derive(Debug, Clone, Copy)]
 pub enum Cleanup<'a> {
@@ -116,10 +119,22 @@ pub fn left_behind(cleanup: Cleanup<'_>, prefix: &str) -> Option<String> {
                 ));
             }
             if !r.failures.is_empty() {
+                let shown: Vec<&str> = r
+                    .failures
+                    .iter()
+                    .take(SHOWN_FAILURES)
+                    .map(String::as_str)
+                    .collect();
+                let more = r.failures.len().saturating_sub(SHOWN_FAILURES);
+                let more = if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                };
                 parts.push(format!(
-                    "{} could not be removed ({})",
+                    "{} could not be removed ({}{more})",
                     r.failures.len(),
-                    r.failures.join("; ")
+                    shown.join("; ")
                 ));
             }
             Some(format!(
