@@ -5,8 +5,8 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use crate::commands::{
-    bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs,
-    run::RunArgs, serve::ServeArgs, target::TargetArgs,
+    bench::BenchArgs, check::CheckArgs, clean::CleanArgs, compare::CompareArgs, fuzz::FuzzArgs,
+    list::ListArgs, run::RunArgs, serve::ServeArgs, target::TargetArgs,
 };
 use crate::error::Error;
 use crate::report::sinks::ReportArgs;
@@ -57,6 +57,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Benchmark the checker on generated histories.
     Bench(BenchArgs),
+    /// Remove what killed or `--keep` runs left under a prefix: only objects and uploads that
+    /// carry s3conform's marker.
+    Clean(CleanArgs),
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => Ok(crate::commands::check::run(&args)?),
         Command::Compare(args) => Ok(crate::commands::compare::run(&args)?),
         Command::Bench(args) => Ok(crate::commands::bench::run(&args)?),
+        Command::Clean(args) => Ok(runtime.block_on(crate::commands::clean::run(&args))?),
     }
 }
 

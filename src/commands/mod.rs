@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod clean;
 pub mod compare;
 pub mod fuzz;
 pub mod interrupt;

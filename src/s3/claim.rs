@@ -20,9 +20,11 @@ use super::target::Target;
 /// How many fresh run ids are tried before giving up on a base prefix.
 const ATTEMPTS: usize = 5;
 
-/// The relative name of the probe object written (and deleted) to check that PUT answers an
-/// ETag; it lives under the run's own root, so it can collide with nothing.
-pub const PROBE_NAME: &str = "s3conform-probe";
+/// The relative name of the root marker: an object written first under each run root (which
+/// also checks that PUT answers an ETag) and deleted last by cleanup. `s3conform clean` aborts
+/// a multipart upload only under a root that still has it, since an upload's metadata cannot
+/// be read back.
+pub const ROOT_MARKER: &str = "s3conform-run";
 
 impl Session {
     /// Connects to `target` and claims a fresh, empty run root under `base`: checks the bucket,
@@ -34,7 +36,7 @@ impl Session {
         let mut session = session;
         for _ in 0..ATTEMPTS {
             if session.root_is_empty().await? {
-                session.probe_put().await?;
+                session.put_root_marker().await?;
                 return Ok(session);
             }
             session = session.with_root(base.fresh_run());
@@ -70,10 +72,11 @@ impl Session {
         }
     }
 
-    /// Writes and deletes one object under the run root: an S3 PUT answers 200 with an ETag.
-    async fn probe_put(&self) -> Result<(), SetupError> {
+    /// Writes the root marker (with the marker metadata, as every object): an S3 PUT answers
+    /// 200 with an ETag.
+    async fn put_root_marker(&self) -> Result<(), SetupError> {
         let key = self
-            .key(PROBE_NAME)
+            .key(ROOT_MARKER)
             .map_err(|e| self.not_s3("probe key", e.to_string()))?;
         let put = Request::new(Operation::PutObject {
             key: key.clone(),
@@ -86,11 +89,6 @@ impl Session {
             .await
             .map_err(|e| self.not_s3("PutObject", e.to_string()))?;
         let good = obs.status == Some(200) && obs.etag.as_deref().is_some_and(|e| !e.is_empty());
-        let delete = Request::new(Operation::DeleteObject {
-            key,
-            if_match: None,
-        });
-        let _ = self.call(&delete).await;
         if good {
             Ok(())
         } else {

@@ -13,6 +13,7 @@ pub mod marker;
 pub mod observation;
 pub mod request;
 pub mod session;
+pub mod sweep;
 pub mod target;
 
 pub use halt::{Halt, HaltReason};
@@ -23,4 +24,5 @@ pub use request::{
     WriteConditions,
 };
 pub use session::{CallError, CleanupReport, Session, SetupError};
+pub use sweep::{SweepOptions, SweepReport};
 pub use target::{EndpointError, EndpointUrl, StaticKeys, Target, Timeouts};

@@ -421,6 +421,11 @@ impl Session {
             ),
             Err(_) => return CleanupReport::default(),
         };
+        // The root marker goes last, and only when everything else is gone: `s3conform clean`
+        // trusts uploads only under a root that still has it.
+        let marker = self.root.key(super::claim::ROOT_MARKER).ok();
+        let (markers, keys): (Vec<Key>, Vec<Key>) =
+            keys.into_iter().partition(|k| Some(k) == marker.as_ref());
         let total = keys.len() + uploads.len();
         let report = Mutex::new(CleanupReport::default());
         let aborts = uploads.into_iter().map(|(key, upload_id)| {
@@ -461,13 +466,32 @@ impl Session {
                 }
             },
         );
-        let finished = tokio::time::timeout(self.cleanup_bound(), work)
-            .await
-            .is_ok();
+        let bound = self.cleanup_bound();
+        let started = std::time::Instant::now();
+        let finished = tokio::time::timeout(bound, work).await.is_ok();
         let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
         if !finished {
             report.unfinished =
                 total.saturating_sub(report.deleted + report.aborted + report.failures.len());
+        }
+        for key in markers {
+            if report.left_something() {
+                report.unfinished += 1;
+                continue;
+            }
+            let op = Operation::DeleteObject {
+                key,
+                if_match: None,
+            };
+            let left = bound.saturating_sub(started.elapsed());
+            match tokio::time::timeout(left, self.send(&Request::new(op), false)).await {
+                Ok(Ok(obs)) if obs.succeeded() || obs.status == Some(404) => report.deleted += 1,
+                Ok(Ok(obs)) => report
+                    .failures
+                    .push(format!("delete the root marker: {}", obs.summary())),
+                Ok(Err(e)) => report.failures.push(format!("delete the root marker: {e}")),
+                Err(_) => report.unfinished += 1,
+            }
         }
         report
     }
