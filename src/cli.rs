@@ -3,9 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use crate::commands::{
-    bench::BenchArgs, check::CheckArgs, compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs,
-    run::RunArgs, serve::ServeArgs, target::TargetArgs,
+    bench::BenchArgs, check::CheckArgs, clean::CleanArgs, compare::CompareArgs, fuzz::FuzzArgs,
+    list::ListArgs, run::RunArgs, serve::ServeArgs, target::TargetArgs,
 };
 use crate::error::Error;
 use crate::report::sinks::ReportArgs;
@@ -56,6 +57,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Benchmark the checker on generated histories.
     Bench(BenchArgs),
+    /// Remove what killed or `--keep` runs left under a prefix: only objects and uploads that
+    /// carry s3conform's marker.
+    Clean(CleanArgs),
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => Ok(crate::commands::check::run(&args)?),
         Command::Compare(args) => Ok(crate::commands::compare::run(&args)?),
         Command::Bench(args) => Ok(crate::commands::bench::run(&args)?),
+        Command::Clean(args) => Ok(runtime.block_on(crate::commands::clean::run(&args))?),
     }
 }
 
@@ -81,6 +86,22 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     let suite = args.run.load()?;
     let baseline = args.reports.load_baseline()?;
     let connected = runtime.block_on(args.target.connect())?;
+    eprintln!(
+        "s3conform run: {} ({}), bucket {}, run prefix {} (after a kill: s3conform clean --prefix {})",
+        connected.info.url,
+        connected.info.label,
+        connected.session.bucket(),
+        connected.session.root_prefix(),
+        connected.session.root_prefix()
+    );
+    let halt = connected.session.halt().clone();
+    let root = connected.session.root_prefix().to_string();
+    let interrupts = Interrupts::watch(
+        runtime.handle(),
+        halt.clone(),
+        root.clone(),
+        connected.session.cleanup_bound(),
+    );
     let mut outcome = crate::commands::run::run(
         &args.run,
         &suite,
@@ -89,12 +110,24 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         args.target.profile,
         runtime.handle(),
     );
-    let cleanup = runtime.block_on(connected.finish(args.target.keep));
-    if !cleanup.failures.is_empty() {
-        eprintln!(
-            "warning: cleanup could not remove: {}",
-            cleanup.failures.join("; ")
-        );
+    let keep = args.target.keep;
+    let cleanup = runtime.block_on(async {
+        tokio::select! {
+            c = connected.finish(keep) => Some(c),
+            () = interrupts.abandoned() => None,
+        }
+    });
+    let cleaned = match (&cleanup, keep) {
+        (_, true) => Cleanup::Kept,
+        (Some(c), false) => Cleanup::Done(c),
+        (None, false) => Cleanup::Abandoned,
+    };
+    if let Some(reason) = halt.reason() {
+        let timeout = std::time::Duration::from_secs(args.target.timeout);
+        return Ok(report_stop(reason, cleaned, &root, timeout));
+    }
+    if !keep && let Some(line) = left_behind(cleaned, &root) {
+        eprintln!("warning: {line}");
     }
     if args.run.list {
         return Ok(outcome.exit_code);
@@ -123,5 +156,115 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Out-of-range numbers are usage errors (exit 2) that state the range, never panics.
+    #[test]
+    fn numeric_flags_state_their_range() {
+        for (argv, range) in [
+            (
+                &["x", "fuzz", "--timeout", "18446744073709551615"][..],
+                "1..=3600",
+            ),
+            (
+                &["x", "fuzz", "--ops", "18446744073709551615"],
+                "1..=1000000",
+            ),
+            (&["x", "fuzz", "--ops", "0"], "1..=1000000"),
+            (
+                &["x", "fuzz", "--duration", "99999999999999999999h"],
+                "1ms to 24h",
+            ),
+            (&["x", "fuzz", "--check-budget", "0s"], "1ms to 24h"),
+            (&["x", "run", "--test-threads", "0"], "1..=256"),
+            (&["x", "run", "--timeout", "0"], "1..=3600"),
+            (&["x", "fuzz", "--writers", "5000"], "1..=1024"),
+        ] {
+            let e = Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{argv:?}");
+            assert!(e.to_string().contains(range), "{argv:?}: {e}");
+        }
+    }
+
+    /// A property test over random argv built from every subcommand, every flag and hostile
+    /// values: parsing never panics, and an error is always exit 2 (or 0 for --help).
+    #[test]
+    fn random_argv_never_panics() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let cmd = Cli::command();
+        let subcommands: Vec<String> = cmd
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        let mut flags: Vec<String> = Vec::new();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                if let Some(l) = arg.get_long() {
+                    flags.push(format!("--{l}"));
+                }
+            }
+        }
+        let values = [
+            "",
+            "0",
+            "1",
+            "-1",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999h",
+            "1e308",
+            "NaN",
+            "inf",
+            "-0",
+            "0.0000001ms",
+            "3s",
+            "24h",
+            "25h",
+            "\u{0}",
+            "é",
+            "../..",
+            "/",
+            "s3conform/",
+            "http://127.0.0.1:1",
+            "ftp://x",
+            "rmw=0",
+            "rmw=x,create",
+            "=",
+            "--",
+            "-",
+            "coreweave",
+            "aws",
+            "stale-read",
+            "1024",
+            "65536",
+            "127.0.0.1:0",
+            "[::1]:99999",
+        ];
+        let mut rng = StdRng::seed_from_u64(0x5afe);
+        for _ in 0..4000 {
+            let mut argv = vec!["s3conform".to_owned()];
+            if rng.random_bool(0.95) {
+                argv.push(subcommands[rng.random_range(0..subcommands.len())].clone());
+            }
+            for _ in 0..rng.random_range(0..6) {
+                if rng.random_bool(0.7) {
+                    argv.push(flags[rng.random_range(0..flags.len())].clone());
+                }
+                if rng.random_bool(0.7) {
+                    argv.push(values[rng.random_range(0..values.len())].to_owned());
+                }
+            }
+            let parsed = std::panic::catch_unwind(|| Cli::try_parse_from(&argv));
+            match parsed {
+                Err(_) => panic!("parsing {argv:?} panicked"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => assert!(
+                    matches!(e.exit_code(), 0 | 2),
+                    "{argv:?}: exit {}",
+                    e.exit_code()
+                ),
+            }
+        }
     }
 }

@@ -26,6 +26,9 @@ pub enum Error {
     /// `check` failed.
     #[error(transparent)]
     Check(#[from] crate::commands::check::CheckCommandError),
+    /// `clean` failed.
+    #[error(transparent)]
+    Clean(#[from] crate::commands::clean::CleanError),
     /// `bench` failed.
     #[error(transparent)]
     Bench(#[from] crate::commands::bench::BenchError),
@@ -39,9 +42,11 @@ impl Error {
             Error::Report(e) => e.exit_code(),
             Error::Check(e) => e.exit_code(),
             Error::Run(e) => e.exit_code(),
-            Error::Runtime(_) | Error::Fuzz(_) | Error::Bench(_) | Error::Target(_) => {
-                exit_code::SETUP_ERROR
-            }
+            Error::Runtime(_)
+            | Error::Fuzz(_)
+            | Error::Bench(_)
+            | Error::Target(_)
+            | Error::Clean(_) => exit_code::SETUP_ERROR,
         }
     }
 }

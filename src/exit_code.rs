@@ -7,6 +7,7 @@
 //! | 2 | a usage, configuration or setup error (bad flags, bad YAML, endpoint down) |
 //! | 3 | the checker ran out of budget (Unknown) and found no anomaly |
 //! | 4 | nothing was selected (a filter matched no case) |
+//! | 130 | interrupted (SIGINT or SIGTERM); cleanup ran unless abandoned |
 
 /// Everything passed.
 pub const SUCCESS: u8 = 0;
@@ -18,3 +19,5 @@ pub const SETUP_ERROR: u8 = 2;
 pub const UNKNOWN: u8 = 3;
 /// A filter matched no case.
 pub const NOTHING_SELECTED: u8 = 4;
+/// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;

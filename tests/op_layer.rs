@@ -334,3 +334,48 @@ async fn thirty_two_racing_creates_have_one_winner() {
         assert_eq!(winners, 1, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn raw_headers_that_name_a_foreign_key_are_refused_before_sending() {
+    let (server, mine) = reference(&[]).await;
+    let theirs = Session::connect(
+        target_for(&server.endpoint_url(), "oplayer"),
+        RunPrefix::fresh(),
+    )
+    .await
+    .unwrap();
+    theirs
+        .call(&put(
+            &theirs,
+            "secret",
+            "not yours",
+            WriteConditions::default(),
+        ))
+        .await
+        .unwrap();
+    let source = format!("oplayer/{}", theirs.key("secret").unwrap());
+    for header in ["x-amz-copy-source", "X-Amz-Rename-Source", "host"] {
+        let req = Request::new(Operation::GetObject {
+            key: mine.key("dest").unwrap(),
+            cond: Preconditions::default(),
+        })
+        .with_header(RawHeader::new(header, &source).unwrap());
+        let refused = mine.call(&req).await;
+        assert!(
+            matches!(refused, Err(CallError::AddressingHeader(ref h)) if h.eq_ignore_ascii_case(header)),
+            "{header}: {refused:?}"
+        );
+    }
+    // A copy through the typed fields is still guarded by key, and the foreign object is intact.
+    let get = Request::new(Operation::GetObject {
+        key: theirs.key("secret").unwrap(),
+        cond: Preconditions::default(),
+    });
+    let obs = theirs.call(&get).await.unwrap();
+    assert_eq!(obs.status, Some(200));
+    let listed = mine
+        .call(&Request::new(Operation::ListObjectsV2 { prefix: None }))
+        .await
+        .unwrap();
+    assert_eq!(listed.listed_keys.as_deref(), Some(&[][..]), "{listed:?}");
+}

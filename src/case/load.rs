@@ -273,6 +273,11 @@ fn check_step(
     for (field, t) in templates_of(step) {
         check_template(path, index, field, t, defined, in_race)?;
     }
+    for name in step.common().iter().flat_map(|c| c.raw_headers.keys()) {
+        if let Some(message) = crate::s3::guard::refuse_raw_header(name) {
+            return Err(step_err(&format!("raw_headers.{name}"), message));
+        }
+    }
     for key in keys_of(step) {
         if key.contains("${") && !(in_race && key.replace("${i}", "").find("${").is_none()) {
             return Err(step_err(

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use super::target::{TargetArgs, TargetError};
 use crate::check::{self, CheckOptions, CheckReport, Verdict};
 use crate::exit_code;
@@ -30,11 +31,12 @@ pub struct FuzzArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=255))]
     pub keys: u8,
 
-    /// Stop after this many recorded operations.
-    #[arg(long, default_value_t = 2000)]
+    /// Stop after this many recorded operations (1 to 1000000; the schedule and the history
+    /// grow with it).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=MAX_OPS))]
     pub ops: u64,
 
-    /// Stop after this long instead (e.g. `30s`, `5m`); the op limit still applies.
+    /// Stop after this long instead (e.g. `30s`, `5m`; 1ms to 24h); the op limit still applies.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
 
@@ -65,7 +67,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Time the checker may spend before answering Unknown.
+    /// Time the checker may spend before answering Unknown (1ms to 24h).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub check_budget: Duration,
 
@@ -89,7 +91,14 @@ pub enum FuzzError {
     Drive(#[from] DriveError),
 }
 
-/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds.
+/// The most operations one campaign records: the schedule is drawn and the history kept in
+/// memory, so this bounds both.
+pub const MAX_OPS: u64 = 1_000_000;
+
+/// The longest `--duration` or `--check-budget`.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds, from 1ms to [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
@@ -105,8 +114,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
     };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("`{s}` is not a duration"));
+    if !secs.is_finite() || secs < 0.001 || secs > MAX_DURATION.as_secs_f64() {
+        return Err(format!("`{s}` is out of range: a duration is 1ms to 24h"));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -125,20 +134,31 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         args.keys,
         args.ops
     );
+    println!(
+        "  bucket {}, run prefix {} (after a kill: s3conform clean --prefix {})",
+        connected.session.bucket(),
+        connected.session.root_prefix(),
+        connected.session.root_prefix()
+    );
     let mix = args.mix.unwrap_or_default();
     let per_writer =
         usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
-    let per_writer = if args.duration.is_some() {
-        per_writer.max(100_000)
-    } else {
-        per_writer
-    };
+    // No more program than the op limit can use: a writer whose program runs out before the
+    // others simply stops, and the campaign still ends at `--ops` or `--duration`.
     let schedule = Schedule::from_seed(seed, args.writers as usize, per_writer, args.keys, &mix);
     let counters = Arc::new(Counters::default());
     let limits = DriveLimits {
         max_ops: args.ops,
         max_duration: args.duration,
     };
+    let halt = connected.session.halt().clone();
+    let connected_root = connected.session.root_prefix().to_string();
+    let interrupts = Interrupts::watch(
+        &tokio::runtime::Handle::current(),
+        halt.clone(),
+        connected_root.clone(),
+        connected.session.cleanup_bound(),
+    );
     let bar = progress_bar(args, counters.clone());
     let started = Instant::now();
     let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;
@@ -148,10 +168,28 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     }
     let elapsed = started.elapsed();
     let label = connected.info.label.clone();
-    let cleanup = connected.finish(args.target.keep).await;
+    let connected_bucket = connected.session.bucket().to_owned();
+    let keep = args.target.keep;
+    let cleanup = tokio::select! {
+        c = connected.finish(keep) => Some(c),
+        () = interrupts.abandoned() => None,
+    };
+    let cleaned = match (&cleanup, keep) {
+        (_, true) => Cleanup::Kept,
+        (Some(c), false) => Cleanup::Done(c),
+        (None, false) => Cleanup::Abandoned,
+    };
+    if let Some(reason) = halt.reason() {
+        let timeout = Duration::from_secs(args.target.timeout);
+        return Ok(report_stop(reason, cleaned, &connected_root, timeout));
+    }
+    let cleanup = cleanup.unwrap_or_default();
     let mut history = drove?;
     history.header.profile = Some(args.target.profile.to_string());
-    history.header.note = Some(format!("s3conform fuzz against {label}"));
+    history.header.note = Some(format!(
+        "s3conform fuzz against {label}, bucket {}, run prefix {}",
+        connected_bucket, connected_root
+    ));
     let n = history.ops.len();
     println!(
         "  drove {n} ops in {:.2} s ({:.0} ops/s), {} ambiguous, {} x 412, {} x 409",
@@ -161,12 +199,8 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         counters.precondition_failed.load(Ordering::Relaxed),
         counters.conflicts.load(Ordering::Relaxed),
     );
-    if !cleanup.failures.is_empty() {
-        eprintln!(
-            "warning: cleanup left {} objects: {}",
-            cleanup.failures.len(),
-            cleanup.failures.join("; ")
-        );
+    if !keep && let Some(line) = left_behind(Cleanup::Done(&cleanup), &connected_root) {
+        eprintln!("warning: {line}");
     }
 
     let opts = CheckOptions {
@@ -397,5 +431,23 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("3y").is_err());
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_not_panics() {
+        for bad in [
+            "99999999999999999999h",
+            "25h",
+            "0",
+            "0s",
+            "1e400",
+            "NaN",
+            "-1s",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains(bad.trim()), "{bad}: {e}");
+        }
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
     }
 }

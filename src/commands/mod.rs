@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod check;
+pub mod clean;
 pub mod compare;
 pub mod fuzz;
+pub mod interrupt;
 pub mod list;
 pub mod run;
 pub mod serve;

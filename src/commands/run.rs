@@ -110,8 +110,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// Number of cases run at once (default 16: cases wait on the network, not the CPU).
-    #[arg(long, value_name = "N")]
+    /// Number of cases run at once (1 to 256; default 16: cases wait on the network, not the
+    /// CPU).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u16).range(1..=256),
+            usize::from
+        )
+    )]
     pub test_threads: Option<usize>,
 
     /// One character per case instead of one line.
@@ -125,6 +133,10 @@ pub enum RunError {
     /// The cases directory cannot be read.
     #[error(transparent)]
     Cases(#[from] LoadError),
+    /// Nothing could be selected because case files are malformed: their errors, not "no case
+    /// matches", are what the user needs to see.
+    #[error("{} malformed case file(s) and no case to run:\n  {}", .0.len(), list_errors(.0))]
+    Malformed(Vec<crate::case::CaseError>),
     /// The filter matched no case.
     #[error("no case matches {}", describe_filter(.filter, .exact))]
     NothingSelected {
@@ -133,6 +145,14 @@ pub enum RunError {
         /// Whether it had to match exactly.
         exact: bool,
     },
+}
+
+fn list_errors(errors: &[crate::case::CaseError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 fn describe_filter(filter: &Option<String>, exact: &bool) -> String {
@@ -147,7 +167,7 @@ impl RunError {
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Cases(_) => exit_code::SETUP_ERROR,
+            RunError::Cases(_) | RunError::Malformed(_) => exit_code::SETUP_ERROR,
             RunError::NothingSelected { .. } => exit_code::NOTHING_SELECTED,
         }
     }
@@ -189,11 +209,16 @@ impl SelectArgs {
         }
     }
 
-    /// Loads the cases and checks that the flags select at least one. Malformed files do not
-    /// fail this: they are in [`Suite::errors`], listed by [`run`], and make it exit 2.
+    /// Loads the cases and checks that the flags select at least one. Malformed files beside
+    /// selected cases do not fail this: they are in [`Suite::errors`], listed by [`run`], and
+    /// make it exit 2. When nothing is selected and files are malformed, their errors are the
+    /// answer (exit 2), not "no case matches" (exit 4).
     pub fn load(&self) -> Result<Suite, RunError> {
         let suite = Suite::load(&self.cases_dir())?;
         if self.options(Profile::default()).selected(&suite) == 0 {
+            if !suite.errors.is_empty() {
+                return Err(RunError::Malformed(suite.errors));
+            }
             return Err(RunError::NothingSelected {
                 filter: self.filter.clone(),
                 exact: self.exact,

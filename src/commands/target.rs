@@ -10,6 +10,9 @@ use crate::report::EndpointInfo;
 use crate::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target, Timeouts};
 use crate::server::{self, Fault, ServerConfig, ServerHandle};
 
+/// The longest `--timeout`, in seconds.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
 /// Where to send requests. With no `--endpoint` (and no `AWS_ENDPOINT_URL`), an embedded
 /// reference endpoint is started on 127.0.0.1 and used.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,7 +52,9 @@ pub struct TargetArgs {
     #[arg(long, help_heading = "Target")]
     pub create_bucket: bool,
 
-    /// Key prefix for this run (default `s3conform/<run-id>/`); must end with `/`.
+    /// Base prefix: this run's keys go under `<PREFIX><run-id>/`, a fresh root checked to be
+    /// empty, so runs sharing a prefix never share a key (default `s3conform/`); must end
+    /// with `/`.
     #[arg(long, value_name = "PREFIX", help_heading = "Target")]
     pub prefix: Option<String>,
 
@@ -57,11 +62,13 @@ pub struct TargetArgs {
     #[arg(long, help_heading = "Target")]
     pub keep: bool,
 
-    /// Per-request timeout in seconds; a request that exceeds it is recorded as ambiguous.
+    /// Per-request timeout in seconds (1 to 3600); a request that exceeds it is recorded as
+    /// ambiguous, and every phase's deadline follows from it.
     #[arg(
         long,
         value_name = "SECS",
         default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS),
         help_heading = "Target"
     )]
     pub timeout: u64,
@@ -148,10 +155,7 @@ impl Connected {
 impl TargetArgs {
     /// Starts the embedded endpoint if needed, connects, and checks the bucket.
     pub async fn connect(&self) -> Result<Connected, TargetError> {
-        let prefix = match &self.prefix {
-            Some(p) => RunPrefix::parse(p)?,
-            None => RunPrefix::fresh(),
-        };
+        let base = RunPrefix::parse(self.prefix.as_deref().unwrap_or(RunPrefix::DEFAULT_BASE))?;
         let timeouts = Timeouts {
             operation: Duration::from_secs(self.timeout.max(1)),
             ..Timeouts::default()
@@ -172,7 +176,7 @@ impl TargetArgs {
                 target.path_style = !self.virtual_hosted;
                 target.create_bucket = self.create_bucket;
                 target.timeouts = timeouts;
-                let session = Session::connect(target, prefix).await?;
+                let session = Session::connect_run(target, &base).await?;
                 let info = EndpointInfo {
                     url: url.to_string(),
                     label,
@@ -201,7 +205,7 @@ impl TargetArgs {
                 });
                 target.create_bucket = true;
                 target.timeouts = timeouts;
-                let session = Session::connect(target, prefix).await?;
+                let session = Session::connect_run(target, &base).await?;
                 let mut label = self.label.clone().unwrap_or_else(|| "reference".to_owned());
                 if !self.faults.is_empty() && self.label.is_none() {
                     let names: Vec<_> = self.faults.iter().map(|f| f.name()).collect();

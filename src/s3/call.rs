@@ -113,7 +113,22 @@ impl Session {
     /// Returns `Err` only when the request could not be built or lies outside the run prefix;
     /// every answer of the endpoint, including timeouts and garbage, is an [`Observation`].
     pub async fn call(&self, request: &Request) -> Result<Observation, CallError> {
-        self.authorize(&request.op)?;
+        self.send(request, true).await
+    }
+
+    /// [`Session::call`]; a `guarded` call is refused once the session's [`Halt`] has tripped,
+    /// and abandoned (recorded as possibly applied) if it trips while the call is in flight.
+    ///
+    /// [`Halt`]: super::halt::Halt
+    pub(super) async fn send(
+        &self,
+        request: &Request,
+        guarded: bool,
+    ) -> Result<Observation, CallError> {
+        if guarded && let Some(reason) = self.halt().reason() {
+            return Err(CallError::Halted(reason));
+        }
+        self.authorize(&request.op, &request.raw_headers)?;
         let capture = Capture::default();
         let call_ns = self.now_ns();
         // A backstop over the SDK's own timeouts: a streamed body that stalls after the headers
@@ -121,15 +136,35 @@ impl Session {
         // ambiguous observation rather than hang the run.
         let t = self.target().timeouts;
         let limit = t.operation + std::time::Duration::from_secs(1);
-        let sent =
-            match tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns)).await {
-                Ok(sent) => sent?,
-                Err(_) => Sent::Failed(Box::new(self.ambiguous(
-                    &capture,
-                    call_ns,
-                    AmbiguityCause::Timeout,
-                ))),
-            };
+        let work = tokio::time::timeout(limit, self.dispatch(request, &capture, call_ns));
+        let finished = if guarded {
+            tokio::select! {
+                finished = work => finished,
+                () = self.halt().tripped() => {
+                    let reason = self.halt().reason().unwrap_or(super::halt::HaltReason::Interrupted);
+                    let obs = self.ambiguous(
+                        &capture,
+                        call_ns,
+                        AmbiguityCause::ConnectionLost {
+                            detail: format!("abandoned in flight: {reason}"),
+                        },
+                    );
+                    // It may have been applied: cleanup must know about it.
+                    self.record_effects(&request.op, &obs);
+                    return Err(CallError::Halted(reason));
+                }
+            }
+        } else {
+            work.await
+        };
+        let sent = match finished {
+            Ok(sent) => sent?,
+            Err(_) => Sent::Failed(Box::new(self.ambiguous(
+                &capture,
+                call_ns,
+                AmbiguityCause::Timeout,
+            ))),
+        };
         let mut obs = match sent {
             Sent::Failed(obs) => *obs,
             Sent::Ok(answer) => {
@@ -163,6 +198,7 @@ impl Session {
             obs.outcome = Outcome::Ambiguous(AmbiguityCause::ServerError { status });
         }
         self.record_effects(&request.op, &obs);
+        self.halt().note(obs.status.is_some(), obs.ret_ns);
         Ok(obs)
     }
 
@@ -231,7 +267,10 @@ impl Session {
                     .bucket(bucket)
                     .key(key.as_str())
                     .body(ByteStream::from(body.clone()))
-                    .set_metadata(metadata_map(metadata))
+                    .set_metadata(Some(super::marker::with_marker(
+                        metadata,
+                        &self.root_prefix().run_id(),
+                    )))
                     .set_if_match(cond.if_match.clone())
                     .set_if_none_match(cond.if_none_match.clone());
                 match send!(b, capture, raw) {
@@ -247,7 +286,10 @@ impl Session {
                     .create_multipart_upload()
                     .bucket(bucket)
                     .key(key.as_str())
-                    .set_metadata(metadata_map(metadata));
+                    .set_metadata(Some(super::marker::with_marker(
+                        metadata,
+                        &self.root_prefix().run_id(),
+                    )));
                 match send!(b, capture, raw) {
                     Ok(out) => Sent::Ok(Answer {
                         upload_id: out.upload_id,
@@ -517,8 +559,4 @@ impl Session {
             ret_ns: self.now_ns(),
         }
     }
-}
-
-fn metadata_map(pairs: &[(String, String)]) -> Option<std::collections::HashMap<String, String>> {
-    (!pairs.is_empty()).then(|| pairs.iter().cloned().collect())
 }

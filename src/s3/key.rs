@@ -32,9 +32,34 @@ pub enum KeyError {
 pub struct RunPrefix(String);
 
 impl RunPrefix {
+    /// The base every run root goes under when `--prefix` is not given.
+    pub const DEFAULT_BASE: &'static str = "s3conform/";
+
     /// A fresh prefix `s3conform/<run-id>/`, unique per process start.
     pub fn fresh() -> RunPrefix {
-        RunPrefix(format!("s3conform/{}/", new_run_id()))
+        RunPrefix(format!("{}{}/", Self::DEFAULT_BASE, new_run_id()))
+    }
+
+    /// A fresh run root `<self><run-id>/` under this base, so two runs given the same
+    /// `--prefix` never share a key.
+    pub fn fresh_run(&self) -> RunPrefix {
+        RunPrefix(format!("{}{}/", self.0, new_run_id()))
+    }
+
+    /// The last segment of the prefix: the run id of a run root, written into every object's
+    /// marker metadata. Only header-safe characters are kept, since metadata travels as a header.
+    pub fn run_id(&self) -> String {
+        let last = self
+            .0
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let id: String = last
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if id.is_empty() { "run".to_owned() } else { id }
     }
 
     /// An explicit prefix from the user (`--prefix`).
@@ -198,6 +223,17 @@ mod tests {
             assert!(RunPrefix::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(RunPrefix::fresh().as_str().starts_with("s3conform/"));
+    }
+
+    #[test]
+    fn runs_under_one_base_get_distinct_roots() {
+        let base = RunPrefix::parse("shared/").unwrap();
+        let a = base.fresh_run();
+        let b = base.fresh_run();
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("shared/") && a.as_str().ends_with('/'));
+        assert_ne!(a.key("k0").unwrap(), b.key("k0").unwrap());
+        assert_eq!(a.run_id().len(), "20261204T210000Z-0123abcd".len());
     }
 
     #[test]

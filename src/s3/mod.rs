@@ -5,12 +5,18 @@
 //! digest, call and return instants, ambiguity). Cases and the fuzzer both use it.
 
 mod call;
+mod claim;
+pub mod guard;
+pub mod halt;
 pub mod key;
+pub mod marker;
 pub mod observation;
 pub mod request;
 pub mod session;
+pub mod sweep;
 pub mod target;
 
+pub use halt::{Halt, HaltReason};
 pub use key::{Key, KeyError, RunPrefix};
 pub use observation::{AmbiguityCause, BodyDigest, Observation, Outcome, normalize_etag};
 pub use request::{
@@ -18,4 +24,5 @@ pub use request::{
     WriteConditions,
 };
 pub use session::{CallError, CleanupReport, Session, SetupError};
+pub use sweep::{SweepOptions, SweepReport};
 pub use target::{EndpointError, EndpointUrl, StaticKeys, Target, Timeouts, http_client};

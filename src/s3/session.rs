@@ -10,9 +10,10 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::halt::Halt;
 use super::key::{Key, KeyError, RunPrefix};
 use super::observation::Observation;
-use super::request::{Operation, Request};
+use super::request::{Operation, RawHeader, Request};
 use super::target::Target;
 
 /// An error that is not an answer of the endpoint.
@@ -26,6 +27,12 @@ pub enum CallError {
         /// The run prefix.
         prefix: String,
     },
+    /// A raw header names an object or bucket the prefix guard cannot check; nothing was sent.
+    #[error("refusing to send raw header `{0}`: it names an object or bucket outside the guard")]
+    AddressingHeader(String),
+    /// The session was stopped (Ctrl-C, or a stuck endpoint); nothing more is sent.
+    #[error("not sent: {0}")]
+    Halted(super::halt::HaltReason),
     /// DeleteBucket on a bucket this run did not create; nothing was sent.
     #[error("refusing to delete bucket `{0}`: this run did not create it")]
     ForeignBucket(String),
@@ -63,6 +70,35 @@ pub enum SetupError {
         /// The error code, if any.
         code: String,
     },
+    /// The endpoint answers, but not as S3: nothing it says can be judged.
+    #[error("endpoint {endpoint} does not speak S3 ({detail}); stopping before judging anything")]
+    NotS3 {
+        /// The endpoint URL.
+        endpoint: String,
+        /// What gave it away.
+        detail: String,
+    },
+    /// Every fresh run root tried under `--prefix` was already in use.
+    #[error(
+        "no free run prefix under `{base}` after {attempts} tries: objects already exist under each"
+    )]
+    PrefixInUse {
+        /// The base prefix.
+        base: String,
+        /// How many run ids were tried.
+        attempts: usize,
+    },
+    /// The bucket keeps versions, which deleting by key would leave behind.
+    #[error(
+        "bucket `{bucket}` has versioning {status}: deleting by key would leave every version this \
+         run writes (and a delete marker) behind; use a bucket without versioning"
+    )]
+    Versioned {
+        /// The bucket.
+        bucket: String,
+        /// `Enabled` or `Suspended`.
+        status: String,
+    },
     /// The endpoint answered something an S3 endpoint would not.
     #[error("endpoint {endpoint} gave an unexpected answer to {operation}: {detail}")]
     Unexpected {
@@ -75,6 +111,13 @@ pub enum SetupError {
     },
 }
 
+impl SetupError {
+    /// Whether the endpoint answered, but not as S3 does.
+    pub fn is_not_s3(&self) -> bool {
+        matches!(self, SetupError::NotS3 { .. })
+    }
+}
+
 /// What [`Session::cleanup`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CleanupReport {
@@ -84,7 +127,19 @@ pub struct CleanupReport {
     pub aborted: usize,
     /// Keys or uploads that could not be removed, with the reason.
     pub failures: Vec<String>,
+    /// Keys or uploads not confirmed removed when the cleanup bound ran out.
+    pub unfinished: usize,
 }
+
+impl CleanupReport {
+    /// Whether anything this run wrote may remain.
+    pub fn left_something(&self) -> bool {
+        !self.failures.is_empty() || self.unfinished > 0
+    }
+}
+
+/// How many deletes and aborts cleanup keeps in flight.
+const CLEANUP_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Default)]
 struct Ledger {
@@ -109,6 +164,7 @@ pub struct Session {
     epoch: Instant,
     ledger: Arc<Mutex<Ledger>>,
     bucket_created: Arc<AtomicBool>,
+    halt: Arc<Halt>,
 }
 
 /// Characters kept literal in a copy or rename source: RFC 3986 unreserved plus `/`.
@@ -124,6 +180,7 @@ impl Session {
     /// returns a session rooted at `prefix`.
     pub async fn connect(target: Target, prefix: RunPrefix) -> Result<Session, SetupError> {
         let client = target.client().await;
+        let stall = Halt::stall_for(target.timeouts.operation);
         let session = Session {
             client,
             target: Arc::new(target),
@@ -132,6 +189,7 @@ impl Session {
             epoch: Instant::now(),
             ledger: Arc::default(),
             bucket_created: Arc::default(),
+            halt: Arc::new(Halt::new(stall)),
         };
         session.check_bucket().await?;
         Ok(session)
@@ -141,6 +199,7 @@ impl Session {
     /// (the ambiguity tests use it against sockets that misbehave on purpose).
     pub async fn connect_unchecked(target: Target, prefix: RunPrefix) -> Session {
         let client = target.client().await;
+        let stall = Halt::stall_for(target.timeouts.operation);
         Session {
             client,
             target: Arc::new(target),
@@ -149,6 +208,16 @@ impl Session {
             epoch: Instant::now(),
             ledger: Arc::default(),
             bucket_created: Arc::default(),
+            halt: Arc::new(Halt::new(stall)),
+        }
+    }
+
+    /// This session moved to another run root (with nothing recorded yet).
+    pub(super) fn with_root(self, root: RunPrefix) -> Session {
+        Session {
+            root: root.clone(),
+            prefix: root,
+            ..self
         }
     }
 
@@ -168,6 +237,22 @@ impl Session {
     /// This session's prefix.
     pub fn prefix(&self) -> &RunPrefix {
         &self.prefix
+    }
+
+    /// The run's root prefix (every session scoped from one connection shares it).
+    pub fn root_prefix(&self) -> &RunPrefix {
+        &self.root
+    }
+
+    /// The stop switch every session of this connection shares: trip it to stop sending.
+    pub fn halt(&self) -> &Arc<Halt> {
+        &self.halt
+    }
+
+    /// How long [`Session::cleanup`] may take in all: two request timeouts (with their
+    /// backstop), however many objects there are, since deletes run concurrently.
+    pub fn cleanup_bound(&self) -> std::time::Duration {
+        (self.target.timeouts.operation + std::time::Duration::from_secs(1)).saturating_mul(2)
     }
 
     /// The target.
@@ -198,8 +283,12 @@ impl Session {
         )
     }
 
-    /// Refuses anything outside the run root, and bucket deletion this run did not earn.
-    pub(super) fn authorize(&self, op: &Operation) -> Result<(), CallError> {
+    /// Refuses anything outside the run root, raw headers that address objects themselves, and
+    /// bucket deletion this run did not earn.
+    pub(super) fn authorize(&self, op: &Operation, raw: &[RawHeader]) -> Result<(), CallError> {
+        if let Some(h) = raw.iter().find(|h| super::guard::addresses_object(&h.name)) {
+            return Err(CallError::AddressingHeader(h.name.clone()));
+        }
         for key in op.keys() {
             if !self.root.contains(key) {
                 return Err(CallError::OutsidePrefix {
@@ -320,8 +409,11 @@ impl Session {
     }
 
     /// Deletes every object this run may have written and aborts its open uploads. Touches
-    /// nothing else, even under a shared prefix.
+    /// nothing else, even under a shared prefix. Runs [`CLEANUP_CONCURRENCY`] requests at once,
+    /// ignores a tripped [`Halt`] (cleaning up is what a halted run still must do), and gives
+    /// up after [`Session::cleanup_bound`], counting what it did not get to.
     pub async fn cleanup(&self) -> CleanupReport {
+        use futures::StreamExt;
         let (keys, uploads) = match self.ledger.lock() {
             Ok(mut l) => (
                 std::mem::take(&mut l.written),
@@ -329,31 +421,76 @@ impl Session {
             ),
             Err(_) => return CleanupReport::default(),
         };
-        let mut report = CleanupReport::default();
-        for (key, upload_id) in uploads {
-            let op = Operation::AbortMultipartUpload {
-                key: key.clone(),
-                upload_id,
-            };
-            match self.call(&Request::new(op)).await {
-                Ok(obs) if obs.succeeded() || obs.status == Some(404) => report.aborted += 1,
-                Ok(obs) => report
-                    .failures
-                    .push(format!("abort upload of {key}: {}", obs.summary())),
-                Err(e) => report.failures.push(format!("abort upload of {key}: {e}")),
-            }
+        // The root marker goes last, and only when everything else is gone: `s3conform clean`
+        // trusts uploads only under a root that still has it.
+        let marker = self.root.key(super::claim::ROOT_MARKER).ok();
+        let (markers, keys): (Vec<Key>, Vec<Key>) =
+            keys.into_iter().partition(|k| Some(k) == marker.as_ref());
+        let total = keys.len() + uploads.len();
+        let report = Mutex::new(CleanupReport::default());
+        let aborts = uploads.into_iter().map(|(key, upload_id)| {
+            (
+                format!("abort upload of {key}"),
+                Operation::AbortMultipartUpload { key, upload_id },
+                true,
+            )
+        });
+        let deletes = keys.into_iter().map(|key| {
+            (
+                format!("delete {key}"),
+                Operation::DeleteObject {
+                    key,
+                    if_match: None,
+                },
+                false,
+            )
+        });
+        let work = futures::stream::iter(aborts.chain(deletes)).for_each_concurrent(
+            CLEANUP_CONCURRENCY,
+            |(what, op, abort)| {
+                let report = &report;
+                async move {
+                    let result = self.send(&Request::new(op), false).await;
+                    let Ok(mut r) = report.lock() else { return };
+                    match result {
+                        Ok(obs) if obs.succeeded() || obs.status == Some(404) => {
+                            if abort {
+                                r.aborted += 1;
+                            } else {
+                                r.deleted += 1;
+                            }
+                        }
+                        Ok(obs) => r.failures.push(format!("{what}: {}", obs.summary())),
+                        Err(e) => r.failures.push(format!("{what}: {e}")),
+                    }
+                }
+            },
+        );
+        let bound = self.cleanup_bound();
+        let started = std::time::Instant::now();
+        let finished = tokio::time::timeout(bound, work).await.is_ok();
+        let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !finished {
+            report.unfinished =
+                total.saturating_sub(report.deleted + report.aborted + report.failures.len());
         }
-        for key in keys {
+        for key in markers {
+            if report.left_something() {
+                report.unfinished += 1;
+                continue;
+            }
             let op = Operation::DeleteObject {
-                key: key.clone(),
+                key,
                 if_match: None,
             };
-            match self.call(&Request::new(op)).await {
-                Ok(obs) if obs.succeeded() || obs.status == Some(404) => report.deleted += 1,
-                Ok(obs) => report
+            let left = bound.saturating_sub(started.elapsed());
+            match tokio::time::timeout(left, self.send(&Request::new(op), false)).await {
+                Ok(Ok(obs)) if obs.succeeded() || obs.status == Some(404) => report.deleted += 1,
+                Ok(Ok(obs)) => report
                     .failures
-                    .push(format!("delete {key}: {}", obs.summary())),
-                Err(e) => report.failures.push(format!("delete {key}: {e}")),
+                    .push(format!("delete the root marker: {}", obs.summary())),
+                Ok(Err(e)) => report.failures.push(format!("delete the root marker: {e}")),
+                Err(_) => report.unfinished += 1,
             }
         }
         report

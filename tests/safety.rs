@@ -1,0 +1,101 @@
+//! Safety on a bucket full of someone else's data, proved through the binary: raw headers that
+//! name keys are refused at load time, load errors are never hidden, flags are bounded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn s3conform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3conform"))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("S3CONFORM_PROFILE")
+        .env_remove("S3CONFORM_CASES")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A fresh cases directory holding one file, `<op>/<name>.yaml`.
+fn cases_dir(tag: &str, op: &str, name: &str, yaml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("s3conform-safety-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(op)).unwrap();
+    std::fs::write(dir.join(op).join(format!("{name}.yaml")), yaml).unwrap();
+    dir
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const RENAME_FOREIGN: &str = "\
+description: moves a foreign object into the run prefix through a raw header
+source: test
+steps:
+  - op: put
+    key: k
+    body: v1
+  - op: put
+    key: k
+    body: v2
+    raw_headers:
+      x-amz-rename-source: bucket/payroll.csv
+";
+
+#[test]
+fn a_raw_header_naming_a_key_is_a_load_error_with_its_line() {
+    let dir = cases_dir("rename", "rename", "steal", RENAME_FOREIGN);
+    for cmd in ["list", "run"] {
+        let out = s3conform(&[cmd, "--cases", path_str(&dir)]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {t}");
+        assert!(t.contains("steal.yaml:11:"), "{cmd}: names file:line: {t}");
+        assert!(t.contains("x-amz-rename-source"), "{cmd}: {t}");
+        assert!(!t.contains("no case matches"), "{cmd}: {t}");
+        assert!(!t.contains("panicked"), "{cmd}: {t}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn copy_source_in_raw_headers_is_refused_by_the_loader() {
+    let yaml = RENAME_FOREIGN.replace("x-amz-rename-source", "X-Amz-Copy-Source");
+    let e = s3conform::case::parse_str("copy", "read-foreign", &yaml).unwrap_err();
+    assert_eq!(e.line, 11, "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("steps[1].raw_headers.X-Amz-Copy-Source"),
+        "{e}"
+    );
+    let fine = RENAME_FOREIGN.replace("x-amz-rename-source", "x-amz-copy-source-if-match");
+    assert!(s3conform::case::parse_str("copy", "fine", &fine).is_ok());
+}
+
+#[test]
+fn a_malformed_case_alone_in_its_folder_shows_its_error_and_exits_2() {
+    let dir = cases_dir(
+        "alone",
+        "put",
+        "broken",
+        "description: x\nsource: y\nsteps:\n  - op: put\n    key: k\n    if_mach: x\n",
+    );
+    for cmd in ["list", "run"] {
+        let out = s3conform(&[cmd, "--cases", path_str(&dir)]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {t}");
+        assert!(t.contains("broken.yaml:6:"), "{cmd}: {t}");
+        assert!(t.contains("if_mach"), "{cmd}: {t}");
+        assert!(!t.contains("no case matches"), "{cmd}: {t}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
