@@ -111,7 +111,6 @@ fn four_twelve_for_404_is_caught() {
         &[
             "get::if-match-missing-key",
             "head::if-match-missing-key",
-            "mpu::if-match-missing-key",
             "copy::source-missing",
         ],
         &["put::if-match-mismatch", "get::if-match-mismatch"],
@@ -125,6 +124,7 @@ fn four_twelve_for_404_on_put_is_caught_under_aws() {
         Profile::Aws,
         &[
             "put::if-match-missing-key",
+            "mpu::if-match-missing-key",
             "delete::if-match-absent",
             "copy::dest-if-match-absent",
         ],
