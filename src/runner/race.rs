@@ -99,6 +99,37 @@ pub async fn judge_race(
             amb.summary()
         ));
     }
+    let (mismatches, observed) = judge_answers(index, e, observations);
+    for m in mismatches {
+        run.mismatch(m);
+    }
+    if let Some(o) = observed {
+        run.observe(o);
+    }
+    let winners: Vec<usize> = observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.succeeded())
+        .map(|(i, _)| i)
+        .collect();
+    if e.final_is_winner == Some(true) {
+        // With no single winner the winners check has already failed.
+        if let [winner] = winners.as_slice() {
+            final_state(session, index, *winner, racers, before, observations, run).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The invariants on the racers' answers alone: the number of winners, every loser's status
+/// in the allowed set and its error code matching its status. Returns the mismatches and, with
+/// `observe_losers`, the losers' statuses as an observed value.
+pub fn judge_answers(
+    index: usize,
+    e: &RaceExpect,
+    observations: &[Observation],
+) -> (Vec<Mismatch>, Option<ObservedValue>) {
+    let mut out = Vec::new();
     let winners: Vec<usize> = observations
         .iter()
         .enumerate()
@@ -107,7 +138,7 @@ pub async fn judge_race(
         .collect();
     let loser_summary = summarize_losers(observations);
     let mut miss = |field: &str, expected: String, observed: String| {
-        run.mismatch(Mismatch {
+        out.push(Mismatch {
             step: index,
             field: field.to_owned(),
             expected,
@@ -155,20 +186,12 @@ pub async fn judge_race(
             );
         }
     }
-    if e.observe_losers {
-        run.observe(ObservedValue {
-            step: index,
-            field: "losers".into(),
-            value: loser_summary,
-        });
-    }
-    if e.final_is_winner == Some(true) {
-        // With no single winner the winners check has already failed.
-        if let [winner] = winners.as_slice() {
-            final_state(session, index, *winner, racers, before, observations, run).await?;
-        }
-    }
-    Ok(())
+    let observed = e.observe_losers.then(|| ObservedValue {
+        step: index,
+        field: "losers".into(),
+        value: loser_summary,
+    });
+    (out, observed)
 }
 
 /// `412 PreconditionFailed x15, 409 ConditionalRequestConflict x1`.
@@ -344,6 +367,79 @@ fn preview(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(status: u16, code: Option<&str>) -> Observation {
+        Observation {
+            outcome: crate::s3::Outcome::Definite,
+            status: Some(status),
+            error_code: code.map(str::to_owned),
+            error_message: None,
+            etag: None,
+            last_modified: None,
+            headers: BTreeMap::new(),
+            body: None,
+            body_bytes: None,
+            upload_id: None,
+            listed_keys: None,
+            note: None,
+            call_ns: 0,
+            ret_ns: 0,
+        }
+    }
+
+    fn expect() -> RaceExpect {
+        RaceExpect {
+            winners: Some(1),
+            losers: Some(crate::case::schema::StatusSet(vec![409, 412])),
+            final_is_winner: None,
+            observe_losers: true,
+        }
+    }
+
+    #[test]
+    fn any_mix_of_409_and_412_losers_passes_and_none_is_required() {
+        for losers in [
+            vec![answer(412, Some("PreconditionFailed")); 3],
+            vec![answer(409, Some("ConditionalRequestConflict")); 3],
+            vec![
+                answer(409, Some("ConditionalRequestConflict")),
+                answer(412, Some("PreconditionFailed")),
+            ],
+        ] {
+            let mut all = vec![answer(200, None)];
+            all.extend(losers);
+            let (m, o) = judge_answers(1, &expect(), &all);
+            assert!(m.is_empty(), "{m:?}");
+            assert!(o.is_some());
+        }
+    }
+
+    #[test]
+    fn a_loser_with_the_wrong_code_or_status_or_two_winners_fail() {
+        let wrong_code = [
+            answer(200, None),
+            answer(409, Some("OperationAborted")),
+            answer(412, Some("PreconditionFailed")),
+        ];
+        let (m, _) = judge_answers(1, &expect(), &wrong_code);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].field, "loser_code");
+        let swapped = [
+            answer(200, None),
+            answer(412, Some("ConditionalRequestConflict")),
+        ];
+        assert_eq!(
+            judge_answers(1, &expect(), &swapped).0[0].field,
+            "loser_code"
+        );
+        let two = [answer(200, None), answer(200, None), answer(500, None)];
+        let fields: Vec<String> = judge_answers(1, &expect(), &two)
+            .0
+            .into_iter()
+            .map(|m| m.field)
+            .collect();
+        assert_eq!(fields, ["winners", "losers"]);
+    }
 
     #[test]
     fn each_loser_status_has_its_code() {
