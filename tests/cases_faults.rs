@@ -111,7 +111,6 @@ fn four_twelve_for_404_is_caught() {
         &[
             "get::if-match-missing-key",
             "head::if-match-missing-key",
-            "mpu::if-match-missing-key",
             "copy::source-missing",
         ],
         &["put::if-match-mismatch", "get::if-match-mismatch"],
@@ -125,6 +124,7 @@ fn four_twelve_for_404_on_put_is_caught_under_aws() {
         Profile::Aws,
         &[
             "put::if-match-missing-key",
+            "mpu::if-match-missing-key",
             "delete::if-match-absent",
             "copy::dest-if-match-absent",
         ],
@@ -171,4 +171,114 @@ fn ambiguous_answers_are_errors_never_failures() {
         }
         assert!(errors > 0, "{fault:?} produced no error verdict");
     }
+}
+
+/// The MinIO #21526 bug class: PutObject If-Match on a missing key creates the object. Under
+/// `coreweave`, whose documents do not pin the status, the status is only observed, and the
+/// read after it catches the object that should not exist.
+#[test]
+fn ignore_if_match_on_a_missing_key_is_caught_under_coreweave() {
+    catches(
+        Fault::IgnoreIfMatch,
+        Profile::Coreweave,
+        &["put::if-match-missing-key", "put::if-match-star-absent"],
+        &["put::safe-create-existing", "mpu::if-match-missing-key"],
+    );
+}
+
+/// A refused conditional write that is applied anyway answers exactly as it should: only the
+/// reads the write-safety policy requires can see it, under both profiles, for every write
+/// operation, whether the status is asserted or only observed.
+#[test]
+fn refused_write_applied_is_caught_by_the_reads_after_it() {
+    let caught = [
+        "put::if-match-mismatch",
+        "put::if-match-missing-key",
+        "put::if-match-star-absent",
+        "put::if-match-star-existing",
+        "put::both-headers",
+        "put::if-none-match-etag-current",
+        "mpu::if-match-mismatch",
+        "mpu::if-match-missing-key",
+        "mpu::both-headers",
+        "mpu::if-match-other-put-during-upload",
+        "mpu::if-match-delete-then-reput-during-upload",
+        "copy::dest-if-match-absent",
+        "copy::dest-both-headers",
+        "copy::dest-if-match-star",
+        "copy::source-if-match-mismatch",
+        "rename::dest-if-match-absent",
+        "rename::dest-if-none-match-existing",
+        "rename::source-if-match-mismatch",
+        "race::rename-safe-create-16",
+        "race::put-safe-create-2",
+        "race::mpu-safe-create-4",
+    ];
+    let untouched = [
+        "put::if-match-hit",
+        "delete::if-match-mismatch",
+        "get::if-match-hit",
+    ];
+    catches(
+        Fault::RefusedWriteApplied,
+        Profile::Coreweave,
+        &caught,
+        &untouched,
+    );
+    catches(
+        Fault::RefusedWriteApplied,
+        Profile::Aws,
+        &caught,
+        &untouched,
+    );
+}
+
+/// SeaweedFS deletes the object although the delete's size or time condition fails: the read
+/// after the refused delete sees it, under both profiles, even where the status is only
+/// observed.
+#[test]
+fn delete_despite_condition_is_caught() {
+    let caught = [
+        "delete::if-match-mismatch",
+        "delete::if-match-stale",
+        "delete::if-match-size",
+        "delete::if-match-last-modified-time",
+    ];
+    let untouched = ["delete::if-match-hit", "delete::if-match-star-existing"];
+    catches(
+        Fault::DeleteDespiteCondition,
+        Profile::Coreweave,
+        &caught,
+        &untouched,
+    );
+    catches(
+        Fault::DeleteDespiteCondition,
+        Profile::Aws,
+        &caught,
+        &untouched,
+    );
+}
+
+/// The documents show ETags as quoted hex strings: an unquoted or weak ETag header fails the
+/// cases that assert the format, while the cases that only compare ETag values stay tolerant.
+#[test]
+fn unquoted_and_weak_etags_are_caught_where_the_format_is_asserted() {
+    for fault in [Fault::UnquotedEtag, Fault::WeakEtag] {
+        catches(
+            fault,
+            Profile::Coreweave,
+            &["put::etag-consistent", "put::head-then-if-match"],
+            &["put::safe-create-existing", "get::if-none-match-hit"],
+        );
+    }
+    catches(
+        Fault::UnquotedEtag,
+        Profile::Coreweave,
+        &[],
+        &[
+            "put::if-match-hit",
+            "put::if-match-mismatch",
+            "mpu::if-match-hit",
+        ],
+    );
 }

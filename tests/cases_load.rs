@@ -39,15 +39,20 @@ fn every_operation_group_has_cases_and_every_case_cites_a_source() {
     }
 }
 
+/// Every race names its racer count (`put-safe-create-16`), judges something under every
+/// profile, and at least four races run 16 racers or more.
 #[test]
-fn seed_races_have_at_least_16_racers_and_judge_both_profiles() {
+fn races_name_their_racer_count_and_judge_both_profiles() {
     let s = suite();
     let races: Vec<_> = s.cases.iter().filter(|c| c.operation == "race").collect();
-    assert!(races.len() >= 4);
-    for c in races {
+    let mut big = 0;
+    for c in &races {
+        let named: Vec<usize> = c.name.split('-').filter_map(|p| p.parse().ok()).collect();
         for step in &c.file.steps {
             if let Step::Parallel(p) = step {
-                assert!(p.count >= 16, "{}: {} racers", c.id, p.count);
+                let racers = p.racers().len();
+                assert_eq!(named.first(), Some(&racers), "{}: {racers} racers", c.id);
+                big += usize::from(racers >= 16);
                 assert!(
                     p.expect.is_some() || p.profiles.is_some(),
                     "{} judges nothing",
@@ -56,6 +61,7 @@ fn seed_races_have_at_least_16_racers_and_judge_both_profiles() {
             }
         }
     }
+    assert!(big >= 4, "only {big} races with 16 racers or more");
 }
 
 #[test]
@@ -67,4 +73,38 @@ fn sleeps_are_rare() {
         .filter(|c| c.file.steps.iter().any(|st| matches!(st, Step::Sleep(_))))
         .count();
     assert!(sleeping <= 4, "{sleeping} cases sleep");
+}
+
+/// A case that asserts nothing under a profile is reported as observed; every such case says so
+/// with the `observed` tag (`observed-coreweave` or `observed-aws` when only one profile is
+/// silent), so that the suite's observed count is a decision, not an accident.
+#[test]
+fn cases_that_assert_nothing_are_tagged_observed() {
+    use s3conform::case::policy::asserts_under;
+    use s3conform::profile::Profile;
+    let s = suite();
+    for profile in [Profile::Coreweave, Profile::Aws] {
+        let mut observed = Vec::new();
+        for c in &s.cases {
+            let tagged = c
+                .file
+                .tags
+                .iter()
+                .any(|t| t == "observed" || *t == format!("observed-{}", profile.name()));
+            let asserts = asserts_under(&c.file.steps, profile);
+            assert_eq!(
+                !asserts, tagged,
+                "{} under {profile}: asserts = {asserts}, tagged observed = {tagged}",
+                c.id
+            );
+            if !asserts {
+                observed.push(c.id.as_str());
+            }
+        }
+        println!(
+            "{profile}: {} asserted, {} observed: {observed:?}",
+            s.cases.len() - observed.len(),
+            observed.len()
+        );
+    }
 }

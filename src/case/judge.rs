@@ -146,6 +146,18 @@ pub fn judge(
             ),
         }
     }
+    if let Some(format) = expect.etag_format
+        && !obs.etag.as_deref().is_some_and(|e| format.matches(e))
+    {
+        miss(
+            "etag_format",
+            format!(
+                "an ETag in the {} format (\"<hex>\" or \"<hex>-<n>\")",
+                format.name()
+            ),
+            show(obs.etag.as_deref()),
+        );
+    }
     if let Some(t) = &expect.body {
         let want = t
             .render(lookup)
@@ -274,6 +286,34 @@ mod tests {
                 .mismatches
                 .len(),
             1
+        );
+    }
+
+    #[test]
+    fn etag_format_is_asserted_verbatim_while_values_compare_leniently() {
+        use crate::case::schema::EtagFormat;
+        let e = Expect {
+            etag: Some(Template::parse("${e1}").unwrap()),
+            etag_format: Some(EtagFormat::QuotedHex),
+            ..Expect::default()
+        };
+        let quoted = "\"0123456789abcdef0123456789abcdef\"";
+        assert!(
+            judge(0, &e, &obs(200, None, Some("\"abc\"")), &lookup)
+                .mismatches
+                .is_empty()
+        );
+        assert!(EtagFormat::QuotedHex.matches(quoted));
+        assert!(EtagFormat::QuotedHex.matches("\"0123abcd-2\""));
+        for bad in ["abc", "W/\"abc\"", "\"xyz\"", "\"abc-\"", "\"\""] {
+            assert!(!EtagFormat::QuotedHex.matches(bad), "{bad}");
+        }
+        let j = judge(0, &e, &obs(200, None, Some("W/\"abc\"")), &lookup);
+        let fields: Vec<&str> = j.mismatches.iter().map(|m| m.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["etag_format"],
+            "the value still matches, the format does not"
         );
     }
 

@@ -239,6 +239,7 @@ fn valid_name(s: &str) -> bool {
 /// usable, sleeps and races are bounded.
 fn check_steps(path: &Path, steps: &[Step]) -> Result<(), CaseError> {
     let mut defined: BTreeMap<String, SavedKind> = BTreeMap::new();
+    defined.insert(UNIQUE.to_owned(), SavedKind::Text);
     if steps.is_empty() {
         return Err(CaseError {
             path: path.to_owned(),
@@ -251,6 +252,123 @@ fn check_steps(path: &Path, steps: &[Step]) -> Result<(), CaseError> {
     }
     for (i, step) in steps.iter().enumerate() {
         check_step(path, i, step, &mut defined, false)?;
+        check_accepted(path, i, step, steps)?;
+    }
+    super::policy::check_write_safety(path, steps)?;
+    Ok(())
+}
+
+/// The name of the value unique to each run of a case (`${unique}`): what must differ between
+/// runs against the same endpoint, such as a RenameObject client token.
+pub const UNIQUE: &str = "unique";
+
+/// A race's shape: one form (`count` with `step`, or `steps`), 2 to [`MAX_RACERS`] racers that
+/// write, no expectations or captures of their own.
+fn check_race(
+    p: &super::schema::ParallelStep,
+    step_err: &dyn Fn(&str, String) -> CaseError,
+) -> Result<(), CaseError> {
+    let n = match (&p.steps, &p.step, p.count) {
+        (Some(steps), None, None) => steps.len(),
+        (None, Some(_), Some(n)) => usize::try_from(n).unwrap_or(usize::MAX),
+        (None, Some(_), None) => {
+            return Err(step_err(
+                "count",
+                "a race of one request needs `count`".into(),
+            ));
+        }
+        (None, None, _) => {
+            return Err(step_err(
+                "step",
+                "a race needs `count` and `step`, or `steps`".into(),
+            ));
+        }
+        (Some(_), _, _) => {
+            return Err(step_err(
+                "steps",
+                "a race has either `count` and `step`, or `steps`, not both".into(),
+            ));
+        }
+    };
+    if !(2..=MAX_RACERS as usize).contains(&n) {
+        return Err(step_err(
+            if p.steps.is_some() { "steps" } else { "count" },
+            format!("a race has 2 to {MAX_RACERS} racers"),
+        ));
+    }
+    for (_, racer) in p.racers() {
+        match racer {
+            Step::Put(_)
+            | Step::Copy(_)
+            | Step::Delete(_)
+            | Step::Rename(_)
+            | Step::MpuComplete(_) => {}
+            other => {
+                return Err(step_err(
+                    "step",
+                    format!(
+                        "racers may put, copy, delete, rename or mpu_complete, not `{}`",
+                        other.op_name()
+                    ),
+                ));
+            }
+        }
+        if racer
+            .common()
+            .is_some_and(|c| c.expect.is_some() || c.profiles.is_some())
+        {
+            return Err(step_err(
+                "step.expect",
+                "racers are judged by the race's invariants: put `expect` on the `parallel` step"
+                    .into(),
+            ));
+        }
+        if racer.common().is_some_and(|c| c.save.is_some()) {
+            return Err(step_err("step.save", "a racer cannot save captures".into()));
+        }
+    }
+    Ok(())
+}
+
+/// `accepted.step` names an earlier write of the key (or, for a listing, any earlier write).
+fn check_accepted(path: &Path, index: usize, step: &Step, steps: &[Step]) -> Result<(), CaseError> {
+    let (accepted, key) = match step {
+        Step::Get(s) | Step::Head(s) => (s.accepted.as_ref(), Some(s.key.as_str())),
+        Step::List(s) => (s.accepted.as_ref(), None),
+        _ => return Ok(()),
+    };
+    let Some(a) = accepted else {
+        return Ok(());
+    };
+    let err = |message: String| CaseError {
+        path: path.to_owned(),
+        line: 0,
+        column: 0,
+        field: Some(format!("steps[{index}].accepted.step")),
+        message,
+        hint: None,
+    };
+    for &n in &a.step.0 {
+        if n >= index {
+            return Err(err(format!(
+                "`accepted.step: {n}` must name an earlier step (this is step {index})"
+            )));
+        }
+        let written = super::policy::written_keys(&steps[n]);
+        if written.is_empty() {
+            return Err(err(format!(
+                "step {n} is a `{}`, not a write",
+                steps[n].op_name()
+            )));
+        }
+        if let Some(k) = key
+            && !written.iter().any(|w| w == k)
+        {
+            return Err(err(format!(
+                "step {n} does not write `{k}` (it writes {})",
+                written.join(", ")
+            )));
+        }
     }
     Ok(())
 }
@@ -300,53 +418,10 @@ fn check_step(
             if in_race {
                 return Err(step_err("step", "a race cannot contain a race".into()));
             }
-            if !(2..=MAX_RACERS).contains(&p.count) {
-                return Err(step_err(
-                    "count",
-                    format!("a race has 2 to {MAX_RACERS} racers"),
-                ));
+            check_race(p, &step_err)?;
+            for (_, racer) in p.racers() {
+                check_step(path, index, racer, defined, true)?;
             }
-            match p.step.as_ref() {
-                Step::Put(_) | Step::Copy(_) | Step::Delete(_) | Step::Rename(_) => {}
-                other => {
-                    return Err(step_err(
-                        "step",
-                        format!(
-                            "racers may put, copy, delete or rename, not `{}`",
-                            other.op_name()
-                        ),
-                    ));
-                }
-            }
-            let wants_final = [p.expect.as_ref()]
-                .into_iter()
-                .chain(
-                    p.profiles
-                        .iter()
-                        .flat_map(|r| [r.coreweave.as_ref(), r.aws.as_ref()]),
-                )
-                .flatten()
-                .any(|e| e.final_is_winner == Some(true));
-            if wants_final && !matches!(p.step.as_ref(), Step::Put(_)) {
-                return Err(step_err(
-                    "expect.final_is_winner",
-                    "`final_is_winner` needs `put` racers (their bodies are compared)".into(),
-                ));
-            }
-            if p.step
-                .common()
-                .is_some_and(|c| c.expect.is_some() || c.profiles.is_some())
-            {
-                return Err(step_err(
-                    "step.expect",
-                    "racers are judged by the race's invariants: put `expect` on the `parallel` step"
-                        .into(),
-                ));
-            }
-            if p.step.common().is_some_and(|c| c.save.is_some()) {
-                return Err(step_err("step.save", "a racer cannot save captures".into()));
-            }
-            check_step(path, index, &p.step, defined, true)?;
         }
         Step::Put(s) if s.size.is_some_and(|n| n > MAX_BODY) => {
             return Err(step_err(
@@ -379,10 +454,12 @@ fn check_step(
                     format!("`{name}`: a capture name is letters, digits and `_`"),
                 ));
             }
-            if name == "i" {
+            if name == "i" || name == UNIQUE {
                 return Err(step_err(
                     "save",
-                    "`i` is reserved for the racer index".into(),
+                    format!(
+                        "`{name}` is reserved (`i`: the racer index, `{UNIQUE}`: a value unique to each run of the case)"
+                    ),
                 ));
             }
             defined.insert(name.to_owned(), kind);
@@ -524,6 +601,19 @@ fn templates_of(step: &Step) -> Vec<(String, &Template)> {
             if let Some(e) = &p.aws {
                 expects.push(("profiles.aws", e));
             }
+        }
+        match step {
+            Step::Get(s) | Step::Head(s) => {
+                if let Some(a) = &s.accepted {
+                    expects.push(("accepted.expect", &a.expect));
+                }
+            }
+            Step::List(s) => {
+                if let Some(a) = &s.accepted {
+                    expects.push(("accepted.expect", &a.expect));
+                }
+            }
+            _ => {}
         }
         for (prefix, e) in expects {
             add(&mut v, &format!("{prefix}.etag"), &e.etag);

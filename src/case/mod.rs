@@ -4,6 +4,7 @@
 
 pub mod judge;
 pub mod load;
+pub mod policy;
 pub mod schema;
 pub mod template;
 

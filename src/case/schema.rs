@@ -263,6 +263,8 @@ step_struct!(
     ReadStep {
         /// The key.
         key: String,
+        /// The expectation that replaces `expect` when an earlier write was accepted.
+        accepted: Option<Accepted> = default,
         /// `If-Match`.
         if_match: Option<Template> = default,
         /// `If-None-Match`.
@@ -391,6 +393,8 @@ step_struct!(
     ListStep {
         /// A further prefix under the case's prefix.
         prefix: Option<String> = default,
+        /// The expectation that replaces `expect` when an earlier write was accepted.
+        accepted: Option<Accepted> = default,
     }
 );
 
@@ -402,20 +406,97 @@ pub struct SleepStep {
     pub seconds: f64,
 }
 
-/// `op: parallel`: `count` copies of one request, released together.
+/// `op: parallel`: racers released together: `count` copies of one request (`step`), or the
+/// distinct requests of `steps`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParallelStep {
-    /// How many racers (2 to 64).
-    pub count: u32,
+    /// How many copies of `step` race (2 to 64).
+    #[serde(default)]
+    pub count: Option<u32>,
     /// The request each racer sends; `${i}` is the racer's index (0-based).
-    pub step: Box<Step>,
+    #[serde(default)]
+    pub step: Option<Box<Step>>,
+    /// Distinct racers, one request each (2 to 64), instead of `count` and `step`.
+    #[serde(default)]
+    pub steps: Option<Vec<Step>>,
     /// The default invariants.
     #[serde(default)]
     pub expect: Option<RaceExpect>,
     /// Per-profile invariants that replace `expect`.
     #[serde(default)]
     pub profiles: Option<RaceProfiles>,
+}
+
+impl ParallelStep {
+    /// Every racer's request with its index (`${i}`), in index order.
+    pub fn racers(&self) -> Vec<(u32, &Step)> {
+        match (&self.steps, &self.step, self.count) {
+            (Some(steps), _, _) => steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (u32::try_from(i).unwrap_or(u32::MAX), s))
+                .collect(),
+            (None, Some(step), Some(n)) => (0..n).map(|i| (i, step.as_ref())).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `accepted:` on a read: what the read must see when the write at `step` (or any of the
+/// writes listed) was accepted (2xx). The read's own `expect` (or profile entry) then applies
+/// when every one was refused (4xx, 501); when an outcome is unknown (a timeout, a 5xx) either
+/// may hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    /// The indexes of the earlier write steps (0-based, as reports number steps).
+    pub step: StepRefs,
+    /// The expectation when it was accepted.
+    pub expect: Expect,
+}
+
+/// One step index or a list of them: `step: 2` or `step: [2, 3]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRefs(pub Vec<usize>);
+
+impl fmt::Display for StepRefs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(usize::to_string).collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+impl<'de> Deserialize<'de> for StepRefs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StepRefs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a step index or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StepRefs, E> {
+                usize::try_from(v)
+                    .map(|v| StepRefs(vec![v]))
+                    .map_err(|_| E::custom("a step index is small"))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StepRefs, E> {
+                let v = u64::try_from(v).map_err(|_| E::custom("a step index is 0 or more"))?;
+                self.visit_u64(v)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<StepRefs, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<usize>()? {
+                    out.push(v);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("an empty list names no step"));
+                }
+                Ok(StepRefs(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// What to capture from a successful answer.
@@ -523,6 +604,9 @@ pub struct Expect {
     /// The ETag differs from this.
     #[serde(default)]
     pub etag_not: Option<Template>,
+    /// The ETag header is in this format (where the documents pin one).
+    #[serde(default)]
+    pub etag_format: Option<EtagFormat>,
     /// The body is exactly this text.
     #[serde(default)]
     pub body: Option<Template>,
@@ -550,11 +634,49 @@ impl Expect {
             || self.error_code.is_some()
             || self.etag.is_some()
             || self.etag_not.is_some()
+            || self.etag_format.is_some()
             || self.body.is_some()
             || self.no_body.is_some()
             || !self.headers_present.is_empty()
             || !self.headers_absent.is_empty()
             || self.listed.is_some()
+    }
+}
+
+/// A format an ETag header must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EtagFormat {
+    /// A strong entity-tag whose opaque part is hex, optionally followed by `-<part count>`
+    /// (a multipart ETag): `"9b2cf535f27731c974343645a3985328"`, `"…-2"`. Not `W/`, not
+    /// unquoted.
+    QuotedHex,
+}
+
+impl EtagFormat {
+    /// Whether `etag` (the header value, verbatim) has this format.
+    pub fn matches(self, etag: &str) -> bool {
+        match self {
+            EtagFormat::QuotedHex => {
+                let Some(inner) = etag.strip_prefix('"').and_then(|e| e.strip_suffix('"')) else {
+                    return false;
+                };
+                let (hex, parts) = match inner.split_once('-') {
+                    Some((h, n)) => (h, Some(n)),
+                    None => (inner, None),
+                };
+                !hex.is_empty()
+                    && hex.chars().all(|c| c.is_ascii_hexdigit())
+                    && parts.is_none_or(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            }
+        }
+    }
+
+    /// How the format is written in cases and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            EtagFormat::QuotedHex => "quoted-hex",
+        }
     }
 }
 
@@ -623,12 +745,10 @@ pub struct RaceExpect {
     /// Every other racer's status is in this set.
     #[serde(default)]
     pub losers: Option<StatusSet>,
-    /// At least one loser answered this status: how a profile that documents a distinct
-    /// conflict status (CoreWeave's 409) is told apart without demanding it of a loser that
-    /// arrived after the winner had committed (which rightly gets 412).
-    #[serde(default)]
-    pub some_loser: Option<u16>,
-    /// `true`: after the race, a GET of the key returns the (single) winner's bytes.
+    /// `true`: after the race the state is the (single) winner's and the losers changed
+    /// nothing: a `put` winner's bytes (a `mpu_complete` or `copy` winner's ETag) are the
+    /// key's; a `rename` winner's source is gone, its destination holds that source's ETag, and
+    /// every losing rename's source is unchanged; a `delete` winner left the key absent.
     #[serde(default)]
     pub final_is_winner: Option<bool>,
     /// Record the losers' statuses without judging them.

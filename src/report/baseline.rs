@@ -23,7 +23,7 @@
 //! |---|---|---|---|
 //! | fails or errors | no | none | yes |
 //! | fails or errors | yes | [`BaselineMark::Known`] | no: an expected failure |
-//! | passes | yes | [`BaselineMark::Fixed`] | only with `strict` |
+//! | passes, or is observed | yes | [`BaselineMark::Fixed`] | only with `strict` |
 //! | skipped or absent | yes | none | no (listed in [`Applied::not_run`]) |
 //!
 //! # Policy: does a fixed entry fail the run?
@@ -171,7 +171,8 @@ pub fn apply(report: &mut RunReport, baseline: &Baseline) -> Applied {
                 });
                 applied.known.push(case.name.clone());
             }
-            Verdict::Pass => {
+            // An observed case no longer fails: the entry can go.
+            Verdict::Pass | Verdict::Observed => {
                 case.baseline = Some(BaselineMark::Fixed);
                 applied.fixed.push(case.name.clone());
             }
@@ -195,7 +196,7 @@ pub fn from_report(report: &RunReport) -> Baseline {
     baseline.profile = Some(report.profile);
     for case in &report.cases {
         let reason = match (&case.verdict, &case.baseline) {
-            (Verdict::Pass | Verdict::Skipped { .. }, _) => continue,
+            (Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. }, _) => continue,
             (_, Some(BaselineMark::Known { reason })) => reason.clone(),
             (Verdict::Fail { mismatches }, _) => mismatches
                 .iter()

@@ -7,6 +7,7 @@
 //! | case | JUnit |
 //! |---|---|
 //! | pass | success |
+//! | observed | `<skipped type="observed">`: nothing was judged, so it is not shown as passed |
 //! | fail | `<failure type="mismatch">`, one line per mismatch, then the steps |
 //! | error | `<error type="error">` with the message |
 //! | skipped | `<skipped>` with the reason |
@@ -117,6 +118,12 @@ fn test_case(case: &CaseReport) -> TestCase {
             s.set_type("error")
                 .set_message(message.as_str())
                 .set_description(failure_text(case));
+            s
+        }
+        (Verdict::Observed, None | Some(BaselineMark::Fixed)) => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_type("observed")
+                .set_message("observed, not judged: nothing is asserted under this profile");
             s
         }
         (Verdict::Skipped { reason }, None | Some(BaselineMark::Fixed)) => {

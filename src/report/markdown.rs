@@ -84,7 +84,12 @@ pub fn render(report: &RunReport) -> String {
     let attention: Vec<&CaseReport> = report
         .cases
         .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::Pass | Verdict::Skipped { .. }))
+        .filter(|c| {
+            !matches!(
+                c.verdict,
+                Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. }
+            )
+        })
         .collect();
     if !attention.is_empty() {
         out.push_str("\n## Failures and errors\n");
@@ -100,8 +105,8 @@ pub fn render(report: &RunReport) -> String {
 fn result_cell(case: &CaseReport) -> String {
     let symbol = match (&case.verdict, &case.baseline) {
         (Verdict::Fail { .. } | Verdict::Error { .. }, Some(BaselineMark::Known { .. })) => "⚠️",
-        (Verdict::Pass, Some(BaselineMark::Fixed)) => "🎉",
-        (Verdict::Pass, _) if !case.observed.is_empty() => "🔎",
+        (Verdict::Pass | Verdict::Observed, Some(BaselineMark::Fixed)) => "🎉",
+        (Verdict::Observed, _) => "🔎",
         (Verdict::Pass, _) => "✅",
         (Verdict::Fail { .. }, _) => "❌",
         (Verdict::Error { .. }, _) => "💥",
@@ -118,7 +123,7 @@ fn case_row(case: &CaseReport) -> Vec<String> {
         }
         Verdict::Error { message } => details.push(cell(message)),
         Verdict::Skipped { reason } => details.push(cell(reason)),
-        Verdict::Pass => {}
+        Verdict::Pass | Verdict::Observed => {}
     }
     details.extend(case.observed.iter().map(|o| {
         cell(&format!(
@@ -167,7 +172,7 @@ fn details(out: &mut String, case: &CaseReport) {
         Verdict::Error { message } => {
             let _ = writeln!(out, "Error: {}", cell(message));
         }
-        Verdict::Pass | Verdict::Skipped { .. } => {}
+        Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. } => {}
     }
     if !case.steps.is_empty() {
         out.push_str("\nSteps:\n\n```text\n");

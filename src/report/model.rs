@@ -1,6 +1,9 @@
 //! The run report: the single record every output is rendered from, and what `compare` reads.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
+//!
+//! Version 2 added the verdict `{ "kind": "observed" }`: a case that asserted nothing under the
+//! run's profile and only recorded values. Version 1 reports still load.
 //!
 //! `s3conform run --json FILE` writes one JSON object:
 //!
@@ -45,7 +48,7 @@ use crate::s3::Observation;
 /// The `format` value of every run report.
 pub const FORMAT: &str = "s3conform-run";
 /// The current `format_version`.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Which endpoint a run was against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +91,9 @@ pub struct ObservedValue {
 pub enum Verdict {
     /// Every asserted expectation held (observed values may also be recorded).
     Pass,
+    /// Nothing was asserted under the run's profile beyond the set-up: the case only recorded
+    /// what the endpoint answered (its observed values). Neither a pass nor a failure.
+    Observed,
     /// At least one asserted expectation did not hold.
     Fail {
         /// What differed.
@@ -111,6 +117,7 @@ impl Verdict {
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
+            Verdict::Observed => "observed",
             Verdict::Fail { .. } => "fail",
             Verdict::Error { .. } => "error",
             Verdict::Skipped { .. } => "skipped",
@@ -253,7 +260,7 @@ pub struct Counts {
     pub known: usize,
     /// Baseline entries that now pass.
     pub fixed: usize,
-    /// Cases with at least one observed value.
+    /// Observed: the case asserted nothing under the profile, only recorded values.
     pub observed: usize,
 }
 
@@ -264,6 +271,7 @@ impl RunReport {
         for case in &self.cases {
             match case.verdict {
                 Verdict::Pass => c.passed += 1,
+                Verdict::Observed => c.observed += 1,
                 Verdict::Fail { .. } => c.failed += 1,
                 Verdict::Error { .. } => c.errored += 1,
                 Verdict::Skipped { .. } => c.skipped += 1,
@@ -272,9 +280,6 @@ impl RunReport {
                 Some(BaselineMark::Known { .. }) => c.known += 1,
                 Some(BaselineMark::Fixed) => c.fixed += 1,
                 None => {}
-            }
-            if !case.observed.is_empty() {
-                c.observed += 1;
             }
         }
         c

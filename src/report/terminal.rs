@@ -211,7 +211,7 @@ fn section(
             Verdict::Error { message } => {
                 out.push_str(&text::wrap("      ", "        ", message, w));
             }
-            Verdict::Pass | Verdict::Skipped { .. } => {}
+            Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. } => {}
         }
     }
 }

@@ -23,6 +23,7 @@ pub fn tally<'a>(cases: impl IntoIterator<Item = &'a CaseReport>) -> Counts {
     for case in cases {
         match case.verdict {
             Verdict::Pass => c.passed += 1,
+            Verdict::Observed => c.observed += 1,
             Verdict::Fail { .. } => c.failed += 1,
             Verdict::Error { .. } => c.errored += 1,
             Verdict::Skipped { .. } => c.skipped += 1,
@@ -31,9 +32,6 @@ pub fn tally<'a>(cases: impl IntoIterator<Item = &'a CaseReport>) -> Counts {
             Some(BaselineMark::Known { .. }) => c.known += 1,
             Some(BaselineMark::Fixed) => c.fixed += 1,
             None => {}
-        }
-        if !case.observed.is_empty() {
-            c.observed += 1;
         }
     }
     c
@@ -64,8 +62,7 @@ pub fn outcome_word(case: &CaseReport) -> &'static str {
     match (&case.verdict, &case.baseline) {
         (Verdict::Fail { .. }, Some(BaselineMark::Known { .. })) => "known failure",
         (Verdict::Error { .. }, Some(BaselineMark::Known { .. })) => "known error",
-        (Verdict::Pass, Some(BaselineMark::Fixed)) => "fixed",
-        (Verdict::Pass, _) if !case.observed.is_empty() => "pass (observed)",
+        (Verdict::Pass | Verdict::Observed, Some(BaselineMark::Fixed)) => "fixed",
         (v, _) => v.name(),
     }
 }

@@ -13,11 +13,14 @@ use bytes::Bytes;
 use tokio::sync::Barrier;
 
 use crate::case::judge::{self, Judgement};
+use crate::case::policy;
 use crate::case::schema::{
-    Common, CopyStep, DeleteStep, ParallelStep, PutStep, RaceExpect, ReadStep, RenameStep, Save,
-    Step,
+    Accepted, Common, CopyStep, DeleteStep, Expect, ParallelStep, PutStep, ReadStep, RenameStep,
+    Save, Step,
 };
 use crate::case::{Case, Template, Value};
+
+use super::race::{self, Racer};
 use crate::profile::Profile;
 use crate::report::{CaseReport, Mismatch, ObservedValue, StepRecord, Verdict};
 use crate::s3::{
@@ -28,6 +31,48 @@ use crate::s3::{
 /// Captures made so far, by name.
 type Vars = BTreeMap<String, Value>;
 
+/// What an earlier write's answer says about its effect, for `accepted:` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteOutcome {
+    /// 2xx: it took effect.
+    Accepted,
+    /// 4xx or 501: it was refused and must have changed nothing.
+    Refused,
+    /// A timeout, a dropped connection, another 5xx: it may or may not have taken effect.
+    Unknown,
+}
+
+impl WriteOutcome {
+    fn of(obs: &Observation) -> WriteOutcome {
+        if obs.succeeded() {
+            return WriteOutcome::Accepted;
+        }
+        match obs.status {
+            Some(s) if (400..500).contains(&s) && !obs.is_ambiguous() => WriteOutcome::Refused,
+            Some(501) => WriteOutcome::Refused,
+            _ => WriteOutcome::Unknown,
+        }
+    }
+}
+
+/// Where a race's judgement goes: the case's mismatches and observed values.
+pub trait RunSink {
+    /// Records an expectation that did not hold.
+    fn mismatch(&mut self, m: Mismatch);
+    /// Records a value that is shown, not judged.
+    fn observe(&mut self, o: ObservedValue);
+}
+
+impl RunSink for Run {
+    fn mismatch(&mut self, m: Mismatch) {
+        self.mismatches.push(m);
+    }
+
+    fn observe(&mut self, o: ObservedValue) {
+        self.observed.push(o);
+    }
+}
+
 /// What running the steps accumulated.
 #[derive(Default)]
 struct Run {
@@ -35,6 +80,16 @@ struct Run {
     mismatches: Vec<Mismatch>,
     observed: Vec<ObservedValue>,
     error: Option<String>,
+    /// The outcome of every request step so far, by step index.
+    outcomes: BTreeMap<usize, WriteOutcome>,
+}
+
+/// The value of `${unique}` for one run of one case: derived from the session's prefix, which
+/// holds the run id and the case's name, so that it differs between runs (a RenameObject client
+/// token must) and between cases, and fits a 64-character token.
+pub fn unique_value(session: &Session) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(session.prefix().as_str().as_bytes()))
 }
 
 /// Runs `case` in `session` (already scoped to the case's own prefix) and judges it under
@@ -43,6 +98,10 @@ pub async fn run_case(session: &Session, case: &Case, profile: Profile) -> CaseR
     let started = Instant::now();
     let mut run = Run::default();
     let mut vars = Vars::new();
+    vars.insert(
+        crate::case::load::UNIQUE.to_owned(),
+        Value::Text(unique_value(session)),
+    );
     for (index, step) in case.file.steps.iter().enumerate() {
         let result = match step {
             Step::Sleep(s) => {
@@ -70,6 +129,9 @@ pub async fn run_case(session: &Session, case: &Case, profile: Profile) -> CaseR
         }
     } else if let Some(message) = run.error {
         Verdict::Error { message }
+    } else if !policy::asserts_under(&case.file.steps, profile) {
+        // Nothing was judged beyond the set-up: what was recorded is evidence, not a pass.
+        Verdict::Observed
     } else {
         Verdict::Pass
     };
@@ -87,6 +149,70 @@ pub async fn run_case(session: &Session, case: &Case, profile: Profile) -> CaseR
     }
 }
 
+/// The `accepted:` of a read step, if it has one.
+fn accepted_of(step: &Step) -> Option<&Accepted> {
+    match step {
+        Step::Get(s) | Step::Head(s) => s.accepted.as_ref(),
+        Step::List(s) => s.accepted.as_ref(),
+        _ => None,
+    }
+}
+
+/// Judges `obs` against the expectation that applies: the step's own under `profile`, or, for
+/// a read with `accepted:`, the one matching the earlier write's outcome. When that outcome is
+/// unknown, either expectation may hold.
+fn judge_step(
+    index: usize,
+    step: &Step,
+    default: Option<&Expect>,
+    obs: &Observation,
+    run: &Run,
+    lookup: &dyn Fn(&str) -> Option<Value>,
+) -> Option<Judgement> {
+    let Some(accepted) = accepted_of(step) else {
+        return default.map(|e| judge::judge(index, e, obs, lookup));
+    };
+    let refused_expect = default.cloned().unwrap_or_default();
+    let when_refused = judge::judge(index, &refused_expect, obs, lookup);
+    let when_accepted = judge::judge(index, &accepted.expect, obs, lookup);
+    let label = |mut j: Judgement, case: &str| {
+        for m in &mut j.mismatches {
+            m.field = format!("{} (step {} {case})", m.field, accepted.step);
+        }
+        j
+    };
+    let outcomes: Vec<WriteOutcome> = accepted
+        .step
+        .0
+        .iter()
+        .map(|n| {
+            run.outcomes
+                .get(n)
+                .copied()
+                .unwrap_or(WriteOutcome::Unknown)
+        })
+        .collect();
+    let outcome = if outcomes.contains(&WriteOutcome::Accepted) {
+        WriteOutcome::Accepted
+    } else if outcomes.iter().all(|o| *o == WriteOutcome::Refused) {
+        WriteOutcome::Refused
+    } else {
+        WriteOutcome::Unknown
+    };
+    Some(match outcome {
+        WriteOutcome::Accepted => label(when_accepted, "accepted"),
+        WriteOutcome::Refused => label(when_refused, "refused"),
+        _ if when_refused.mismatches.is_empty() => when_refused,
+        _ if when_accepted.mismatches.is_empty() => when_accepted,
+        _ => {
+            let mut j = label(when_refused, "refused, if it was");
+            j.mismatches
+                .extend(label(when_accepted, "accepted, if it was").mismatches);
+            j
+        }
+    })
+}
+
 /// One request step: build, send, record, judge, save.
 async fn run_single(
     session: &Session,
@@ -102,16 +228,16 @@ async fn run_single(
         .call(&request)
         .await
         .map_err(|e| format!("step {index} ({label}): {e}"))?;
+    run.outcomes.insert(index, WriteOutcome::of(&obs));
     let common = step.common().cloned().unwrap_or_default();
     let expect = judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
     let lookup = |n: &str| vars.get(n).cloned();
-    let outcome = match expect {
-        Some(e) => {
-            let Judgement {
-                mismatches,
-                observed,
-                ambiguous,
-            } = judge::judge(index, e, &obs, &lookup);
+    let outcome = match judge_step(index, step, expect, &obs, run, &lookup) {
+        Some(Judgement {
+            mismatches,
+            observed,
+            ambiguous,
+        }) => {
             run.mismatches.extend(mismatches);
             run.observed.extend(observed);
             ambiguous.map_or(Ok(()), Err)
@@ -184,7 +310,7 @@ fn capture(save: &Save, obs: &Observation, vars: &mut Vars) -> Result<(), String
     Ok(())
 }
 
-/// A race: `count` copies of one request, released together by a barrier.
+/// A race: the racers' requests, released together by a barrier.
 async fn run_race(
     session: &Session,
     index: usize,
@@ -194,18 +320,42 @@ async fn run_race(
     run: &mut Run,
 ) -> Result<(), String> {
     let mut racers = Vec::new();
-    for i in 0..p.count {
-        let (request, label) = build(session, &p.step, vars, Some(i))
+    for (i, step) in p.racers() {
+        let (request, label) = build(session, step, vars, Some(i))
             .map_err(|e| format!("step {index} (racer {i}): {e}"))?;
-        racers.push((request, label));
+        racers.push(Racer {
+            step,
+            request,
+            label,
+        });
     }
-    let label = format!("parallel x{}: {}", p.count, racers[0].1);
-    let request_json = serde_json::to_value(&racers[0].0).unwrap_or(serde_json::Value::Null);
+    let label = match &p.steps {
+        Some(_) => format!(
+            "parallel: {}",
+            racers
+                .iter()
+                .map(|r| r.label.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+        None => format!("parallel x{}: {}", racers.len(), racers[0].label),
+    };
+    let request_json = serde_json::to_value(&racers[0].request).unwrap_or(serde_json::Value::Null);
+    let expect = judge::race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
+    // The sources' state before the race, so that afterwards a winner's move or copy and the
+    // losers' untouched sources can be told apart.
+    let before = if expect.is_some_and(|e| e.final_is_winner == Some(true)) {
+        race::snapshot_sources(session, &racers)
+            .await
+            .map_err(|e| format!("step {index} ({label}): {e}"))?
+    } else {
+        BTreeMap::new()
+    };
     let barrier = Arc::new(Barrier::new(racers.len()));
     let mut tasks = Vec::new();
-    for (request, _) in &racers {
+    for racer in &racers {
         let session = session.clone();
-        let request = request.clone();
+        let request = racer.request.clone();
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
@@ -220,9 +370,10 @@ async fn run_race(
             Err(e) => return Err(format!("step {index} ({label}): racer task failed: {e}")),
         }
     }
-    let expect = judge::race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
     let outcome = match expect {
-        Some(e) => judge_race(session, index, e, &p.step, &racers, &mut observations, run).await,
+        Some(e) => {
+            race::judge_race(session, index, e, &racers, &before, &mut observations, run).await
+        }
         None => Ok(()),
     };
     run.steps.push(StepRecord {
@@ -232,135 +383,6 @@ async fn run_race(
         observations,
     });
     outcome
-}
-
-/// Checks a race's invariants; appends the final read (if any) to `observations`.
-async fn judge_race(
-    session: &Session,
-    index: usize,
-    e: &RaceExpect,
-    step: &Step,
-    racers: &[(Request, String)],
-    observations: &mut Vec<Observation>,
-    run: &mut Run,
-) -> Result<(), String> {
-    if let Some(amb) = observations.iter().find(|o| o.is_ambiguous()) {
-        return Err(format!(
-            "step {index}: a racer's answer was {}; the race cannot be judged",
-            amb.summary()
-        ));
-    }
-    let winners: Vec<usize> = observations
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.succeeded())
-        .map(|(i, _)| i)
-        .collect();
-    let mut losers: BTreeMap<String, usize> = BTreeMap::new();
-    for o in observations.iter().filter(|o| !o.succeeded()) {
-        *losers.entry(o.summary()).or_default() += 1;
-    }
-    let loser_summary = if losers.is_empty() {
-        "(none)".to_owned()
-    } else {
-        losers
-            .iter()
-            .map(|(s, n)| format!("{s} x{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut miss = |field: &str, expected: String, observed: String| {
-        run.mismatches.push(Mismatch {
-            step: index,
-            field: field.to_owned(),
-            expected,
-            observed,
-        });
-    };
-    if let Some(w) = e.winners
-        && winners.len() != w as usize
-    {
-        miss(
-            "winners",
-            format!("exactly {w}"),
-            format!("{} (losers: {loser_summary})", winners.len()),
-        );
-    }
-    if let Some(set) = &e.losers {
-        let bad: Vec<String> = observations
-            .iter()
-            .filter(|o| !o.succeeded())
-            .filter(|o| !o.status.is_some_and(|s| set.contains(s)))
-            .map(Observation::summary)
-            .collect();
-        if !bad.is_empty() {
-            miss(
-                "losers",
-                format!("every loser {set}"),
-                format!("losers: {loser_summary}"),
-            );
-        }
-    }
-    if let Some(want) = e.some_loser
-        && !observations
-            .iter()
-            .any(|o| !o.succeeded() && o.status == Some(want))
-    {
-        miss(
-            "losers",
-            format!("at least one loser {want}"),
-            format!("losers: {loser_summary}"),
-        );
-    }
-    if e.observe_losers {
-        run.observed.push(ObservedValue {
-            step: index,
-            field: "losers".into(),
-            value: loser_summary,
-        });
-    }
-    if e.final_is_winner == Some(true) {
-        let (Step::Put(put), [winner]) = (step, winners.as_slice()) else {
-            // With no single winner the winners check has already failed.
-            return Ok(());
-        };
-        let Operation::PutObject { body: want, .. } = &racers[*winner].0.op else {
-            return Ok(());
-        };
-        let key = session.key(&put.key).map_err(|e| e.to_string())?;
-        let read = session
-            .call(&Request::new(Operation::GetObject {
-                key,
-                cond: Preconditions::default(),
-            }))
-            .await
-            .map_err(|e| format!("step {index}: final read: {e}"))?;
-        if read.is_ambiguous() {
-            let s = read.summary();
-            observations.push(read);
-            return Err(format!("step {index}: the final read was {s}"));
-        }
-        if read.body_bytes.as_deref() != Some(want.as_ref()) {
-            let mut miss = |field: &str, expected: String, observed: String| {
-                run.mismatches.push(Mismatch {
-                    step: index,
-                    field: field.to_owned(),
-                    expected,
-                    observed,
-                });
-            };
-            miss(
-                "final_body",
-                format!(
-                    "the winner's bytes (racer {winner}: {:?})",
-                    String::from_utf8_lossy(want)
-                ),
-                judge::body_text(&read),
-            );
-        }
-        observations.push(read);
-    }
-    Ok(())
 }
 
 /// Builds the request of a step, resolving references. `racer` is `${i}` inside a race.

@@ -178,7 +178,7 @@ pub fn run_suite(
 /// libtest's verdict and failure text for a case: the expected-versus-observed diff.
 fn trial_outcome(report: &CaseReport) -> Result<(), Failed> {
     match &report.verdict {
-        Verdict::Pass | Verdict::Skipped { .. } => Ok(()),
+        Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. } => Ok(()),
         Verdict::Error { message } => Err(Failed::from(format!("error: {message}"))),
         Verdict::Fail { mismatches } => {
             let mut out = String::new();

@@ -1,9 +1,11 @@
 //! Running cases: one libtest-mimic trial per case ([`harness`]), the steps of one case
-//! ([`exec`]), and the single sink of results ([`collector`]).
+//! ([`exec`]) with the invariants of its races ([`race`]), and the single sink of results
+//! ([`collector`]).
 
 pub mod collector;
 pub mod exec;
 pub mod harness;
+pub mod race;
 
 pub use collector::Collector;
 pub use exec::run_case;

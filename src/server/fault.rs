@@ -61,11 +61,24 @@ pub enum Fault {
     /// [`Fault::WriteThen500`]) is applied, then its connection is dropped without a response
     /// (an ambiguous outcome that really happened).
     WriteThenReset,
+    /// A conditional PutObject, CopyObject, CompleteMultipartUpload or RenameObject that is
+    /// refused (412, 404, 400 or 501, for a failed precondition or a refused header value) is
+    /// applied anyway, and the refusal is still answered. Only a read after the refusal sees it:
+    /// the status alone is right.
+    RefusedWriteApplied,
+    /// DeleteObject deletes the object even when its condition fails (an `If-Match` mismatch,
+    /// `x-amz-if-match-size`, `x-amz-if-match-last-modified-time`), and still answers the
+    /// refusal, as a store that checks after applying would.
+    DeleteDespiteCondition,
+    /// Every `ETag` response header is sent without its quotes (`abc` instead of `"abc"`).
+    UnquotedEtag,
+    /// Every `ETag` response header is sent as a weak tag (`W/"abc"`).
+    WeakEtag,
 }
 
 impl Fault {
     /// Every fault, in documentation order.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 14] = [
         Fault::IgnoreIfMatch,
         Fault::NonAtomicCreate,
         Fault::NotModifiedAs200,
@@ -76,6 +89,10 @@ impl Fault {
         Fault::Spurious409,
         Fault::WriteThen500,
         Fault::WriteThenReset,
+        Fault::RefusedWriteApplied,
+        Fault::DeleteDespiteCondition,
+        Fault::UnquotedEtag,
+        Fault::WeakEtag,
     ];
 
     /// The kebab-case name used on the command line.
@@ -91,6 +108,10 @@ impl Fault {
             Fault::Spurious409 => "spurious-409",
             Fault::WriteThen500 => "write-then-500",
             Fault::WriteThenReset => "write-then-reset",
+            Fault::RefusedWriteApplied => "refused-write-applied",
+            Fault::DeleteDespiteCondition => "delete-despite-condition",
+            Fault::UnquotedEtag => "unquoted-etag",
+            Fault::WeakEtag => "weak-etag",
         }
     }
 
@@ -113,6 +134,14 @@ impl Fault {
             Fault::WriteThenReset => {
                 "every 4th PUT/CMU/Copy is applied, then its connection is dropped"
             }
+            Fault::RefusedWriteApplied => {
+                "a refused conditional PUT/Copy/CMU/Rename is applied anyway (the refusal is answered)"
+            }
+            Fault::DeleteDespiteCondition => {
+                "a conditional DeleteObject deletes even when its condition fails"
+            }
+            Fault::UnquotedEtag => "ETag headers are sent without quotes",
+            Fault::WeakEtag => "ETag headers are sent as weak tags (W/\"...\")",
         }
     }
 

@@ -4,6 +4,7 @@
 //!   body), which the profile's 412-versus-409 rule needs.
 //! - Splices the extra error fields of [`super::errors`] into the XML body.
 //! - Makes sure a 304 and a HEAD error carry no body.
+//! - Sends ETags unquoted or weak under the `unquoted-etag` and `weak-etag` faults.
 //! - Drops the connection when the `write-then-reset` fault asks for it: returning an error
 //!   from a hyper service closes the connection without writing a response.
 
@@ -12,13 +13,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use s3s::Body;
 use s3s::service::S3Service;
 
 use super::decide::Arrival;
 use super::errors::{EXTRA_XML_HEADER, RESET_HEADER};
+use super::fault::{Fault, Faults};
 use super::route::object_path;
 use super::store::Store;
 
@@ -32,6 +34,7 @@ pub(crate) struct Front {
     pub(crate) s3: S3Service,
     pub(crate) store: Arc<Store>,
     pub(crate) in_flight: Arc<AtomicUsize>,
+    pub(crate) faults: Arc<Faults>,
 }
 
 /// Counts a request as in flight until dropped.
@@ -95,7 +98,27 @@ impl Front {
             resp.headers_mut().remove(CONTENT_LENGTH);
             resp.headers_mut().remove(CONTENT_TYPE);
         }
+        self.reformat_etag(resp.headers_mut());
         Ok(resp)
+    }
+
+    /// The `unquoted-etag` and `weak-etag` faults: the ETag header in a format the documents
+    /// do not allow (they pin a quoted, strong hex string).
+    fn reformat_etag(&self, headers: &mut hyper::HeaderMap) {
+        let Some(etag) = headers.get(ETAG).and_then(|v| v.to_str().ok()) else {
+            return;
+        };
+        let bare = etag.trim_matches('"').to_owned();
+        let shown = if self.faults.has(Fault::UnquotedEtag) {
+            bare
+        } else if self.faults.has(Fault::WeakEtag) {
+            format!("W/\"{bare}\"")
+        } else {
+            return;
+        };
+        if let Ok(v) = HeaderValue::from_str(&shown) {
+            headers.insert(ETAG, v);
+        }
     }
 }
 

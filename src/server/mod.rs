@@ -280,7 +280,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         },
         renamer: rename::Renamer {
             store: store.clone(),
-            faults,
+            faults: faults.clone(),
             profile: config.profile,
         },
     };
@@ -295,6 +295,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         s3: builder.build(),
         store,
         in_flight: in_flight.clone(),
+        faults,
     });
 
     let (stop, stopped) = oneshot::channel();

@@ -8,6 +8,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::decide::Arrival;
 use super::errors;
+use super::fault::Fault;
 use super::precondition::{WriteCheck, WriteCondition, unquote};
 use super::s3_impl::{Reference, etag_dto, read_body};
 use super::store::{Object, Part, md5_hex, multipart_etag};
@@ -82,7 +83,9 @@ impl Reference {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let arrival = req.extensions.get::<Arrival>().cloned();
         let ctx = self.ctx(arrival.as_ref());
-        let cond = self.write_condition(&req.headers, true)?;
+        // A refused header value is answered after the parts were validated, so that the
+        // `refused-write-applied` fault has an object to apply.
+        let cond = self.write_condition(&req.headers, true);
         let input = req.input;
         let listed: Vec<CompletedPart> = input
             .multipart_upload
@@ -134,27 +137,6 @@ impl Reference {
             parts.push(stored.clone());
         }
 
-        let slot = bucket.objects.get(&input.key);
-        let current = slot
-            .and_then(|s| s.current.as_ref())
-            .map(|o| o.etag.clone());
-        let changed_during_upload = slot.is_some_and(|s| s.changed_seq > upload.created_seq);
-        let (metadata, content_type) = (upload.metadata.clone(), upload.content_type.clone());
-        // Checked before the destination so that `spurious-409` is not spent on a 409 that is due anyway.
-        let conflict_due = match cond.check(current.as_deref()) {
-            WriteCheck::Pass => cond.is_conditional() && changed_during_upload,
-            _ => false,
-        };
-        if conflict_due {
-            let which = if cond == WriteCondition::IfNoneMatchAny {
-                "If-None-Match"
-            } else {
-                "If-Match"
-            };
-            return Err(errors::conflict(which, &input.key));
-        }
-        ctx.check_destination(&cond, current.as_deref(), &input.key)?;
-
         let mut data = BytesMut::with_capacity(parts.iter().map(|p| p.data.len()).sum());
         for p in &parts {
             data.extend_from_slice(&p.data);
@@ -163,15 +145,43 @@ impl Reference {
         let obj = Arc::new(Object::with_etag(
             data.freeze(),
             multipart_etag(&etags),
-            metadata,
-            content_type,
+            upload.metadata.clone(),
+            upload.content_type.clone(),
         ));
-        state.commit(&input.bucket, &input.key, Some(obj.clone()))?;
-        state
-            .bucket_mut(&input.bucket)?
-            .uploads
-            .remove(&input.upload_id);
+        let slot = bucket.objects.get(&input.key);
+        let current = slot
+            .and_then(|s| s.current.as_ref())
+            .map(|o| o.etag.clone());
+        let changed_during_upload = slot.is_some_and(|s| s.changed_seq > upload.created_seq);
+        let decision = cond.and_then(|cond| {
+            // Checked before the destination so that `spurious-409` is not spent on a 409 that
+            // is due anyway.
+            let conflict_due = match cond.check(current.as_deref()) {
+                WriteCheck::Pass => cond.is_conditional() && changed_during_upload,
+                _ => false,
+            };
+            if conflict_due {
+                let which = if cond == WriteCondition::IfNoneMatchAny {
+                    "If-None-Match"
+                } else {
+                    "If-Match"
+                };
+                return Err(errors::conflict(which, &input.key));
+            }
+            ctx.check_destination(&cond, current.as_deref(), &input.key)
+        });
+        let refused = decision.err();
+        if refused.is_none() || self.faults.has(Fault::RefusedWriteApplied) {
+            state.commit(&input.bucket, &input.key, Some(obj.clone()))?;
+            state
+                .bucket_mut(&input.bucket)?
+                .uploads
+                .remove(&input.upload_id);
+        }
         drop(state);
+        if let Some(e) = refused {
+            return Err(e);
+        }
 
         let output = CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),

@@ -13,7 +13,7 @@ use s3s::{Body, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::decide::{Arrival, WriteCtx, missing_key};
 use super::errors;
-use super::fault::Faults;
+use super::fault::{Fault, Faults};
 use super::precondition::{
     ReadConditions, ReadOutcome, Validators, WriteCondition, parse_http_date,
 };
@@ -114,7 +114,13 @@ impl Renamer {
             ));
         }
         let cond = WriteCondition::parse(header(h, "if-match"), header(h, "if-none-match"))
-            .map_err(|e| errors::write_header_error(self.profile, e))?;
+            .map_err(|e| errors::write_header_error(self.profile, e));
+        // A refused header value is answered first, unless `refused-write-applied` wants the
+        // source to apply it to.
+        let cond = match cond {
+            Err(e) if !self.faults.has(Fault::RefusedWriteApplied) => return Err(e),
+            other => other,
+        };
         let dest_ims = header(h, "if-modified-since").and_then(parse_http_date);
         let dest_ius = header(h, "if-unmodified-since").and_then(parse_http_date);
         let src_conds = ReadConditions::from_lookup("x-amz-rename-source-", |n| header(h, n));
@@ -145,39 +151,48 @@ impl Renamer {
             ));
         };
         let now = now_seconds();
-        let v = Validators {
-            etag: &src_obj.etag,
-            last_modified: src_obj.last_modified,
-        };
-        match src_conds.evaluate(v, now, None) {
-            ReadOutcome::Proceed => {}
-            ReadOutcome::Failed(w) | ReadOutcome::NotModified(w) => {
-                return Err(errors::precondition_failed(
-                    &w.condition("x-amz-rename-source-"),
-                ));
-            }
-        }
-
         let dest_obj = b.current(&dest).cloned();
-        // Date conditions on the destination apply only when it exists (RFC 9110 §13.1.4 has a
-        // recipient ignore If-Unmodified-Since without a modification date); If-Match wins over
-        // If-Unmodified-Since and If-None-Match over If-Modified-Since, as on reads.
-        if let Some(d) = &dest_obj {
-            if let Some(ius) = dest_ius
-                && header(h, "if-match").is_none()
-                && d.last_modified > ius
-            {
-                return Err(errors::precondition_failed("If-Unmodified-Since"));
+        let checked = cond.and_then(|cond| {
+            let v = Validators {
+                etag: &src_obj.etag,
+                last_modified: src_obj.last_modified,
+            };
+            match src_conds.evaluate(v, now, None) {
+                ReadOutcome::Proceed => {}
+                ReadOutcome::Failed(w) | ReadOutcome::NotModified(w) => {
+                    return Err(errors::precondition_failed(
+                        &w.condition("x-amz-rename-source-"),
+                    ));
+                }
             }
-            if let Some(ims) = dest_ims
-                && header(h, "if-none-match").is_none()
-                && ims <= now
-                && d.last_modified <= ims
-            {
-                return Err(errors::precondition_failed("If-Modified-Since"));
+            // Date conditions on the destination apply only when it exists (RFC 9110 §13.1.4
+            // has a recipient ignore If-Unmodified-Since without a modification date); If-Match
+            // wins over If-Unmodified-Since and If-None-Match over If-Modified-Since, as on
+            // reads.
+            if let Some(d) = &dest_obj {
+                if let Some(ius) = dest_ius
+                    && header(h, "if-match").is_none()
+                    && d.last_modified > ius
+                {
+                    return Err(errors::precondition_failed("If-Unmodified-Since"));
+                }
+                if let Some(ims) = dest_ims
+                    && header(h, "if-none-match").is_none()
+                    && ims <= now
+                    && d.last_modified <= ims
+                {
+                    return Err(errors::precondition_failed("If-Modified-Since"));
+                }
             }
+            ctx.check_destination(&cond, dest_obj.as_ref().map(|o| o.etag.as_str()), &dest)
+        });
+        if let Err(e) = checked {
+            if self.faults.has(Fault::RefusedWriteApplied) && src != dest {
+                state.commit(&bucket, &dest, Some(src_obj))?;
+                state.commit(&bucket, &src, None)?;
+            }
+            return Err(e);
         }
-        ctx.check_destination(&cond, dest_obj.as_ref().map(|o| o.etag.as_str()), &dest)?;
 
         if src != dest {
             state.commit(&bucket, &dest, Some(src_obj))?;

@@ -59,6 +59,32 @@ impl Reference {
         }
     }
 
+    /// Under the `refused-write-applied` fault, writes `obj` although the request is being
+    /// refused; otherwise does nothing.
+    pub(crate) fn apply_refused(
+        &self,
+        bucket: &str,
+        key: &str,
+        obj: Arc<Object>,
+    ) -> Result<(), S3Error> {
+        if self.faults.has(Fault::RefusedWriteApplied) {
+            self.store.lock().commit(bucket, key, Some(obj))?;
+        }
+        Ok(())
+    }
+
+    /// Under the `delete-despite-condition` fault, deletes `key` although the delete is being
+    /// refused; returns the refusal either way.
+    fn delete_despite(&self, bucket: &str, key: &str, refusal: S3Error) -> S3Error {
+        if self.faults.has(Fault::DeleteDespiteCondition) {
+            let mut state = self.store.lock();
+            if state.bucket(bucket).is_ok_and(|b| b.current(key).is_some()) {
+                let _ = state.commit(bucket, key, None);
+            }
+        }
+        refusal
+    }
+
     pub(crate) fn write_condition(
         &self,
         headers: &HeaderMap,
@@ -160,7 +186,9 @@ impl S3 for Reference {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let arrival = req.extensions.get::<Arrival>().cloned();
         let ctx = self.ctx(arrival.as_ref());
-        let cond = self.write_condition(&req.headers, !self.faults.has(Fault::IgnoreIfMatch))?;
+        // A refused header value is answered only after the body was read, so that the
+        // `refused-write-applied` fault has something to apply.
+        let cond = self.write_condition(&req.headers, !self.faults.has(Fault::IgnoreIfMatch));
         let input = req.input;
         self.store.lock().bucket(&input.bucket)?;
 
@@ -179,6 +207,13 @@ impl S3 for Reference {
             input.metadata.unwrap_or_default(),
             input.content_type,
         ));
+        let cond = match cond {
+            Ok(c) => c,
+            Err(e) => {
+                self.apply_refused(&input.bucket, &input.key, obj)?;
+                return Err(e);
+            }
+        };
 
         if self.faults.has(Fault::NonAtomicCreate) && cond == WriteCondition::IfNoneMatchAny {
             // The bug: check, let go of the key, then write without re-checking.
@@ -200,7 +235,11 @@ impl S3 for Reference {
                 .bucket(&input.bucket)?
                 .current(&input.key)
                 .map(|o| o.etag.clone());
-            ctx.check_destination(&cond, current.as_deref(), &input.key)?;
+            if let Err(e) = ctx.check_destination(&cond, current.as_deref(), &input.key) {
+                drop(state);
+                self.apply_refused(&input.bucket, &input.key, obj)?;
+                return Err(e);
+            }
             state.commit(&input.bucket, &input.key, Some(obj.clone()))?;
         }
         let output = PutObjectOutput {
@@ -260,7 +299,7 @@ impl S3 for Reference {
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let arrival = req.extensions.get::<Arrival>().cloned();
         let ctx = self.ctx(arrival.as_ref());
-        let cond = self.write_condition(&req.headers, true)?;
+        let cond = self.write_condition(&req.headers, true);
         let src_conds =
             ReadConditions::from_lookup("x-amz-copy-source-", |n| header(&req.headers, n));
         let input = req.input;
@@ -283,12 +322,28 @@ impl S3 for Reference {
         let mut state = self.store.lock();
         let src = state.bucket(src_bucket)?.current(src_key).cloned();
         let Some(src) = src else {
+            cond?;
             return Err(missing_key(
                 &self.faults,
                 src_key,
                 src_conds.any(),
                 "x-amz-copy-source-If-Match",
             ));
+        };
+        let (metadata, content_type) = if replace {
+            (input.metadata.unwrap_or_default(), input.content_type)
+        } else {
+            (src.metadata.clone(), src.content_type.clone())
+        };
+        let obj = Arc::new(Object::new(src.data.clone(), metadata, content_type));
+        let refused = |state: std::sync::MutexGuard<'_, super::store::State>, e: S3Error| {
+            drop(state);
+            self.apply_refused(&input.bucket, &input.key, obj.clone())
+                .and(Err::<S3Response<CopyObjectOutput>, S3Error>(e))
+        };
+        let cond = match cond {
+            Ok(c) => c,
+            Err(e) => return refused(state, e),
         };
         let v = Validators {
             etag: &src.etag,
@@ -302,23 +357,19 @@ impl S3 for Reference {
                 return Err(errors::not_modified(&src.etag, src.last_modified));
             }
             ReadOutcome::Failed(w) | ReadOutcome::NotModified(w) => {
-                return Err(errors::precondition_failed(
-                    &w.condition("x-amz-copy-source-"),
-                ));
+                return refused(
+                    state,
+                    errors::precondition_failed(&w.condition("x-amz-copy-source-")),
+                );
             }
         }
         let current = state
             .bucket(&input.bucket)?
             .current(&input.key)
             .map(|o| o.etag.clone());
-        ctx.check_destination(&cond, current.as_deref(), &input.key)?;
-
-        let (metadata, content_type) = if replace {
-            (input.metadata.unwrap_or_default(), input.content_type)
-        } else {
-            (src.metadata.clone(), src.content_type.clone())
-        };
-        let obj = Arc::new(Object::new(src.data.clone(), metadata, content_type));
+        if let Err(e) = ctx.check_destination(&cond, current.as_deref(), &input.key) {
+            return refused(state, e);
+        }
         state.commit(&input.bucket, &input.key, Some(obj.clone()))?;
         drop(state);
 
@@ -344,10 +395,11 @@ impl S3 for Reference {
         let ctx = self.ctx(arrival.as_ref());
         for h in ["x-amz-if-match-size", "x-amz-if-match-last-modified-time"] {
             if req.headers.contains_key(h) {
-                return Err(errors::not_implemented_header(
+                let refusal = errors::not_implemented_header(
                     h,
                     "This header is only supported for directory buckets",
-                ));
+                );
+                return Err(self.delete_despite(&req.input.bucket, &req.input.key, refusal));
             }
         }
         let if_match = header(&req.headers, "if-match").map(EtagList::parse);
@@ -369,7 +421,10 @@ impl S3 for Reference {
                 // `*` and ETag lists share the write-condition path so that the race rule and
                 // the spurious-409 fault apply to deletes too.
                 let as_cond = WriteCondition::IfMatch(list.clone());
-                ctx.check_destination(&as_cond, Some(&obj.etag), &input.key)?;
+                if let Err(e) = ctx.check_destination(&as_cond, Some(&obj.etag), &input.key) {
+                    drop(state);
+                    return Err(self.delete_despite(&input.bucket, &input.key, e));
+                }
             }
         }
         state.commit(&input.bucket, &input.key, None)?;

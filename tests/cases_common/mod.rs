@@ -106,7 +106,7 @@ pub fn problems(report: &RunReport) -> String {
     let mut out = String::new();
     for c in &report.cases {
         match &c.verdict {
-            Verdict::Pass | Verdict::Skipped { .. } => {}
+            Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. } => {}
             Verdict::Fail { mismatches } => {
                 out.push_str(&format!("FAIL {}\n", c.name));
                 for m in mismatches {

@@ -264,7 +264,7 @@ fn case_detail(out: &mut String, case: &CaseReport, endpoint: &str) {
         Verdict::Error { message } => {
             let _ = writeln!(out, "<p>Error: {}</p>", escape(message));
         }
-        Verdict::Pass | Verdict::Skipped { .. } => {}
+        Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. } => {}
     }
     if !case.observed.is_empty() {
         out.push_str("<p>Observed, not judged:</p><ul>\n");

@@ -103,7 +103,7 @@ pub fn render(matrix: &Matrix) -> String {
                 Verdict::Error { message } => {
                     let _ = writeln!(findings, "- error: {}", cell(message));
                 }
-                Verdict::Pass | Verdict::Skipped { .. } => {}
+                Verdict::Pass | Verdict::Observed | Verdict::Skipped { .. } => {}
             }
             if !case.steps.is_empty() {
                 findings.push_str("\n```text\n");

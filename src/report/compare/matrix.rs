@@ -270,7 +270,7 @@ fn cell(case: &CaseReport, idx: usize) -> Cell {
     let known = matches!(case.baseline, Some(BaselineMark::Known { .. }));
     let (kind, mut text, mut short) = match &case.verdict {
         Verdict::Pass if case.observed.is_empty() => (CellKind::Pass, "✓".to_owned(), "✓".into()),
-        Verdict::Pass => {
+        Verdict::Pass | Verdict::Observed => {
             let values: Vec<&str> = case.observed.iter().map(|o| o.value.as_str()).collect();
             let short: Vec<String> = values.iter().map(|v| compact(v)).collect();
             (
