@@ -99,3 +99,67 @@ fn a_malformed_case_alone_in_its_folder_shows_its_error_and_exits_2() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A server that answers `200 text/html` to every request, like a captive portal or a web
+/// server at the wrong port.
+fn html_everywhere() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Read, Write};
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut len = 0usize;
+                    let mut line = String::new();
+                    let mut first = true;
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" && !first {
+                            break;
+                        }
+                        first = false;
+                    }
+                    let mut body = vec![0u8; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let page = "<html><body>Welcome to nginx!</body></html>";
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                        page.len()
+                    );
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn an_endpoint_that_does_not_speak_s3_is_refused_before_judging() {
+    let url = html_everywhere();
+    for cmd in [
+        &["fuzz", "--endpoint", &url, "--ops", "50", "--no-progress"][..],
+        &["run", "--endpoint", &url, "-q", "put"][..],
+    ] {
+        let out = s3conform(cmd);
+        let t = text(&out);
+        eprintln!("{cmd:?}: {t}");
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {t}");
+        assert!(t.contains("does not speak S3"), "{cmd:?}: {t}");
+        assert!(!t.contains("verdict"), "{cmd:?} judged: {t}");
+        assert!(!t.contains("test result"), "{cmd:?} judged: {t}");
+    }
+}

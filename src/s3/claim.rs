@@ -132,7 +132,7 @@ impl Session {
                 if (200..300).contains(&status) || e.err().code().is_none() && status < 500 {
                     Err(self.not_s3(
                         "GetBucketVersioning",
-                        format!("{status} with a body that is not an S3 error"),
+                        format!("answered {status} with a body that is not S3 XML"),
                     ))
                 } else {
                     Ok(())
