@@ -398,3 +398,45 @@ async fn foreign_objects_survive_on_seaweedfs() {
     };
     foreign_objects_survive(&ep.url, ep.keys.clone()).await;
 }
+
+/// A versioned bucket is refused before the first write: deleting by key would leave every
+/// version and a delete marker behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_versioned_bucket_is_refused_before_any_write() {
+    let Some(ep) = endpoints::start(Kind::SeaweedFs).await else {
+        return;
+    };
+    let bucket = Bucket::new(&ep.url, ep.keys.clone(), "versioned").await;
+    bucket
+        .client
+        .put_bucket_versioning()
+        .bucket("versioned")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("SeaweedFS enables versioning");
+    for args in [
+        &["run", "-q", "put"][..],
+        &["fuzz", "--ops", "50", "--no-progress"][..],
+    ] {
+        let out = bucket.run(args).await;
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {t}");
+        assert!(t.contains("has versioning Enabled"), "{args:?}: {t}");
+    }
+    let versions = bucket
+        .client
+        .list_object_versions()
+        .bucket("versioned")
+        .send()
+        .await
+        .expect("list versions");
+    assert!(
+        versions.versions().is_empty() && versions.delete_markers().is_empty(),
+        "nothing was written: {versions:?}"
+    );
+}
