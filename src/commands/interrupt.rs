@@ -1,8 +1,8 @@
 //! Ctrl-C and SIGTERM during `run` and `fuzz`, and what a stopped run says it left behind.
 //!
 //! The first signal trips the session's [`Halt`]: no new request is sent, requests in flight
-//! are abandoned (and recorded for cleanup), and the command cleans up within its bound. A
-//! second signal abandons the cleanup. Either way the command exits 130 and prints the run
+//! finish (each within the request timeout), and the command cleans up within its bound. A
+//! second signal abandons requests in flight and the cleanup. Either way the command exits 130 and prints the run
 //! prefix, so `s3conform clean --prefix` can find what remains.
 
 use std::sync::Arc;
@@ -43,11 +43,14 @@ impl Interrupts {
             signals.next().await;
             halt.trip(HaltReason::Interrupted);
             eprintln!(
-                "\ninterrupted: sending no new requests; cleaning up {prefix} (at most {} s; \
-                 press Ctrl-C again to abandon)",
+                "\ninterrupted: sending no new requests; cleaning up {prefix} (requests in flight \
+                 finish within the timeout, cleanup takes at most {} s; press Ctrl-C again to \
+                 abandon)",
                 bound.as_secs()
             );
             signals.next().await;
+            eprintln!("\ninterrupted again: abandoning requests in flight and the cleanup");
+            halt.abandon();
             let _ = tx.send(true);
         });
         Interrupts { second, task }

@@ -6,7 +6,8 @@
 //! calls are refused before sending. On an interrupt, calls in flight are let finish (each is
 //! bounded by the request timeout), so that cleanup's deletes come after them rather than race
 //! them; on a stuck endpoint they are abandoned at once (and a write among them is recorded for
-//! cleanup: it may have happened). Cleanup itself is not guarded.
+//! cleanup: it may have happened), as they are after a second interrupt. Cleanup itself is not
+//! guarded.
 
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -34,6 +35,7 @@ impl std::fmt::Display for HaltReason {
 const RUNNING: u8 = 0;
 const INTERRUPTED: u8 = 1;
 const STUCK: u8 = 2;
+const ABANDONED: u8 = 3;
 
 /// The shared stop switch and the stall detector of one connection.
 #[derive(Debug)]
@@ -68,7 +70,7 @@ impl Halt {
     /// Why the session stopped, if it did.
     pub fn reason(&self) -> Option<HaltReason> {
         match self.state.load(Ordering::SeqCst) {
-            INTERRUPTED => Some(HaltReason::Interrupted),
+            INTERRUPTED | ABANDONED => Some(HaltReason::Interrupted),
             STUCK => Some(HaltReason::Stuck),
             _ => None,
         }
@@ -95,10 +97,21 @@ impl Halt {
         let _ = rx.wait_for(|s| *s != RUNNING).await;
     }
 
-    /// Resolves once the endpoint is declared stuck (never, after an interrupt).
-    pub async fn stuck(&self) {
+    /// A second interrupt: calls in flight are abandoned too.
+    pub fn abandon(&self) {
+        self.state.store(ABANDONED, Ordering::SeqCst);
+        self.tripped.send_replace(ABANDONED);
+    }
+
+    /// Resolves once calls in flight should be abandoned: the endpoint was declared stuck, or
+    /// a second interrupt came. (A first interrupt lets them finish.)
+    pub async fn abandon_in_flight(&self) {
         let mut rx = self.tripped.subscribe();
-        if rx.wait_for(|s| *s == STUCK).await.is_err() {
+        if rx
+            .wait_for(|s| *s == STUCK || *s == ABANDONED)
+            .await
+            .is_err()
+        {
             std::future::pending::<()>().await;
         }
     }
