@@ -225,3 +225,34 @@ async fn a_second_ctrl_c_abandons_at_once() {
     assert!(t.contains("cleanup abandoned"), "{t}");
     assert!(t.contains("s3conform clean --prefix"), "{t}");
 }
+
+/// `clean` against an endpoint that freezes while it examines objects: exit 2 within the
+/// bound. The objects come from a `fuzz --keep` through the same proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_against_an_endpoint_that_freezes_mid_sweep_ends_within_the_bound() {
+    let (_server, proxy) = frozen_after(usize::MAX).await;
+    let keep = ["--ops", "200", "--keep", "--no-progress", "--keys", "40"];
+    let (out, _) = s3conform(args("fuzz", &proxy.url, &keep)).await;
+    assert!(
+        matches!(out.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        text(&out)
+    );
+    proxy.freeze_after(proxy.requests() + 6);
+    let mut argv: Vec<String> = ["clean", "--endpoint", &proxy.url, "--bucket", "hang"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    argv.extend(["--prefix", "s3conform/", "--timeout", "1"].map(String::from));
+    let (out, took) = s3conform(argv).await;
+    let t = text(&out);
+    eprintln!(
+        "clean: exit {:?} after {:.1} s\n{t}",
+        out.status.code(),
+        took.as_secs_f64()
+    );
+    assert!(proxy.frozen(), "the proxy froze mid-sweep");
+    assert!(took < BOUND, "{took:?}:\n{t}");
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("stopped answering"), "{t}");
+}
