@@ -82,10 +82,7 @@ async fn pipe(
         let frozen = frozen.clone();
         async move {
             let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let Ok(n) = cr.read(&mut buf).await else {
-                    break;
-                };
+            while let Ok(n) = cr.read(&mut buf).await {
                 if n == 0 {
                     break;
                 }
@@ -106,10 +103,7 @@ async fn pipe(
     };
     let down = async move {
         let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let Ok(n) = sr.read(&mut buf).await else {
-                break;
-            };
+        while let Ok(n) = sr.read(&mut buf).await {
             if frozen.load(Ordering::SeqCst) {
                 std::future::pending::<()>().await;
             }
