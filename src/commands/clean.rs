@@ -81,6 +81,9 @@ pub async fn run(args: &CleanArgs) -> Result<u8, CleanError> {
         ..Timeouts::default()
     };
     let session = Session::connect(target, prefix).await?;
+    // Deleting by key on a versioned bucket only adds delete markers: refuse rather than
+    // report objects as removed while every version stays.
+    session.refuse_versioning().await?;
     let opts = SweepOptions {
         older_than: args.older_than,
         dry_run: args.dry_run,

@@ -99,7 +99,7 @@ impl Session {
     /// Refuses a bucket with versioning enabled or suspended: deletes by key would leave every
     /// version this run wrote, and a delete marker, behind. An endpoint that does not implement
     /// GetBucketVersioning (an error status) has no versions to leave.
-    async fn refuse_versioning(&self) -> Result<(), SetupError> {
+    pub async fn refuse_versioning(&self) -> Result<(), SetupError> {
         let endpoint = self.target().endpoint.to_string();
         let bucket = self.bucket().to_owned();
         let limit = self.target().timeouts.operation + std::time::Duration::from_secs(1);
