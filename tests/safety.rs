@@ -178,9 +178,31 @@ fn garbage_listing(request: &str) -> String {
     }
 }
 
-/// Lists like S3, but a PUT answers 200 without an ETag.
+/// Lists like S3, but its errors are web pages.
+fn html_errors(request: &str) -> String {
+    if request.starts_with("GET") && request.contains("s3conform-absent") {
+        response(
+            "404 Not Found",
+            "text/html",
+            "",
+            "<html><h1>Not Found</h1></html>",
+        )
+    } else {
+        no_etag(request)
+    }
+}
+
+/// Lists like S3 and answers a missing key with an S3 error, but a PUT answers 200 without
+/// an ETag.
 fn no_etag(request: &str) -> String {
-    if request.contains("list-type=2") {
+    if request.starts_with("GET") && request.contains("s3conform-absent") {
+        response(
+            "404 Not Found",
+            "application/xml",
+            "",
+            "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>",
+        )
+    } else if request.contains("list-type=2") {
         response(
             "200 OK",
             "application/xml",
@@ -199,6 +221,7 @@ fn an_endpoint_that_does_not_speak_s3_is_refused_before_judging() {
     for (fake, sign) in [
         (html_everywhere as fn(&str) -> String, "GetBucketVersioning"),
         (garbage_listing, "ListObjectsV2"),
+        (html_errors, "did not answer an S3 error"),
         (no_etag, "PutObject answered no ETag"),
     ] {
         refused_as_not_s3(&fake_endpoint(fake), sign);

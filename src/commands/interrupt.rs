@@ -36,8 +36,14 @@ impl Interrupts {
         bound: Duration,
     ) -> Interrupts {
         let (tx, second) = watch::channel(false);
+        // Registered before returning, so a signal that comes right after is caught (and does
+        // not kill the process with nothing cleaned).
+        let signals = {
+            let _entered = rt.enter();
+            Signals::new()
+        };
         let task = rt.spawn(async move {
-            let Ok(mut signals) = Signals::new() else {
+            let Ok(mut signals) = signals else {
                 return;
             };
             signals.next().await;
@@ -66,21 +72,30 @@ impl Interrupts {
 /// SIGINT and SIGTERM as one stream.
 struct Signals {
     #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
     term: tokio::signal::unix::Signal,
 }
 
 impl Signals {
+    /// Registers the handlers; must run inside the runtime.
     fn new() -> std::io::Result<Signals> {
-        Ok(Signals {
-            #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
-        })
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
 
     async fn next(&mut self) {
         #[cfg(unix)]
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = self.int.recv() => {}
             _ = self.term.recv() => {}
         }
         #[cfg(not(unix))]

@@ -20,6 +20,9 @@ use super::target::Target;
 /// How many fresh run ids are tried before giving up on a base prefix.
 const ATTEMPTS: usize = 5;
 
+/// A name read (never written) under a fresh, empty run root to see how a 404 looks.
+const ABSENT_NAME: &str = "s3conform-absent";
+
 /// The relative name of the root marker: an object written first under each run root (which
 /// also checks that PUT answers an ETag) and deleted last by cleanup. `s3conform clean` aborts
 /// a multipart upload only under a root that still has it, since an upload's metadata cannot
@@ -36,6 +39,7 @@ impl Session {
         let mut session = session;
         for _ in 0..ATTEMPTS {
             if session.root_is_empty().await? {
+                session.probe_missing().await?;
                 session.put_root_marker().await?;
                 return Ok(session);
             }
@@ -69,6 +73,37 @@ impl Session {
         match (obs.status, &obs.listed_keys) {
             (Some(200), Some(keys)) => Ok(keys.is_empty()),
             _ => Err(self.not_s3("ListObjectsV2 did not answer a listing", describe(&obs))),
+        }
+    }
+
+    /// Reads a key that cannot exist (the root was just found empty): S3 answers 404 (or 403
+    /// without list permission) with an XML error body naming a code. A page, or a 200, means
+    /// every later answer is meaningless.
+    async fn probe_missing(&self) -> Result<(), SetupError> {
+        let key = self
+            .key(ABSENT_NAME)
+            .map_err(|e| self.not_s3("probe key", e.to_string()))?;
+        let get = Request::new(Operation::GetObject {
+            key,
+            cond: super::request::Preconditions::default(),
+        });
+        let obs = self
+            .call(&get)
+            .await
+            .map_err(|e| self.not_s3("GetObject", e.to_string()))?;
+        if obs.is_ambiguous() && obs.status.is_none() {
+            return Err(SetupError::Unreachable {
+                endpoint: self.target().endpoint.to_string(),
+                detail: format!("GetObject of a missing key: {}", obs.summary()),
+            });
+        }
+        match (obs.status, obs.error_code.as_deref()) {
+            // 403 is how S3 answers a missing key without s3:ListBucket: still S3.
+            (Some(400..=499), Some(code)) if !code.is_empty() => Ok(()),
+            _ => Err(self.not_s3(
+                "GetObject of a missing key did not answer an S3 error",
+                describe(&obs),
+            )),
         }
     }
 
