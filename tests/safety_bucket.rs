@@ -393,21 +393,19 @@ async fn foreign_objects_survive_on_the_reference_endpoint() {
     foreign_objects_survive(&handle.endpoint_url(), keys).await;
 }
 
+/// One SeaweedFS for both scenarios: two `weed mini` in parallel fight over their ports.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foreign_objects_survive_on_seaweedfs() {
+async fn seaweedfs_keeps_foreign_objects_and_versioned_buckets_are_refused() {
     let Some(ep) = endpoints::start(Kind::SeaweedFs).await else {
         return;
     };
     foreign_objects_survive(&ep.url, ep.keys.clone()).await;
+    a_versioned_bucket_is_refused_before_any_write(&ep).await;
 }
 
 /// A versioned bucket is refused before the first write: deleting by key would leave every
 /// version and a delete marker behind.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_versioned_bucket_is_refused_before_any_write() {
-    let Some(ep) = endpoints::start(Kind::SeaweedFs).await else {
-        return;
-    };
+async fn a_versioned_bucket_is_refused_before_any_write(ep: &endpoints::Endpoint) {
     let bucket = Bucket::new(&ep.url, ep.keys.clone(), "versioned").await;
     bucket
         .client
