@@ -8,7 +8,7 @@
 //! skipped for another id. The same probes tell an endpoint that does not speak S3 (an HTML
 //! page answering everything) from one that does, before anything is judged.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::types::BucketVersioningStatus;
 use bytes::Bytes;
 
@@ -162,15 +162,35 @@ impl Session {
                 }
                 _ => Ok(()),
             },
+            // A 2xx the SDK could not parse: some servers name the root element differently
+            // (moto: `GetBucketVersioningResponse`), so read the status from the XML itself; a
+            // body that is not XML at all is not S3. An error status means no versioning.
             Err(SdkError::ServiceError(e)) => {
                 let status = e.raw().status().as_u16();
-                if (200..300).contains(&status) || e.err().code().is_none() && status < 500 {
+                if !(200..300).contains(&status) {
+                    return Ok(());
+                }
+                let body = e
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                for state in ["Enabled", "Suspended"] {
+                    if body.contains(&format!("<Status>{state}</Status>")) {
+                        return Err(SetupError::Versioned {
+                            bucket,
+                            status: state.to_owned(),
+                        });
+                    }
+                }
+                if looks_like_xml(&body) {
+                    Ok(())
+                } else {
                     Err(self.not_s3(
                         "GetBucketVersioning",
-                        format!("answered {status} with a body that is not S3 XML"),
+                        format!("answered {status} with a body that is not XML"),
                     ))
-                } else {
-                    Ok(())
                 }
             }
             Err(e @ SdkError::ResponseError(_)) => Err(self.not_s3(
@@ -186,6 +206,13 @@ impl Session {
     }
 }
 
+/// Whether a body is an XML document rather than a web page or text.
+fn looks_like_xml(body: &str) -> bool {
+    let b = body.trim_start().to_ascii_lowercase();
+    b.starts_with("<?xml")
+        || (b.starts_with('<') && !b.starts_with("<html") && !b.starts_with("<!doctype"))
+}
+
 /// Status, content type and the note of an observation, for a "not S3" message.
 fn describe(obs: &super::Observation) -> String {
     let ctype = obs
@@ -199,4 +226,21 @@ fn describe(obs: &super::Observation) -> String {
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     format!("{}{ctype}{note}", obs.summary())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_xml;
+
+    #[test]
+    fn xml_is_told_from_pages_and_text() {
+        assert!(looks_like_xml(
+            "<?xml version=\"1.0\"?><GetBucketVersioningResponse/>"
+        ));
+        assert!(looks_like_xml("  <VersioningConfiguration/>"));
+        assert!(!looks_like_xml("<html><body>Welcome</body></html>"));
+        assert!(!looks_like_xml("<!DOCTYPE html><html/>"));
+        assert!(!looks_like_xml("here are your files"));
+        assert!(!looks_like_xml(""));
+    }
 }
