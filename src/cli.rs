@@ -86,14 +86,6 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     let suite = args.run.load()?;
     let baseline = args.reports.load_baseline()?;
     let connected = runtime.block_on(args.target.connect())?;
-    eprintln!(
-        "s3conform run: {} ({}), bucket {}, run prefix {} (after a kill: s3conform clean --prefix {})",
-        connected.info.url,
-        connected.info.label,
-        connected.session.bucket(),
-        connected.session.root_prefix(),
-        connected.session.root_prefix()
-    );
     let halt = connected.session.halt().clone();
     let root = connected.session.root_prefix().to_string();
     let interrupts = Interrupts::watch(
@@ -101,6 +93,14 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         halt.clone(),
         root.clone(),
         connected.session.cleanup_bound(),
+    );
+    eprintln!(
+        "s3conform run: {} ({}), bucket {}, run prefix {} (after a kill: s3conform clean --prefix {})",
+        connected.info.url,
+        connected.info.label,
+        connected.session.bucket(),
+        connected.session.root_prefix(),
+        connected.session.root_prefix()
     );
     let mut outcome = crate::commands::run::run(
         &args.run,

@@ -96,3 +96,34 @@ fn fault_flags_need_the_embedded_endpoint() {
     ]);
     assert_usage_error(&out, "--fault only applies to the embedded endpoint");
 }
+
+#[test]
+fn out_of_range_numbers_are_usage_errors_naming_the_range() {
+    for (args, range) in [
+        (
+            &["fuzz", "--duration", "99999999999999999999h"][..],
+            "1ms to 24h",
+        ),
+        (
+            &["fuzz", "--timeout", "18446744073709551615"][..],
+            "1..=3600",
+        ),
+        (
+            &["fuzz", "--ops", "18446744073709551615"][..],
+            "1..=1000000",
+        ),
+        (
+            &["fuzz", "--ops", "1000000000", "--duration", "3s"][..],
+            "1..=1000000",
+        ),
+        (&["run", "--test-threads", "100000"][..], "1..=256"),
+    ] {
+        let started = Instant::now();
+        let out = s3conform(args);
+        assert_usage_error(&out, range);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{args:?} was refused before any work"
+        );
+    }
+}

@@ -1,5 +1,6 @@
-//! `s3conform serve` as a user runs it: the binary starts, prints its endpoint, keys and
-//! profile, answers S3 requests, and exits 0 on SIGTERM.
+//! `s3conform serve` as a user runs it: the binary starts, prints its endpoint, access key and
+//! profile (never the secret key, which it takes from the environment), answers S3 requests,
+//! and exits 0 on SIGTERM.
 
 #![cfg(unix)]
 
@@ -22,9 +23,9 @@ async fn serve_prints_its_endpoint_answers_and_stops_on_sigterm() {
             "aws",
             "--access-key",
             "AK",
-            "--secret-key",
-            "SK",
         ])
+        // From the environment, not argv (visible in `ps`).
+        .env("S3CONFORM_SECRET_KEY", "SK")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -38,10 +39,14 @@ async fn serve_prints_its_endpoint_answers_and_stops_on_sigterm() {
     let text = printed.join("\n");
     let url = printed[0].rsplit(' ').next().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{text}");
+    assert!(
+        !text.contains("SK\n") && !text.ends_with("SK") && !text.contains(": SK"),
+        "the secret key is printed:\n{text}"
+    );
     for needle in [
         "profile:    aws",
         "access key: AK",
-        "secret key: SK",
+        "secret key: <not shown> (from S3CONFORM_SECRET_KEY)",
         "faults:     none",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");

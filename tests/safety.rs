@@ -99,3 +99,147 @@ fn a_malformed_case_alone_in_its_folder_shows_its_error_and_exits_2() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A fake endpoint on loopback: `answer` turns each request line (`PUT /b/k?x HTTP/1.1`) into
+/// a whole HTTP response.
+fn fake_endpoint(answer: fn(&str) -> String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Read, Write};
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut len = 0usize;
+                    let mut request_line = String::new();
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if request_line.is_empty() {
+                            request_line = line.trim().to_owned();
+                            continue;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0u8; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    if stream.write_all(answer(&request_line).as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn response(status: &str, ctype: &str, extra: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    )
+}
+
+/// `200 text/html` to everything, like a web server at the wrong port.
+fn html_everywhere(_: &str) -> String {
+    response(
+        "200 OK",
+        "text/html",
+        "",
+        "<html><body>Welcome to nginx!</body></html>",
+    )
+}
+
+/// Answers the bucket probes like S3, but lists garbage.
+fn garbage_listing(request: &str) -> String {
+    if request.contains("versioning") {
+        response(
+            "200 OK",
+            "application/xml",
+            "",
+            "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>",
+        )
+    } else if request.contains("list-type=2") {
+        response("200 OK", "text/plain", "", "here are your files: none")
+    } else {
+        response("200 OK", "application/xml", "", "")
+    }
+}
+
+/// Lists like S3, but its errors are web pages.
+fn html_errors(request: &str) -> String {
+    if request.starts_with("GET") && request.contains("s3conform-absent") {
+        response(
+            "404 Not Found",
+            "text/html",
+            "",
+            "<html><h1>Not Found</h1></html>",
+        )
+    } else {
+        no_etag(request)
+    }
+}
+
+/// Lists like S3 and answers a missing key with an S3 error, but a PUT answers 200 without
+/// an ETag.
+fn no_etag(request: &str) -> String {
+    if request.starts_with("GET") && request.contains("s3conform-absent") {
+        response(
+            "404 Not Found",
+            "application/xml",
+            "",
+            "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>",
+        )
+    } else if request.contains("list-type=2") {
+        response(
+            "200 OK",
+            "application/xml",
+            "",
+            "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>s3conform\
+             </Name><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>\
+             </ListBucketResult>",
+        )
+    } else {
+        garbage_listing(request)
+    }
+}
+
+#[test]
+fn an_endpoint_that_does_not_speak_s3_is_refused_before_judging() {
+    for (fake, sign) in [
+        (html_everywhere as fn(&str) -> String, "GetBucketVersioning"),
+        (garbage_listing, "ListObjectsV2"),
+        (html_errors, "did not answer an S3 error"),
+        (no_etag, "PutObject answered no ETag"),
+    ] {
+        refused_as_not_s3(&fake_endpoint(fake), sign);
+    }
+}
+
+fn refused_as_not_s3(url: &str, sign: &str) {
+    for cmd in [
+        &["fuzz", "--endpoint", url, "--ops", "50", "--no-progress"][..],
+        &["run", "--endpoint", url, "-q", "put"][..],
+    ] {
+        let out = s3conform(cmd);
+        let t = text(&out);
+        eprintln!("{cmd:?}: {t}");
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {t}");
+        assert!(t.contains("does not speak S3"), "{cmd:?}: {t}");
+        assert!(t.contains(sign), "{cmd:?}: expected `{sign}` in {t}");
+        assert!(!t.contains("verdict"), "{cmd:?} judged: {t}");
+        assert!(!t.contains("test result"), "{cmd:?} judged: {t}");
+    }
+}

@@ -81,11 +81,24 @@ pub async fn run(args: &CleanArgs) -> Result<u8, CleanError> {
         ..Timeouts::default()
     };
     let session = Session::connect(target, prefix).await?;
+    // Deleting by key on a versioned bucket only adds delete markers: refuse rather than
+    // report objects as removed while every version stays.
+    session.refuse_versioning().await?;
     let opts = SweepOptions {
         older_than: args.older_than,
         dry_run: args.dry_run,
     };
     let report = session.sweep(opts).await?;
+    if session.halt().reason() == Some(crate::s3::HaltReason::Stuck) {
+        eprintln!(
+            "s3conform: error: the endpoint stopped answering (no response for {} s); {} objects \
+             removed before it did, the rest remain under {}",
+            crate::s3::Halt::stall_for(Duration::from_secs(args.timeout)).as_secs(),
+            report.deleted.len(),
+            args.prefix
+        );
+        return Ok(exit_code::SETUP_ERROR);
+    }
     let verb = if args.dry_run {
         "would delete"
     } else {

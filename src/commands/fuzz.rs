@@ -125,6 +125,14 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let seed = args.seed.unwrap_or_else(rand::random);
     println!("s3conform fuzz: seed {seed} (replay the same schedule with --seed {seed})");
     let connected = args.target.connect().await?;
+    let halt = connected.session.halt().clone();
+    let connected_root = connected.session.root_prefix().to_string();
+    let interrupts = Interrupts::watch(
+        &tokio::runtime::Handle::current(),
+        halt.clone(),
+        connected_root.clone(),
+        connected.session.cleanup_bound(),
+    );
     println!(
         "  endpoint {} ({}), profile {}, {} writers, {} keys, up to {} ops",
         connected.info.url,
@@ -151,14 +159,6 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         max_ops: args.ops,
         max_duration: args.duration,
     };
-    let halt = connected.session.halt().clone();
-    let connected_root = connected.session.root_prefix().to_string();
-    let interrupts = Interrupts::watch(
-        &tokio::runtime::Handle::current(),
-        halt.clone(),
-        connected_root.clone(),
-        connected.session.cleanup_bound(),
-    );
     let bar = progress_bar(args, counters.clone());
     let started = Instant::now();
     let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;

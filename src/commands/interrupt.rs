@@ -1,8 +1,8 @@
 //! Ctrl-C and SIGTERM during `run` and `fuzz`, and what a stopped run says it left behind.
 //!
 //! The first signal trips the session's [`Halt`]: no new request is sent, requests in flight
-//! are abandoned (and recorded for cleanup), and the command cleans up within its bound. A
-//! second signal abandons the cleanup. Either way the command exits 130 and prints the run
+//! finish (each within the request timeout), and the command cleans up within its bound. A
+//! second signal abandons requests in flight and the cleanup. Either way the command exits 130 and prints the run
 //! prefix, so `s3conform clean --prefix` can find what remains.
 
 use std::sync::Arc;
@@ -36,18 +36,27 @@ impl Interrupts {
         bound: Duration,
     ) -> Interrupts {
         let (tx, second) = watch::channel(false);
+        // Registered before returning, so a signal that comes right after is caught (and does
+        // not kill the process with nothing cleaned).
+        let signals = {
+            let _entered = rt.enter();
+            Signals::new()
+        };
         let task = rt.spawn(async move {
-            let Ok(mut signals) = Signals::new() else {
+            let Ok(mut signals) = signals else {
                 return;
             };
             signals.next().await;
             halt.trip(HaltReason::Interrupted);
             eprintln!(
-                "\ninterrupted: sending no new requests; cleaning up {prefix} (at most {} s; \
-                 press Ctrl-C again to abandon)",
+                "\ninterrupted: sending no new requests; cleaning up {prefix} (requests in flight \
+                 finish within the timeout, cleanup takes at most {} s; press Ctrl-C again to \
+                 abandon)",
                 bound.as_secs()
             );
             signals.next().await;
+            eprintln!("\ninterrupted again: abandoning requests in flight and the cleanup");
+            halt.abandon();
             let _ = tx.send(true);
         });
         Interrupts { second, task }
@@ -63,21 +72,30 @@ impl Interrupts {
 /// SIGINT and SIGTERM as one stream.
 struct Signals {
     #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
     term: tokio::signal::unix::Signal,
 }
 
 impl Signals {
+    /// Registers the handlers; must run inside the runtime.
     fn new() -> std::io::Result<Signals> {
-        Ok(Signals {
-            #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
-        })
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
 
     async fn next(&mut self) {
         #[cfg(unix)]
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = self.int.recv() => {}
             _ = self.term.recv() => {}
         }
         #[cfg(not(unix))]

@@ -31,12 +31,31 @@ pub struct ServeArgs {
     pub profile: Profile,
 
     /// The only access key accepted (SigV4).
-    #[arg(long, value_name = "KEY", default_value = DEFAULT_ACCESS_KEY)]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "S3CONFORM_ACCESS_KEY",
+        default_value = DEFAULT_ACCESS_KEY
+    )]
     pub access_key: String,
 
-    /// The secret key for --access-key.
-    #[arg(long, value_name = "KEY", default_value = DEFAULT_SECRET_KEY)]
-    pub secret_key: String,
+    /// The secret key for --access-key. Prefer S3CONFORM_SECRET_KEY or --secret-key-file: a
+    /// command line is visible to every user in `ps`. Never printed.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "S3CONFORM_SECRET_KEY",
+        hide_env_values = true,
+        hide_default_value = true,
+        default_value = DEFAULT_SECRET_KEY,
+        conflicts_with = "secret_key_file",
+        value_parser = |s: &str| Ok::<Secret, String>(Secret(s.to_owned()))
+    )]
+    pub secret_key: Secret,
+
+    /// Read the secret key from FILE (its first line).
+    #[arg(long, value_name = "FILE", value_parser = read_secret_file)]
+    pub secret_key_file: Option<Secret>,
 
     /// Inject a bug (repeatable) to prove the suite and the checker catch it.
     #[arg(
@@ -72,14 +91,53 @@ impl ServeError {
     }
 }
 
+/// A secret key; `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Reads `--secret-key-file` at parse time, so a missing or empty file is a usage error
+/// (exit 2) naming the file.
+fn read_secret_file(path: &str) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read secret key file {path}: {e}"))?;
+    let secret = text.lines().next().unwrap_or("").trim().to_owned();
+    if secret.is_empty() {
+        return Err(format!("secret key file {path} is empty"));
+    }
+    Ok(Secret(secret))
+}
+
 impl ServeArgs {
+    /// Where the secret key came from, as the banner says it (the key itself is never shown).
+    pub fn secret_source(&self) -> &'static str {
+        if self.secret_key_file.is_some() {
+            "from --secret-key-file"
+        } else if std::env::var_os("S3CONFORM_SECRET_KEY").is_some() {
+            "from S3CONFORM_SECRET_KEY"
+        } else if self.secret_key.0 == DEFAULT_SECRET_KEY {
+            "the default (see --help)"
+        } else {
+            "from --secret-key"
+        }
+    }
+
     /// The server configuration these arguments describe.
     pub fn config(&self) -> ServerConfig {
+        let secret_key = match &self.secret_key_file {
+            Some(Secret(s)) => s.clone(),
+            None => self.secret_key.0.clone(),
+        };
         ServerConfig {
             addr: self.addr,
             profile: self.profile,
             access_key: self.access_key.clone(),
-            secret_key: self.secret_key.clone(),
+            secret_key,
             faults: self.faults.iter().copied().collect(),
             region: self.region.clone(),
         }
@@ -92,7 +150,6 @@ pub async fn run(args: &ServeArgs) -> Result<u8, ServeError> {
     let handle = server::spawn(config.clone()).await?;
     {
         let mut out = std::io::stdout().lock();
-        // The keys are printed on purpose: they only guard a local test endpoint.
         let _ = writeln!(
             out,
             "s3conform reference endpoint listening on {}",
@@ -100,7 +157,7 @@ pub async fn run(args: &ServeArgs) -> Result<u8, ServeError> {
         );
         let _ = writeln!(out, "  profile:    {}", config.profile);
         let _ = writeln!(out, "  access key: {}", config.access_key);
-        let _ = writeln!(out, "  secret key: {}", config.secret_key);
+        let _ = writeln!(out, "  secret key: <not shown> ({})", args.secret_source());
         let _ = writeln!(out, "  region:     {}", config.region);
         let _ = writeln!(out, "  faults:     {}", config.faults);
         let _ = writeln!(out, "  addressing: path-style; press Ctrl-C to stop");
@@ -155,6 +212,27 @@ mod tests {
         assert!(c.faults.has(Fault::StaleRead) && c.faults.has(Fault::FourTwelveFor404));
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.access_key, DEFAULT_ACCESS_KEY);
+    }
+
+    #[test]
+    fn the_secret_comes_from_a_file_and_is_never_in_debug_output() {
+        let path = std::env::temp_dir().join(format!("s3conform-secret-{}", std::process::id()));
+        std::fs::write(&path, "from-the-file\n").unwrap();
+        let cli = Cli::try_parse_from(["x", "--secret-key-file", path.to_str().unwrap()]).unwrap();
+        assert_eq!(cli.serve.config().secret_key, "from-the-file");
+        assert_eq!(cli.serve.secret_source(), "from --secret-key-file");
+        assert!(!format!("{:?}", cli.serve).contains("from-the-file"));
+        let cli = Cli::try_parse_from(["x", "--secret-key", "on-argv"]).unwrap();
+        assert!(!format!("{:?}", cli.serve).contains("on-argv"));
+        assert_eq!(cli.serve.config().secret_key, "on-argv");
+        std::fs::write(&path, "\n").unwrap();
+        let e =
+            Cli::try_parse_from(["x", "--secret-key-file", path.to_str().unwrap()]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("is empty"), "{e}");
+        let _ = std::fs::remove_file(&path);
+        let e = Cli::try_parse_from(["x", "--secret-key-file", "/nonexistent/secret"]).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/secret"), "{e}");
     }
 
     #[test]

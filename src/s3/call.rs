@@ -117,7 +117,8 @@ impl Session {
     }
 
     /// [`Session::call`]; a `guarded` call is refused once the session's [`Halt`] has tripped,
-    /// and abandoned (recorded as possibly applied) if it trips while the call is in flight.
+    /// and abandoned (recorded as possibly applied) if the endpoint is declared stuck, or a
+    /// second interrupt comes, while the call is in flight.
     ///
     /// [`Halt`]: super::halt::Halt
     pub(super) async fn send(
@@ -140,8 +141,8 @@ impl Session {
         let finished = if guarded {
             tokio::select! {
                 finished = work => finished,
-                () = self.halt().tripped() => {
-                    let reason = self.halt().reason().unwrap_or(super::halt::HaltReason::Interrupted);
+                () = self.halt().abandon_in_flight() => {
+                    let reason = self.halt().reason().unwrap_or(super::halt::HaltReason::Stuck);
                     let obs = self.ambiguous(
                         &capture,
                         call_ns,

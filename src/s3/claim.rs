@@ -8,7 +8,7 @@
 //! skipped for another id. The same probes tell an endpoint that does not speak S3 (an HTML
 //! page answering everything) from one that does, before anything is judged.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::types::BucketVersioningStatus;
 use bytes::Bytes;
 
@@ -19,6 +19,9 @@ use super::target::Target;
 
 /// How many fresh run ids are tried before giving up on a base prefix.
 const ATTEMPTS: usize = 5;
+
+/// A name read (never written) under a fresh, empty run root to see how a 404 looks.
+const ABSENT_NAME: &str = "s3conform-absent";
 
 /// The relative name of the root marker: an object written first under each run root (which
 /// also checks that PUT answers an ETag) and deleted last by cleanup. `s3conform clean` aborts
@@ -36,6 +39,7 @@ impl Session {
         let mut session = session;
         for _ in 0..ATTEMPTS {
             if session.root_is_empty().await? {
+                session.probe_missing().await?;
                 session.put_root_marker().await?;
                 return Ok(session);
             }
@@ -72,6 +76,37 @@ impl Session {
         }
     }
 
+    /// Reads a key that cannot exist (the root was just found empty): S3 answers 404 (or 403
+    /// without list permission) with an XML error body naming a code. A page, or a 200, means
+    /// every later answer is meaningless.
+    async fn probe_missing(&self) -> Result<(), SetupError> {
+        let key = self
+            .key(ABSENT_NAME)
+            .map_err(|e| self.not_s3("probe key", e.to_string()))?;
+        let get = Request::new(Operation::GetObject {
+            key,
+            cond: super::request::Preconditions::default(),
+        });
+        let obs = self
+            .call(&get)
+            .await
+            .map_err(|e| self.not_s3("GetObject", e.to_string()))?;
+        if obs.is_ambiguous() && obs.status.is_none() {
+            return Err(SetupError::Unreachable {
+                endpoint: self.target().endpoint.to_string(),
+                detail: format!("GetObject of a missing key: {}", obs.summary()),
+            });
+        }
+        match (obs.status, obs.error_code.as_deref()) {
+            // 403 is how S3 answers a missing key without s3:ListBucket: still S3.
+            (Some(400..=499), Some(code)) if !code.is_empty() => Ok(()),
+            _ => Err(self.not_s3(
+                "GetObject of a missing key did not answer an S3 error",
+                describe(&obs),
+            )),
+        }
+    }
+
     /// Writes the root marker (with the marker metadata, as every object): an S3 PUT answers
     /// 200 with an ETag.
     async fn put_root_marker(&self) -> Result<(), SetupError> {
@@ -99,7 +134,7 @@ impl Session {
     /// Refuses a bucket with versioning enabled or suspended: deletes by key would leave every
     /// version this run wrote, and a delete marker, behind. An endpoint that does not implement
     /// GetBucketVersioning (an error status) has no versions to leave.
-    async fn refuse_versioning(&self) -> Result<(), SetupError> {
+    pub async fn refuse_versioning(&self) -> Result<(), SetupError> {
         let endpoint = self.target().endpoint.to_string();
         let bucket = self.bucket().to_owned();
         let limit = self.target().timeouts.operation + std::time::Duration::from_secs(1);
@@ -127,15 +162,35 @@ impl Session {
                 }
                 _ => Ok(()),
             },
+            // A 2xx the SDK could not parse: some servers name the root element differently
+            // (moto: `GetBucketVersioningResponse`), so read the status from the XML itself; a
+            // body that is not XML at all is not S3. An error status means no versioning.
             Err(SdkError::ServiceError(e)) => {
                 let status = e.raw().status().as_u16();
-                if (200..300).contains(&status) || e.err().code().is_none() && status < 500 {
+                if !(200..300).contains(&status) {
+                    return Ok(());
+                }
+                let body = e
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                for state in ["Enabled", "Suspended"] {
+                    if body.contains(&format!("<Status>{state}</Status>")) {
+                        return Err(SetupError::Versioned {
+                            bucket,
+                            status: state.to_owned(),
+                        });
+                    }
+                }
+                if looks_like_xml(&body) {
+                    Ok(())
+                } else {
                     Err(self.not_s3(
                         "GetBucketVersioning",
-                        format!("{status} with a body that is not an S3 error"),
+                        format!("answered {status} with a body that is not XML"),
                     ))
-                } else {
-                    Ok(())
                 }
             }
             Err(e @ SdkError::ResponseError(_)) => Err(self.not_s3(
@@ -151,6 +206,13 @@ impl Session {
     }
 }
 
+/// Whether a body is an XML document rather than a web page or text.
+fn looks_like_xml(body: &str) -> bool {
+    let b = body.trim_start().to_ascii_lowercase();
+    b.starts_with("<?xml")
+        || (b.starts_with('<') && !b.starts_with("<html") && !b.starts_with("<!doctype"))
+}
+
 /// Status, content type and the note of an observation, for a "not S3" message.
 fn describe(obs: &super::Observation) -> String {
     let ctype = obs
@@ -164,4 +226,21 @@ fn describe(obs: &super::Observation) -> String {
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     format!("{}{ctype}{note}", obs.summary())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_xml;
+
+    #[test]
+    fn xml_is_told_from_pages_and_text() {
+        assert!(looks_like_xml(
+            "<?xml version=\"1.0\"?><GetBucketVersioningResponse/>"
+        ));
+        assert!(looks_like_xml("  <VersioningConfiguration/>"));
+        assert!(!looks_like_xml("<html><body>Welcome</body></html>"));
+        assert!(!looks_like_xml("<!DOCTYPE html><html/>"));
+        assert!(!looks_like_xml("here are your files"));
+        assert!(!looks_like_xml(""));
+    }
 }

@@ -3,8 +3,11 @@
 //! A run against a frozen endpoint must not spend `--timeout` on every one of its remaining
 //! requests (hundreds of cases, thousands of fuzz operations), and Ctrl-C must stop new requests
 //! at once. Every session scoped from one connection shares one [`Halt`]: once it trips, guarded
-//! calls are refused before sending and calls in flight return at once (a write that was in
-//! flight is still recorded for cleanup: it may have happened). Cleanup itself is not guarded.
+//! calls are refused before sending. On an interrupt, calls in flight are let finish (each is
+//! bounded by the request timeout), so that cleanup's deletes come after them rather than race
+//! them; on a stuck endpoint they are abandoned at once (and a write among them is recorded for
+//! cleanup: it may have happened), as they are after a second interrupt. Cleanup itself is not
+//! guarded.
 
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -32,12 +35,13 @@ impl std::fmt::Display for HaltReason {
 const RUNNING: u8 = 0;
 const INTERRUPTED: u8 = 1;
 const STUCK: u8 = 2;
+const ABANDONED: u8 = 3;
 
 /// The shared stop switch and the stall detector of one connection.
 #[derive(Debug)]
 pub struct Halt {
     state: AtomicU8,
-    tripped: watch::Sender<bool>,
+    tripped: watch::Sender<u8>,
     /// Session nanoseconds of the last response that carried a status.
     last_answer_ns: AtomicU64,
     /// Calls in a row that got no response at all.
@@ -51,7 +55,7 @@ impl Halt {
     pub fn new(stall: Duration) -> Halt {
         Halt {
             state: AtomicU8::new(RUNNING),
-            tripped: watch::Sender::new(false),
+            tripped: watch::Sender::new(RUNNING),
             last_answer_ns: AtomicU64::new(0),
             silent: AtomicU32::new(0),
             stall,
@@ -66,7 +70,7 @@ impl Halt {
     /// Why the session stopped, if it did.
     pub fn reason(&self) -> Option<HaltReason> {
         match self.state.load(Ordering::SeqCst) {
-            INTERRUPTED => Some(HaltReason::Interrupted),
+            INTERRUPTED | ABANDONED => Some(HaltReason::Interrupted),
             STUCK => Some(HaltReason::Stuck),
             _ => None,
         }
@@ -78,16 +82,38 @@ impl Halt {
             HaltReason::Interrupted => INTERRUPTED,
             HaltReason::Stuck => STUCK,
         };
-        let _ = self
+        if self
             .state
-            .compare_exchange(RUNNING, code, Ordering::SeqCst, Ordering::SeqCst);
-        self.tripped.send_replace(true);
+            .compare_exchange(RUNNING, code, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            self.tripped.send_replace(code);
+        }
     }
 
     /// Resolves once the switch trips (at once if it already has).
     pub async fn tripped(&self) {
         let mut rx = self.tripped.subscribe();
-        let _ = rx.wait_for(|t| *t).await;
+        let _ = rx.wait_for(|s| *s != RUNNING).await;
+    }
+
+    /// A second interrupt: calls in flight are abandoned too.
+    pub fn abandon(&self) {
+        self.state.store(ABANDONED, Ordering::SeqCst);
+        self.tripped.send_replace(ABANDONED);
+    }
+
+    /// Resolves once calls in flight should be abandoned: the endpoint was declared stuck, or
+    /// a second interrupt came. (A first interrupt lets them finish.)
+    pub async fn abandon_in_flight(&self) {
+        let mut rx = self.tripped.subscribe();
+        if rx
+            .wait_for(|s| *s == STUCK || *s == ABANDONED)
+            .await
+            .is_err()
+        {
+            std::future::pending::<()>().await;
+        }
     }
 
     /// Notes a call's result at session time `now_ns`: `answered` when any status came back.

@@ -16,9 +16,15 @@ pub struct Freezer {
     pub url: String,
     requests: Arc<AtomicUsize>,
     frozen: Arc<AtomicBool>,
+    after: Arc<AtomicUsize>,
 }
 
 impl Freezer {
+    /// Freezes once `n` requests in all went through (from now on).
+    pub fn freeze_after(&self, n: usize) {
+        self.after.store(n, Ordering::SeqCst);
+    }
+
     /// Requests seen so far (counted by request line).
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
@@ -36,7 +42,8 @@ pub async fn start(upstream: String, after: usize) -> Freezer {
     let addr = listener.local_addr().expect("addr");
     let requests = Arc::new(AtomicUsize::new(0));
     let frozen = Arc::new(AtomicBool::new(false));
-    let (r, f) = (requests.clone(), frozen.clone());
+    let after = Arc::new(AtomicUsize::new(after));
+    let (r, f, a) = (requests.clone(), frozen.clone(), after.clone());
     tokio::spawn(async move {
         let mut held = Vec::new();
         loop {
@@ -50,13 +57,14 @@ pub async fn start(upstream: String, after: usize) -> Freezer {
             let Ok(server) = TcpStream::connect(&upstream).await else {
                 continue;
             };
-            tokio::spawn(pipe(client, server, r.clone(), f.clone(), after));
+            tokio::spawn(pipe(client, server, r.clone(), f.clone(), a.clone()));
         }
     });
     Freezer {
         url: format!("http://{addr}"),
         requests,
         frozen,
+        after,
     }
 }
 
@@ -66,7 +74,7 @@ async fn pipe(
     server: TcpStream,
     requests: Arc<AtomicUsize>,
     frozen: Arc<AtomicBool>,
-    after: usize,
+    after: Arc<AtomicUsize>,
 ) {
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
@@ -74,16 +82,13 @@ async fn pipe(
         let frozen = frozen.clone();
         async move {
             let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let Ok(n) = cr.read(&mut buf).await else {
-                    break;
-                };
+            while let Ok(n) = cr.read(&mut buf).await {
                 if n == 0 {
                     break;
                 }
                 let seen = count_request_lines(&buf[..n]);
                 let total = requests.fetch_add(seen, Ordering::SeqCst) + seen;
-                if total > after {
+                if total > after.load(Ordering::SeqCst) {
                     frozen.store(true, Ordering::SeqCst);
                 }
                 if frozen.load(Ordering::SeqCst) {
@@ -98,10 +103,7 @@ async fn pipe(
     };
     let down = async move {
         let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let Ok(n) = sr.read(&mut buf).await else {
-                break;
-            };
+        while let Ok(n) = sr.read(&mut buf).await {
             if frozen.load(Ordering::SeqCst) {
                 std::future::pending::<()>().await;
             }
