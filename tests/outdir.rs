@@ -128,6 +128,22 @@ fn an_unwritable_results_folder_is_a_warning_and_the_verdict_stands() {
 }
 
 #[test]
+fn an_unusable_default_root_is_a_warning_and_the_verdict_stands() {
+    let dir = scratch("default-root");
+    // The default root is taken by a regular file, as an unwritable current directory would be.
+    std::fs::write(dir.join("s3conform-out"), "").unwrap();
+    let out = s3conform(&dir, DOUBLE_CREATE);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}{err}");
+    assert!(text.contains("verdict: NOT linearizable"), "{text}");
+    assert!(
+        err.contains("warning: failed to create the results folder `s3conform-out"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_linearizable_campaign_without_out_writes_nothing() {
     let dir = scratch("clean");
     let out = s3conform(
