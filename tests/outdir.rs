@@ -230,3 +230,21 @@ fn check_writes_into_the_folder_it_is_given() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_with_an_unwritable_shrink_dir_warns_and_keeps_the_verdict() {
+    let dir = scratch("check-shrink");
+    std::fs::write(dir.join("file"), "").unwrap();
+    let history = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/histories/bad/double-create--two-creates-succeed.jsonl"
+    );
+    let out = s3conform(&dir, &["check", history, "--shrink-dir", "file/shrunk"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}{err}", stdout(&out));
+    assert!(
+        err.contains("warning: failed to write `file/shrunk/double-create.jsonl`"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
