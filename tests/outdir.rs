@@ -128,6 +128,22 @@ fn an_unwritable_results_folder_is_a_warning_and_the_verdict_stands() {
 }
 
 #[test]
+fn an_unusable_default_root_is_a_warning_and_the_verdict_stands() {
+    let dir = scratch("default-root");
+    // The default root is taken by a regular file, as an unwritable current directory would be.
+    std::fs::write(dir.join("s3conform-out"), "").unwrap();
+    let out = s3conform(&dir, DOUBLE_CREATE);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}{err}");
+    assert!(text.contains("verdict: NOT linearizable"), "{text}");
+    assert!(
+        err.contains("warning: failed to create the results folder `s3conform-out"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_linearizable_campaign_without_out_writes_nothing() {
     let dir = scratch("clean");
     let out = s3conform(
@@ -211,6 +227,24 @@ fn check_writes_into_the_folder_it_is_given() {
         name.to_string_lossy()
             .ends_with("-double-create--two-creates-succeed-check"),
         "{name:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_with_an_unwritable_shrink_dir_warns_and_keeps_the_verdict() {
+    let dir = scratch("check-shrink");
+    std::fs::write(dir.join("file"), "").unwrap();
+    let history = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/histories/bad/double-create--two-creates-succeed.jsonl"
+    );
+    let out = s3conform(&dir, &["check", history, "--shrink-dir", "file/shrunk"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}{err}", stdout(&out));
+    assert!(
+        err.contains("warning: failed to write `file/shrunk/double-create.jsonl`"),
+        "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -8,6 +8,7 @@
 //! does the same through the binary).
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use s3conform::report::compare::{self, html, markdown};
 use s3conform::report::{RunReport, json};
@@ -86,4 +87,50 @@ fn the_comparison_regenerates_byte_identically() {
             panic!("{rel} differs from what `compare` makes of reports/*.json, first at {line}");
         }
     }
+}
+
+/// `run --stable-json` writes the normalized report `reports/regenerate.sh` commits.
+#[test]
+fn run_stable_json_writes_a_normalized_report() {
+    let dir = std::env::temp_dir().join(format!("s3conform-stable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_s3conform"))
+        .args([
+            "run",
+            "get::if-modified-since-past",
+            "--exact",
+            "--quiet",
+            "--stable-json",
+        ])
+        .arg("--cases")
+        .arg(root().join("cases"))
+        .arg("--json")
+        .arg(&path)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let report = json::read(&path).unwrap();
+    assert_eq!(report.started_at, "1970-01-01T00:00:00Z");
+    assert_eq!(report.endpoint.url, "http://127.0.0.1 (ephemeral port)");
+    let mut again = report.clone();
+    json::normalize(&mut again);
+    assert_eq!(again, report, "already normalized");
+    let obs: Vec<_> = report.cases[0]
+        .steps
+        .iter()
+        .flat_map(|s| &s.observations)
+        .collect();
+    assert!(!obs.is_empty());
+    for o in obs {
+        assert_eq!(o.header("date"), Some(json::VOLATILE));
+        if let Some(lm) = &o.last_modified {
+            assert!(lm.ends_with("2001 00:00:00 GMT"), "{lm}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

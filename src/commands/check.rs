@@ -253,22 +253,23 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
                         .map_err(io)?;
                     }
                     if let Some(dir) = &args.shrink_dir {
-                        std::fs::create_dir_all(dir).map_err(|source| {
-                            CheckCommandError::Write {
-                                path: dir.clone(),
-                                source,
-                            }
-                        })?;
+                        // The verdict is already out: a history that cannot be saved is a
+                        // warning, and the exit code stays the verdict's.
                         let path = dir.join(format!("{}.jsonl", a.kind.name()));
-                        let bytes = write_history(Vec::new(), &small)
-                            .map_err(CheckCommandError::History)?;
-                        std::fs::write(&path, bytes).map_err(|source| {
-                            CheckCommandError::Write {
+                        let saved = std::fs::create_dir_all(dir)
+                            .and_then(|()| {
+                                let bytes = write_history(Vec::new(), &small)
+                                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                                std::fs::write(&path, bytes)
+                            })
+                            .map_err(|source| OutDirError::Write {
                                 path: path.clone(),
                                 source,
-                            }
-                        })?;
-                        writeln!(out, "wrote {}", path.display()).map_err(io)?;
+                            });
+                        match saved {
+                            Ok(()) => writeln!(out, "wrote {}", path.display()).map_err(io)?,
+                            Err(e) => outdir::warn(&e, &mut std::io::stderr()),
+                        }
                     }
                 }
             }

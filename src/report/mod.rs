@@ -9,6 +9,7 @@
 //! with [`sinks::ReportArgs::load_baseline`], and hand the finished report to [`sinks::finish`].
 //! Wording shared by the sinks lives in [`text`]; every file error names its file
 //! ([`ReportError`]).
+//! Files a command keeps without being asked go into a new [`outdir`] folder.
 
 pub mod baseline;
 pub mod compare;
