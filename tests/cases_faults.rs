@@ -243,6 +243,7 @@ fn delete_despite_condition_is_caught() {
         "delete::if-match-stale",
         "delete::if-match-size",
         "delete::if-match-last-modified-time",
+        "delete::if-match-last-modified-time-mismatch",
     ];
     let untouched = ["delete::if-match-hit", "delete::if-match-star-existing"];
     catches(

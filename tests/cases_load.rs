@@ -108,3 +108,66 @@ fn cases_that_assert_nothing_are_tagged_observed() {
         );
     }
 }
+
+/// One missing-key policy for every write: a conditional write against a missing key has its
+/// status observed under `coreweave` (whose documents are silent), 404 NoSuchKey asserted under
+/// `aws` where AWS recorded it (PutObject, CompleteMultipartUpload, CopyObject, DeleteObject;
+/// RenameObject's answer is unrecorded, so observed), and under both a later read asserts that
+/// nothing was created (the loader's write-safety rule).
+#[test]
+fn one_missing_key_policy_across_every_write() {
+    use s3conform::case::judge::expectation_for;
+    use s3conform::case::policy::is_conditional_write;
+    use s3conform::profile::Profile;
+    let s = suite();
+    let mut checked = Vec::new();
+    for c in &s.cases {
+        let tagged = c.file.tags.iter().any(|t| t == "missing-key");
+        let about_source = c.file.tags.iter().any(|t| t == "source");
+        if !tagged
+            || about_source
+            || !["put", "mpu", "copy", "delete", "rename"].contains(&c.operation.as_str())
+        {
+            continue;
+        }
+        let write = c
+            .file
+            .steps
+            .iter()
+            .find(|st| {
+                is_conditional_write(st)
+                    && st
+                        .common()
+                        .is_some_and(|cm| cm.expect.is_some() || cm.profiles.is_some())
+            })
+            .unwrap_or_else(|| panic!("{}: no judged conditional write", c.id));
+        let common = write.common().unwrap();
+        let under = |p| expectation_for(common.expect.as_ref(), common.profiles.as_ref(), p);
+        let cw = under(Profile::Coreweave).expect("judged under coreweave");
+        assert!(
+            cw.status.is_none() && cw.error_code.is_none(),
+            "{}: coreweave asserts a status",
+            c.id
+        );
+        let aws = under(Profile::Aws).expect("judged under aws");
+        if c.operation == "rename" {
+            assert!(
+                aws.status.is_none(),
+                "{}: RenameObject's answer is unrecorded",
+                c.id
+            );
+        } else {
+            assert_eq!(
+                aws.status.as_ref().map(|s| s.0.clone()),
+                Some(vec![404]),
+                "{}",
+                c.id
+            );
+            assert_eq!(aws.error_code.as_deref(), Some("NoSuchKey"), "{}", c.id);
+        }
+        checked.push(c.operation.clone());
+    }
+    checked.sort();
+    checked.dedup();
+    assert_eq!(checked, ["copy", "delete", "mpu", "put", "rename"]);
+}

@@ -188,3 +188,119 @@ fn truncated_and_mutated_cases_never_panic() {
         }
     }
 }
+
+/// Parses `text` as `put/x.yaml` and returns its error.
+fn refused(text: &str) -> CaseError {
+    parse_case(Path::new("cases/put/x.yaml"), "put", text.as_bytes())
+        .expect_err("the loader should refuse this case")
+}
+
+const HEAD: &str = "description: d\nsource: s\nsteps:\n";
+
+/// The write-safety policy: a write whose status is only observed, with nothing after it that
+/// asserts the key's state, is a load error naming the file, the line and the step.
+#[test]
+fn a_write_that_only_observes_without_a_later_assertion_is_refused() {
+    let e = refused(&format!(
+        "{HEAD}  - op: put\n    key: k\n    body: v1\n  - op: put\n    key: k\n    body: v2\n    if_match: \"*\"\n    expect:\n      observe: [status]\n"
+    ));
+    assert_eq!((e.line, e.column), (7, 3), "{e}");
+    assert_eq!(e.field.as_deref(), Some("steps[1]"));
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("cases/put/x.yaml:7:3: field `steps[1]`: write safety"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("`coreweave`") && shown.contains("`k`"),
+        "{shown}"
+    );
+    // A refused rename must also leave its source: both keys need a read.
+    let e = refused(&format!(
+        "{HEAD}  - op: put\n    key: src\n    body: a\n  - op: rename\n    source: src\n    key: dst\n    if_match: '\"0123\"'\n    expect:\n      status: 412\n  - op: head\n    key: dst\n    expect:\n      status: 404\n"
+    ));
+    assert!(e.message.contains("`src`"), "{e}");
+}
+
+/// `accepted:` names an earlier write of the key it reads.
+#[test]
+fn accepted_must_name_an_earlier_write_of_the_key() {
+    let write = "  - op: put\n    key: k\n    body: v1\n";
+    let read = |step: &str, key: &str| {
+        format!(
+            "{HEAD}{write}  - op: get\n    key: {key}\n    expect:\n      status: 200\n    accepted:\n      step: {step}\n      expect:\n        status: 200\n"
+        )
+    };
+    assert!(refused(&read("1", "k")).message.contains("earlier step"));
+    assert!(
+        refused(&read("[0, 5]", "k"))
+            .message
+            .contains("earlier step")
+    );
+    assert!(
+        refused(&read("0", "j"))
+            .message
+            .contains("does not write `j`")
+    );
+    let e = refused(&format!(
+        "{HEAD}{write}  - op: head\n    key: k\n  - op: get\n    key: k\n    expect:\n      status: 200\n    accepted:\n      step: 1\n      expect:\n        status: 200\n"
+    ));
+    assert!(e.message.contains("not a write"), "{e}");
+    assert_eq!(e.field.as_deref(), Some("steps[2].accepted.step"));
+    parse_case(
+        Path::new("cases/get/ok.yaml"),
+        "get",
+        read("0", "k").as_bytes(),
+    )
+    .expect("valid");
+}
+
+/// A race has one form, and "at least one loser 409" is gone: it asserted an interleaving.
+#[test]
+fn race_shapes_are_checked_and_some_loser_is_refused() {
+    let race = |body: &str| format!("{HEAD}  - op: parallel\n{body}");
+    let racer = "    step:\n      op: put\n      key: k\n      if_none_match: \"*\"\n";
+    let judged = "    expect:\n      winners: 1\n      final_is_winner: true\n";
+    assert!(
+        refused(&race(&format!("{racer}{judged}")))
+            .message
+            .contains("needs `count`")
+    );
+    assert!(
+        refused(&race(&format!(
+            "    count: 2\n{racer}    steps: []\n{judged}"
+        )))
+        .message
+        .contains("not both")
+    );
+    assert!(
+        refused(&race(&format!("    count: 1\n{racer}{judged}")))
+            .message
+            .contains("2 to 64 racers")
+    );
+    let e = refused(&race(&format!(
+        "    count: 2\n{racer}    expect:\n      winners: 1\n      some_loser: 409\n"
+    )));
+    assert_eq!(e.field.as_deref(), Some("some_loser"), "{e}");
+    let reads = "    steps:\n      - op: get\n        key: k\n      - op: get\n        key: k\n";
+    assert!(
+        refused(&race(&format!("{reads}{judged}")))
+            .message
+            .contains("racers may put")
+    );
+}
+
+/// `${unique}` is built in: it needs no save, and no step may save under its name.
+#[test]
+fn unique_is_reserved() {
+    let e = refused(&format!(
+        "{HEAD}  - op: put\n    key: k\n    body: v1\n    save: {{ etag: unique }}\n"
+    ));
+    assert!(e.message.contains("reserved"), "{e}");
+    parse_case(
+        Path::new("cases/rename/ok.yaml"),
+        "rename",
+        format!("{HEAD}  - op: put\n    key: s\n    body: v\n  - op: rename\n    source: s\n    key: d\n    client_token: \"t-${{unique}}\"\n    expect:\n      status: 200\n").as_bytes(),
+    )
+    .expect("valid");
+}

@@ -1,4 +1,5 @@
-//! Conformance cases: the YAML format ([`schema`]), loading and checking files ([`load`]),
+//! Conformance cases: the YAML format ([`schema`]), loading and checking files ([`load`]), the
+//! suite's written policy as checks on a case ([`policy`]: write safety, observed cases),
 //! references inside values ([`template`]) and judging answers against expectations
 //! ([`judge`]).
 

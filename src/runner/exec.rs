@@ -84,12 +84,16 @@ struct Run {
     outcomes: BTreeMap<usize, WriteOutcome>,
 }
 
-/// The value of `${unique}` for one run of one case: derived from the session's prefix, which
-/// holds the run id and the case's name, so that it differs between runs (a RenameObject client
-/// token must) and between cases, and fits a 64-character token.
+/// The value of `${unique}` for one run of one case: 32 hex digits from the session's prefix
+/// (the run id and the case's name) and a random number, so that it differs between cases and
+/// between runs, even two runs with the same `--prefix` (a RenameObject client token must), and
+/// fits a 64-character token.
 pub fn unique_value(session: &Session) -> String {
     use md5::{Digest, Md5};
-    hex::encode(Md5::digest(session.prefix().as_str().as_bytes()))
+    let mut h = Md5::new();
+    h.update(session.prefix().as_str().as_bytes());
+    h.update(rand::random::<u64>().to_le_bytes());
+    hex::encode(h.finalize())
 }
 
 /// Runs `case` in `session` (already scoped to the case's own prefix) and judges it under

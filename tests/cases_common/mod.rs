@@ -16,6 +16,7 @@ pub fn cases_dir() -> PathBuf {
 }
 
 /// Runs every case (or those matching `filter`) against a fresh reference endpoint.
+#[allow(dead_code)]
 pub fn run_against_reference(
     profile: Profile,
     faults: FaultSet,
@@ -43,32 +44,34 @@ fn run_suite_against_reference(
     faults: FaultSet,
     filter: Option<&str>,
 ) -> RunReport {
+    let mut reports = run_repeatedly_against_reference(suite, profile, faults, filter, 1, None);
+    reports.remove(0)
+}
+
+/// Runs `suite` `times` times against one fresh endpoint, cleaning up after each run, each under
+/// `prefix` (the same for every run) or a fresh run prefix.
+#[allow(dead_code)]
+pub fn run_repeatedly_against_reference(
+    suite: &Suite,
+    profile: Profile,
+    faults: FaultSet,
+    filter: Option<&str>,
+    times: usize,
+    prefix: Option<&str>,
+) -> Vec<RunReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build()
         .expect("runtime");
-    let (handle, session) = rt.block_on(async {
-        let handle = server::spawn(ServerConfig {
+    let handle = rt.block_on(async {
+        server::spawn(ServerConfig {
             profile,
             faults,
             ..ServerConfig::default()
         })
         .await
-        .expect("server starts");
-        let mut target = Target::new(
-            EndpointUrl::parse(&handle.endpoint_url()).expect("url"),
-            "s3conform-cases",
-        );
-        target.keys = Some(StaticKeys {
-            access_key: server::DEFAULT_ACCESS_KEY.into(),
-            secret_key: server::DEFAULT_SECRET_KEY.into(),
-        });
-        target.create_bucket = true;
-        let session = Session::connect(target, RunPrefix::fresh())
-            .await
-            .expect("session");
-        (handle, session)
+        .expect("server starts")
     });
     let opts = RunOptions {
         profile,
@@ -81,12 +84,35 @@ fn run_suite_against_reference(
         label: "reference".into(),
         embedded: true,
     };
-    let report = run_suite(&session, suite, &opts, endpoint, rt.handle());
-    rt.block_on(async {
-        session.cleanup().await;
-        handle.shutdown().await;
+    let mut reports = Vec::new();
+    for _ in 0..times {
+        let session = rt.block_on(connect(&handle.endpoint_url(), prefix));
+        reports.push(run_suite(
+            &session,
+            suite,
+            &opts,
+            endpoint.clone(),
+            rt.handle(),
+        ));
+        rt.block_on(session.cleanup());
+    }
+    rt.block_on(handle.shutdown());
+    reports
+}
+
+/// A session on the endpoint at `url`, creating the bucket if needed.
+pub async fn connect(url: &str, prefix: Option<&str>) -> Session {
+    let mut target = Target::new(EndpointUrl::parse(url).expect("url"), "s3conform-cases");
+    target.keys = Some(StaticKeys {
+        access_key: server::DEFAULT_ACCESS_KEY.into(),
+        secret_key: server::DEFAULT_SECRET_KEY.into(),
     });
-    report
+    target.create_bucket = true;
+    let prefix = match prefix {
+        Some(p) => RunPrefix::parse(p).expect("prefix"),
+        None => RunPrefix::fresh(),
+    };
+    Session::connect(target, prefix).await.expect("session")
 }
 
 /// Names of the cases with a given verdict kind.
