@@ -52,7 +52,7 @@ fn chaos(h: &mut History, rng: &mut Xoshiro256PlusPlus) {
         };
         let new = match (&h.ops[i].req, rng.random_range(0..6)) {
             (_, 0) => Out::PreconditionFailed,
-            (_, 1) => Out::NotFound,
+            (_, 1) => Out::NotFound { code: None },
             (Req::Get { .. } | Req::Head { .. }, 2) => Out::NotModified { etag: None },
             (Req::Get { .. } | Req::Head { .. }, _) => {
                 let e = pick(rng);

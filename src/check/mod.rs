@@ -37,6 +37,7 @@
 
 pub mod anomaly;
 pub mod brute;
+pub mod convert;
 pub mod detect;
 pub mod model;
 pub mod render;
@@ -48,6 +49,7 @@ pub mod validate;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
-    CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key,
+    CheckOptions, CheckReport, ConformanceNote, KeyReport, KeyVerdict, Tier, Verdict,
+    check_history, check_key,
 };
 pub use shrink::shrink;

@@ -145,6 +145,14 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
         source: e,
     };
     writeln!(out, "{}", summary(&report)).map_err(io)?;
+    let notes: Vec<_> = report.notes().collect();
+    if !notes.is_empty() {
+        // Statuses the checker cannot judge are questions for the suite, never anomalies.
+        writeln!(out, "{} conformance notes (not anomalies):", notes.len()).map_err(io)?;
+        for n in notes {
+            writeln!(out, "  key {}: {}", n.key, n.message).map_err(io)?;
+        }
+    }
     let code = match &verdict {
         Verdict::Linearizable => {
             writeln!(out, "linearizable").map_err(io)?;

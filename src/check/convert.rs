@@ -1,0 +1,568 @@
+//! From a recorded history to the per-key form every checker tier works on.
+//!
+//! Most of an op's meaning is local to its key, but three facts need the whole history:
+//! - **Whether predicted ETags can be trusted.** A write's `etag_if_applied` is the MD5 the
+//!   driver expects; stores with SSE-KMS, and many S3-compatible stores, return something else.
+//!   A prediction is used only when the history's definite writes of the same kind show that
+//!   predictions hold (at least one was checked and none failed). Otherwise an unanswered
+//!   write's ETag is unknown, and is learnt, if at all, from the reads that saw its write id.
+//! - **What a copy read.** A copy is a read of its source and a write of its destination, both
+//!   somewhere within its interval. The content it wrote is named by the reads of the
+//!   destination that saw the copy's ETag with a write id the destination never wrote itself;
+//!   when they agree, the copy's source side is a read of that write id, so a copy of a stale
+//!   source version is a stale read on the source key.
+//! - **What copied content may be.** A read of copied content must name a write id that one of
+//!   the copy's sources (transitively) held.
+
+use std::collections::BTreeSet;
+
+use super::model::{
+    Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
+};
+use crate::history::{History, Op, Out, Req, Via, normalize_etag};
+
+/// Which kinds of write have ETag predictions the history confirms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub put: bool,
+    pub multipart: bool,
+}
+
+impl Trust {
+    /// A prediction is trusted for a kind of write when at least one definite write of that
+    /// kind returned an ETag equal to its prediction and none returned a different one.
+    pub fn of(history: &History) -> Trust {
+        let mut seen = [(0usize, 0usize); 2];
+        for op in &history.ops {
+            let (
+                Req::Put {
+                    etag_if_applied: Some(p),
+                    via,
+                    ..
+                },
+                Out::Ok { etag: Some(e), .. },
+            ) = (&op.req, &op.out)
+            else {
+                continue;
+            };
+            let slot = match via {
+                Via::Put => 0,
+                Via::CompleteMultipart => 1,
+                Via::Copy => continue,
+            };
+            if normalize_etag(p) == normalize_etag(e) {
+                seen[slot].0 += 1;
+            } else {
+                seen[slot].1 += 1;
+            }
+        }
+        Trust {
+            put: seen[0].0 > 0 && seen[0].1 == 0,
+            multipart: seen[1].0 > 0 && seen[1].1 == 0,
+        }
+    }
+
+    fn trusted(self, via: Via) -> bool {
+        match via {
+            Via::Put => self.put,
+            Via::CompleteMultipart => self.multipart,
+            Via::Copy => false,
+        }
+    }
+}
+
+/// The whole-history facts the per-key conversion needs.
+struct Global<'a> {
+    trust: Trust,
+    /// For a copy op (by index): the write id its destination reads show it copied.
+    copied: FxHashMap<usize, &'a str>,
+    /// Per key: the write ids a copy into it may have brought.
+    copyable: FxHashMap<&'a str, BTreeSet<&'a str>>,
+}
+
+fn source_of(op: &Op) -> Option<&str> {
+    match &op.req {
+        Req::Put {
+            via: Via::Copy,
+            source_key: Some(s),
+            ..
+        } if *s != op.key => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn own_wid(op: &Op) -> Option<&str> {
+    match &op.req {
+        Req::Put {
+            write_id: Some(w),
+            via: Via::Put | Via::CompleteMultipart,
+            ..
+        } => Some(w.as_str()),
+        _ => None,
+    }
+}
+
+impl<'a> Global<'a> {
+    fn new(history: &'a History) -> Self {
+        let ops = &history.ops;
+        let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+        for op in ops {
+            if let Some(w) = own_wid(op) {
+                own.entry(op.key.as_str()).or_default().insert(w);
+            }
+        }
+        // Copies that answered with an ETag, by (destination key, normalized ETag).
+        let mut copies: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+        for (i, op) in ops.iter().enumerate() {
+            if let (Req::Put { via: Via::Copy, .. }, Out::Ok { etag: Some(e), .. }) =
+                (&op.req, &op.out)
+            {
+                copies
+                    .entry((op.key.as_str(), normalize_etag(e)))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        // The foreign write ids the destination's reads saw with each copy's ETag.
+        let mut seen: FxHashMap<usize, FxHashSet<&str>> = FxHashMap::default();
+        for op in ops {
+            let (
+                Req::Get { .. } | Req::Head { .. },
+                Out::Ok {
+                    etag: Some(e),
+                    write_id: Some(w),
+                    ..
+                },
+            ) = (&op.req, &op.out)
+            else {
+                continue;
+            };
+            if own
+                .get(op.key.as_str())
+                .is_some_and(|s| s.contains(w.as_str()))
+            {
+                continue;
+            }
+            if let Some(c) = copies.get(&(op.key.as_str(), normalize_etag(e)))
+                && c.len() == 1
+            {
+                seen.entry(c[0]).or_default().insert(w.as_str());
+            }
+        }
+        // Content a key may hold through copies: a fixpoint over the copy edges.
+        let edges: BTreeSet<(&str, &str)> = ops
+            .iter()
+            .filter_map(|op| source_of(op).map(|s| (s, op.key.as_str())))
+            .collect();
+        let mut copyable: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
+        loop {
+            let mut changed = false;
+            for &(src, dst) in &edges {
+                let mut add: Vec<&str> = own.get(src).into_iter().flatten().copied().collect();
+                add.extend(copyable.get(src).into_iter().flatten().copied());
+                let set = copyable.entry(dst).or_default();
+                for w in add {
+                    changed |= set.insert(w);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // A binding must name content the source could hold; otherwise the destination's read
+        // is the one that saw something nobody wrote.
+        let holds = |key: &str, w: &str| {
+            own.get(key).is_some_and(|s| s.contains(w))
+                || copyable.get(key).is_some_and(|s| s.contains(w))
+        };
+        let copied = seen
+            .into_iter()
+            .filter(|(_, ws)| ws.len() == 1)
+            .filter_map(|(c, ws)| ws.into_iter().next().map(|w| (c, w)))
+            .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
+            .collect();
+        Global {
+            trust: Trust::of(history),
+            copied,
+            copyable,
+        }
+    }
+}
+
+/// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
+/// appears on its destination key as a write and on its source key as a read.
+pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
+    let global = Global::new(history);
+    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut groups: Groups = Vec::new();
+    for (i, op) in history.ops.iter().enumerate() {
+        let g = group_of(&mut index, &mut groups, op.key.as_str());
+        groups[g].1.push((i, Side::Own));
+        if let Some(src) = source_of(op) {
+            let g = group_of(&mut index, &mut groups, src);
+            groups[g].1.push((i, Side::CopySource));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, idx)| convert_key(&global, key, history, &idx))
+        .collect()
+}
+
+type Groups = Vec<(String, Vec<(usize, Side)>)>;
+
+fn group_of<'h>(index: &mut FxHashMap<&'h str, usize>, groups: &mut Groups, key: &'h str) -> usize {
+    *index.entry(key).or_insert_with(|| {
+        groups.push((key.to_string(), Vec::new()));
+        groups.len() - 1
+    })
+}
+
+/// Which role an op plays on the key being converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The op's own key.
+    Own,
+    /// The source key of a copy: the copy read it.
+    CopySource,
+}
+
+/// Interning tables of one key. The maps borrow the history's strings, so each distinct string
+/// is copied once.
+struct Interner<'a> {
+    etags: FxHashMap<&'a str, Sym>,
+    etag_list: Vec<String>,
+    wids: FxHashMap<&'a str, Sym>,
+    wid_list: Vec<String>,
+    recent: [Option<(&'a str, Sym)>; 4],
+    next_recent: usize,
+}
+
+impl<'a> Interner<'a> {
+    fn etag(&mut self, raw: &'a str) -> Sym {
+        let norm = normalize_etag(raw);
+        // Consecutive ops mostly name the same few versions: a tiny recency cache saves a
+        // cache-missing probe into a table of a million ETags.
+        if let Some((_, s)) = self.recent.iter().flatten().find(|(r, _)| *r == norm) {
+            return *s;
+        }
+        let s = match self.etags.get(norm) {
+            Some(&s) => s,
+            None => {
+                let s = self.etag_list.len() as Sym;
+                self.etag_list.push(norm.to_string());
+                self.etags.insert(norm, s);
+                s
+            }
+        };
+        self.recent[self.next_recent] = Some((norm, s));
+        self.next_recent = (self.next_recent + 1) % self.recent.len();
+        s
+    }
+    fn wid(&mut self, raw: &'a str) -> Sym {
+        if let Some(&s) = self.wids.get(raw) {
+            return s;
+        }
+        let s = self.wid_list.len() as Sym;
+        self.wid_list.push(raw.to_string());
+        self.wids.insert(raw, s);
+        s
+    }
+    fn cond(&mut self, raw: &'a Option<String>) -> Option<Cond> {
+        raw.as_deref().map(|v| {
+            if v.trim() == "*" {
+                Cond::Any
+            } else {
+                Cond::Etag(self.etag(v))
+            }
+        })
+    }
+}
+
+fn convert_key<'a>(
+    global: &Global<'a>,
+    key: String,
+    history: &'a History,
+    idx: &[(usize, Side)],
+) -> KeyHistory {
+    let n = idx.len();
+    let mut it = Interner {
+        etags: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        etag_list: Vec::with_capacity(n / 2),
+        wids: FxHashMap::with_capacity_and_hasher(n / 2, Default::default()),
+        wid_list: Vec::with_capacity(n / 2),
+        recent: [None; 4],
+        next_recent: 0,
+    };
+    let mut ops = Vec::with_capacity(n);
+    for &(orig, side) in idx {
+        let op = &history.ops[orig];
+        ops.push(match side {
+            Side::Own => convert_op(&mut it, global, orig, op),
+            Side::CopySource => copy_source_read(&mut it, global, orig, op),
+        });
+    }
+    learn_etags(&mut ops);
+    let copyable = global
+        .copyable
+        .get(key.as_str())
+        .into_iter()
+        .flatten()
+        .map(|w| it.wid(w))
+        .collect();
+    let mut notes = Vec::new();
+    for (i, o) in ops.iter_mut().enumerate() {
+        if o.role == Role::Excluded {
+            // Only the op's own key hears about its status.
+            let own = history.ops[o.orig].key == key;
+            let odd = match history.ops[o.orig].out {
+                Out::Conflict => !o.mutating,
+                Out::NotModified { .. } => o.mutating,
+                _ => false,
+            };
+            if own && odd {
+                notes.push(Note {
+                    op: i,
+                    message: format!(
+                        "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
+                        o.id,
+                        crate::check::render::describe_op(&history.ops[o.orig])
+                    ),
+                });
+            }
+            continue;
+        }
+        if !o.explicable() {
+            notes.push(Note {
+                op: i,
+                message: format!(
+                    "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
+                    o.id,
+                    crate::check::render::describe_op(&history.ops[o.orig])
+                ),
+            });
+            o.role = Role::Excluded;
+        }
+    }
+    KeyHistory {
+        key,
+        ops,
+        etags: it.etag_list,
+        wids: it.wid_list,
+        copyable,
+        notes,
+    }
+}
+
+/// An unanswered write whose ETag is not known takes the ETag that every read of its write id
+/// reported: a write id is written once, so those reads saw its version.
+fn learn_etags(ops: &mut [KOp]) {
+    let unknown: FxHashSet<Sym> = ops
+        .iter()
+        .filter_map(|o| match o.kind {
+            Kind::Write {
+                etag: None,
+                wid: Some(w),
+                ..
+            } if !o.copied => Some(w),
+            _ => None,
+        })
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    // For each such write id: the one ETag its reads reported, or None if they disagree.
+    let mut learnt: FxHashMap<Sym, Option<Sym>> = FxHashMap::default();
+    for o in ops.iter().filter(|o| o.role != Role::Excluded) {
+        if let Kind::Read {
+            out:
+                ReadOut::Ok {
+                    etag: Some(e),
+                    wid: Some(w),
+                },
+            ..
+        } = o.kind
+            && unknown.contains(&w)
+        {
+            learnt
+                .entry(w)
+                .and_modify(|x| {
+                    if *x != Some(e) {
+                        *x = None;
+                    }
+                })
+                .or_insert(Some(e));
+        }
+    }
+    for o in ops.iter_mut().filter(|o| !o.copied) {
+        if let Kind::Write { etag, wid, .. } = &mut o.kind
+            && etag.is_none()
+            && let Some(Some(e)) = wid.and_then(|w| learnt.get(&w))
+        {
+            *etag = Some(*e);
+        }
+    }
+}
+
+/// The source side of a copy: a read that saw the source present, with the content the
+/// destination's reads show the copy wrote, when they show it.
+fn copy_source_read<'a>(
+    it: &mut Interner<'a>,
+    global: &Global<'a>,
+    orig: usize,
+    op: &'a Op,
+) -> KOp {
+    let role = match op.out {
+        Out::Ok { .. } => Role::Required,
+        // A refused or unanswered copy may or may not have read its source.
+        _ => Role::Excluded,
+    };
+    let wid = global.copied.get(&orig).map(|w| it.wid(w));
+    KOp {
+        id: op.id,
+        client: op.client,
+        call: op.call_ns,
+        ret: if op.out.is_ambiguous() {
+            u64::MAX
+        } else {
+            op.ret_ns
+        },
+        span_start: op.call_ns,
+        kind: Kind::Read {
+            if_match: None,
+            if_none_match: None,
+            out: ReadOut::Ok { etag: None, wid },
+        },
+        role,
+        mutating: false,
+        copied: false,
+        conflict: false,
+        orig,
+    }
+}
+
+fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &'a Op) -> KOp {
+    let ambiguous = op.out.is_ambiguous();
+    let mut role = Role::Required;
+    let mut copied = false;
+    let kind = match &op.req {
+        Req::Get {
+            if_match,
+            if_none_match,
+        }
+        | Req::Head {
+            if_match,
+            if_none_match,
+        } => {
+            let if_match = it.cond(if_match);
+            let if_none_match = it.cond(if_none_match);
+            let out = match &op.out {
+                Out::Ok { etag, write_id, .. } => ReadOut::Ok {
+                    etag: etag.as_deref().map(|e| it.etag(e)),
+                    wid: write_id.as_deref().map(|w| it.wid(w)),
+                },
+                Out::NotModified { etag } => ReadOut::NotModified {
+                    etag: etag.as_deref().map(|e| it.etag(e)),
+                },
+                Out::PreconditionFailed => ReadOut::PreconditionFailed,
+                Out::NotFound { .. } => ReadOut::NotFound,
+                Out::Conflict | Out::Rejected { .. } | Out::Ambiguous { .. } => {
+                    role = Role::Excluded;
+                    ReadOut::NotFound
+                }
+            };
+            Kind::Read {
+                if_match,
+                if_none_match,
+                out,
+            }
+        }
+        Req::Put {
+            write_id,
+            etag_if_applied,
+            if_match,
+            if_none_match,
+            via,
+            ..
+        } => {
+            let if_match = it.cond(if_match);
+            let if_none_match = it.cond(if_none_match);
+            // Only a copy from another, named key has content bounded by its source's; an
+            // in-place copy or one whose source was not recorded may hold anything.
+            copied = source_of(op).is_some();
+            let wid = if copied {
+                global.copied.get(&orig).map(|w| it.wid(w))
+            } else {
+                write_id.as_deref().map(|w| it.wid(w))
+            };
+            let predicted = etag_if_applied
+                .as_deref()
+                .filter(|_| global.trust.trusted(*via))
+                .map(|e| it.etag(e));
+            let (out, etag) = match &op.out {
+                Out::Ok { etag, .. } => (
+                    WriteOut::Applied,
+                    etag.as_deref().map(|e| it.etag(e)).or(predicted),
+                ),
+                Out::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
+                // A copy's 404 may be about its source; a Complete's 404 is about the key only
+                // when the code says NoSuchKey (NoSuchUpload is about the upload).
+                Out::NotFound { .. } if *via == Via::Put => (WriteOut::NotFound, predicted),
+                Out::NotFound { code: Some(code) }
+                    if *via == Via::CompleteMultipart && code == "NoSuchKey" =>
+                {
+                    (WriteOut::NotFound, predicted)
+                }
+                Out::Ambiguous { .. } => {
+                    role = Role::Optional;
+                    (WriteOut::Applied, predicted)
+                }
+                Out::NotFound { .. }
+                | Out::NotModified { .. }
+                | Out::Conflict
+                | Out::Rejected { .. } => {
+                    role = Role::Excluded;
+                    (WriteOut::PreconditionFailed, predicted)
+                }
+            };
+            Kind::Write {
+                if_match,
+                if_none_match,
+                etag,
+                wid,
+                out,
+            }
+        }
+        Req::Delete { if_match } => {
+            let if_match = it.cond(if_match);
+            let out = match &op.out {
+                Out::Ok { .. } => WriteOut::Applied,
+                Out::PreconditionFailed => WriteOut::PreconditionFailed,
+                Out::NotFound { .. } => WriteOut::NotFound,
+                Out::Ambiguous { .. } => {
+                    role = Role::Optional;
+                    WriteOut::Applied
+                }
+                Out::NotModified { .. } | Out::Conflict | Out::Rejected { .. } => {
+                    role = Role::Excluded;
+                    WriteOut::PreconditionFailed
+                }
+            };
+            Kind::Delete { if_match, out }
+        }
+    };
+    let mutating = op.req.is_mutation();
+    KOp {
+        id: op.id,
+        client: op.client,
+        call: op.call_ns,
+        ret: if ambiguous { u64::MAX } else { op.ret_ns },
+        span_start: op.conflict_span_start(),
+        kind,
+        role,
+        mutating,
+        copied,
+        conflict: mutating && matches!(op.out, Out::Conflict),
+        orig,
+    }
+}
