@@ -91,15 +91,45 @@ fn source_of(op: &Op) -> Option<&str> {
     }
 }
 
+/// The write id of a PUT or Complete that may have been applied.
 fn own_wid(op: &Op) -> Option<&str> {
-    match &op.req {
-        Req::Put {
-            write_id: Some(w),
-            via: Via::Put | Via::CompleteMultipart,
-            ..
-        } => Some(w.as_str()),
+    match (&op.req, &op.out) {
+        (
+            Req::Put {
+                write_id: Some(w),
+                via: Via::Put | Via::CompleteMultipart,
+                ..
+            },
+            Out::Ok { .. } | Out::Ambiguous { .. },
+        ) => Some(w.as_str()),
         _ => None,
     }
+}
+
+/// False for a 200 whose own ETag header contradicts its preconditions: no state explains it,
+/// so it is a conformance note and no evidence of what a copy wrote.
+fn consistent_200(op: &Op) -> bool {
+    let (Req::Get {
+        if_match,
+        if_none_match,
+    }
+    | Req::Head {
+        if_match,
+        if_none_match,
+    }) = &op.req
+    else {
+        return false;
+    };
+    let Out::Ok { etag: Some(e), .. } = &op.out else {
+        return true;
+    };
+    let e = normalize_etag(e);
+    let named = |h: &Option<String>| {
+        h.as_deref()
+            .filter(|h| h.trim() != "*")
+            .map(|h| normalize_etag(h) == e)
+    };
+    named(if_match) != Some(false) && named(if_none_match) != Some(true)
 }
 
 impl<'a> Global<'a> {
@@ -140,6 +170,7 @@ impl<'a> Global<'a> {
             if own
                 .get(op.key.as_str())
                 .is_some_and(|s| s.contains(w.as_str()))
+                || !consistent_200(op)
             {
                 continue;
             }
@@ -302,14 +333,14 @@ fn convert_key<'a>(
             Side::CopySource => copy_source_read(&mut it, global, orig, op),
         });
     }
-    learn_etags(&mut ops);
-    let copyable = global
+    let copyable: Vec<Sym> = global
         .copyable
         .get(key.as_str())
         .into_iter()
         .flatten()
         .map(|w| it.wid(w))
         .collect();
+    learn_etags(&mut ops, &copyable.iter().copied().collect());
     let mut notes = Vec::new();
     for (i, o) in ops.iter_mut().enumerate() {
         if o.role == Role::Excluded {
@@ -354,9 +385,11 @@ fn convert_key<'a>(
     }
 }
 
-/// An unanswered write whose ETag is not known takes the ETag that every read of its write id
-/// reported: a write id is written once, so those reads saw its version.
-fn learn_etags(ops: &mut [KOp]) {
+/// An unanswered write whose ETag is not known takes the ETag its first read reported: a write
+/// id is written once, so every read of it saw the same version, which has one ETag. Reads
+/// that disagree are then caught by the model. Only when a copy may have brought the same
+/// content back (a second version with that content) is the ETag left unknown.
+fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
     let unknown: FxHashSet<Sym> = ops
         .iter()
         .filter_map(|o| match o.kind {
@@ -371,9 +404,16 @@ fn learn_etags(ops: &mut [KOp]) {
     if unknown.is_empty() {
         return;
     }
-    // For each such write id: the one ETag its reads reported, or None if they disagree.
+    // For each such write id: the ETag its earliest read reported, or None if reads disagree
+    // and a copy could explain two versions with that content.
     let mut learnt: FxHashMap<Sym, Option<Sym>> = FxHashMap::default();
-    for o in ops.iter().filter(|o| o.role != Role::Excluded) {
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| (ops[i].call, ops[i].ret));
+    for o in order
+        .into_iter()
+        .map(|i| &ops[i])
+        .filter(|o| o.role != Role::Excluded)
+    {
         if let Kind::Read {
             out:
                 ReadOut::Ok {
@@ -387,7 +427,7 @@ fn learn_etags(ops: &mut [KOp]) {
             learnt
                 .entry(w)
                 .and_modify(|x| {
-                    if *x != Some(e) {
+                    if *x != Some(e) && copyable.contains(&w) {
                         *x = None;
                     }
                 })

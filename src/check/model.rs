@@ -303,6 +303,14 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
                         || (if_match.is_some() && out == ReadOut::PreconditionFailed)
                 }
                 State::Present { etag, wid } => {
+                    // A response's ETag header names the current version: where the state's
+                    // ETag is unknown, the conditions were evaluated against that one.
+                    let etag = match out {
+                        ReadOut::Ok { etag: seen, .. } | ReadOut::NotModified { etag: seen } => {
+                            etag.or(seen)
+                        }
+                        _ => etag,
+                    };
                     let m = if_match.map(|c| matches(c, etag));
                     let may_fail = m.is_some_and(|m| m != Tri::Yes);
                     let may_pass = m.is_none_or(|m| m != Tri::No);
