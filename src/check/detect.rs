@@ -939,6 +939,14 @@ pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
             out: ReadOut::Ok { etag: Some(e), .. },
             ..
         } => format!("saw {}", etag(kh, e)),
+        // A copy's read of its source: the content comes from the destination's reads.
+        Kind::Read {
+            out: ReadOut::Ok { wid: Some(w), .. },
+            ..
+        } => format!(
+            "read the content of write {} (as reads of what it copied show)",
+            kh.wids[w as usize]
+        ),
         Kind::Read {
             out: ReadOut::Ok { .. },
             ..

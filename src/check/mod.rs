@@ -1,7 +1,7 @@
-//! The linearizability checker for S3 conditional-request histories (CHECKER.md §7).
+//! The linearizability checker for S3 conditional-request histories (docs/checker.md).
 //!
 //! ```text
-//! History --split by key--> KeyHistory --tier1 (version graph)--> order --validate--> Linearizable
+//! History --convert (split by key; a copy reads its source)--> KeyHistory --tier1 (version graph)--> order --validate--> Linearizable
 //!                                          |                                   (certificate)
 //!                                          +--> pattern detectors --> named Anomaly + witness
 //!                                          +--> neither --tier2 (WGL search)--> Linearizable (validated)

@@ -14,7 +14,8 @@ use crate::history::{HistoryError, read_history, write_history};
 /// Arguments of `s3conform check`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CheckArgs {
-    /// The history to check (JSON Lines, format s3conform-history version 1).
+    /// The history to check (JSON Lines, format s3conform-history version 2; version 1 is still
+    /// read).
     pub file: PathBuf,
     /// Wall-clock budget for the search fallback (e.g. 500ms, 30s, 2m); when it runs out the
     /// verdict is Unknown (exit 3), never a guess.
