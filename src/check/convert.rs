@@ -340,7 +340,6 @@ fn convert_key<'a>(
         .flatten()
         .map(|w| it.wid(w))
         .collect();
-    learn_etags(&mut ops, &copyable.iter().copied().collect());
     let mut notes = Vec::new();
     for (i, o) in ops.iter_mut().enumerate() {
         if o.role == Role::Excluded {
@@ -375,6 +374,8 @@ fn convert_key<'a>(
             o.role = Role::Excluded;
         }
     }
+    // After the notes: an inexplicable read teaches nothing.
+    learn_etags(&mut ops, &copyable.iter().copied().collect());
     KeyHistory {
         key,
         ops,
