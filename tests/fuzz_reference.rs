@@ -214,3 +214,41 @@ async fn only_409s_no_mutation_overlaps_are_flagged() {
     }
     panic!("3 campaigns gave {flagged_seen} flagged and {excused_seen} excused 409s; want both");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_complete_is_timed_around_the_complete_call_and_remembers_its_upload() {
+    // The write of a multipart upload can land only while Complete is in flight; the upload's
+    // start is kept apart, for the 409 rule alone.
+    let _one = SERIAL.lock().await;
+    let mix: Mix = "multipart=3,read=1".parse().unwrap();
+    let (history, verdict) = campaign_history(&[], 5, 4, 200, &mix).await;
+    assert!(matches!(verdict, Verdict::Linearizable), "{verdict:?}");
+    let completes: Vec<&Op> = history
+        .ops
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.req,
+                s3conform::history::Req::Put {
+                    via: s3conform::history::Via::CompleteMultipart,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert!(completes.len() > 20, "only {} completes", completes.len());
+    for o in completes {
+        let s3conform::history::Req::Put { initiated_ns, .. } = &o.req else {
+            unreachable!()
+        };
+        let started = initiated_ns.expect("the upload's start is recorded");
+        // Create and UploadPart came first, each a round trip: the Complete call is later.
+        assert!(
+            started < o.call_ns,
+            "op {}: {started} !< {}",
+            o.id,
+            o.call_ns
+        );
+        assert_eq!(o.conflict_span_start(), started);
+    }
+}
