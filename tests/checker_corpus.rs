@@ -260,6 +260,9 @@ fn unknown_status_conventions_are_notes_not_anomalies() {
         text.contains("2 conformance notes (not anomalies)") && text.contains("GET → 412"),
         "{text}"
     );
+    let json: serde_json::Value =
+        serde_json::from_str(&render::json(&h, &check_history(&h, &opts()))).unwrap();
+    assert_eq!(json["conformance_notes"][0]["op"], 1, "{json}");
     // Documented conventions are accepted silently.
     let documented = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/histories/good/documented-status-conventions.jsonl");

@@ -4,9 +4,9 @@
 //! or never, `NoSuchUpload`, deletes and recreates:
 //! - every anomaly the checker names is a real violation for the oracle;
 //! - every violation the oracle finds is named by the checker, or the checker says Unknown,
-//!   except where an unanswered write's ETag is unknown and only a response without its write
-//!   id (a 304) reveals it: the oracle fixes the ETag there, the checker's model leaves it
-//!   open. Those misses are counted and printed, and must stay rare.
+//!   except where several unanswered writes' ETags are unknown and only a response without a
+//!   write id (a 304) reveals one: the oracle fixes the ETag there, the checker's model leaves
+//!   it open. Those misses are counted and printed, and must stay rare.
 
 #[path = "oracle/mod.rs"]
 mod oracle;

@@ -443,6 +443,67 @@ fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
             *etag = Some(*e);
         }
     }
+    learn_from_anonymous_reads(ops);
+}
+
+/// A 304 (or a 200 without a write id) reports the current version's ETag without naming its
+/// write. Every version was written by one of the key's possibly-applied writes, so an ETag no
+/// write is known to have produced belongs to one whose ETag is unknown; when there is exactly
+/// one such write, it is that write's.
+fn learn_from_anonymous_reads(ops: &mut [KOp]) {
+    let mut unknown = None;
+    let mut known: FxHashSet<Sym> = FxHashSet::default();
+    for (i, o) in ops.iter().enumerate() {
+        if o.role == Role::Excluded {
+            continue;
+        }
+        if let Kind::Write {
+            etag,
+            out: WriteOut::Applied,
+            ..
+        } = o.kind
+        {
+            match etag {
+                Some(e) => {
+                    known.insert(e);
+                }
+                None if unknown.is_none() => unknown = Some(i),
+                // Two writes with unknown ETags: an anonymous read cannot tell them apart.
+                None => return,
+            }
+        }
+    }
+    let Some(w) = unknown else { return };
+    let mut seen: Option<Sym> = None;
+    for o in ops.iter().filter(|o| o.role != Role::Excluded) {
+        let e = match o.kind {
+            Kind::Read {
+                out: ReadOut::NotModified { etag: Some(e) },
+                ..
+            }
+            | Kind::Read {
+                out:
+                    ReadOut::Ok {
+                        etag: Some(e),
+                        wid: None,
+                    },
+                ..
+            } => e,
+            _ => continue,
+        };
+        if known.contains(&e) {
+            continue;
+        }
+        match seen {
+            None => seen = Some(e),
+            // Two unexplained ETags and one write to explain them: leave it to the model.
+            Some(x) if x != e => return,
+            Some(_) => {}
+        }
+    }
+    if let (Some(e), Kind::Write { etag, .. }) = (seen, &mut ops[w].kind) {
+        *etag = Some(e);
+    }
 }
 
 /// The source side of a copy: a read that saw the source present, with the content the

@@ -280,6 +280,7 @@ pub fn json(history: &History, report: &CheckReport) -> String {
         "verdict": report.verdict(),
         "ops": report.ops, "elapsed_ms": report.elapsed_ms,
         "keys": keys, "anomalies": anomalies,
+        "conformance_notes": report.notes().collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
