@@ -252,3 +252,54 @@ async fn a_complete_is_timed_around_the_complete_call_and_remembers_its_upload()
         assert_eq!(o.conflict_span_start(), started);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_shrunk_witness_is_a_true_story_of_its_campaign() {
+    // Shrinking may not invent: each anomaly a shrunk history shows by itself must be one the
+    // detectors find, with the same ops, in the campaign's full history.
+    let _one = SERIAL.lock().await;
+    let mut shrunk = 0;
+    for (seed, fault) in [
+        (7, Fault::IgnoreIfMatch),
+        (8, Fault::StaleRead),
+        (9, Fault::Phantom304),
+    ] {
+        let (history, verdict) =
+            campaign_history(&[fault], seed, WRITERS, 1000, &Mix::default()).await;
+        let Verdict::Anomalous(found) = verdict else {
+            continue;
+        };
+        let opts = CheckOptions {
+            time_budget: std::time::Duration::from_secs(20),
+            ..CheckOptions::default()
+        };
+        let mut kinds = std::collections::HashSet::new();
+        for a in found.iter().filter(|a| kinds.insert(a.kind)) {
+            let small = check::shrink(&history, a, &opts);
+            let original: Vec<Vec<u64>> = check::model::split_by_key(&history)
+                .into_iter()
+                .filter(|kh| kh.key == a.key)
+                .flat_map(|kh| {
+                    check::detect::all_findings(&kh)
+                        .into_iter()
+                        .filter(|f| f.kind == a.kind)
+                        .map(|f| f.ops.iter().map(|&i| kh.ops[i].id).collect::<Vec<u64>>())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for x in check::check_history(&small, &opts)
+                .anomalies()
+                .filter(|x| x.kind == a.kind && a.kind != AnomalyKind::NonLinearizable)
+            {
+                assert!(
+                    original.contains(&x.ops),
+                    "{fault:?} seed {seed}: shrunk {} witness {:?} is not true of the campaign",
+                    a.kind,
+                    x.ops
+                );
+                shrunk += 1;
+            }
+        }
+    }
+    assert!(shrunk >= 3, "only {shrunk} shrunk witnesses checked");
+}
