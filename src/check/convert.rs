@@ -78,6 +78,8 @@ struct Global<'a> {
     copied: FxHashMap<usize, &'a str>,
     /// Per key: the write ids a copy into it may have brought.
     copyable: FxHashMap<&'a str, BTreeSet<&'a str>>,
+    /// For a copy op (by index): the earliest instant its destination write can take effect.
+    not_before: FxHashMap<usize, u64>,
 }
 
 fn source_of(op: &Op) -> Option<&str> {
@@ -206,16 +208,51 @@ impl<'a> Global<'a> {
             own.get(key).is_some_and(|s| s.contains(w))
                 || copyable.get(key).is_some_and(|s| s.contains(w))
         };
-        let copied = seen
+        let mut copied: FxHashMap<usize, &str> = seen
             .into_iter()
             .filter(|(_, ws)| ws.len() == 1)
             .filter_map(|(c, ws)| ws.into_iter().next().map(|w| (c, w)))
             .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
             .collect();
+        // A source that only ever held one content can only have given that one.
+        for (i, op) in ops.iter().enumerate() {
+            let Some(src) = source_of(op) else { continue };
+            if copied.contains_key(&i) || !matches!(op.out, Out::Ok { .. } | Out::Ambiguous { .. })
+            {
+                continue;
+            }
+            let mut all: BTreeSet<&str> = own.get(src).into_iter().flatten().copied().collect();
+            all.extend(copyable.get(src).into_iter().flatten().copied());
+            if all.len() == 1 {
+                copied.extend(all.into_iter().next().map(|w| (i, w)));
+            }
+        }
+        // A copy writes after it read its source, and its source was present only once some
+        // write to it (one of the content it copied, when known) had been called.
+        let mut not_before: FxHashMap<usize, u64> = FxHashMap::default();
+        for (i, op) in ops.iter().enumerate() {
+            let Some(src) = source_of(op) else { continue };
+            let want = copied.get(&i).copied();
+            let earliest = ops
+                .iter()
+                .filter(|w| w.key == src && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. }))
+                .filter(|w| match (&w.req, want) {
+                    (Req::Put { via: Via::Copy, .. }, _) => true,
+                    (Req::Put { .. }, None) => true,
+                    (Req::Put { .. }, Some(x)) => own_wid(w) == Some(x),
+                    _ => false,
+                })
+                .map(|w| w.call_ns)
+                .min();
+            if let Some(t) = earliest {
+                not_before.insert(i, t);
+            }
+        }
         Global {
             trust: Trust::of(history),
             copied,
             copyable,
+            not_before,
         }
     }
 }
@@ -539,6 +576,7 @@ fn copy_source_read<'a>(
         mutating: false,
         copied: false,
         conflict: false,
+        late_start: false,
         orig,
     }
 }
@@ -654,17 +692,23 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
         }
     };
     let mutating = op.req.is_mutation();
+    let ret = if ambiguous { u64::MAX } else { op.ret_ns };
+    let call = match global.not_before.get(&orig) {
+        Some(&t) if copied => op.call_ns.max(t).min(ret),
+        _ => op.call_ns,
+    };
     KOp {
         id: op.id,
         client: op.client,
-        call: op.call_ns,
-        ret: if ambiguous { u64::MAX } else { op.ret_ns },
+        call,
+        ret,
         span_start: op.conflict_span_start(),
         kind,
         role,
         mutating,
         copied,
         conflict: mutating && matches!(op.out, Out::Conflict),
+        late_start: call > op.call_ns,
         orig,
     }
 }

@@ -657,7 +657,7 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
             lines: vec![
                 "A's write was acknowledged, yet no op ever saw its content or named its ETag.".into(),
                 format!("B began at {}, after A returned at {}, and {}: so A's version had been replaced by then.", ms(ops[y].call), ms(o.ret), outcome_text(kh, &ops[y])),
-                "Only an unconditional write or delete could replace a version nobody knew, and none was in flight between A's call and B's return: A's write was lost.".into(),
+                format!("Only an unconditional write or delete could replace a version nobody knew, and none was in flight between {} and B's return: A's write was lost.", start_of(o)),
             ],
         });
     }
@@ -905,9 +905,10 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
                 vec![w, r],
                 vec![
                     format!(
-                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between A's call and B's return.",
+                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between {} and B's return.",
                         ms(ops[w].ret),
-                        ms(o.call)
+                        ms(o.call),
+                        start_of(&ops[w])
                     ),
                     format!(
                         "So the object was {st} throughout B, yet B {outcome}: {}.",
@@ -930,6 +931,19 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// Where an op's window starts, in words: its call, or for a copy whose source did not exist
+/// yet, the first instant it could have read it.
+fn start_of(o: &KOp) -> String {
+    if o.late_start {
+        format!(
+            "{} (A is a copy: it writes after reading its source, which no write had begun to create before then)",
+            ms(o.call)
+        )
+    } else {
+        "A's call".into()
+    }
 }
 
 /// "got 412", "saw \"e\"", ... for an op's outcome.

@@ -186,6 +186,9 @@ pub struct KOp {
     pub copied: bool,
     /// True for a 409 ConditionalRequestConflict on a mutating request (always `Excluded`).
     pub conflict: bool,
+    /// True when `call` is later than the recorded call: a copy cannot write before its source
+    /// existed.
+    pub late_start: bool,
     /// Index of the op in `History::ops`, for rendering.
     pub orig: usize,
 }
@@ -644,6 +647,7 @@ mod tests {
             mutating: false,
             copied: false,
             conflict: false,
+            late_start: false,
             orig: 0,
         };
         assert!(!op(read(None, None, ReadOut::PreconditionFailed)).explicable());

@@ -162,10 +162,24 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     History { header, ops: kept }
 }
 
-/// The ops that bear on `key`: its own, the copies that read it, and the reads of those
-/// copies' destinations that show what a copy wrote (they tell what it read).
+/// The ops that bear on `key`: its own, the copies that read it, the reads of those copies'
+/// destinations that show what a copy wrote (they tell what it read), and the writes to the
+/// sources of copies into it (they bound what and when such a copy could write).
 fn relevant_ops(history: &History, key: &str) -> Vec<Op> {
     let mut copy_etags: HashSet<(&str, &str)> = HashSet::new();
+    let sources: HashSet<&str> = history
+        .ops
+        .iter()
+        .filter(|o| o.key == key)
+        .filter_map(|o| match &o.req {
+            Req::Put {
+                via: Via::Copy,
+                source_key: Some(s),
+                ..
+            } if s != key => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
     for op in &history.ops {
         if let (
             Req::Put {
@@ -185,6 +199,7 @@ fn relevant_ops(history: &History, key: &str) -> Vec<Op> {
         .iter()
         .filter(|o| {
             o.key == key
+                || (sources.contains(o.key.as_str()) && o.req.is_mutation())
                 || matches!(&o.req, Req::Put { source_key: Some(s), .. } if s == key)
                 || matches!(
                     (&o.req, &o.out),

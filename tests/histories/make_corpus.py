@@ -76,6 +76,9 @@ files['bad/spurious-409--only-a-read-overlaps']=H().op(1,0,10,put("w1","a1",inm=
 files['bad/stale-read--copy-of-a-stale-source']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="s").op(1,20,30,put("w2","a2",im=E("a1")),ok("a2"),key="s").op(4,31,35,get(),ok("a2","w2"),key="s").op(2,40,50,copy("s"),ok("c1"),key="d").op(3,60,70,get(),ok("c1","w1"),key="d")
 files['bad/garbage-read--copy-names-a-write-nobody-made']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="s").op(2,20,30,copy("s"),ok("c1"),key="d").op(3,40,50,get(),ok("c1","w999"),key="d")
 files['bad/garbage-read--on-a-key-with-a-copy']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="s").op(5,0,10,put("w5","a5",inm="*"),ok("a5"),key="d").op(2,20,30,copy("s"),ok("c1"),key="d").op(3,40,50,get(),ok("a9","w888"),key="d")
+# A copy writes only after its source existed: here after the blind write of w3, so the read
+# of w3 afterwards shows the copy's version lost.
+files['bad/lost-acknowledged-write--copy-landed-after-its-source-was-created']=H().op(1,0,10,put("w2","a2",inm="*"),ok("a2"),key="d").op(2,20,60,copy("s"),ok("c1"),key="d").op(3,22,29,put("w3","a3"),ok("a3"),key="d").op(4,30,40,put("w1","a1",inm="*"),ok("a1"),key="s").op(5,70,80,get(),ok("a3","w3"),key="d")
 for name,h in files.items():
     path=os.path.join(base,name+'.jsonl')
     os.makedirs(os.path.dirname(path),exist_ok=True)

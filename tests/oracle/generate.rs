@@ -50,7 +50,13 @@ struct Plan {
     /// Instants at which it takes effect (two for a copy: source read, destination write).
     lp: u64,
     kind: u8,
+    /// For a copy: its read of the source happens at `lp` of an earlier half (kind
+    /// `COPY_READ`) that shares this id; the write half emits the op.
+    pair: usize,
 }
+
+/// The first half of a copy: the read of its source, which records no op of its own.
+const COPY_READ: u8 = 100;
 
 /// A history over keys k0, k1 with up to `max_ops` ops.
 pub fn history(rng: &mut Xoshiro256PlusPlus, max_ops: usize) -> History {
@@ -69,22 +75,56 @@ pub fn history(rng: &mut Xoshiro256PlusPlus, max_ops: usize) -> History {
         for _ in 0..rng.random_range(1..=max_ops.div_ceil(clients as usize).max(1)) {
             let call = t;
             let ret = call + rng.random_range(1..40u64);
+            let key = keys[rng.random_range(0..keys.len())].to_string();
+            let kind = rng.random_range(0..12u8);
+            let lp = rng.random_range(call..=ret);
+            let pair = plans.len();
+            if kind == 10 {
+                // A copy reads its source at one instant and writes later, both in its span.
+                plans.push(Plan {
+                    key: key.clone(),
+                    client: c,
+                    call,
+                    ret,
+                    lp: rng.random_range(call..=lp),
+                    kind: COPY_READ,
+                    pair,
+                });
+            }
             plans.push(Plan {
-                key: keys[rng.random_range(0..keys.len())].to_string(),
+                key,
                 client: c,
                 call,
                 ret,
-                lp: rng.random_range(call..=ret),
-                kind: rng.random_range(0..12u8),
+                lp,
+                kind,
+                pair,
             });
             t = ret + rng.random_range(0..15u64);
         }
     }
     plans.truncate(max_ops);
-    plans.sort_by_key(|p| p.lp);
+    // A copy's write half without its read half (cut by the truncation) reads at its own point.
+    let halves: Vec<usize> = plans
+        .iter()
+        .filter(|p| p.kind == COPY_READ)
+        .map(|p| p.pair)
+        .collect();
+    for p in plans.iter_mut() {
+        if p.kind == 10 && !halves.contains(&p.pair) {
+            p.kind = 11;
+        }
+    }
+    plans.sort_by_key(|p| (p.lp, p.kind != COPY_READ));
+    let mut read_by_copy: BTreeMap<usize, Option<Version>> = BTreeMap::new();
     let mut ops: Vec<Op> = Vec::new();
     let mut known: BTreeMap<(u64, String), String> = BTreeMap::new();
     for (n, p) in plans.iter().enumerate() {
+        let src = if p.key == "k0" { "k1" } else { "k0" };
+        if p.kind == COPY_READ {
+            read_by_copy.insert(p.pair, store.objs.get(src).cloned());
+            continue;
+        }
         let wid = format!("w{n}");
         let cur = store.objs.get(&p.key).cloned();
         let seen = known.get(&(p.client, p.key.clone())).cloned();
@@ -219,10 +259,9 @@ pub fn history(rng: &mut Xoshiro256PlusPlus, max_ops: usize) -> History {
                 };
                 (Req::Delete { if_match: im }, out)
             }
-            // A copy from the other key: reads it and writes this one at the same instant.
+            // A copy from the other key: writes this one with what its read half saw.
             10 => {
-                let src = if p.key == "k0" { "k1" } else { "k0" };
-                let out = match store.objs.get(src).cloned() {
+                let out = match read_by_copy.remove(&p.pair).flatten() {
                     Some(v) => {
                         let etag = if store.md5 {
                             v.etag.clone()
