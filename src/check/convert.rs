@@ -11,8 +11,11 @@
 //!   destination that saw the copy's ETag with a write id the destination never wrote itself;
 //!   when they agree, the copy's source side is a read of that write id, so a copy of a stale
 //!   source version is a stale read on the source key.
+//!   A source that only ever held one content gave that one.
 //! - **What copied content may be.** A read of copied content must name a write id that one of
 //!   the copy's sources (transitively) held.
+//! - **When a copy can write.** After it read its source, so not before the first write to the
+//!   source (of the copied content, when known) was called.
 
 use std::collections::BTreeSet;
 
@@ -215,37 +218,64 @@ impl<'a> Global<'a> {
             .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
             .collect();
         // A source that only ever held one content can only have given that one.
+        let only_content = |src: &str| -> Option<&'a str> {
+            let own = own.get(src);
+            let more = copyable.get(src);
+            if own.map_or(0, |s| s.len()) + more.map_or(0, |s| s.len()) > 2 {
+                return None;
+            }
+            let all: BTreeSet<&str> = own
+                .into_iter()
+                .flatten()
+                .chain(more.into_iter().flatten())
+                .copied()
+                .collect();
+            (all.len() == 1).then(|| all.into_iter().next()).flatten()
+        };
         for (i, op) in ops.iter().enumerate() {
             let Some(src) = source_of(op) else { continue };
             if copied.contains_key(&i) || !matches!(op.out, Out::Ok { .. } | Out::Ambiguous { .. })
             {
                 continue;
             }
-            let mut all: BTreeSet<&str> = own.get(src).into_iter().flatten().copied().collect();
-            all.extend(copyable.get(src).into_iter().flatten().copied());
-            if all.len() == 1 {
-                copied.extend(all.into_iter().next().map(|w| (i, w)));
+            if let Some(w) = only_content(src) {
+                copied.insert(i, w);
             }
         }
         // A copy writes after it read its source, and its source was present only once some
-        // write to it (one of the content it copied, when known) had been called.
+        // write to it (of the content it copied, when known) had been called.
+        let mut first_write: FxHashMap<&str, u64> = FxHashMap::default();
+        let mut first_copy_into: FxHashMap<&str, u64> = FxHashMap::default();
+        let mut wid_call: FxHashMap<(&str, &str), u64> = FxHashMap::default();
+        for w in ops.iter().filter(|w| {
+            matches!(w.req, Req::Put { .. })
+                && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. })
+        }) {
+            let k = w.key.as_str();
+            let slot = first_write.entry(k).or_insert(u64::MAX);
+            *slot = (*slot).min(w.call_ns);
+            if matches!(w.req, Req::Put { via: Via::Copy, .. }) {
+                let slot = first_copy_into.entry(k).or_insert(u64::MAX);
+                *slot = (*slot).min(w.call_ns);
+            }
+            if let Some(x) = own_wid(w) {
+                let slot = wid_call.entry((k, x)).or_insert(u64::MAX);
+                *slot = (*slot).min(w.call_ns);
+            }
+        }
         let mut not_before: FxHashMap<usize, u64> = FxHashMap::default();
         for (i, op) in ops.iter().enumerate() {
             let Some(src) = source_of(op) else { continue };
-            let want = copied.get(&i).copied();
-            let earliest = ops
-                .iter()
-                .filter(|w| w.key == src && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. }))
-                .filter(|w| match (&w.req, want) {
-                    (Req::Put { via: Via::Copy, .. }, _) => true,
-                    (Req::Put { .. }, None) => true,
-                    (Req::Put { .. }, Some(x)) => own_wid(w) == Some(x),
-                    _ => false,
-                })
-                .map(|w| w.call_ns)
-                .min();
-            if let Some(t) = earliest {
-                not_before.insert(i, t);
+            let earliest = match copied.get(&i) {
+                Some(&x) => wid_call
+                    .get(&(src, x))
+                    .copied()
+                    .unwrap_or(u64::MAX)
+                    .min(first_copy_into.get(src).copied().unwrap_or(u64::MAX)),
+                None => first_write.get(src).copied().unwrap_or(u64::MAX),
+            };
+            if earliest != u64::MAX {
+                not_before.insert(i, earliest);
             }
         }
         Global {
@@ -710,5 +740,135 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
         conflict: mutating && matches!(op.out, Out::Conflict),
         late_start: call > op.call_ns,
         orig,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Header;
+
+    fn op(id: u64, key: &str, call: u64, req: Req, out: Out) -> Op {
+        Op {
+            id,
+            client: id,
+            key: key.into(),
+            call_ns: call,
+            ret_ns: call + 10,
+            req,
+            out,
+        }
+    }
+    fn put(w: &str, predicted: &str) -> Req {
+        Req::Put {
+            write_id: Some(w.into()),
+            etag_if_applied: Some(format!("\"{predicted}\"")),
+            if_match: None,
+            if_none_match: None,
+            via: Via::Put,
+            source_key: None,
+            initiated_ns: None,
+        }
+    }
+    fn ok(e: Option<&str>, w: Option<&str>) -> Out {
+        Out::Ok {
+            status: 200,
+            etag: e.map(|e| format!("\"{e}\"")),
+            write_id: w.map(str::to_owned),
+        }
+    }
+    fn history(ops: Vec<Op>) -> History {
+        History {
+            header: Header::new(),
+            ops,
+        }
+    }
+    fn unanswered() -> Out {
+        Out::Ambiguous {
+            cause: "timeout".into(),
+            status: None,
+        }
+    }
+
+    #[test]
+    fn predictions_are_trusted_only_where_answered_writes_confirm_them() {
+        let confirmed = history(vec![op(0, "k", 0, put("w0", "p0"), ok(Some("p0"), None))]);
+        assert!(Trust::of(&confirmed).put);
+        let contradicted = history(vec![
+            op(0, "k", 0, put("w0", "p0"), ok(Some("p0"), None)),
+            op(
+                1,
+                "k",
+                20,
+                put("w1", "p1"),
+                ok(Some("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c"), None),
+            ),
+        ]);
+        assert!(!Trust::of(&contradicted).put);
+        let no_evidence = history(vec![op(0, "k", 0, put("w0", "p0"), unanswered())]);
+        assert!(!Trust::of(&no_evidence).put);
+    }
+
+    #[test]
+    fn a_copy_reads_its_source_and_writes_no_earlier_than_the_source_existed() {
+        let copy = Req::Put {
+            write_id: None,
+            etag_if_applied: None,
+            if_match: None,
+            if_none_match: None,
+            via: Via::Copy,
+            source_key: Some("s".into()),
+            initiated_ns: None,
+        };
+        let h = history(vec![
+            op(0, "d", 0, copy, ok(Some("c"), None)),
+            op(1, "s", 5, put("w1", "p1"), ok(Some("a1"), None)),
+        ]);
+        let keys = split_by_key(&h);
+        let d = keys.iter().find(|k| k.key == "d").unwrap();
+        let s = keys.iter().find(|k| k.key == "s").unwrap();
+        // The destination write starts when the source's only write was called, and holds the
+        // source's only content.
+        assert_eq!((d.ops[0].call, d.ops[0].late_start), (5, true));
+        let Kind::Write { wid: Some(w), .. } = d.ops[0].kind else {
+            panic!("{:?}", d.ops[0].kind)
+        };
+        assert_eq!(d.wids[w as usize], "w1");
+        // The source side is a read of that content, by the same op.
+        let read = s.ops.iter().find(|o| o.id == 0).unwrap();
+        let Kind::Read {
+            out: ReadOut::Ok { wid: Some(w), .. },
+            ..
+        } = read.kind
+        else {
+            panic!("{:?}", read.kind)
+        };
+        assert_eq!(s.wids[w as usize], "w1");
+    }
+
+    #[test]
+    fn an_anonymous_304_names_the_only_write_with_an_unknown_etag() {
+        let h = history(vec![
+            op(0, "x", 0, put("w9", "p9"), ok(Some("z9"), None)),
+            op(1, "k", 0, put("w1", "p1"), unanswered()),
+            op(
+                2,
+                "k",
+                20,
+                Req::Get {
+                    if_match: None,
+                    if_none_match: Some("\"e7\"".into()),
+                },
+                Out::NotModified {
+                    etag: Some("\"e7\"".into()),
+                },
+            ),
+        ]);
+        let keys = split_by_key(&h);
+        let k = keys.iter().find(|k| k.key == "k").unwrap();
+        let Kind::Write { etag: Some(e), .. } = k.ops[0].kind else {
+            panic!("{:?}", k.ops[0].kind)
+        };
+        assert_eq!(k.etags[e as usize], "e7");
     }
 }
