@@ -239,3 +239,35 @@ fn an_exhausted_budget_is_unknown_not_a_guess() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn unknown_status_conventions_are_notes_not_anomalies() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/histories/good/unknown-convention-is-a-note.jsonl");
+    let h = read_history(&path).unwrap();
+    let report = check_history(&h, &opts());
+    assert_eq!(report.verdict(), Verdict::Linearizable);
+    let notes: Vec<_> = report.notes().map(|n| n.op).collect();
+    assert_eq!(
+        notes,
+        vec![1, 2],
+        "{:#?}",
+        report.notes().collect::<Vec<_>>()
+    );
+    let mut out = Vec::new();
+    assert_eq!(run_to(&args(path), &mut out).unwrap(), exit_code::SUCCESS);
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("2 conformance notes (not anomalies)") && text.contains("GET → 412"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render::json(&h, &check_history(&h, &opts()))).unwrap();
+    assert_eq!(json["conformance_notes"][0]["op"], 1, "{json}");
+    // Documented conventions are accepted silently.
+    let documented = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/histories/good/documented-status-conventions.jsonl");
+    let report = check_history(&read_history(&documented).unwrap(), &opts());
+    assert_eq!(report.verdict(), Verdict::Linearizable);
+    assert_eq!(report.notes().count(), 0);
+}

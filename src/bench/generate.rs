@@ -444,6 +444,7 @@ impl Sim {
                     if_none_match: None,
                     via: Via::Put,
                     source_key: None,
+                    initiated_ns: None,
                 },
                 out: Out::Conflict,
             });
@@ -537,7 +538,7 @@ impl Sim {
                     }
                 }
                 let out = match &shown {
-                    None => Out::NotFound,
+                    None => Out::NotFound { code: None },
                     Some(s) => {
                         let m = if_match
                             .as_ref()
@@ -562,7 +563,7 @@ impl Sim {
                 };
                 match &out {
                     Out::Ok { etag, .. } => c.last = etag.clone(),
-                    Out::NotFound => c.last = None,
+                    Out::NotFound { .. } => c.last = None,
                     Out::PreconditionFailed => c.must_read = true,
                     _ => {}
                 }
@@ -582,6 +583,7 @@ impl Sim {
                     if_none_match: if_none_match.clone(),
                     via: *via,
                     source_key: None,
+                    initiated_ns: None,
                 };
                 let present = self.state.is_some();
                 let inm_ok = if_none_match.as_ref().is_none_or(|_| !present);
@@ -643,7 +645,7 @@ impl Sim {
                 } else {
                     c.must_read = true;
                     let out = if if_match.is_some() && !present && self.rng.random_bool(0.5) {
-                        Out::NotFound
+                        Out::NotFound { code: None }
                     } else {
                         Out::PreconditionFailed
                     };
@@ -691,7 +693,7 @@ impl Sim {
                         if present {
                             Out::PreconditionFailed
                         } else {
-                            Out::NotFound
+                            Out::NotFound { code: None }
                         },
                         false,
                     )
@@ -742,6 +744,7 @@ fn inject_spurious_409(ops: &mut [Op]) -> bool {
             if_none_match: None,
             via: Via::Put,
             source_key: None,
+            initiated_ns: None,
         };
         ops[i].out = Out::Conflict;
         return true;

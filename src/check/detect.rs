@@ -25,26 +25,40 @@ const PER_KIND: usize = 3;
 /// Protocol checks that hold whatever the linearizability verdict: spurious 409s and
 /// duplicate ETags.
 pub fn protocol_findings(kh: &KeyHistory) -> Vec<Finding> {
-    let mut out = spurious_409(kh);
-    out.extend(duplicate_etags(kh));
+    let mut out = spurious_409(kh, PER_KIND);
+    out.extend(duplicate_etags(kh, PER_KIND));
     out
+}
+
+/// Every finding of every detector, uncapped and unranked. Each is sound on its own, so a
+/// finding listed here is a true statement about this key; the shrinker accepts a smaller
+/// history only if the anomaly it shows is one of these for the original history.
+pub fn all_findings(kh: &KeyHistory) -> Vec<Finding> {
+    let mut out = spurious_409(kh, usize::MAX);
+    out.extend(duplicate_etags(kh, usize::MAX));
+    out.extend(raw_model_findings(&Ctx::new(kh)));
+    out
+}
+
+fn raw_model_findings(ctx: &Ctx) -> Vec<Finding> {
+    let mut all = Vec::new();
+    all.extend(garbage_reads(ctx));
+    if ctx.unique {
+        all.extend(lost_updates(ctx));
+    }
+    all.extend(double_creates(ctx));
+    all.extend(lost_acknowledged_writes(ctx));
+    all.extend(definite_state(ctx));
+    if ctx.unique {
+        all.extend(stale_family(ctx));
+    }
+    all
 }
 
 /// The linearizability patterns, in priority order; a later finding whose culprit (last op)
 /// already appears in an earlier one is dropped, so each bad op gets its most specific name.
 pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
-    let ctx = Ctx::new(kh);
-    let mut all = Vec::new();
-    all.extend(garbage_reads(&ctx));
-    if ctx.unique {
-        all.extend(lost_updates(&ctx));
-    }
-    all.extend(double_creates(&ctx));
-    all.extend(lost_acknowledged_writes(&ctx));
-    all.extend(definite_state(&ctx));
-    if ctx.unique {
-        all.extend(stale_family(&ctx));
-    }
+    let all = raw_model_findings(&Ctx::new(kh));
     let mut used: FxHashSet<usize> = FxHashSet::default();
     let mut per_kind: FxHashMap<AnomalyKind, usize> = FxHashMap::default();
     let mut out = Vec::new();
@@ -53,13 +67,15 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
         if used.contains(&culprit) {
             continue;
         }
+        // The culprit has its most specific name now, reported or not: a later, less specific
+        // pattern must not name it because this kind's quota is full.
+        used.extend(f.ops.iter().skip(1).copied());
+        used.insert(culprit);
         let n = per_kind.entry(f.kind).or_default();
         if *n >= PER_KIND {
             continue;
         }
         *n += 1;
-        used.extend(f.ops.iter().skip(1).copied());
-        used.insert(culprit);
         out.push(f);
     }
     out
@@ -86,8 +102,17 @@ struct Stab {
 
 impl Stab {
     fn new(ops: &[KOp], members: impl Iterator<Item = usize>) -> Self {
+        Self::with_start(ops, members, |o| o.call)
+    }
+
+    /// Like [`Stab::new`], with each interval starting at `start(op)` instead of its call.
+    fn with_start(
+        ops: &[KOp],
+        members: impl Iterator<Item = usize>,
+        start: impl Fn(&KOp) -> u64,
+    ) -> Self {
         let mut idx: Vec<usize> = members.collect();
-        idx.sort_by_key(|&i| ops[i].call);
+        idx.sort_by_key(|&i| start(&ops[i]));
         let mut top = Vec::with_capacity(idx.len());
         let mut cur = [(0u64, usize::MAX); 3];
         for &i in &idx {
@@ -104,7 +129,7 @@ impl Stab {
             top.push(cur);
         }
         Stab {
-            calls: idx.iter().map(|&i| ops[i].call).collect(),
+            calls: idx.iter().map(|&i| start(&ops[i])).collect(),
             top,
         }
     }
@@ -203,6 +228,8 @@ impl<'a> Ctx<'a> {
                         *observed_etags.entry(e).or_default() += 1;
                     }
                 }
+                // Whoever names an ETag in an If-Match knew it, even if (a delete answered 204
+                // on a missing key) the version was no longer current.
                 Kind::Write {
                     if_match: Some(Cond::Etag(e)),
                     out: WriteOut::Applied,
@@ -244,7 +271,8 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The version a positive observation names: read 200 / 304, or an applied `If-Match`.
+    /// The version a positive observation names: read 200 / 304, or an applied `If-Match`
+    /// write (not a delete: some stores answer 204 to a conditional delete of a missing key).
     fn observed_version(&self, o: &KOp) -> Option<Sym> {
         match o.kind {
             Kind::Read {
@@ -263,10 +291,6 @@ impl<'a> Ctx<'a> {
                 if_match: Some(Cond::Etag(e)),
                 out: WriteOut::Applied,
                 ..
-            }
-            | Kind::Delete {
-                if_match: Some(Cond::Etag(e)),
-                out: WriteOut::Applied,
             } => Some(e),
             _ => None,
         }
@@ -281,29 +305,41 @@ fn describe_state(kh: &KeyHistory, s: State) -> String {
     }
 }
 
-/// 409 is a lost race: legal only while another write or delete on the key is in flight.
-fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
+/// A 409 is provably spurious only when no correct design could give it: no other request
+/// that tries to change the key overlaps it at all. A lock-based store answers 409 to a request
+/// that meets any other in-flight conditional write, even one that then fails; an optimistic
+/// store may abort both of two overlapping writers; a CompleteMultipartUpload counts every
+/// write since its upload began. So every mutating request counts, whatever its outcome, over
+/// its whole span (from CreateMultipartUpload for a Complete), and an unanswered one is in
+/// flight for ever after its call.
+fn spurious_409(kh: &KeyHistory, cap: usize) -> Vec<Finding> {
     let ops = &kh.ops;
     if !ops.iter().any(|o| o.conflict) {
         return Vec::new();
     }
-    let stab = Stab::new(
-        ops,
-        (0..ops.len()).filter(|&i| !matches!(ops[i].kind, Kind::Read { .. })),
-    );
+    let stab = Stab::with_start(ops, (0..ops.len()).filter(|&i| ops[i].mutating), |o| {
+        o.span_start
+    });
     let mut out = Vec::new();
     for (i, o) in ops.iter().enumerate() {
-        if !o.conflict || out.len() >= PER_KIND {
+        if !o.conflict || out.len() >= cap {
             continue;
         }
-        if stab.find(o.ret, o.call, &[i]).is_none() {
+        if stab.find(o.ret, o.span_start, &[i]).is_none() {
+            let span = if o.span_start < o.call {
+                format!(
+                    "A's upload began at {} and its Complete returned at {}",
+                    ms(o.span_start),
+                    ms(o.ret)
+                )
+            } else {
+                format!("A ran from {} to {}", ms(o.call), ms(o.ret))
+            };
             out.push(Finding {
                 kind: AnomalyKind::Spurious409,
                 ops: vec![i],
                 lines: vec![format!(
-                    "A got 409 ConditionalRequestConflict, yet no other write or delete on the key was in flight during A [{} – {}]: there was no race to lose.",
-                    ms(o.call),
-                    ms(o.ret)
+                    "A got 409 ConditionalRequestConflict. {span}, and no other request that tries to change the key (write, copy, complete or delete, whatever its outcome) overlapped that span: there was no race to lose."
                 )],
             });
         }
@@ -311,7 +347,7 @@ fn spurious_409(kh: &KeyHistory) -> Vec<Finding> {
     out
 }
 
-fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
+fn duplicate_etags(kh: &KeyHistory, cap: usize) -> Vec<Finding> {
     let mut first: FxHashMap<Sym, usize> = FxHashMap::default();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
@@ -329,7 +365,7 @@ fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
                 Some(&j) => {
                     if let Kind::Write { wid: Some(w0), .. } = kh.ops[j].kind
                         && w0 != w
-                        && out.len() < PER_KIND
+                        && out.len() < cap
                     {
                         out.push(Finding {
                             kind: AnomalyKind::DuplicateEtag,
@@ -352,73 +388,106 @@ fn duplicate_etags(kh: &KeyHistory) -> Vec<Finding> {
     out
 }
 
+/// True when some read saw content no write or copy could have produced (see
+/// [`garbage_reads`]); such a key has no linearization whatever the model's order.
+pub fn has_garbage_read(kh: &KeyHistory) -> bool {
+    !garbage_reads(&Ctx::new(kh)).is_empty()
+}
+
+/// ETags some writes may have produced: a known set, or any ETag at all.
+#[derive(Default)]
+struct Etags {
+    any: bool,
+    known: FxHashSet<Sym>,
+}
+
+impl Etags {
+    fn add(&mut self, e: Option<Sym>) {
+        match e {
+            Some(e) => {
+                self.known.insert(e);
+            }
+            None => self.any = true,
+        }
+    }
+    fn allows(&self, e: Option<Sym>) -> bool {
+        self.any || e.is_none_or(|e| self.known.contains(&e))
+    }
+    fn is_empty(&self) -> bool {
+        !self.any && self.known.is_empty()
+    }
+}
+
 /// A 200 whose content no write could have produced: any state the key ever has is written
-/// by one of its writes, so no order explains it.
+/// by one of its writes, so no order explains it. Writes are identified by write id; a write
+/// whose ETag is unknown (an unanswered write of a store whose ETags are not predictable)
+/// explains any ETag with its write id, and a copy explains only content its sources held.
 fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
-    let writes: Vec<(Option<Sym>, Option<Sym>)> = kh
-        .ops
-        .iter()
-        .filter(|o| o.role != Role::Excluded)
-        .filter_map(|o| match o.kind {
-            Kind::Write {
-                etag,
-                wid,
-                out: WriteOut::Applied,
-                ..
-            } => Some((etag, wid)),
-            _ => None,
-        })
-        .collect();
-    let mut pairs: FxHashSet<(Option<Sym>, Option<Sym>)> = FxHashSet::default();
-    for &(e, w) in &writes {
-        pairs.insert((e, w));
-        pairs.insert((None, w));
-        pairs.insert((e, None));
+    let mut by_wid: FxHashMap<Sym, Etags> = FxHashMap::default();
+    let mut unnamed_own = Etags::default();
+    let mut unnamed_copy = Etags::default();
+    let mut all = Etags::default();
+    for o in kh.ops.iter().filter(|o| o.role != Role::Excluded) {
+        if let Kind::Write {
+            etag,
+            wid,
+            out: WriteOut::Applied,
+            ..
+        } = o.kind
+        {
+            all.add(etag);
+            match wid {
+                Some(w) => by_wid.entry(w).or_default().add(etag),
+                None if o.copied => unnamed_copy.add(etag),
+                None => unnamed_own.add(etag),
+            }
+        }
     }
-    let wild = pairs.contains(&(None, None));
+    let copyable: FxHashSet<Sym> = kh.copyable.iter().copied().collect();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
         if o.role != Role::Required {
             continue;
         }
-        if let Kind::Read {
+        let Kind::Read {
             out: ReadOut::Ok { etag: e, wid: w },
             ..
         } = o.kind
-        {
-            let ok = wild
-                || pairs.contains(&(e, w))
-                || (e.is_none() && pairs.contains(&(None, w)))
-                || (w.is_none() && pairs.contains(&(e, None)));
-            let ok = ok
-                || (e.is_some()
-                    && w.is_some()
-                    && writes
-                        .iter()
-                        .any(|&(we, ww)| (we.is_none() || we == e) && (ww.is_none() || ww == w)));
-            if !ok {
-                let what = match (e, w) {
-                    (Some(e), Some(w)) => {
-                        format!("ETag {} with write id {}", etag(kh, e), kh.wids[w as usize])
-                    }
-                    (Some(e), None) => format!("ETag {}", etag(kh, e)),
-                    (None, Some(w)) => format!("write id {}", kh.wids[w as usize]),
-                    (None, None) => "an object".into(),
-                };
-                out.push(Finding {
-                    kind: AnomalyKind::GarbageRead,
-                    ops: vec![i],
-                    lines: vec![format!("A returned {what}, but no write to this key produced that content (or that ETag with that content).")],
-                });
+        else {
+            continue;
+        };
+        let ok = match w {
+            None => all.allows(e) && !all.is_empty(),
+            Some(w) => {
+                by_wid.get(&w).is_some_and(|x| x.allows(e))
+                    || unnamed_own.allows(e) && !unnamed_own.is_empty()
+                    || copyable.contains(&w) && unnamed_copy.allows(e) && !unnamed_copy.is_empty()
             }
+        };
+        if ok {
+            continue;
         }
+        let what = match (e, w) {
+            (Some(e), Some(w)) => {
+                format!("ETag {} with write id {}", etag(kh, e), kh.wids[w as usize])
+            }
+            (Some(e), None) => format!("ETag {}", etag(kh, e)),
+            (None, Some(w)) => format!("write id {}", kh.wids[w as usize]),
+            (None, None) => "an object".into(),
+        };
+        out.push(Finding {
+            kind: AnomalyKind::GarbageRead,
+            ops: vec![i],
+            lines: vec![format!("A returned {what}, but no write to this key, and no copy into it, could have produced that content (or that ETag with that content).")],
+        });
     }
     out
 }
 
-/// Two applied `If-Match: e` mutations: both ran in state e, each leaves a state other than e,
-/// and under (U) only e's producer writes e, so the second cannot have seen e.
+/// Two applied `If-Match: e` writes: both ran in state e, each leaves a state other than e,
+/// and under (U) only e's producer writes e, so the second cannot have seen e. Deletes are left
+/// out: a second conditional delete may legally find the key absent and answer 204.
 fn lost_updates(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
     let mut by_pred: FxHashMap<Sym, usize> = FxHashMap::default();
@@ -432,10 +501,6 @@ fn lost_updates(ctx: &Ctx) -> Vec<Finding> {
                 if_match: Some(Cond::Etag(e)),
                 out: WriteOut::Applied,
                 ..
-            }
-            | Kind::Delete {
-                if_match: Some(Cond::Etag(e)),
-                out: WriteOut::Applied,
             } => e,
             _ => continue,
         };
@@ -592,7 +657,7 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
             lines: vec![
                 "A's write was acknowledged, yet no op ever saw its content or named its ETag.".into(),
                 format!("B began at {}, after A returned at {}, and {}: so A's version had been replaced by then.", ms(ops[y].call), ms(o.ret), outcome_text(kh, &ops[y])),
-                "Only an unconditional write or delete could replace a version nobody knew, and none was in flight between A's call and B's return: A's write was lost.".into(),
+                format!("Only an unconditional write or delete could replace a version nobody knew, and none was in flight between {} and B's return: A's write was lost.", start_of(o)),
             ],
         });
     }
@@ -840,9 +905,10 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
                 vec![w, r],
                 vec![
                     format!(
-                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between A's call and B's return.",
+                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between {} and B's return.",
                         ms(ops[w].ret),
-                        ms(o.call)
+                        ms(o.call),
+                        start_of(&ops[w])
                     ),
                     format!(
                         "So the object was {st} throughout B, yet B {outcome}: {}.",
@@ -867,6 +933,19 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
+/// Where an op's window starts, in words: its call, or for a copy whose source did not exist
+/// yet, the first instant it could have read it.
+fn start_of(o: &KOp) -> String {
+    if o.late_start {
+        format!(
+            "{} (A is a copy: it writes after reading its source, which no write had begun to create before then)",
+            ms(o.call)
+        )
+    } else {
+        "A's call".into()
+    }
+}
+
 /// "got 412", "saw \"e\"", ... for an op's outcome.
 pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
     match o.kind {
@@ -874,6 +953,14 @@ pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
             out: ReadOut::Ok { etag: Some(e), .. },
             ..
         } => format!("saw {}", etag(kh, e)),
+        // A copy's read of its source: the content comes from the destination's reads.
+        Kind::Read {
+            out: ReadOut::Ok { wid: Some(w), .. },
+            ..
+        } => format!(
+            "read the content of write {} (as reads of what it copied show)",
+            kh.wids[w as usize]
+        ),
         Kind::Read {
             out: ReadOut::Ok { .. },
             ..
@@ -920,5 +1007,70 @@ pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
             ..
         } => format!("deleted with If-Match: {}", etag(kh, e)),
         Kind::Delete { .. } => "deleted".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::model::split_by_key;
+    use crate::history::{Header, History, Op, Out, Req, Via};
+
+    fn op(id: u64, call: u64, req: Req, out: Out) -> Op {
+        Op {
+            id,
+            client: id,
+            key: "k".into(),
+            call_ns: call,
+            ret_ns: call + 5,
+            req,
+            out,
+        }
+    }
+
+    #[test]
+    fn a_full_quota_never_hands_a_culprit_a_less_specific_name() {
+        // Four reads of content nobody wrote: garbage reads all. Only three are reported, and
+        // the fourth must not turn up under another name (it would be "stale-read").
+        let mut ops = vec![op(
+            0,
+            0,
+            Req::Put {
+                write_id: Some("w1".into()),
+                etag_if_applied: None,
+                if_match: None,
+                if_none_match: None,
+                via: Via::Put,
+                source_key: None,
+                initiated_ns: None,
+            },
+            Out::Ok {
+                status: 200,
+                etag: Some("\"a1\"".into()),
+                write_id: None,
+            },
+        )];
+        for i in 1..5 {
+            ops.push(op(
+                i,
+                10 * i,
+                Req::Get {
+                    if_match: None,
+                    if_none_match: None,
+                },
+                Out::Ok {
+                    status: 200,
+                    etag: Some(format!("\"x{i}\"")),
+                    write_id: Some(format!("nobody{i}")),
+                },
+            ));
+        }
+        let h = History {
+            header: Header::new(),
+            ops,
+        };
+        let kh = &split_by_key(&h)[0];
+        let kinds: Vec<AnomalyKind> = model_findings(kh).iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, vec![AnomalyKind::GarbageRead; PER_KIND]);
     }
 }

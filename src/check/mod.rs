@@ -1,7 +1,7 @@
-//! The linearizability checker for S3 conditional-request histories (docs/checker.md §7).
+//! The linearizability checker for S3 conditional-request histories (docs/checker.md).
 //!
 //! ```text
-//! History --split by key--> KeyHistory --tier1 (version graph)--> order --validate--> Linearizable
+//! History --convert (split by key; a copy reads its source)--> KeyHistory --tier1 (version graph)--> order --validate--> Linearizable
 //!                                          |                                   (certificate)
 //!                                          +--> pattern detectors --> named Anomaly + witness
 //!                                          +--> neither --tier2 (WGL search)--> Linearizable (validated)
@@ -37,6 +37,7 @@
 
 pub mod anomaly;
 pub mod brute;
+pub mod convert;
 pub mod detect;
 pub mod model;
 pub mod render;
@@ -48,6 +49,7 @@ pub mod validate;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
-    CheckOptions, CheckReport, KeyReport, KeyVerdict, Tier, Verdict, check_history, check_key,
+    CheckOptions, CheckReport, ConformanceNote, KeyReport, KeyVerdict, Tier, Verdict,
+    check_history, check_key,
 };
 pub use shrink::shrink;

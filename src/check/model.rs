@@ -8,8 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::history::{History, Op, Out, Req, Via, normalize_etag};
-
 /// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHash) for the
 /// checker's hot maps, whose keys are small integers and short strings from a local file.
 /// SipHash's DoS resistance buys nothing here and costs a third of Tier 1's time.
@@ -175,15 +173,41 @@ pub struct KOp {
     pub call: u64,
     /// `u64::MAX` for an ambiguous op: its effect may land any time after the call.
     pub ret: u64,
+    /// Where the span in which a concurrent request can justify a 409 begins: the
+    /// CreateMultipartUpload instant for a CompleteMultipartUpload, `call` otherwise.
+    pub span_start: u64,
     pub kind: Kind,
     pub role: Role,
-    /// True for a 409 ConditionalRequestConflict (always `Excluded`).
+    /// True for a request that tries to change the key (PUT, COPY destination, COMPLETE,
+    /// DELETE), whatever its outcome: the requests that can meet another in a race.
+    pub mutating: bool,
+    /// True for a write whose content came from another, named key (a copy's destination
+    /// side): its content is one its source held.
+    pub copied: bool,
+    /// True for a 409 ConditionalRequestConflict on a mutating request (always `Excluded`).
     pub conflict: bool,
+    /// True when `call` is later than the recorded call: a copy cannot write before its source
+    /// existed.
+    pub late_start: bool,
     /// Index of the op in `History::ops`, for rendering.
     pub orig: usize,
 }
 
 impl KOp {
+    /// True when the recorded outcome is legal in some state of the key; an outcome that is
+    /// not is a status convention the model does not know, not evidence about the state.
+    pub fn explicable(&self) -> bool {
+        [
+            State::Absent,
+            State::Present {
+                etag: None,
+                wid: None,
+            },
+        ]
+        .into_iter()
+        .any(|s| step(s, &self.kind).is_some())
+    }
+
     /// True for ops that can change the state when linearized.
     pub fn is_mutation(&self) -> bool {
         match self.kind {
@@ -224,6 +248,21 @@ pub struct KeyHistory {
     pub etags: Vec<String>,
     /// Write ids by `Sym`.
     pub wids: Vec<String>,
+    /// The write ids a copy into this key may have brought (the contents its sources ever
+    /// held); a read of copied content must name one of them.
+    pub copyable: Vec<Sym>,
+    /// Outcomes no state of the key explains under any documented status convention: reported
+    /// as conformance notes, excluded from the linearizability check.
+    pub notes: Vec<Note>,
+}
+
+/// An op whose status no documented convention gives in any state, so it says nothing about
+/// the key's state; the suite's profiles, not the checker, judge such statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Index into `KeyHistory::ops`.
+    pub op: usize,
+    pub message: String,
 }
 
 /// Three-valued match of a condition against a possibly unknown ETag.
@@ -261,8 +300,20 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
             out,
         } => {
             let legal = match state {
-                State::Absent => out == ReadOut::NotFound,
+                // A missing key is 404 on AWS; RFC 7232 stores answer a failed If-Match 412.
+                State::Absent => {
+                    out == ReadOut::NotFound
+                        || (if_match.is_some() && out == ReadOut::PreconditionFailed)
+                }
                 State::Present { etag, wid } => {
+                    // A response's ETag header names the current version: where the state's
+                    // ETag is unknown, the conditions were evaluated against that one.
+                    let etag = match out {
+                        ReadOut::Ok { etag: seen, .. } | ReadOut::NotModified { etag: seen } => {
+                            etag.or(seen)
+                        }
+                        _ => etag,
+                    };
                     let m = if_match.map(|c| matches(c, etag));
                     let may_fail = m.is_some_and(|m| m != Tri::Yes);
                     let may_pass = m.is_none_or(|m| m != Tri::No);
@@ -274,12 +325,14 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
                         ReadOut::NotModified { etag: seen } => {
                             may_pass && n_may_match && compatible(seen, etag)
                         }
+                        // `If-None-Match: *` on a GET of an existing object is 304 by RFC 7232,
+                        // but moto, LocalStack and Ceph RGW answer 200 with the object.
                         ReadOut::Ok {
                             etag: seen,
                             wid: seen_wid,
                         } => {
                             may_pass
-                                && n_may_miss
+                                && (n_may_miss || if_none_match == Some(Cond::Any))
                                 && compatible(seen, etag)
                                 && compatible(seen_wid, wid)
                         }
@@ -319,8 +372,10 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
                 State::Present { etag, .. } => (true, etag),
             };
             match out {
+                // On a missing key a conditional delete is 404 on AWS, 412 for MinIO's suite
+                // and 204 (nothing to delete) for Ceph's: all three leave the key absent.
                 WriteOut::Applied => if_match
-                    .is_none_or(|c| present && matches(c, cur) != Tri::No)
+                    .is_none_or(|c| !present || matches(c, cur) != Tri::No)
                     .then_some(State::Absent),
                 WriteOut::PreconditionFailed => if_match
                     .is_some_and(|c| !present || matches(c, cur) != Tri::Yes)
@@ -332,202 +387,7 @@ pub fn step(state: State, kind: &Kind) -> Option<State> {
     }
 }
 
-/// Interning tables shared while one key is converted.
-/// The maps borrow the history's strings, so each distinct string is copied once.
-struct Interner<'a> {
-    etags: FxHashMap<&'a str, Sym>,
-    etag_list: Vec<String>,
-    wids: FxHashMap<&'a str, Sym>,
-    wid_list: Vec<String>,
-    recent: [Option<(&'a str, Sym)>; 4],
-    next_recent: usize,
-}
-
-impl<'a> Interner<'a> {
-    fn etag(&mut self, raw: &'a str) -> Sym {
-        let norm = normalize_etag(raw);
-        // Consecutive ops mostly name the same few versions: a tiny recency cache saves a
-        // cache-missing probe into a table of a million ETags.
-        if let Some((_, s)) = self.recent.iter().flatten().find(|(r, _)| *r == norm) {
-            return *s;
-        }
-        let s = match self.etags.get(norm) {
-            Some(&s) => s,
-            None => {
-                let s = self.etag_list.len() as Sym;
-                self.etag_list.push(norm.to_string());
-                self.etags.insert(norm, s);
-                s
-            }
-        };
-        self.recent[self.next_recent] = Some((norm, s));
-        self.next_recent = (self.next_recent + 1) % self.recent.len();
-        s
-    }
-    fn wid(&mut self, raw: &'a str) -> Sym {
-        if let Some(&s) = self.wids.get(raw) {
-            return s;
-        }
-        let s = self.wid_list.len() as Sym;
-        self.wid_list.push(raw.to_string());
-        self.wids.insert(raw, s);
-        s
-    }
-    fn cond(&mut self, raw: &'a Option<String>) -> Option<Cond> {
-        raw.as_deref().map(|v| {
-            if v.trim() == "*" {
-                Cond::Any
-            } else {
-                Cond::Etag(self.etag(v))
-            }
-        })
-    }
-}
-
-/// Splits a history by key (in first-appearance order) and converts each key's ops.
-pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
-    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, op) in history.ops.iter().enumerate() {
-        let g = *index.entry(op.key.as_str()).or_insert_with(|| {
-            groups.push((op.key.clone(), Vec::new()));
-            groups.len() - 1
-        });
-        groups[g].1.push(i);
-    }
-    groups
-        .into_iter()
-        .map(|(key, idx)| convert_key(key, idx.iter().map(|&i| (i, &history.ops[i]))))
-        .collect()
-}
-
-/// Converts the ops of one key (given with their index in the history).
-pub fn convert_key<'a>(
-    key: String,
-    ops: impl ExactSizeIterator<Item = (usize, &'a Op)>,
-) -> KeyHistory {
-    let n = ops.len();
-    let mut it = Interner {
-        etags: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-        etag_list: Vec::with_capacity(n / 2),
-        wids: FxHashMap::with_capacity_and_hasher(n / 2, Default::default()),
-        wid_list: Vec::with_capacity(n / 2),
-        recent: [None; 4],
-        next_recent: 0,
-    };
-    let mut out = Vec::with_capacity(n);
-    for (orig, op) in ops {
-        out.push(convert_op(&mut it, orig, op));
-    }
-    KeyHistory {
-        key,
-        ops: out,
-        etags: it.etag_list,
-        wids: it.wid_list,
-    }
-}
-
-fn convert_op<'a>(it: &mut Interner<'a>, orig: usize, op: &'a Op) -> KOp {
-    let ambiguous = op.out.is_ambiguous();
-    let mut role = Role::Required;
-    let conflict = matches!(op.out, Out::Conflict);
-    let kind = match &op.req {
-        Req::Get {
-            if_match,
-            if_none_match,
-        }
-        | Req::Head {
-            if_match,
-            if_none_match,
-        } => {
-            let if_match = it.cond(if_match);
-            let if_none_match = it.cond(if_none_match);
-            let out = match &op.out {
-                Out::Ok { etag, write_id, .. } => ReadOut::Ok {
-                    etag: etag.as_deref().map(|e| it.etag(e)),
-                    wid: write_id.as_deref().map(|w| it.wid(w)),
-                },
-                Out::NotModified { etag } => ReadOut::NotModified {
-                    etag: etag.as_deref().map(|e| it.etag(e)),
-                },
-                Out::PreconditionFailed => ReadOut::PreconditionFailed,
-                Out::NotFound => ReadOut::NotFound,
-                Out::Conflict | Out::Rejected { .. } | Out::Ambiguous { .. } => {
-                    role = Role::Excluded;
-                    ReadOut::NotFound
-                }
-            };
-            Kind::Read {
-                if_match,
-                if_none_match,
-                out,
-            }
-        }
-        Req::Put {
-            write_id,
-            etag_if_applied,
-            if_match,
-            if_none_match,
-            via,
-            ..
-        } => {
-            let if_match = it.cond(if_match);
-            let if_none_match = it.cond(if_none_match);
-            let wid = write_id.as_deref().map(|w| it.wid(w));
-            let predicted = etag_if_applied.as_deref().map(|e| it.etag(e));
-            let (out, etag) = match &op.out {
-                Out::Ok { etag, .. } => (
-                    WriteOut::Applied,
-                    etag.as_deref().map(|e| it.etag(e)).or(predicted),
-                ),
-                Out::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
-                Out::NotFound if *via != Via::Copy => (WriteOut::NotFound, predicted),
-                Out::Ambiguous { .. } => {
-                    role = Role::Optional;
-                    (WriteOut::Applied, predicted)
-                }
-                Out::NotFound | Out::NotModified { .. } | Out::Conflict | Out::Rejected { .. } => {
-                    role = Role::Excluded;
-                    (WriteOut::PreconditionFailed, predicted)
-                }
-            };
-            Kind::Write {
-                if_match,
-                if_none_match,
-                etag,
-                wid,
-                out,
-            }
-        }
-        Req::Delete { if_match } => {
-            let if_match = it.cond(if_match);
-            let out = match &op.out {
-                Out::Ok { .. } => WriteOut::Applied,
-                Out::PreconditionFailed => WriteOut::PreconditionFailed,
-                Out::NotFound => WriteOut::NotFound,
-                Out::Ambiguous { .. } => {
-                    role = Role::Optional;
-                    WriteOut::Applied
-                }
-                Out::NotModified { .. } | Out::Conflict | Out::Rejected { .. } => {
-                    role = Role::Excluded;
-                    WriteOut::PreconditionFailed
-                }
-            };
-            Kind::Delete { if_match, out }
-        }
-    };
-    KOp {
-        id: op.id,
-        client: op.client,
-        call: op.call_ns,
-        ret: if ambiguous { u64::MAX } else { op.ret_ns },
-        kind,
-        role,
-        conflict,
-        orig,
-    }
-}
+pub use super::convert::split_by_key;
 
 #[cfg(test)]
 mod tests {
@@ -729,6 +589,85 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn every_documented_status_convention_is_accepted() {
+        let ok1 = ReadOut::Ok {
+            etag: Some(E1),
+            wid: Some(E1),
+        };
+        // GET If-None-Match: * on an existing object: 304 (RFC 7232) or 200 (moto, LocalStack,
+        // Ceph RGW); a specific matching ETag is still only 304.
+        assert!(step(present(E1), &read(None, Some(Cond::Any), ok1)).is_some());
+        assert!(step(present(E1), &read(None, Some(Cond::Etag(E1)), ok1)).is_none());
+        // GET If-Match on a missing key: 404 (AWS) or 412 (RFC 7232).
+        for c in [Cond::Any, Cond::Etag(E1)] {
+            assert!(
+                step(
+                    State::Absent,
+                    &read(Some(c), None, ReadOut::PreconditionFailed)
+                )
+                .is_some()
+            );
+            assert!(step(State::Absent, &read(Some(c), None, ReadOut::NotFound)).is_some());
+        }
+        // ...but an unconditional GET of a missing key is only 404.
+        assert!(
+            step(
+                State::Absent,
+                &read(None, None, ReadOut::PreconditionFailed)
+            )
+            .is_none()
+        );
+        // A conditional DELETE of a missing key: 404 (AWS), 412 (MinIO's suite), 204 (Ceph's).
+        for out in [
+            WriteOut::NotFound,
+            WriteOut::PreconditionFailed,
+            WriteOut::Applied,
+        ] {
+            let d = Kind::Delete {
+                if_match: Some(Cond::Etag(E1)),
+                out,
+            };
+            assert_eq!(step(State::Absent, &d), Some(State::Absent), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn a_status_no_state_explains_is_inexplicable() {
+        let op = |kind| KOp {
+            id: 0,
+            client: 0,
+            call: 0,
+            ret: 1,
+            span_start: 0,
+            kind,
+            role: Role::Required,
+            mutating: false,
+            copied: false,
+            conflict: false,
+            late_start: false,
+            orig: 0,
+        };
+        assert!(!op(read(None, None, ReadOut::PreconditionFailed)).explicable());
+        assert!(!op(read(None, None, ReadOut::NotModified { etag: None })).explicable());
+        assert!(
+            op(read(
+                Some(Cond::Etag(E1)),
+                None,
+                ReadOut::PreconditionFailed
+            ))
+            .explicable()
+        );
+        let unconditional_412 = Kind::Write {
+            if_match: None,
+            if_none_match: None,
+            etag: None,
+            wid: None,
+            out: WriteOut::PreconditionFailed,
+        };
+        assert!(!op(unconditional_412).explicable());
     }
 
     #[test]

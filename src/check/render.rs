@@ -88,7 +88,10 @@ pub fn describe_op(op: &Op) -> String {
             }
         }
         Out::PreconditionFailed => s.push_str("412"),
-        Out::NotFound => s.push_str("404"),
+        Out::NotFound { code: None } => s.push_str("404"),
+        Out::NotFound { code: Some(c) } => {
+            let _ = write!(s, "404 {c}");
+        }
         Out::Conflict => s.push_str("409 ConditionalRequestConflict"),
         Out::Rejected { status, code } => {
             let _ = write!(s, "{status} {}", code.as_deref().unwrap_or(""));
@@ -277,6 +280,7 @@ pub fn json(history: &History, report: &CheckReport) -> String {
         "verdict": report.verdict(),
         "ops": report.ops, "elapsed_ms": report.elapsed_ms,
         "keys": keys, "anomalies": anomalies,
+        "conformance_notes": report.notes().collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }

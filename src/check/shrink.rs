@@ -1,32 +1,42 @@
 //! History shrinking: delta debugging (ddmin) down to a small history that still shows the
-//! same kind of anomaly on the same key.
+//! same anomaly, and tells the same, true story about the original history.
 //!
-//! Removals are *closed*: dropping a write also drops every op that mentions its ETag or write
-//! id. Without that, removing the write behind a read turns any anomaly into a garbage read,
-//! and the shrinker would "succeed" with the wrong story.
+//! Removing ops can *create* anomalies: drop the write that made a 412 legal and the 412
+//! becomes "phantom"; drop the write that was in flight and a lost write seems to have had no
+//! excuse. So a smaller history is accepted only when:
+//! - for an anomaly a detector names, the anomaly the smaller history shows (same kind, same
+//!   key) is one the detectors also find in the **original** history, with the very same ops.
+//!   Every detector is sound, so its explanation ("no other write was in flight", "no write
+//!   had begun") is then true of the original too;
+//! - for a `non-linearizable` verdict of the search, which has no pattern to compare, only
+//!   removals that cannot create a violation are tried: ops that change no state (reads,
+//!   refused or failed requests), and everything called after every remaining op returned.
+//!
+//! Removals are *closed* and the closure is transitive: dropping a write also drops every op
+//! that mentions its ETag or write id, then everything that mentions what those wrote, and so
+//! on. Otherwise removing the write behind a read turns any anomaly into a garbage read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use super::anomaly::Anomaly;
+use super::anomaly::{Anomaly, AnomalyKind};
+use super::detect::all_findings;
+use super::model::{Role, split_by_key};
 use super::report::{CheckOptions, check_history};
-use crate::history::{History, Op, Out, Req, normalize_etag};
+use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 
 /// Shrinks `history` to a (1-minimal, within the time budget) sub-history in which the checker
-/// still reports an anomaly of `anomaly.kind` on `anomaly.key`. Returns the input unchanged if
-/// it does not show the anomaly.
+/// still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also true of `history`.
+/// Returns the input unchanged if it does not show the anomaly.
 pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> History {
     let deadline = Instant::now() + opts.time_budget;
     let check_opts = CheckOptions {
         threads: 1,
         ..*opts
     };
-    let ops: Vec<Op> = history
-        .ops
-        .iter()
-        .filter(|o| o.key == anomaly.key)
-        .cloned()
-        .collect();
+    let ops = relevant_ops(history, &anomaly.key);
+    let confirmed = confirmed_findings(history, &anomaly.key, anomaly.kind);
+    let search_verdict = anomaly.kind == AnomalyKind::NonLinearizable;
     let shows = |keep: &[bool]| -> bool {
         let h = History {
             header: history.header.clone(),
@@ -37,15 +47,26 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
                 .map(|(o, _)| o.clone())
                 .collect(),
         };
-        check_history(&h, &check_opts)
+        let report = check_history(&h, &check_opts);
+        let mut same = report
             .anomalies()
-            .any(|a| a.kind == anomaly.kind && a.key == anomaly.key)
+            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
+            .peekable();
+        // Every anomaly of this kind the smaller history shows must be true of the original:
+        // whichever of them is printed, it tells no story the original does not.
+        same.peek().is_some() && same.all(|a| search_verdict || confirmed.contains(&a.ops))
     };
     let n = ops.len();
     let mut keep = vec![true; n];
     if !shows(&keep) {
         return history.clone();
     }
+    // For the search's verdict only state-preserving ops may go one by one.
+    let removable: Vec<bool> = if search_verdict {
+        state_preserving(&ops, &anomaly.key)
+    } else {
+        vec![true; n]
+    };
     let closure = closures(&ops);
     let remove = |keep: &mut Vec<bool>, units: &[usize]| {
         for &u in units {
@@ -54,30 +75,20 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
             }
         }
     };
-    // Cheap first cut: everything that began after the witness ended.
-    let end = ops
-        .iter()
-        .filter(|o| anomaly.ops.contains(&o.id))
-        .map(|o| {
-            if o.out.is_ambiguous() {
-                o.call_ns
-            } else {
-                o.ret_ns
-            }
-        })
-        .max();
-    if let Some(end) = end {
-        let mut cand = keep.clone();
-        let late: Vec<usize> = (0..n).filter(|&i| ops[i].call_ns > end).collect();
-        remove(&mut cand, &late);
-        if shows(&cand) {
-            keep = cand;
-        }
+    // Cheap first cut: everything called after every op that stays has returned. No such op
+    // can be linearized before one that stays, so the cut never creates a violation.
+    let mut cand = keep.clone();
+    let late = suffix_after(&ops, anomaly);
+    for &i in &late {
+        cand[i] = false;
+    }
+    if !late.is_empty() && shows(&cand) {
+        keep = cand;
     }
     // ddmin over the remaining ops.
     let mut chunks = 2usize;
     loop {
-        let alive: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+        let alive: Vec<usize> = (0..n).filter(|&i| keep[i] && removable[i]).collect();
         if alive.len() <= 1 || Instant::now() >= deadline {
             break;
         }
@@ -89,8 +100,15 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
                 break;
             }
             let mut cand = keep.clone();
-            remove(&mut cand, part);
-            if cand.iter().any(|k| *k) && shows(&cand) {
+            if search_verdict {
+                // Closures would take writes along; state-preserving ops go alone.
+                for &i in part {
+                    cand[i] = false;
+                }
+            } else {
+                remove(&mut cand, part);
+            }
+            if cand.iter().any(|k| *k) && cand != keep && shows(&cand) {
                 keep = cand;
                 progressed = true;
                 break;
@@ -104,6 +122,25 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
             chunks = (chunks_now * 2).min(alive.len());
         }
     }
+    // A write's closure takes along every later write of its chain, so the versions before
+    // the witness's writes cannot go that way. One by one, each may go with just its readers:
+    // the witness is confirmed against the original either way.
+    if !search_verdict {
+        let readers = reader_closures(&ops);
+        let mut i = 0;
+        while i < n && Instant::now() < deadline {
+            if keep[i] {
+                let mut cand = keep.clone();
+                for &j in &readers[i] {
+                    cand[j] = false;
+                }
+                if cand.iter().any(|k| *k) && shows(&cand) {
+                    keep = cand;
+                }
+            }
+            i += 1;
+        }
+    }
     let kept: Vec<Op> = ops
         .into_iter()
         .zip(keep)
@@ -112,7 +149,7 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
         .collect();
     let mut header = history.header.clone();
     let note = format!(
-        "shrunk from {} ops to {} showing {} on key {}",
+        "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed)",
         history.ops.len(),
         kept.len(),
         anomaly.kind,
@@ -125,11 +162,136 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     History { header, ops: kept }
 }
 
+/// The ops that bear on `key`: its own, the copies that read it, the reads of those copies'
+/// destinations that show what a copy wrote (they tell what it read), and the writes to the
+/// sources of copies into it (they bound what and when such a copy could write).
+fn relevant_ops(history: &History, key: &str) -> Vec<Op> {
+    let mut copy_etags: HashSet<(&str, &str)> = HashSet::new();
+    let sources: HashSet<&str> = history
+        .ops
+        .iter()
+        .filter(|o| o.key == key)
+        .filter_map(|o| match &o.req {
+            Req::Put {
+                via: Via::Copy,
+                source_key: Some(s),
+                ..
+            } if s != key => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    for op in &history.ops {
+        if let (
+            Req::Put {
+                via: Via::Copy,
+                source_key: Some(s),
+                ..
+            },
+            Out::Ok { etag: Some(e), .. },
+        ) = (&op.req, &op.out)
+            && s == key
+        {
+            copy_etags.insert((op.key.as_str(), normalize_etag(e)));
+        }
+    }
+    history
+        .ops
+        .iter()
+        .filter(|o| {
+            o.key == key
+                || (sources.contains(o.key.as_str()) && o.req.is_mutation())
+                || matches!(&o.req, Req::Put { source_key: Some(s), .. } if s == key)
+                || matches!(
+                    (&o.req, &o.out),
+                    (Req::Get { .. } | Req::Head { .. }, Out::Ok { etag: Some(e), .. })
+                        if copy_etags.contains(&(o.key.as_str(), normalize_etag(e)))
+                )
+        })
+        .cloned()
+        .collect()
+}
+
+/// The op-id lists of every `kind` finding the detectors make on `key` in the original history.
+fn confirmed_findings(history: &History, key: &str, kind: AnomalyKind) -> HashSet<Vec<u64>> {
+    split_by_key(history)
+        .into_iter()
+        .filter(|kh| kh.key == key)
+        .flat_map(|kh| {
+            all_findings(&kh)
+                .into_iter()
+                .filter(|f| f.kind == kind)
+                .map(|f| f.ops.iter().map(|&i| kh.ops[i].id).collect::<Vec<u64>>())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Which of `ops` change no state on `key` whatever the order: reads, refused or failed
+/// requests, 409s. Removing one keeps a linearization a linearization, so it cannot create a
+/// violation.
+fn state_preserving(ops: &[Op], key: &str) -> Vec<bool> {
+    let h = History {
+        header: Default::default(),
+        ops: ops.to_vec(),
+    };
+    let mut out = vec![false; ops.len()];
+    let pos: HashMap<u64, usize> = ops.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+    for kh in split_by_key(&h).into_iter().filter(|kh| kh.key == key) {
+        for o in &kh.ops {
+            if o.role == Role::Excluded || !o.is_mutation() {
+                out[pos[&o.id]] = true;
+            }
+        }
+    }
+    // A copy is also a write of another key; it stays unless that side changed nothing too.
+    for (i, o) in ops.iter().enumerate() {
+        if o.key != key && o.req.is_mutation() && !o.out.is_ambiguous() {
+            out[i] = out[i] && !matches!(o.out, Out::Ok { .. });
+        }
+    }
+    out
+}
+
+/// The ops called after every other kept op has returned, starting from the witness's end and
+/// widening until the cut is clean.
+fn suffix_after(ops: &[Op], anomaly: &Anomaly) -> Vec<usize> {
+    let witness_end = ops
+        .iter()
+        .filter(|o| anomaly.ops.contains(&o.id))
+        .map(|o| o.ret_ns)
+        .max();
+    let Some(mut cut) = witness_end else {
+        return Vec::new();
+    };
+    loop {
+        let reach = ops
+            .iter()
+            .filter(|o| o.call_ns <= cut && !o.out.is_ambiguous())
+            .map(|o| o.ret_ns)
+            .max()
+            .unwrap_or(cut);
+        if reach <= cut {
+            break;
+        }
+        cut = reach;
+    }
+    (0..ops.len()).filter(|&i| ops[i].call_ns > cut).collect()
+}
+
 /// For each op, the ops that must go with it: a write takes along every op naming its ETag or
-/// write id.
+/// write id, transitively (a conditional write naming it takes its own readers along).
 fn closures(ops: &[Op]) -> Vec<Vec<usize>> {
-    let mut by_etag: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_wid: HashMap<String, Vec<usize>> = HashMap::new();
+    closures_through(ops, true)
+}
+
+/// For each op, itself and the ops that name what it wrote but write nothing themselves.
+fn reader_closures(ops: &[Op]) -> Vec<Vec<usize>> {
+    closures_through(ops, false)
+}
+
+fn closures_through(ops: &[Op], through_writes: bool) -> Vec<Vec<usize>> {
+    let mut by_etag: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    let mut by_wid: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, o) in ops.iter().enumerate() {
         let mut etags: Vec<&str> = Vec::new();
         let mut wids: Vec<&str> = Vec::new();
@@ -152,56 +314,220 @@ fn closures(ops: &[Op]) -> Vec<Vec<usize>> {
             }
             Req::Delete { if_match } => etags.extend(if_match.as_deref()),
         }
-        match &o.out {
-            Out::Ok { etag, write_id, .. } => {
+        match (&o.req, &o.out) {
+            (Req::Get { .. } | Req::Head { .. }, Out::Ok { etag, write_id, .. }) => {
                 etags.extend(etag.as_deref());
                 wids.extend(write_id.as_deref());
             }
-            Out::NotModified { etag } => etags.extend(etag.as_deref()),
+            (_, Out::NotModified { etag }) => etags.extend(etag.as_deref()),
             _ => {}
         }
         for e in etags {
             if e.trim() != "*" {
                 by_etag
-                    .entry(normalize_etag(e).to_string())
+                    .entry((o.key.as_str(), normalize_etag(e).to_string()))
                     .or_default()
                     .push(i);
             }
         }
         for w in wids {
-            by_wid.entry(w.to_string()).or_default().push(i);
+            by_wid.entry(w).or_default().push(i);
         }
     }
-    ops.iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let mut c = vec![i];
-            if let Req::Put {
-                write_id,
-                etag_if_applied,
-                ..
-            } = &o.req
-            {
-                let produced = match &o.out {
-                    Out::Ok { etag, .. } => etag.clone().or_else(|| etag_if_applied.clone()),
-                    _ => etag_if_applied.clone(),
-                };
-                if let Some(e) = produced {
-                    c.extend(
-                        by_etag
-                            .get(normalize_etag(&e))
-                            .into_iter()
-                            .flatten()
-                            .copied(),
-                    );
-                }
-                if let Some(w) = write_id {
-                    c.extend(by_wid.get(w).into_iter().flatten().copied());
+    // The ops that directly depend on what op i wrote.
+    let direct = |i: usize| -> Vec<usize> {
+        let o = &ops[i];
+        let Req::Put {
+            write_id,
+            etag_if_applied,
+            ..
+        } = &o.req
+        else {
+            return Vec::new();
+        };
+        let mut d = Vec::new();
+        let produced = match &o.out {
+            Out::Ok { etag, .. } => etag.clone().or_else(|| etag_if_applied.clone()),
+            _ => etag_if_applied.clone(),
+        };
+        if let Some(e) = produced {
+            d.extend(
+                by_etag
+                    .get(&(o.key.as_str(), normalize_etag(&e).to_string()))
+                    .into_iter()
+                    .flatten()
+                    .copied(),
+            );
+        }
+        if let Some(w) = write_id {
+            d.extend(by_wid.get(w.as_str()).into_iter().flatten().copied());
+        }
+        d
+    };
+    let direct: Vec<Vec<usize>> = (0..ops.len()).map(direct).collect();
+    (0..ops.len())
+        .map(|i| {
+            let mut seen = vec![false; ops.len()];
+            let mut stack = vec![i];
+            seen[i] = true;
+            while let Some(j) = stack.pop() {
+                for &k in &direct[j] {
+                    let writes = ops[k].req.is_mutation();
+                    if !seen[k] && (through_writes || !writes) {
+                        seen[k] = true;
+                        if through_writes {
+                            stack.push(k);
+                        }
+                    }
                 }
             }
-            c.sort_unstable();
-            c.dedup();
-            c
+            (0..ops.len()).filter(|&k| seen[k]).collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Header, Req};
+
+    fn op(id: u64, call: u64, ret: u64, req: Req, out: Out) -> Op {
+        Op {
+            id,
+            client: id,
+            key: "k".into(),
+            call_ns: call,
+            ret_ns: ret,
+            req,
+            out,
+        }
+    }
+    fn put(w: &str, im: Option<&str>) -> Req {
+        Req::Put {
+            write_id: Some(w.into()),
+            etag_if_applied: None,
+            if_match: im.map(str::to_owned),
+            if_none_match: None,
+            via: Via::Put,
+            source_key: None,
+            initiated_ns: None,
+        }
+    }
+    fn ok(e: &str) -> Out {
+        Out::Ok {
+            status: 200,
+            etag: Some(e.into()),
+            write_id: None,
+        }
+    }
+    fn read(e: &str, w: &str) -> Out {
+        Out::Ok {
+            status: 200,
+            etag: Some(e.into()),
+            write_id: Some(w.into()),
+        }
+    }
+    fn get() -> Req {
+        Req::Get {
+            if_match: None,
+            if_none_match: None,
+        }
+    }
+
+    #[test]
+    fn closures_are_transitive() {
+        // w1 <- w2 (If-Match w1's ETag) <- read of w2: dropping w1 drops all three.
+        let ops = vec![
+            op(0, 0, 10, put("w1", None), ok("a1")),
+            op(1, 20, 30, put("w2", Some("a1")), ok("a2")),
+            op(2, 40, 50, get(), read("a2", "w2")),
+            op(3, 40, 50, get(), read("a9", "w9")),
+        ];
+        assert_eq!(closures(&ops)[0], vec![0, 1, 2]);
+        assert_eq!(closures(&ops)[1], vec![1, 2]);
+        assert_eq!(closures(&ops)[3], vec![3]);
+    }
+
+    fn create() -> Req {
+        Req::Put {
+            write_id: Some("w9".into()),
+            etag_if_applied: None,
+            if_match: None,
+            if_none_match: Some("*".into()),
+            via: Via::Put,
+            source_key: None,
+            initiated_ns: None,
+        }
+    }
+
+    #[test]
+    fn a_shrunk_witness_tells_a_story_true_of_the_original() {
+        // B's 412 is phantom (A's version was current). C's 412 is legal (the key existed),
+        // but with A removed it would look phantom too, "no write had begun": that smaller
+        // history shows the same kind yet lies about the original, so it must be refused.
+        let h = History {
+            header: Header::new(),
+            ops: vec![
+                op(0, 0, 10, put("w1", None), ok("a1")),
+                op(1, 20, 30, create(), Out::PreconditionFailed),
+                op(2, 40, 50, put("w2", Some("a1")), Out::PreconditionFailed),
+            ],
+        };
+        let opts = CheckOptions::default();
+        let report = check_history(&h, &opts);
+        let a = report
+            .anomalies()
+            .find(|a| a.kind == AnomalyKind::Phantom412)
+            .expect("B's 412 is phantom")
+            .clone();
+        assert_eq!(a.ops, vec![0, 2]);
+        let small = shrink(&h, &a, &opts);
+        let again = check_history(&small, &opts);
+        let b = again
+            .anomalies()
+            .find(|x| x.kind == AnomalyKind::Phantom412)
+            .expect("the shrunk history shows the anomaly by itself");
+        assert_eq!(b.ops, vec![0, 2], "{small:?}");
+        assert!(
+            !b.explanation.contains("had even begun"),
+            "{}",
+            b.explanation
+        );
+    }
+
+    #[test]
+    fn the_search_verdict_loses_only_state_preserving_ops() {
+        // The 412 needs the unanswered blind write to have landed; the last read denies that
+        // it ever did. Dropping the unanswered write would change the story (the 412 would
+        // become phantom), so it stays, and so does the acknowledged write.
+        let ops = vec![
+            op(0, 0, 10, put("w1", None), ok("a1")),
+            op(
+                1,
+                15,
+                60,
+                put("w3", None),
+                Out::Ambiguous {
+                    cause: "timeout".into(),
+                    status: None,
+                },
+            ),
+            op(2, 20, 30, get(), read("a1", "w1")),
+            op(3, 40, 50, put("w4", Some("a1")), Out::PreconditionFailed),
+            op(4, 70, 80, get(), read("a1", "w1")),
+        ];
+        let h = History {
+            header: Header::new(),
+            ops,
+        };
+        let report = check_history(&h, &CheckOptions::default());
+        let a = report
+            .anomalies()
+            .find(|a| a.kind == AnomalyKind::NonLinearizable)
+            .expect("no order explains the 412 and the last read together")
+            .clone();
+        let small = shrink(&h, &a, &CheckOptions::default());
+        let ids: Vec<u64> = small.ops.iter().map(|o| o.id).collect();
+        assert!(ids.contains(&0) && ids.contains(&1), "{ids:?}");
+    }
 }

@@ -1,4 +1,4 @@
-//! Tier 1: the version-graph checker (docs/checker.md §7.2).
+//! Tier 1: the version-graph checker (docs/checker.md §3.1).
 //!
 //! When every successful write has a distinct, known ETag, conditional writes name the
 //! version they replace, so the version order is *read off* the history instead of searched

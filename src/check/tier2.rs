@@ -2,7 +2,7 @@
 //! the version graph cannot order on its own (blind writes, repeated ETags, ambiguous writes
 //! that only a negative outcome can reveal).
 //!
-//! Differences from Porcupine, each for a measured or argued reason (docs/checker.md §7.3):
+//! Differences from Porcupine, each for a measured or argued reason (docs/checker.md §3.3):
 //! - **Eager state-preserving ops.** A read, 304, 412 or 404 that is callable and legal in the
 //!   current state is linearized at once, without a branch point. Moving such an op earlier
 //!   (never before its call) keeps real time and legality, so no linearization is lost, and the

@@ -15,7 +15,8 @@ use crate::report::outdir::{self, OutDir, OutDirError};
 /// Arguments of `s3conform check`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CheckArgs {
-    /// The history to check (JSON Lines, format s3conform-history version 1).
+    /// The history to check (JSON Lines, format s3conform-history version 2; version 1 is still
+    /// read).
     pub file: PathBuf,
     /// Wall-clock budget for the search fallback (e.g. 500ms, 30s, 2m); when it runs out the
     /// verdict is Unknown (exit 3), never a guess.
@@ -188,6 +189,14 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
         source: e,
     };
     writeln!(out, "{}", summary(&report)).map_err(io)?;
+    let notes: Vec<_> = report.notes().collect();
+    if !notes.is_empty() {
+        // Statuses the checker cannot judge are questions for the suite, never anomalies.
+        writeln!(out, "{} conformance notes (not anomalies):", notes.len()).map_err(io)?;
+        for n in notes {
+            writeln!(out, "  key {}: {}", n.key, n.message).map_err(io)?;
+        }
+    }
     let code = match &verdict {
         Verdict::Linearizable => {
             writeln!(out, "linearizable").map_err(io)?;

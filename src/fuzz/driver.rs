@@ -263,7 +263,6 @@ impl Writer {
         key: u8,
         req: Req,
         request: Request,
-        call_override: Option<u64>,
     ) -> Result<(Observation, Out), DriveError> {
         let obs = self.shared.session.call(&request).await?;
         let out = out_of(&obs, &req);
@@ -285,7 +284,7 @@ impl Writer {
             id: 0,
             client: self.client,
             key: self.key(key).relative().to_owned(),
-            call_ns: call_override.unwrap_or(obs.call_ns),
+            call_ns: obs.call_ns,
             ret_ns: obs.ret_ns,
             req,
             out: out.clone(),
@@ -332,7 +331,7 @@ impl Writer {
                 },
             ),
         };
-        let (_, out) = self.record(key, req, Request::new(op), None).await?;
+        let (_, out) = self.record(key, req, Request::new(op)).await?;
         Ok(self.learn(key, &out))
     }
 
@@ -379,6 +378,7 @@ impl Writer {
             if_none_match: cond.if_none_match.clone(),
             via: Via::Put,
             source_key: None,
+            initiated_ns: None,
         };
         let op = Operation::PutObject {
             key: self.key(key),
@@ -386,7 +386,7 @@ impl Writer {
             metadata: vec![(WRITE_ID_META.to_owned(), write_id)],
             cond,
         };
-        let (obs, out) = self.record(key, req, Request::new(op), None).await?;
+        let (obs, out) = self.record(key, req, Request::new(op)).await?;
         Ok((self.learn(key, &out), obs.definite_status()))
     }
 
@@ -398,7 +398,7 @@ impl Writer {
             key: self.key(key),
             if_match,
         };
-        let (_, out) = self.record(key, req, Request::new(op), None).await?;
+        let (_, out) = self.record(key, req, Request::new(op)).await?;
         if matches!(out, Out::Ok { .. }) {
             self.last_seen.insert(key, None);
         }
@@ -418,6 +418,7 @@ impl Writer {
             if_none_match: cond.if_none_match.clone(),
             via: Via::Copy,
             source_key: Some(self.key(source).relative().to_owned()),
+            initiated_ns: None,
         };
         let op = Operation::CopyObject {
             source: self.key(source),
@@ -425,7 +426,7 @@ impl Writer {
             cond,
             source_cond: Preconditions::default(),
         };
-        let (obs, out) = self.record(dest, req, Request::new(op), None).await?;
+        let (obs, out) = self.record(dest, req, Request::new(op)).await?;
         if obs.definite_status() == Some(404) {
             return Ok(Got::Other);
         }
@@ -465,6 +466,7 @@ impl Writer {
             if_none_match: cond.if_none_match.clone(),
             via: Via::CompleteMultipart,
             source_key: None,
+            initiated_ns: Some(created.call_ns),
         };
         let complete = Request::new(Operation::CompleteMultipartUpload {
             key: k.clone(),
@@ -475,11 +477,10 @@ impl Writer {
             }],
             cond,
         });
-        // S3 evaluates the precondition at completion but counts every write since the upload
-        // began; the op's interval therefore starts at CreateMultipartUpload.
-        let (obs, out) = self
-            .record(key, req, complete, Some(created.call_ns))
-            .await?;
+        // The write can take effect only while Complete is in flight, so the op is timed around
+        // Complete; S3 also counts every write since the upload began when it answers 409, which
+        // is what `initiated_ns` records.
+        let (obs, out) = self.record(key, req, complete).await?;
         if !obs.succeeded() && !obs.is_ambiguous() {
             let abort = Request::new(Operation::AbortMultipartUpload { key: k, upload_id });
             self.shared.session.call(&abort).await?;
@@ -497,7 +498,7 @@ impl Writer {
                 Got::Ok(etag.clone())
             }
             Out::NotModified { .. } => Got::Ok(self.seen(key)),
-            Out::NotFound => {
+            Out::NotFound { .. } => {
                 self.last_seen.insert(key, None);
                 Got::Absent
             }
@@ -546,7 +547,9 @@ fn out_of(obs: &Observation, req: &Req) -> Out {
             status: 404,
             code: obs.error_code.clone(),
         },
-        Some(404) => Out::NotFound,
+        Some(404) => Out::NotFound {
+            code: obs.error_code.clone(),
+        },
         Some(409) => Out::Conflict,
         Some(s) => Out::Rejected {
             status: s,

@@ -1,4 +1,4 @@
-//! The `s3conform-history` JSON Lines format, version 1.
+//! The `s3conform-history` JSON Lines format, version 2 (version 1 is still read).
 //!
 //! A history is what the fuzz driver saw: one line per HTTP attempt, with the instants taken
 //! immediately around the call. It is the only input of the checker, and it is documented here
@@ -12,7 +12,7 @@
 //! [`FORMAT_VERSION`].
 //!
 //! ```text
-//! {"format":"s3conform-history","version":1,"seed":42,"endpoint":"http://127.0.0.1:9000","profile":"coreweave","note":null}
+//! {"format":"s3conform-history","version":2,"seed":42,"endpoint":"http://127.0.0.1:9000","profile":"coreweave","note":null}
 //! {"id":0,"client":3,"key":"k0","call_ns":1200,"ret_ns":5400,"req":{"type":"put","write_id":"w0","etag_if_applied":"\"9e10\"","if_match":null,"if_none_match":"*","via":"put"},"out":{"type":"ok","status":200,"etag":"\"9e10\"","write_id":null}}
 //! {"id":1,"client":4,"key":"k0","call_ns":6000,"ret_ns":7000,"req":{"type":"get","if_match":null,"if_none_match":null},"out":{"type":"ok","status":200,"etag":"\"9e10\"","write_id":"w0"}}
 //! {"id":2,"client":5,"key":"k0","call_ns":6100,"ret_ns":9000,"req":{"type":"delete","if_match":"\"9e10\""},"out":{"type":"ambiguous","cause":"timeout","status":null}}
@@ -33,13 +33,29 @@
 //!   if ETags were to collide.
 //! - `req.if_match` / `req.if_none_match` are header values verbatim, `"*"` included, or null
 //!   when the header was not sent.
+//! - A CompleteMultipartUpload (`via: "complete_multipart"`) is timed like any other call: its
+//!   `call_ns` / `ret_ns` surround the Complete request, the only span in which the write can
+//!   take effect. `req.initiated_ns` is the instant CreateMultipartUpload was called; it only
+//!   widens the span in which a concurrent write may justify a 409 (S3 counts every write to
+//!   the key since the upload began).
+//! - `out.code` of a 404 is the S3 error code when the server sent one: a CompleteMultipartUpload
+//!   answered `NoSuchUpload` says nothing about the key, `NoSuchKey` says it is absent.
+//!
+//! # Versions
+//!
+//! Version 2 changed the meaning of `call_ns` for `complete_multipart` writes: version 1
+//! recorded the CreateMultipartUpload instant there. A version 1 file is still read as
+//! recorded; its multipart writes then get the wider window, which can hide an anomaly but
+//! never invent one.
 
 use serde::{Deserialize, Serialize};
 
 /// The value of [`Header::format`].
 pub const FORMAT_NAME: &str = "s3conform-history";
-/// The version this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version this crate writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this crate still reads (see the module docs for what changed).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Line 1 of a history file: what produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,9 +152,12 @@ pub enum Req {
         if_none_match: Option<String>,
         /// Which S3 call carried the write.
         via: Via,
-        /// For a copy, the source key (informational; the checker looks at the destination only).
+        /// For a copy, the source key: the copy reads it as well as writing the destination.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source_key: Option<String>,
+        /// For a CompleteMultipartUpload, the instant CreateMultipartUpload was called.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        initiated_ns: Option<u64>,
     },
     /// DeleteObject, optionally conditional.
     Delete {
@@ -177,8 +196,11 @@ pub enum Out {
     },
     /// 412 Precondition Failed.
     PreconditionFailed,
-    /// 404 (NoSuchKey or no body).
-    NotFound,
+    /// 404, with the S3 error code when the response carried one (`NoSuchKey`, `NoSuchUpload`).
+    NotFound {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
     /// 409 ConditionalRequestConflict: a concurrent conditional write won; nothing landed.
     Conflict,
     /// Any other 4xx (400, 501, ...): the request was refused and had no effect.
@@ -235,6 +257,20 @@ impl Req {
     }
 }
 
+impl Op {
+    /// Where the span that can justify a 409 begins: the CreateMultipartUpload instant for a
+    /// CompleteMultipartUpload, the call instant otherwise.
+    pub fn conflict_span_start(&self) -> u64 {
+        match &self.req {
+            Req::Put {
+                initiated_ns: Some(t),
+                ..
+            } => (*t).min(self.call_ns),
+            _ => self.call_ns,
+        }
+    }
+}
+
 impl Out {
     /// True when the effect is unknown (the checker treats the return as +∞).
     pub fn is_ambiguous(&self) -> bool {
@@ -256,11 +292,29 @@ mod tests {
 
     #[test]
     fn the_documented_example_lines_parse() {
-        let h: Header = serde_json::from_str(r#"{"format":"s3conform-history","version":1,"seed":42,"endpoint":"http://127.0.0.1:9000","profile":"coreweave","note":null}"#).unwrap();
+        let h: Header = serde_json::from_str(r#"{"format":"s3conform-history","version":2,"seed":42,"endpoint":"http://127.0.0.1:9000","profile":"coreweave","note":null}"#).unwrap();
         assert_eq!(h.seed, Some(42));
         let op: Op = serde_json::from_str(r#"{"id":0,"client":3,"key":"k0","call_ns":1200,"ret_ns":5400,"req":{"type":"put","write_id":"w0","etag_if_applied":"\"9e10\"","if_match":null,"if_none_match":"*","via":"put"},"out":{"type":"ok","status":200,"etag":"\"9e10\"","write_id":null}}"#).unwrap();
         assert!(matches!(op.req, Req::Put { via: Via::Put, .. }));
         let op: Op = serde_json::from_str(r#"{"id":2,"client":5,"key":"k0","call_ns":6100,"ret_ns":9000,"req":{"type":"delete","if_match":"\"9e10\""},"out":{"type":"ambiguous","cause":"timeout","status":null}}"#).unwrap();
         assert!(op.out.is_ambiguous());
+    }
+
+    #[test]
+    fn multipart_spans_and_404_codes_round_trip() {
+        let line = r#"{"id":4,"client":1,"key":"k","call_ns":900,"ret_ns":950,"req":{"type":"put","write_id":"w4","etag_if_applied":null,"if_match":null,"if_none_match":"*","via":"complete_multipart","initiated_ns":100},"out":{"type":"not_found","code":"NoSuchUpload"}}"#;
+        let op: Op = serde_json::from_str(line).unwrap();
+        assert_eq!(op.conflict_span_start(), 100);
+        assert_eq!(
+            op.out,
+            Out::NotFound {
+                code: Some("NoSuchUpload".into())
+            }
+        );
+        let again: Op = serde_json::from_str(&serde_json::to_string(&op).unwrap()).unwrap();
+        assert_eq!(again, op);
+        // A 404 without a code (version 1 files) still parses.
+        let old: Out = serde_json::from_str(r#"{"type":"not_found"}"#).unwrap();
+        assert_eq!(old, Out::NotFound { code: None });
     }
 }

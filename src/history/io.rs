@@ -9,7 +9,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::format::{FORMAT_NAME, FORMAT_VERSION, Header, History, Op, Via};
+use super::format::{
+    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
+};
 
 /// Why a history could not be read or is not well formed.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +112,22 @@ fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result
                     op.id, op.ret_ns, op.call_ns
                 ),
             ));
+        }
+        if let Req::Put {
+            initiated_ns: Some(t),
+            ..
+        } = &op.req
+            && *t > op.call_ns
+        {
+            return Err(HistoryError::Field {
+                file: file.to_string(),
+                line: lines[i],
+                field: "req.initiated_ns".into(),
+                message: format!(
+                    "op {}: the upload was initiated at {t}, after the Complete call at {}",
+                    op.id, op.call_ns
+                ),
+            });
         }
         if op.key.is_empty() {
             return Err(HistoryError::Field {
@@ -257,11 +275,14 @@ fn parse_header(text: &str, file: &str, line: usize) -> Result<Header, HistoryEr
         }
     }
     match value.get("version").and_then(Value::as_u64) {
-        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(v)
+            if (u64::from(OLDEST_READABLE_VERSION)..=u64::from(FORMAT_VERSION)).contains(&v) => {}
         Some(v) => {
             return Err(field(
                 "version",
-                format!("unsupported version {v}; this build reads version {FORMAT_VERSION}"),
+                format!(
+                    "unsupported version {v}; this build reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}"
+                ),
             ));
         }
         None => return Err(field("version", "missing or not an integer".into())),
@@ -308,6 +329,7 @@ fn parse_op(text: &str, file: &str, line: usize) -> Result<Op, HistoryError> {
 #[derive(Clone, Copy)]
 enum Kind {
     U64,
+    OptU64,
     U16,
     Str,
     OptStr,
@@ -317,9 +339,9 @@ enum Kind {
 
 fn check_kind(v: Option<&Value>, kind: Kind) -> Result<(), String> {
     let ok = match (kind, v) {
-        (Kind::OptStr | Kind::OptU16, None | Some(Value::Null)) => true,
+        (Kind::OptStr | Kind::OptU16 | Kind::OptU64, None | Some(Value::Null)) => true,
         (_, None) => return Err("missing".into()),
-        (Kind::U64, Some(v)) => v.as_u64().is_some(),
+        (Kind::U64 | Kind::OptU64, Some(v)) => v.as_u64().is_some(),
         (Kind::U16 | Kind::OptU16, Some(v)) => v.as_u64().is_some_and(|n| n <= u64::from(u16::MAX)),
         (Kind::Str | Kind::OptStr, Some(v)) => v.is_string(),
         (Kind::Via, Some(v)) => serde_json::from_value::<Via>(v.clone()).is_ok(),
@@ -329,6 +351,7 @@ fn check_kind(v: Option<&Value>, kind: Kind) -> Result<(), String> {
     }
     let want = match kind {
         Kind::U64 => "a non-negative integer",
+        Kind::OptU64 => "a non-negative integer or null",
         Kind::U16 | Kind::OptU16 => "an HTTP status (integer up to 65535)",
         Kind::Str => "a string",
         Kind::OptStr => "a string or null",
@@ -371,6 +394,7 @@ fn locate_op_error(v: &Value) -> Option<(String, String)> {
                 ("if_none_match", Kind::OptStr),
                 ("via", Kind::Via),
                 ("source_key", Kind::OptStr),
+                ("initiated_ns", Kind::OptU64),
             ],
         ),
         ("delete", &[("if_match", Kind::OptStr)]),
@@ -386,7 +410,7 @@ fn locate_op_error(v: &Value) -> Option<(String, String)> {
         ),
         ("not_modified", &[("etag", Kind::OptStr)]),
         ("precondition_failed", &[]),
-        ("not_found", &[]),
+        ("not_found", &[("code", Kind::OptStr)]),
         ("conflict", &[]),
         ("rejected", &[("status", Kind::U16), ("code", Kind::OptStr)]),
         (
@@ -476,7 +500,7 @@ pub fn keys(history: &History) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const HEADER: &str = r#"{"format":"s3conform-history","version":1,"seed":1,"endpoint":null,"profile":null,"note":null}"#;
+    const HEADER: &str = r#"{"format":"s3conform-history","version":2,"seed":1,"endpoint":null,"profile":null,"note":null}"#;
 
     fn parse(text: &str) -> Result<History, HistoryError> {
         parse_history(text.as_bytes(), "t.jsonl")
@@ -503,6 +527,16 @@ mod tests {
     }
 
     #[test]
+    fn version_1_files_are_still_read() {
+        let text = format!(
+            "{}\n{}\n",
+            HEADER.replace("\"version\":2", "\"version\":1"),
+            op_line(0, 1, 0, 5)
+        );
+        assert_eq!(parse(&text).unwrap().header.version, 1);
+    }
+
+    #[test]
     fn errors_name_file_line_and_field() {
         let cases: Vec<(String, &str)> = vec![
             (String::new(), "empty history"),
@@ -512,7 +546,27 @@ mod tests {
             ),
             (
                 r#"{"format":"s3conform-history","version":9}"#.into(),
-                "field `version`: unsupported version 9",
+                "field `version`: unsupported version 9; this build reads versions 1 to 2",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 50, 60).replace(
+                        r#"{"type":"get","if_match":null,"if_none_match":null}"#,
+                        r#"{"type":"put","write_id":"w","via":"complete_multipart","initiated_ns":70}"#
+                    )
+                ),
+                "t.jsonl:2: field `req.initiated_ns`: op 0: the upload was initiated at 70",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}",
+                    op_line(0, 1, 50, 60).replace(
+                        r#"{"type":"get","if_match":null,"if_none_match":null}"#,
+                        r#"{"type":"put","write_id":"w","via":"complete_multipart","initiated_ns":"soon"}"#
+                    )
+                ),
+                "t.jsonl:2: field `req.initiated_ns`: expected a non-negative integer or null",
             ),
             (format!("{HEADER}\n{{not json"), "t.jsonl:2: not valid JSON"),
             (format!("{HEADER}\n[1,2]"), "t.jsonl:2: not valid JSON"),

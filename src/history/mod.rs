@@ -6,7 +6,10 @@
 pub mod format;
 pub mod io;
 
-pub use format::{FORMAT_NAME, FORMAT_VERSION, Header, History, Op, Out, Req, Via, normalize_etag};
+pub use format::{
+    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Out, Req, Via,
+    normalize_etag,
+};
 pub use io::{
     HistoryError, HistoryReader, HistoryWriter, parse_history, read_history, validate,
     write_history,

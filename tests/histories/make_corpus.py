@@ -2,17 +2,21 @@ import json, os
 # Regenerates good/ and bad/ (run from anywhere): python3 tests/histories/make_corpus.py
 base=os.path.dirname(os.path.abspath(__file__))
 MS=1_000_000
-def hdr(note): return {"format":"s3conform-history","version":1,"seed":None,"endpoint":None,"profile":None,"note":note}
+def hdr(note): return {"format":"s3conform-history","version":2,"seed":None,"endpoint":None,"profile":None,"note":note}
 class H:
     def __init__(s): s.ops=[]
     def op(s,client,call,ret,req,out,key="k"):
         s.ops.append({"id":len(s.ops),"client":client,"key":key,"call_ns":call*MS,"ret_ns":ret*MS,"req":req,"out":out})
         return s
 def E(x): return '"%s"'%x
-def put(w,etag=None,im=None,inm=None,via="put",src=None):
+def put(w,etag=None,im=None,inm=None,via="put",src=None,init=None):
     r={"type":"put","write_id":w,"etag_if_applied":E(etag) if etag else None,"if_match":im,"if_none_match":inm,"via":via}
     if src: r["source_key"]=src
+    if init is not None: r["initiated_ns"]=init*MS
     return r
+def mpu(w,init,etag=None,im=None,inm=None): return put(w,etag,im,inm,via="complete_multipart",init=init)
+def copy(src,im=None,inm=None): return put(None,None,im,inm,via="copy",src=src)
+def nf(code): return {"type":"not_found","code":code}
 def get(im=None,inm=None): return {"type":"get","if_match":im,"if_none_match":inm}
 def head(im=None,inm=None): return {"type":"head","if_match":im,"if_none_match":inm}
 def dele(im=None): return {"type":"delete","if_match":im}
@@ -32,9 +36,23 @@ files['good/ambiguous-write-explains-412']=H().op(1,0,10,put("w1","a1",inm="*"),
 files['good/delete-and-recreate']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,dele(E("a1")),d204()).op(3,40,50,get(),NF).op(1,60,70,put("w2","a2",inm="*"),ok("a2")).op(3,80,90,get(),ok("a2","w2")).op(2,95,99,dele(),d204()).op(2,100,105,dele(),d204())
 files['good/blind-writes-overlapping']=H().op(1,0,30,put("w1","a1"),ok("a1")).op(2,5,25,put("w2","a2"),ok("a2")).op(3,40,50,get(),ok("a1","w1")).op(4,40,50,get(),ok("a1","w1"))
 files['good/conditional-reads']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(inm=E("a1")),nm("a1")).op(2,31,35,get(im=E("a1")),ok("a1","w1")).op(3,20,30,head(im=E("zz")),P).op(3,31,35,get(inm="*"),nm()).op(3,36,39,get(inm=E("zz")),ok("a1","w1"))
-files['good/copy-into-key']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put(None,None,im=E("a1"),via="copy",src="src"),ok("c9")).op(3,40,50,get(),ok("c9","w77")).op(3,51,55,get(inm=E("c9")),nm("c9"))
+files['good/copy-into-key']=H().op(5,0,5,put("w77","s77",inm="*"),ok("s77"),key="src").op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put(None,None,im=E("a1"),via="copy",src="src"),ok("c9")).op(3,40,50,get(),ok("c9","w77")).op(3,51,55,get(inm=E("c9")),nm("c9"))
 files['good/409-during-concurrent-write']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,40,put("w2","a2",im=E("a1")),ok("a2")).op(3,25,35,put("w3","a3",im=E("a1")),C409).op(4,25,35,put("w4","a4",im=E("a1")),{"type":"rejected","status":400,"code":"InvalidRequest"})
 files['good/two-keys']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="x").op(2,0,10,put("w2","b1",inm="*"),ok("b1"),key="y").op(3,20,30,get(),ok("a1","w1"),key="x").op(4,20,30,get(),ok("b1","w2"),key="y")
+# Multipart: the upload's span justifies a 409; the write itself lands within the Complete call.
+files['good/multipart-409-justified-by-a-write-during-the-upload']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,50,60,mpu("w2",15,"m2-1",im=E("a1")),C409).op(3,20,30,put("w3","a3",im=E("a1")),ok("a3")).op(4,70,80,get(),ok("a3","w3"))
+files['good/multipart-no-such-upload-says-nothing-about-the-key']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,mpu("w2",15,"m2-1"),nf("NoSuchUpload")).op(3,40,50,get(),ok("a1","w1")).op(4,50,60,mpu("w4",45,"m4-1",im=E("a1")),nf(None)).op(3,70,80,get(),ok("a1","w1"))
+files['good/multipart-written-within-the-complete-call']=H().op(2,30,40,mpu("w2",0,"m2-1"),ok("m2-1")).op(1,10,20,put("w1","a1"),ok("a1")).op(3,50,60,get(),ok("m2-1","w2"))
+# ETags that are not MD5s (SSE-KMS, many S3-compatible stores): predictions are not trusted.
+files['good/ambiguous-write-with-non-md5-etags']=H().op(1,0,10,put("w1","0cc175b9c0f1b6a831c399e26977"),ok("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c")).op(2,20,30,put("w2","92eb5ffee6ae2fec3ad71c777531",im=E("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c")),amb()).op(3,100,110,get(),ok("9f8e7d6c5b4a39281706f5e4d3c2b1","w2")).op(3,120,130,get(inm=E("9f8e7d6c5b4a39281706f5e4d3c2b1")),nm("9f8e7d6c5b4a39281706f5e4d3c2b1"))
+# Status conventions some vendor documents: GET If-None-Match: * answered 200 (moto, LocalStack,
+# Ceph RGW); GET If-Match on a missing key answered 412 (RFC 7232); a conditional DELETE of a
+# missing key answered 204 (ceph/s3-tests).
+files['good/documented-status-conventions']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(inm="*"),ok("a1","w1")).op(2,31,35,head(inm="*"),nm("a1")).op(3,40,50,dele(E("a1")),d204()).op(2,60,70,get(im=E("a1")),P).op(2,71,75,head(im=E("a1")),NF).op(3,80,90,dele(E("a1")),d204()).op(4,80,90,dele(E("a1")),P).op(2,100,110,get(),NF)
+# A status no convention gives in any state is a conformance note, not an anomaly.
+files['good/unknown-convention-is-a-note']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(),P).op(2,40,50,put("w2","a2"),nm()).op(3,60,70,get(),ok("a1","w1"))
+# 409s: any overlapping mutating request excuses one, whatever its outcome.
+files['good/409-overlapping-only-a-failed-conditional-write']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,40,put("w2","a2",im=E("zz")),P).op(3,25,35,put("w3","a3",im=E("a1")),C409).op(4,50,60,get(),ok("a1","w1"))
 # ---- bad
 files['bad/lost-update--both-if-match-succeed']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),ok("a2")).op(3,20,30,put("w3","a3",im=E("a1")),ok("a3"))
 files['bad/double-create--two-creates-succeed']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,5,15,put("w2","a2",inm="*"),ok("a2"))
@@ -52,6 +70,15 @@ files['bad/lost-acknowledged-write--blind-put-vanishes']=H().op(1,0,10,put("w1",
 files['bad/spurious-409--no-concurrent-writer']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2",im=E("a1")),C409)
 files['bad/duplicate-etag--different-content']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2"),ok("a1"))
 files['bad/non-linearizable--412-needs-unseen-blind-write']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,get(),ok("a1","w1")).op(3,15,60,put("w3","a3"),amb()).op(4,40,50,put("w4","a4",im=E("a1")),P).op(5,70,80,get(),ok("a1","w1"))
+files['bad/stale-read--after-multipart-complete']=H().op(2,30,40,mpu("w2",0,"m2-1"),ok("m2-1")).op(1,10,20,put("w1","a1"),ok("a1")).op(3,50,60,get(),ok("a1","w1")).op(3,70,80,get(),ok("m2-1","w2"))
+files['bad/spurious-409--multipart-with-nothing-during-the-upload']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,50,60,mpu("w2",15,"m2-1",im=E("a1")),C409).op(3,20,30,get(),ok("a1","w1"))
+files['bad/spurious-409--only-a-read-overlaps']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,40,get(),ok("a1","w1")).op(3,25,35,put("w3","a3",im=E("a1")),C409)
+files['bad/stale-read--copy-of-a-stale-source']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="s").op(1,20,30,put("w2","a2",im=E("a1")),ok("a2"),key="s").op(4,31,35,get(),ok("a2","w2"),key="s").op(2,40,50,copy("s"),ok("c1"),key="d").op(3,60,70,get(),ok("c1","w1"),key="d")
+files['bad/garbage-read--copy-names-a-write-nobody-made']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="s").op(2,20,30,copy("s"),ok("c1"),key="d").op(3,40,50,get(),ok("c1","w999"),key="d")
+files['bad/garbage-read--on-a-key-with-a-copy']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1"),key="s").op(5,0,10,put("w5","a5",inm="*"),ok("a5"),key="d").op(2,20,30,copy("s"),ok("c1"),key="d").op(3,40,50,get(),ok("a9","w888"),key="d")
+# A copy writes only after its source existed: here after the blind write of w3, so the read
+# of w3 afterwards shows the copy's version lost.
+files['bad/lost-acknowledged-write--copy-landed-after-its-source-was-created']=H().op(1,0,10,put("w2","a2",inm="*"),ok("a2"),key="d").op(2,20,60,copy("s"),ok("c1"),key="d").op(3,22,29,put("w3","a3"),ok("a3"),key="d").op(4,30,40,put("w1","a1",inm="*"),ok("a1"),key="s").op(5,70,80,get(),ok("a3","w3"),key="d")
 for name,h in files.items():
     path=os.path.join(base,name+'.jsonl')
     os.makedirs(os.path.dirname(path),exist_ok=True)

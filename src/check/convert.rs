@@ -1,0 +1,874 @@
+//! From a recorded history to the per-key form every checker tier works on.
+//!
+//! Most of an op's meaning is local to its key, but three facts need the whole history:
+//! - **Whether predicted ETags can be trusted.** A write's `etag_if_applied` is the MD5 the
+//!   driver expects; stores with SSE-KMS, and many S3-compatible stores, return something else.
+//!   A prediction is used only when the history's definite writes of the same kind show that
+//!   predictions hold (at least one was checked and none failed). Otherwise an unanswered
+//!   write's ETag is unknown, and is learnt, if at all, from the reads that saw its write id.
+//! - **What a copy read.** A copy is a read of its source and a write of its destination, both
+//!   somewhere within its interval. The content it wrote is named by the reads of the
+//!   destination that saw the copy's ETag with a write id the destination never wrote itself;
+//!   when they agree, the copy's source side is a read of that write id, so a copy of a stale
+//!   source version is a stale read on the source key.
+//!   A source that only ever held one content gave that one.
+//! - **What copied content may be.** A read of copied content must name a write id that one of
+//!   the copy's sources (transitively) held.
+//! - **When a copy can write.** After it read its source, so not before the first write to the
+//!   source (of the copied content, when known) was called.
+
+use std::collections::BTreeSet;
+
+use super::model::{
+    Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
+};
+use crate::history::{History, Op, Out, Req, Via, normalize_etag};
+
+/// Which kinds of write have ETag predictions the history confirms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub put: bool,
+    pub multipart: bool,
+}
+
+impl Trust {
+    /// A prediction is trusted for a kind of write when at least one definite write of that
+    /// kind returned an ETag equal to its prediction and none returned a different one.
+    pub fn of(history: &History) -> Trust {
+        let mut seen = [(0usize, 0usize); 2];
+        for op in &history.ops {
+            let (
+                Req::Put {
+                    etag_if_applied: Some(p),
+                    via,
+                    ..
+                },
+                Out::Ok { etag: Some(e), .. },
+            ) = (&op.req, &op.out)
+            else {
+                continue;
+            };
+            let slot = match via {
+                Via::Put => 0,
+                Via::CompleteMultipart => 1,
+                Via::Copy => continue,
+            };
+            if normalize_etag(p) == normalize_etag(e) {
+                seen[slot].0 += 1;
+            } else {
+                seen[slot].1 += 1;
+            }
+        }
+        Trust {
+            put: seen[0].0 > 0 && seen[0].1 == 0,
+            multipart: seen[1].0 > 0 && seen[1].1 == 0,
+        }
+    }
+
+    fn trusted(self, via: Via) -> bool {
+        match via {
+            Via::Put => self.put,
+            Via::CompleteMultipart => self.multipart,
+            Via::Copy => false,
+        }
+    }
+}
+
+/// The whole-history facts the per-key conversion needs.
+struct Global<'a> {
+    trust: Trust,
+    /// For a copy op (by index): the write id its destination reads show it copied.
+    copied: FxHashMap<usize, &'a str>,
+    /// Per key: the write ids a copy into it may have brought.
+    copyable: FxHashMap<&'a str, BTreeSet<&'a str>>,
+    /// For a copy op (by index): the earliest instant its destination write can take effect.
+    not_before: FxHashMap<usize, u64>,
+}
+
+fn source_of(op: &Op) -> Option<&str> {
+    match &op.req {
+        Req::Put {
+            via: Via::Copy,
+            source_key: Some(s),
+            ..
+        } if *s != op.key => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// The write id of a PUT or Complete that may have been applied.
+fn own_wid(op: &Op) -> Option<&str> {
+    match (&op.req, &op.out) {
+        (
+            Req::Put {
+                write_id: Some(w),
+                via: Via::Put | Via::CompleteMultipart,
+                ..
+            },
+            Out::Ok { .. } | Out::Ambiguous { .. },
+        ) => Some(w.as_str()),
+        _ => None,
+    }
+}
+
+/// False for a 200 whose own ETag header contradicts its preconditions: no state explains it,
+/// so it is a conformance note and no evidence of what a copy wrote.
+fn consistent_200(op: &Op) -> bool {
+    let (Req::Get {
+        if_match,
+        if_none_match,
+    }
+    | Req::Head {
+        if_match,
+        if_none_match,
+    }) = &op.req
+    else {
+        return false;
+    };
+    let Out::Ok { etag: Some(e), .. } = &op.out else {
+        return true;
+    };
+    let e = normalize_etag(e);
+    let named = |h: &Option<String>| {
+        h.as_deref()
+            .filter(|h| h.trim() != "*")
+            .map(|h| normalize_etag(h) == e)
+    };
+    named(if_match) != Some(false) && named(if_none_match) != Some(true)
+}
+
+impl<'a> Global<'a> {
+    fn new(history: &'a History) -> Self {
+        let ops = &history.ops;
+        let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+        for op in ops {
+            if let Some(w) = own_wid(op) {
+                own.entry(op.key.as_str()).or_default().insert(w);
+            }
+        }
+        // Copies that answered with an ETag, by (destination key, normalized ETag).
+        let mut copies: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+        for (i, op) in ops.iter().enumerate() {
+            if let (Req::Put { via: Via::Copy, .. }, Out::Ok { etag: Some(e), .. }) =
+                (&op.req, &op.out)
+            {
+                copies
+                    .entry((op.key.as_str(), normalize_etag(e)))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        // The foreign write ids the destination's reads saw with each copy's ETag.
+        let mut seen: FxHashMap<usize, FxHashSet<&str>> = FxHashMap::default();
+        for op in ops {
+            let (
+                Req::Get { .. } | Req::Head { .. },
+                Out::Ok {
+                    etag: Some(e),
+                    write_id: Some(w),
+                    ..
+                },
+            ) = (&op.req, &op.out)
+            else {
+                continue;
+            };
+            if own
+                .get(op.key.as_str())
+                .is_some_and(|s| s.contains(w.as_str()))
+                || !consistent_200(op)
+            {
+                continue;
+            }
+            if let Some(c) = copies.get(&(op.key.as_str(), normalize_etag(e)))
+                && c.len() == 1
+            {
+                seen.entry(c[0]).or_default().insert(w.as_str());
+            }
+        }
+        // Content a key may hold through copies: a fixpoint over the copy edges.
+        let edges: BTreeSet<(&str, &str)> = ops
+            .iter()
+            .filter_map(|op| source_of(op).map(|s| (s, op.key.as_str())))
+            .collect();
+        let mut copyable: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
+        loop {
+            let mut changed = false;
+            for &(src, dst) in &edges {
+                let mut add: Vec<&str> = own.get(src).into_iter().flatten().copied().collect();
+                add.extend(copyable.get(src).into_iter().flatten().copied());
+                let set = copyable.entry(dst).or_default();
+                for w in add {
+                    changed |= set.insert(w);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // A binding must name content the source could hold; otherwise the destination's read
+        // is the one that saw something nobody wrote.
+        let holds = |key: &str, w: &str| {
+            own.get(key).is_some_and(|s| s.contains(w))
+                || copyable.get(key).is_some_and(|s| s.contains(w))
+        };
+        let mut copied: FxHashMap<usize, &str> = seen
+            .into_iter()
+            .filter(|(_, ws)| ws.len() == 1)
+            .filter_map(|(c, ws)| ws.into_iter().next().map(|w| (c, w)))
+            .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
+            .collect();
+        // A source that only ever held one content can only have given that one.
+        let only_content = |src: &str| -> Option<&'a str> {
+            let own = own.get(src);
+            let more = copyable.get(src);
+            if own.map_or(0, |s| s.len()) + more.map_or(0, |s| s.len()) > 2 {
+                return None;
+            }
+            let all: BTreeSet<&str> = own
+                .into_iter()
+                .flatten()
+                .chain(more.into_iter().flatten())
+                .copied()
+                .collect();
+            (all.len() == 1).then(|| all.into_iter().next()).flatten()
+        };
+        for (i, op) in ops.iter().enumerate() {
+            let Some(src) = source_of(op) else { continue };
+            if copied.contains_key(&i) || !matches!(op.out, Out::Ok { .. } | Out::Ambiguous { .. })
+            {
+                continue;
+            }
+            if let Some(w) = only_content(src) {
+                copied.insert(i, w);
+            }
+        }
+        // A copy writes after it read its source, and its source was present only once some
+        // write to it (of the content it copied, when known) had been called.
+        let mut first_write: FxHashMap<&str, u64> = FxHashMap::default();
+        let mut first_copy_into: FxHashMap<&str, u64> = FxHashMap::default();
+        let mut wid_call: FxHashMap<(&str, &str), u64> = FxHashMap::default();
+        for w in ops.iter().filter(|w| {
+            matches!(w.req, Req::Put { .. })
+                && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. })
+        }) {
+            let k = w.key.as_str();
+            let slot = first_write.entry(k).or_insert(u64::MAX);
+            *slot = (*slot).min(w.call_ns);
+            if matches!(w.req, Req::Put { via: Via::Copy, .. }) {
+                let slot = first_copy_into.entry(k).or_insert(u64::MAX);
+                *slot = (*slot).min(w.call_ns);
+            }
+            if let Some(x) = own_wid(w) {
+                let slot = wid_call.entry((k, x)).or_insert(u64::MAX);
+                *slot = (*slot).min(w.call_ns);
+            }
+        }
+        let mut not_before: FxHashMap<usize, u64> = FxHashMap::default();
+        for (i, op) in ops.iter().enumerate() {
+            let Some(src) = source_of(op) else { continue };
+            let earliest = match copied.get(&i) {
+                Some(&x) => wid_call
+                    .get(&(src, x))
+                    .copied()
+                    .unwrap_or(u64::MAX)
+                    .min(first_copy_into.get(src).copied().unwrap_or(u64::MAX)),
+                None => first_write.get(src).copied().unwrap_or(u64::MAX),
+            };
+            if earliest != u64::MAX {
+                not_before.insert(i, earliest);
+            }
+        }
+        Global {
+            trust: Trust::of(history),
+            copied,
+            copyable,
+            not_before,
+        }
+    }
+}
+
+/// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
+/// appears on its destination key as a write and on its source key as a read.
+pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
+    let global = Global::new(history);
+    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut groups: Groups = Vec::new();
+    for (i, op) in history.ops.iter().enumerate() {
+        let g = group_of(&mut index, &mut groups, op.key.as_str());
+        groups[g].1.push((i, Side::Own));
+        if let Some(src) = source_of(op) {
+            let g = group_of(&mut index, &mut groups, src);
+            groups[g].1.push((i, Side::CopySource));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, idx)| convert_key(&global, key, history, &idx))
+        .collect()
+}
+
+type Groups = Vec<(String, Vec<(usize, Side)>)>;
+
+fn group_of<'h>(index: &mut FxHashMap<&'h str, usize>, groups: &mut Groups, key: &'h str) -> usize {
+    *index.entry(key).or_insert_with(|| {
+        groups.push((key.to_string(), Vec::new()));
+        groups.len() - 1
+    })
+}
+
+/// Which role an op plays on the key being converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The op's own key.
+    Own,
+    /// The source key of a copy: the copy read it.
+    CopySource,
+}
+
+/// Interning tables of one key. The maps borrow the history's strings, so each distinct string
+/// is copied once.
+struct Interner<'a> {
+    etags: FxHashMap<&'a str, Sym>,
+    etag_list: Vec<String>,
+    wids: FxHashMap<&'a str, Sym>,
+    wid_list: Vec<String>,
+    recent: [Option<(&'a str, Sym)>; 4],
+    next_recent: usize,
+}
+
+impl<'a> Interner<'a> {
+    fn etag(&mut self, raw: &'a str) -> Sym {
+        let norm = normalize_etag(raw);
+        // Consecutive ops mostly name the same few versions: a tiny recency cache saves a
+        // cache-missing probe into a table of a million ETags.
+        if let Some((_, s)) = self.recent.iter().flatten().find(|(r, _)| *r == norm) {
+            return *s;
+        }
+        let s = match self.etags.get(norm) {
+            Some(&s) => s,
+            None => {
+                let s = self.etag_list.len() as Sym;
+                self.etag_list.push(norm.to_string());
+                self.etags.insert(norm, s);
+                s
+            }
+        };
+        self.recent[self.next_recent] = Some((norm, s));
+        self.next_recent = (self.next_recent + 1) % self.recent.len();
+        s
+    }
+    fn wid(&mut self, raw: &'a str) -> Sym {
+        if let Some(&s) = self.wids.get(raw) {
+            return s;
+        }
+        let s = self.wid_list.len() as Sym;
+        self.wid_list.push(raw.to_string());
+        self.wids.insert(raw, s);
+        s
+    }
+    fn cond(&mut self, raw: &'a Option<String>) -> Option<Cond> {
+        raw.as_deref().map(|v| {
+            if v.trim() == "*" {
+                Cond::Any
+            } else {
+                Cond::Etag(self.etag(v))
+            }
+        })
+    }
+}
+
+fn convert_key<'a>(
+    global: &Global<'a>,
+    key: String,
+    history: &'a History,
+    idx: &[(usize, Side)],
+) -> KeyHistory {
+    let n = idx.len();
+    let mut it = Interner {
+        etags: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        etag_list: Vec::with_capacity(n / 2),
+        wids: FxHashMap::with_capacity_and_hasher(n / 2, Default::default()),
+        wid_list: Vec::with_capacity(n / 2),
+        recent: [None; 4],
+        next_recent: 0,
+    };
+    let mut ops = Vec::with_capacity(n);
+    for &(orig, side) in idx {
+        let op = &history.ops[orig];
+        ops.push(match side {
+            Side::Own => convert_op(&mut it, global, orig, op),
+            Side::CopySource => copy_source_read(&mut it, global, orig, op),
+        });
+    }
+    let copyable: Vec<Sym> = global
+        .copyable
+        .get(key.as_str())
+        .into_iter()
+        .flatten()
+        .map(|w| it.wid(w))
+        .collect();
+    let mut notes = Vec::new();
+    for (i, o) in ops.iter_mut().enumerate() {
+        if o.role == Role::Excluded {
+            // Only the op's own key hears about its status.
+            let own = history.ops[o.orig].key == key;
+            let odd = match history.ops[o.orig].out {
+                Out::Conflict => !o.mutating,
+                Out::NotModified { .. } => o.mutating,
+                _ => false,
+            };
+            if own && odd {
+                notes.push(Note {
+                    op: i,
+                    message: format!(
+                        "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
+                        o.id,
+                        crate::check::render::describe_op(&history.ops[o.orig])
+                    ),
+                });
+            }
+            continue;
+        }
+        if !o.explicable() {
+            notes.push(Note {
+                op: i,
+                message: format!(
+                    "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
+                    o.id,
+                    crate::check::render::describe_op(&history.ops[o.orig])
+                ),
+            });
+            o.role = Role::Excluded;
+        }
+    }
+    // After the notes: an inexplicable read teaches nothing.
+    learn_etags(&mut ops, &copyable.iter().copied().collect());
+    KeyHistory {
+        key,
+        ops,
+        etags: it.etag_list,
+        wids: it.wid_list,
+        copyable,
+        notes,
+    }
+}
+
+/// An unanswered write whose ETag is not known takes the ETag its first read reported: a write
+/// id is written once, so every read of it saw the same version, which has one ETag. Reads
+/// that disagree are then caught by the model. Only when a copy may have brought the same
+/// content back (a second version with that content) is the ETag left unknown.
+fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
+    let unknown: FxHashSet<Sym> = ops
+        .iter()
+        .filter_map(|o| match o.kind {
+            Kind::Write {
+                etag: None,
+                wid: Some(w),
+                ..
+            } if !o.copied => Some(w),
+            _ => None,
+        })
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    // For each such write id: the ETag its earliest read reported, or None if reads disagree
+    // and a copy could explain two versions with that content.
+    let mut learnt: FxHashMap<Sym, Option<Sym>> = FxHashMap::default();
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| (ops[i].call, ops[i].ret));
+    for o in order
+        .into_iter()
+        .map(|i| &ops[i])
+        .filter(|o| o.role != Role::Excluded)
+    {
+        if let Kind::Read {
+            out:
+                ReadOut::Ok {
+                    etag: Some(e),
+                    wid: Some(w),
+                },
+            ..
+        } = o.kind
+            && unknown.contains(&w)
+        {
+            learnt
+                .entry(w)
+                .and_modify(|x| {
+                    if *x != Some(e) && copyable.contains(&w) {
+                        *x = None;
+                    }
+                })
+                .or_insert(Some(e));
+        }
+    }
+    for o in ops.iter_mut().filter(|o| !o.copied) {
+        if let Kind::Write { etag, wid, .. } = &mut o.kind
+            && etag.is_none()
+            && let Some(Some(e)) = wid.and_then(|w| learnt.get(&w))
+        {
+            *etag = Some(*e);
+        }
+    }
+    learn_from_anonymous_reads(ops);
+}
+
+/// A 304 (or a 200 without a write id) reports the current version's ETag without naming its
+/// write. Every version was written by one of the key's possibly-applied writes, so an ETag no
+/// write is known to have produced belongs to one whose ETag is unknown; when there is exactly
+/// one such write, it is that write's.
+fn learn_from_anonymous_reads(ops: &mut [KOp]) {
+    let mut unknown = None;
+    let mut known: FxHashSet<Sym> = FxHashSet::default();
+    for (i, o) in ops.iter().enumerate() {
+        if o.role == Role::Excluded {
+            continue;
+        }
+        if let Kind::Write {
+            etag,
+            out: WriteOut::Applied,
+            ..
+        } = o.kind
+        {
+            match etag {
+                Some(e) => {
+                    known.insert(e);
+                }
+                None if unknown.is_none() => unknown = Some(i),
+                // Two writes with unknown ETags: an anonymous read cannot tell them apart.
+                None => return,
+            }
+        }
+    }
+    let Some(w) = unknown else { return };
+    let mut seen: Option<Sym> = None;
+    for o in ops.iter().filter(|o| o.role != Role::Excluded) {
+        let e = match o.kind {
+            Kind::Read {
+                out: ReadOut::NotModified { etag: Some(e) },
+                ..
+            }
+            | Kind::Read {
+                out:
+                    ReadOut::Ok {
+                        etag: Some(e),
+                        wid: None,
+                    },
+                ..
+            } => e,
+            _ => continue,
+        };
+        if known.contains(&e) {
+            continue;
+        }
+        match seen {
+            None => seen = Some(e),
+            // Two unexplained ETags and one write to explain them: leave it to the model.
+            Some(x) if x != e => return,
+            Some(_) => {}
+        }
+    }
+    if let (Some(e), Kind::Write { etag, .. }) = (seen, &mut ops[w].kind) {
+        *etag = Some(e);
+    }
+}
+
+/// The source side of a copy: a read that saw the source present, with the content the
+/// destination's reads show the copy wrote, when they show it.
+fn copy_source_read<'a>(
+    it: &mut Interner<'a>,
+    global: &Global<'a>,
+    orig: usize,
+    op: &'a Op,
+) -> KOp {
+    let role = match op.out {
+        Out::Ok { .. } => Role::Required,
+        // A refused or unanswered copy may or may not have read its source.
+        _ => Role::Excluded,
+    };
+    let wid = global.copied.get(&orig).map(|w| it.wid(w));
+    KOp {
+        id: op.id,
+        client: op.client,
+        call: op.call_ns,
+        ret: if op.out.is_ambiguous() {
+            u64::MAX
+        } else {
+            op.ret_ns
+        },
+        span_start: op.call_ns,
+        kind: Kind::Read {
+            if_match: None,
+            if_none_match: None,
+            out: ReadOut::Ok { etag: None, wid },
+        },
+        role,
+        mutating: false,
+        copied: false,
+        conflict: false,
+        late_start: false,
+        orig,
+    }
+}
+
+fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &'a Op) -> KOp {
+    let ambiguous = op.out.is_ambiguous();
+    let mut role = Role::Required;
+    let mut copied = false;
+    let kind = match &op.req {
+        Req::Get {
+            if_match,
+            if_none_match,
+        }
+        | Req::Head {
+            if_match,
+            if_none_match,
+        } => {
+            let if_match = it.cond(if_match);
+            let if_none_match = it.cond(if_none_match);
+            let out = match &op.out {
+                Out::Ok { etag, write_id, .. } => ReadOut::Ok {
+                    etag: etag.as_deref().map(|e| it.etag(e)),
+                    wid: write_id.as_deref().map(|w| it.wid(w)),
+                },
+                Out::NotModified { etag } => ReadOut::NotModified {
+                    etag: etag.as_deref().map(|e| it.etag(e)),
+                },
+                Out::PreconditionFailed => ReadOut::PreconditionFailed,
+                Out::NotFound { .. } => ReadOut::NotFound,
+                Out::Conflict | Out::Rejected { .. } | Out::Ambiguous { .. } => {
+                    role = Role::Excluded;
+                    ReadOut::NotFound
+                }
+            };
+            Kind::Read {
+                if_match,
+                if_none_match,
+                out,
+            }
+        }
+        Req::Put {
+            write_id,
+            etag_if_applied,
+            if_match,
+            if_none_match,
+            via,
+            ..
+        } => {
+            let if_match = it.cond(if_match);
+            let if_none_match = it.cond(if_none_match);
+            // Only a copy from another, named key has content bounded by its source's; an
+            // in-place copy or one whose source was not recorded may hold anything.
+            copied = source_of(op).is_some();
+            let wid = if copied {
+                global.copied.get(&orig).map(|w| it.wid(w))
+            } else {
+                write_id.as_deref().map(|w| it.wid(w))
+            };
+            let predicted = etag_if_applied
+                .as_deref()
+                .filter(|_| global.trust.trusted(*via))
+                .map(|e| it.etag(e));
+            let (out, etag) = match &op.out {
+                Out::Ok { etag, .. } => (
+                    WriteOut::Applied,
+                    etag.as_deref().map(|e| it.etag(e)).or(predicted),
+                ),
+                Out::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
+                // A copy's 404 may be about its source; a Complete's 404 is about the key only
+                // when the code says NoSuchKey (NoSuchUpload is about the upload).
+                Out::NotFound { .. } if *via == Via::Put => (WriteOut::NotFound, predicted),
+                Out::NotFound { code: Some(code) }
+                    if *via == Via::CompleteMultipart && code == "NoSuchKey" =>
+                {
+                    (WriteOut::NotFound, predicted)
+                }
+                Out::Ambiguous { .. } => {
+                    role = Role::Optional;
+                    (WriteOut::Applied, predicted)
+                }
+                Out::NotFound { .. }
+                | Out::NotModified { .. }
+                | Out::Conflict
+                | Out::Rejected { .. } => {
+                    role = Role::Excluded;
+                    (WriteOut::PreconditionFailed, predicted)
+                }
+            };
+            Kind::Write {
+                if_match,
+                if_none_match,
+                etag,
+                wid,
+                out,
+            }
+        }
+        Req::Delete { if_match } => {
+            let if_match = it.cond(if_match);
+            let out = match &op.out {
+                Out::Ok { .. } => WriteOut::Applied,
+                Out::PreconditionFailed => WriteOut::PreconditionFailed,
+                Out::NotFound { .. } => WriteOut::NotFound,
+                Out::Ambiguous { .. } => {
+                    role = Role::Optional;
+                    WriteOut::Applied
+                }
+                Out::NotModified { .. } | Out::Conflict | Out::Rejected { .. } => {
+                    role = Role::Excluded;
+                    WriteOut::PreconditionFailed
+                }
+            };
+            Kind::Delete { if_match, out }
+        }
+    };
+    let mutating = op.req.is_mutation();
+    let ret = if ambiguous { u64::MAX } else { op.ret_ns };
+    let call = match global.not_before.get(&orig) {
+        Some(&t) if copied => op.call_ns.max(t).min(ret),
+        _ => op.call_ns,
+    };
+    KOp {
+        id: op.id,
+        client: op.client,
+        call,
+        ret,
+        span_start: op.conflict_span_start(),
+        kind,
+        role,
+        mutating,
+        copied,
+        conflict: mutating && matches!(op.out, Out::Conflict),
+        late_start: call > op.call_ns,
+        orig,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Header;
+
+    fn op(id: u64, key: &str, call: u64, req: Req, out: Out) -> Op {
+        Op {
+            id,
+            client: id,
+            key: key.into(),
+            call_ns: call,
+            ret_ns: call + 10,
+            req,
+            out,
+        }
+    }
+    fn put(w: &str, predicted: &str) -> Req {
+        Req::Put {
+            write_id: Some(w.into()),
+            etag_if_applied: Some(format!("\"{predicted}\"")),
+            if_match: None,
+            if_none_match: None,
+            via: Via::Put,
+            source_key: None,
+            initiated_ns: None,
+        }
+    }
+    fn ok(e: Option<&str>, w: Option<&str>) -> Out {
+        Out::Ok {
+            status: 200,
+            etag: e.map(|e| format!("\"{e}\"")),
+            write_id: w.map(str::to_owned),
+        }
+    }
+    fn history(ops: Vec<Op>) -> History {
+        History {
+            header: Header::new(),
+            ops,
+        }
+    }
+    fn unanswered() -> Out {
+        Out::Ambiguous {
+            cause: "timeout".into(),
+            status: None,
+        }
+    }
+
+    #[test]
+    fn predictions_are_trusted_only_where_answered_writes_confirm_them() {
+        let confirmed = history(vec![op(0, "k", 0, put("w0", "p0"), ok(Some("p0"), None))]);
+        assert!(Trust::of(&confirmed).put);
+        let contradicted = history(vec![
+            op(0, "k", 0, put("w0", "p0"), ok(Some("p0"), None)),
+            op(
+                1,
+                "k",
+                20,
+                put("w1", "p1"),
+                ok(Some("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c"), None),
+            ),
+        ]);
+        assert!(!Trust::of(&contradicted).put);
+        let no_evidence = history(vec![op(0, "k", 0, put("w0", "p0"), unanswered())]);
+        assert!(!Trust::of(&no_evidence).put);
+    }
+
+    #[test]
+    fn a_copy_reads_its_source_and_writes_no_earlier_than_the_source_existed() {
+        let copy = Req::Put {
+            write_id: None,
+            etag_if_applied: None,
+            if_match: None,
+            if_none_match: None,
+            via: Via::Copy,
+            source_key: Some("s".into()),
+            initiated_ns: None,
+        };
+        let h = history(vec![
+            op(0, "d", 0, copy, ok(Some("c"), None)),
+            op(1, "s", 5, put("w1", "p1"), ok(Some("a1"), None)),
+        ]);
+        let keys = split_by_key(&h);
+        let d = keys.iter().find(|k| k.key == "d").unwrap();
+        let s = keys.iter().find(|k| k.key == "s").unwrap();
+        // The destination write starts when the source's only write was called, and holds the
+        // source's only content.
+        assert_eq!((d.ops[0].call, d.ops[0].late_start), (5, true));
+        let Kind::Write { wid: Some(w), .. } = d.ops[0].kind else {
+            panic!("{:?}", d.ops[0].kind)
+        };
+        assert_eq!(d.wids[w as usize], "w1");
+        // The source side is a read of that content, by the same op.
+        let read = s.ops.iter().find(|o| o.id == 0).unwrap();
+        let Kind::Read {
+            out: ReadOut::Ok { wid: Some(w), .. },
+            ..
+        } = read.kind
+        else {
+            panic!("{:?}", read.kind)
+        };
+        assert_eq!(s.wids[w as usize], "w1");
+    }
+
+    #[test]
+    fn an_anonymous_304_names_the_only_write_with_an_unknown_etag() {
+        let h = history(vec![
+            op(0, "x", 0, put("w9", "p9"), ok(Some("z9"), None)),
+            op(1, "k", 0, put("w1", "p1"), unanswered()),
+            op(
+                2,
+                "k",
+                20,
+                Req::Get {
+                    if_match: None,
+                    if_none_match: Some("\"e7\"".into()),
+                },
+                Out::NotModified {
+                    etag: Some("\"e7\"".into()),
+                },
+            ),
+        ]);
+        let keys = split_by_key(&h);
+        let k = keys.iter().find(|k| k.key == "k").unwrap();
+        let Kind::Write { etag: Some(e), .. } = k.ops[0].kind else {
+            panic!("{:?}", k.ops[0].kind)
+        };
+        assert_eq!(k.etags[e as usize], "e7");
+    }
+}
