@@ -318,3 +318,22 @@ fn finish_warns_on_stderr_about_a_foreign_baseline() {
         "{err}"
     );
 }
+
+/// An observed case never fails the run and is never written into a baseline; a baseline entry
+/// for a case that is now observed no longer fails, so it is reported as fixed.
+#[test]
+fn observed_cases_neither_fail_nor_enter_a_baseline() {
+    let mut r = unmarked();
+    r.cases.retain(|c| c.name == "put::if-none-match-etag");
+    assert_eq!(r.cases[0].verdict, Verdict::Observed);
+    assert_eq!(baseline::exit_code(&r, true), exit_code::SUCCESS);
+    assert!(baseline::from_report(&r).entries.is_empty());
+    let mut listed = Baseline::new(r.endpoint.label.clone());
+    listed
+        .entries
+        .insert("put::if-none-match-etag".into(), "answered 501".into());
+    let applied = baseline::apply(&mut r, &listed);
+    assert_eq!(applied.fixed, ["put::if-none-match-etag"]);
+    assert_eq!(r.counts().observed, 1);
+    assert_eq!(r.counts().passed, 0);
+}
