@@ -54,10 +54,13 @@ fn slug(heading: &str) -> String {
 
 /// The numbers after each `§` in `text` (`§1.2` gives `1.2`), trailing dots dropped.
 fn sections(text: &str) -> Vec<String> {
-    text.split('§')
-        .skip(1)
-        .map(|s| {
-            s.chars()
+    let parts: Vec<&str> = text.split('§').collect();
+    parts
+        .windows(2)
+        // A `§` right after "RFC 9110 " is that RFC's section, not one of ours.
+        .filter(|w| !cites_an_rfc(w[0]))
+        .map(|w| {
+            w[1].chars()
                 .take_while(|c| c.is_ascii_digit() || *c == '.')
                 .collect::<String>()
                 .trim_end_matches('.')
@@ -65,6 +68,15 @@ fn sections(text: &str) -> Vec<String> {
         })
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// Whether `before` ends with an RFC's name ("RFC 9110 "), so the `§` after it is the RFC's.
+fn cites_an_rfc(before: &str) -> bool {
+    let mut words = before.split_whitespace().rev();
+    let number = words.next().unwrap_or("");
+    number.chars().all(|c| c.is_ascii_digit())
+        && !number.is_empty()
+        && words.next().is_some_and(|w| w.ends_with("RFC"))
 }
 
 /// The numbers after each `#` in `text` (`#24`).
@@ -172,6 +184,12 @@ fn semantics() -> BTreeSet<String> {
 
 fn probes() -> BTreeSet<String> {
     anchors(&root().join("docs/endpoints.md"))
+}
+
+#[test]
+fn an_rfc_section_is_not_taken_for_ours() {
+    assert_eq!(sections("§1.4 (RFC 9110 §13.2.2 order)"), vec!["1.4"]);
+    assert_eq!(sections("§6 #15; RFC 9110 §13.2.2; §99"), vec!["6", "99"]);
 }
 
 #[test]
