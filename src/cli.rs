@@ -88,6 +88,7 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     let connected = runtime.block_on(args.target.connect())?;
     let halt = connected.session.halt().clone();
     let root = connected.session.root_prefix().to_string();
+    let bucket = connected.session.bucket().to_owned();
     let interrupts = Interrupts::watch(
         runtime.handle(),
         halt.clone(),
@@ -132,6 +133,10 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
     if args.run.list {
         return Ok(outcome.exit_code);
     }
+    outcome.report.location = Some(crate::report::model::RunLocation {
+        bucket,
+        run_prefix: root.clone(),
+    });
     // A failing run keeps its evidence in a results folder even when `--out` was not given.
     let mut reports = args.reports.clone();
     if reports.out.is_none() && outcome.report.has_regressions() {

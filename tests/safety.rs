@@ -243,3 +243,47 @@ fn refused_as_not_s3(url: &str, sign: &str) {
         assert!(!t.contains("test result"), "{cmd:?} judged: {t}");
     }
 }
+
+/// Every report names the bucket and the run prefix, the same one printed at the start, so a
+/// killed run's leftovers can be found from its report alone.
+#[test]
+fn every_report_carries_the_run_prefix_printed_at_start() {
+    let dir = std::env::temp_dir().join(format!("s3conform-safety-prefix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, junit, md) = (dir.join("r.json"), dir.join("r.xml"), dir.join("r.md"));
+    let out = s3conform(&[
+        "run",
+        "-q",
+        "--exact",
+        "get::if-match-hit",
+        "--json",
+        path_str(&json),
+        "--junit",
+        path_str(&junit),
+        "--markdown",
+        path_str(&md),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let prefix = report["location"]["run_prefix"]
+        .as_str()
+        .expect("the JSON report names the run prefix");
+    assert!(prefix.starts_with("s3conform/"), "{prefix}");
+    assert!(
+        stderr.contains(&format!("run prefix {prefix}")),
+        "the prefix in the report is not the one printed at start:\n{stderr}"
+    );
+    assert!(report["location"]["bucket"].as_str().is_some());
+    for file in [&junit, &md] {
+        let body = std::fs::read_to_string(file).unwrap();
+        assert!(
+            body.contains(prefix),
+            "{} lacks the run prefix",
+            file.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -61,13 +61,21 @@ pub fn write(report: &RunReport, path: &std::path::Path) -> Result<(), ReportErr
 }
 
 fn run_properties(report: &RunReport) -> Vec<Property> {
-    vec![
+    let mut properties = vec![
         Property::new("s3conform.endpoint", report.endpoint.label.as_str()),
         Property::new("s3conform.url", report.endpoint.url.as_str()),
         Property::new("s3conform.profile", report.profile.name()),
         Property::new("s3conform.tool_version", report.tool_version.as_str()),
         Property::new("s3conform.started_at", report.started_at.as_str()),
-    ]
+    ];
+    if let Some(at) = &report.location {
+        properties.push(Property::new("s3conform.bucket", at.bucket.as_str()));
+        properties.push(Property::new(
+            "s3conform.run_prefix",
+            at.run_prefix.as_str(),
+        ));
+    }
+    properties
 }
 
 /// Mismatches and the steps they point at, as the failure body.

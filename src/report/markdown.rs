@@ -49,6 +49,13 @@ pub fn render(report: &RunReport) -> String {
     if report.endpoint.embedded {
         let _ = writeln!(out, "  (the embedded reference endpoint)");
     }
+    if let Some(at) = &report.location {
+        let _ = writeln!(
+            out,
+            "- Bucket: `{}`, run prefix `{}`",
+            at.bucket, at.run_prefix
+        );
+    }
     let _ = writeln!(out, "- Profile: `{}`", report.profile);
     let _ = writeln!(out, "- Started: {}", report.started_at);
     let _ = writeln!(out, "- Duration: {}", text::duration(report.duration_ms));

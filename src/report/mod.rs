@@ -27,5 +27,5 @@ pub mod text;
 pub use errors::ReportError;
 pub use model::{
     BaselineMark, CaseReport, Counts, EndpointInfo, FuzzAnomaly, FuzzSummary, Mismatch,
-    ObservedValue, RunReport, StepRecord, Verdict,
+    ObservedValue, RunLocation, RunReport, StepRecord, Verdict,
 };

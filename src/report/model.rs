@@ -243,6 +243,20 @@ pub struct RunReport {
     /// Fuzz campaigns run against the same endpoint, if any.
     #[serde(default)]
     pub fuzz: Vec<FuzzSummary>,
+    /// Where the run wrote: the bucket and the run's own prefix. Every report carries it so
+    /// that what an interrupted or killed run left behind can be found and removed
+    /// (`s3conform clean --prefix <run_prefix>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<RunLocation>,
+}
+
+/// The bucket and run prefix a run wrote under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunLocation {
+    /// The bucket.
+    pub bucket: String,
+    /// The run's own prefix: every key the run wrote starts with it.
+    pub run_prefix: String,
 }
 
 /// Counts for summary lines and tables.

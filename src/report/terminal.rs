@@ -93,6 +93,14 @@ pub fn render_styled(report: &RunReport, style: Style) -> String {
         w,
     );
     out.push('\n');
+    if let Some(at) = &report.location {
+        out.push_str(&text::wrap(
+            "",
+            "  ",
+            &format!("bucket {}, run prefix {}", at.bucket, at.run_prefix),
+            w,
+        ));
+    }
     out.push_str(&counts_table(report, width));
 
     let sections: [Section; 4] = [

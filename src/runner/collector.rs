@@ -50,6 +50,7 @@ impl Collector {
             profile,
             cases: self.take(),
             fuzz: Vec::new(),
+            location: None,
         }
     }
 }

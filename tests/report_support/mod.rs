@@ -291,6 +291,10 @@ pub fn sample() -> RunReport {
                 history_file: None,
             },
         ],
+        location: Some(s3conform::report::RunLocation {
+            bucket: "s3conform".into(),
+            run_prefix: "s3conform/20261128T160000Z-0a1b2c3d/".into(),
+        }),
     }
 }
 
