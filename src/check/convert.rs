@@ -140,6 +140,18 @@ fn consistent_200(op: &Op) -> bool {
 impl<'a> Global<'a> {
     fn new(history: &'a History) -> Self {
         let ops = &history.ops;
+        // Everything below is about copies; most histories have none.
+        if !ops
+            .iter()
+            .any(|op| matches!(op.req, Req::Put { via: Via::Copy, .. }))
+        {
+            return Global {
+                trust: Trust::of(history),
+                copied: FxHashMap::default(),
+                copyable: FxHashMap::default(),
+                not_before: FxHashMap::default(),
+            };
+        }
         let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
         for op in ops {
             if let Some(w) = own_wid(op) {
@@ -518,29 +530,34 @@ fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
 /// write is known to have produced belongs to one whose ETag is unknown; when there is exactly
 /// one such write, it is that write's.
 fn learn_from_anonymous_reads(ops: &mut [KOp]) {
-    let mut unknown = None;
-    let mut known: FxHashSet<Sym> = FxHashSet::default();
-    for (i, o) in ops.iter().enumerate() {
-        if o.role == Role::Excluded {
-            continue;
-        }
-        if let Kind::Write {
-            etag,
-            out: WriteOut::Applied,
-            ..
-        } = o.kind
-        {
-            match etag {
-                Some(e) => {
-                    known.insert(e);
+    let applied = |o: &KOp| {
+        o.role != Role::Excluded
+            && matches!(
+                o.kind,
+                Kind::Write {
+                    out: WriteOut::Applied,
+                    ..
                 }
-                None if unknown.is_none() => unknown = Some(i),
-                // Two writes with unknown ETags: an anonymous read cannot tell them apart.
-                None => return,
-            }
-        }
-    }
-    let Some(w) = unknown else { return };
+            )
+    };
+    let etag_of = |o: &KOp| match o.kind {
+        Kind::Write { etag, .. } => etag,
+        _ => None,
+    };
+    let mut unknown = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| applied(o) && etag_of(o).is_none())
+        .map(|(i, _)| i);
+    // None, or two writes with unknown ETags that an anonymous read cannot tell apart.
+    let (Some(w), None) = (unknown.next(), unknown.next()) else {
+        return;
+    };
+    let known: FxHashSet<Sym> = ops
+        .iter()
+        .filter(|o| applied(o))
+        .filter_map(etag_of)
+        .collect();
     let mut seen: Option<Sym> = None;
     for o in ops.iter().filter(|o| o.role != Role::Excluded) {
         let e = match o.kind {
