@@ -1,291 +1,16 @@
 //! From a recorded history to the per-key form every checker tier works on.
 //!
-//! Most of an op's meaning is local to its key, but three facts need the whole history:
-//! - **Whether predicted ETags can be trusted.** A write's `etag_if_applied` is the MD5 the
-//!   driver expects; stores with SSE-KMS, and many S3-compatible stores, return something else.
-//!   A prediction is used only when the history's definite writes of the same kind show that
-//!   predictions hold (at least one was checked and none failed). Otherwise an unanswered
-//!   write's ETag is unknown, and is learnt, if at all, from the reads that saw its write id.
-//! - **What a copy read.** A copy is a read of its source and a write of its destination, both
-//!   somewhere within its interval. The content it wrote is named by the reads of the
-//!   destination that saw the copy's ETag with a write id the destination never wrote itself;
-//!   when they agree, the copy's source side is a read of that write id, so a copy of a stale
-//!   source version is a stale read on the source key.
-//!   A source that only ever held one content gave that one.
-//! - **What copied content may be.** A read of copied content must name a write id that one of
-//!   the copy's sources (transitively) held.
-//! - **When a copy can write.** After it read its source, so not before the first write to the
-//!   source (of the copied content, when known) was called.
+//! Most of an op's meaning is local to its key; what needs the whole history (trusted ETag
+//! predictions, what a copy read and when it could write) comes from [`super::evidence`]. A copy
+//! appears twice: as a write of its destination and as a read of its source. Per key, an
+//! unanswered write's unknown ETag is learnt from the reads that report it, and outcomes no
+//! state explains become conformance notes.
 
-use std::collections::BTreeSet;
-
+use super::evidence::{Global, source_of};
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
 };
 use crate::history::{History, Op, Out, Req, Via, normalize_etag};
-
-/// Which kinds of write have ETag predictions the history confirms.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Trust {
-    pub put: bool,
-    pub multipart: bool,
-}
-
-impl Trust {
-    /// A prediction is trusted for a kind of write when at least one definite write of that
-    /// kind returned an ETag equal to its prediction and none returned a different one.
-    pub fn of(history: &History) -> Trust {
-        let mut seen = [(0usize, 0usize); 2];
-        for op in &history.ops {
-            let (
-                Req::Put {
-                    etag_if_applied: Some(p),
-                    via,
-                    ..
-                },
-                Out::Ok { etag: Some(e), .. },
-            ) = (&op.req, &op.out)
-            else {
-                continue;
-            };
-            let slot = match via {
-                Via::Put => 0,
-                Via::CompleteMultipart => 1,
-                Via::Copy => continue,
-            };
-            if normalize_etag(p) == normalize_etag(e) {
-                seen[slot].0 += 1;
-            } else {
-                seen[slot].1 += 1;
-            }
-        }
-        Trust {
-            put: seen[0].0 > 0 && seen[0].1 == 0,
-            multipart: seen[1].0 > 0 && seen[1].1 == 0,
-        }
-    }
-
-    fn trusted(self, via: Via) -> bool {
-        match via {
-            Via::Put => self.put,
-            Via::CompleteMultipart => self.multipart,
-            Via::Copy => false,
-        }
-    }
-}
-
-/// The whole-history facts the per-key conversion needs.
-struct Global<'a> {
-    trust: Trust,
-    /// For a copy op (by index): the write id its destination reads show it copied.
-    copied: FxHashMap<usize, &'a str>,
-    /// Per key: the write ids a copy into it may have brought.
-    copyable: FxHashMap<&'a str, BTreeSet<&'a str>>,
-    /// For a copy op (by index): the earliest instant its destination write can take effect.
-    not_before: FxHashMap<usize, u64>,
-}
-
-fn source_of(op: &Op) -> Option<&str> {
-    match &op.req {
-        Req::Put {
-            via: Via::Copy,
-            source_key: Some(s),
-            ..
-        } if *s != op.key => Some(s.as_str()),
-        _ => None,
-    }
-}
-
-/// The write id of a PUT or Complete that may have been applied.
-fn own_wid(op: &Op) -> Option<&str> {
-    match (&op.req, &op.out) {
-        (
-            Req::Put {
-                write_id: Some(w),
-                via: Via::Put | Via::CompleteMultipart,
-                ..
-            },
-            Out::Ok { .. } | Out::Ambiguous { .. },
-        ) => Some(w.as_str()),
-        _ => None,
-    }
-}
-
-/// False for a 200 whose own ETag header contradicts its preconditions: no state explains it,
-/// so it is a conformance note and no evidence of what a copy wrote.
-fn consistent_200(op: &Op) -> bool {
-    let (Req::Get {
-        if_match,
-        if_none_match,
-    }
-    | Req::Head {
-        if_match,
-        if_none_match,
-    }) = &op.req
-    else {
-        return false;
-    };
-    let Out::Ok { etag: Some(e), .. } = &op.out else {
-        return true;
-    };
-    let e = normalize_etag(e);
-    let named = |h: &Option<String>| {
-        h.as_deref()
-            .filter(|h| h.trim() != "*")
-            .map(|h| normalize_etag(h) == e)
-    };
-    named(if_match) != Some(false) && named(if_none_match) != Some(true)
-}
-
-impl<'a> Global<'a> {
-    fn new(history: &'a History) -> Self {
-        let ops = &history.ops;
-        let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
-        for op in ops {
-            if let Some(w) = own_wid(op) {
-                own.entry(op.key.as_str()).or_default().insert(w);
-            }
-        }
-        // Copies that answered with an ETag, by (destination key, normalized ETag).
-        let mut copies: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
-        for (i, op) in ops.iter().enumerate() {
-            if let (Req::Put { via: Via::Copy, .. }, Out::Ok { etag: Some(e), .. }) =
-                (&op.req, &op.out)
-            {
-                copies
-                    .entry((op.key.as_str(), normalize_etag(e)))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        // The foreign write ids the destination's reads saw with each copy's ETag.
-        let mut seen: FxHashMap<usize, FxHashSet<&str>> = FxHashMap::default();
-        for op in ops {
-            let (
-                Req::Get { .. } | Req::Head { .. },
-                Out::Ok {
-                    etag: Some(e),
-                    write_id: Some(w),
-                    ..
-                },
-            ) = (&op.req, &op.out)
-            else {
-                continue;
-            };
-            if own
-                .get(op.key.as_str())
-                .is_some_and(|s| s.contains(w.as_str()))
-                || !consistent_200(op)
-            {
-                continue;
-            }
-            if let Some(c) = copies.get(&(op.key.as_str(), normalize_etag(e)))
-                && c.len() == 1
-            {
-                seen.entry(c[0]).or_default().insert(w.as_str());
-            }
-        }
-        // Content a key may hold through copies: a fixpoint over the copy edges.
-        let edges: BTreeSet<(&str, &str)> = ops
-            .iter()
-            .filter_map(|op| source_of(op).map(|s| (s, op.key.as_str())))
-            .collect();
-        let mut copyable: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
-        loop {
-            let mut changed = false;
-            for &(src, dst) in &edges {
-                let mut add: Vec<&str> = own.get(src).into_iter().flatten().copied().collect();
-                add.extend(copyable.get(src).into_iter().flatten().copied());
-                let set = copyable.entry(dst).or_default();
-                for w in add {
-                    changed |= set.insert(w);
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        // A binding must name content the source could hold; otherwise the destination's read
-        // is the one that saw something nobody wrote.
-        let holds = |key: &str, w: &str| {
-            own.get(key).is_some_and(|s| s.contains(w))
-                || copyable.get(key).is_some_and(|s| s.contains(w))
-        };
-        let mut copied: FxHashMap<usize, &str> = seen
-            .into_iter()
-            .filter(|(_, ws)| ws.len() == 1)
-            .filter_map(|(c, ws)| ws.into_iter().next().map(|w| (c, w)))
-            .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
-            .collect();
-        // A source that only ever held one content can only have given that one.
-        let only_content = |src: &str| -> Option<&'a str> {
-            let own = own.get(src);
-            let more = copyable.get(src);
-            if own.map_or(0, |s| s.len()) + more.map_or(0, |s| s.len()) > 2 {
-                return None;
-            }
-            let all: BTreeSet<&str> = own
-                .into_iter()
-                .flatten()
-                .chain(more.into_iter().flatten())
-                .copied()
-                .collect();
-            (all.len() == 1).then(|| all.into_iter().next()).flatten()
-        };
-        for (i, op) in ops.iter().enumerate() {
-            let Some(src) = source_of(op) else { continue };
-            if copied.contains_key(&i) || !matches!(op.out, Out::Ok { .. } | Out::Ambiguous { .. })
-            {
-                continue;
-            }
-            if let Some(w) = only_content(src) {
-                copied.insert(i, w);
-            }
-        }
-        // A copy writes after it read its source, and its source was present only once some
-        // write to it (of the content it copied, when known) had been called.
-        let mut first_write: FxHashMap<&str, u64> = FxHashMap::default();
-        let mut first_copy_into: FxHashMap<&str, u64> = FxHashMap::default();
-        let mut wid_call: FxHashMap<(&str, &str), u64> = FxHashMap::default();
-        for w in ops.iter().filter(|w| {
-            matches!(w.req, Req::Put { .. })
-                && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. })
-        }) {
-            let k = w.key.as_str();
-            let slot = first_write.entry(k).or_insert(u64::MAX);
-            *slot = (*slot).min(w.call_ns);
-            if matches!(w.req, Req::Put { via: Via::Copy, .. }) {
-                let slot = first_copy_into.entry(k).or_insert(u64::MAX);
-                *slot = (*slot).min(w.call_ns);
-            }
-            if let Some(x) = own_wid(w) {
-                let slot = wid_call.entry((k, x)).or_insert(u64::MAX);
-                *slot = (*slot).min(w.call_ns);
-            }
-        }
-        let mut not_before: FxHashMap<usize, u64> = FxHashMap::default();
-        for (i, op) in ops.iter().enumerate() {
-            let Some(src) = source_of(op) else { continue };
-            let earliest = match copied.get(&i) {
-                Some(&x) => wid_call
-                    .get(&(src, x))
-                    .copied()
-                    .unwrap_or(u64::MAX)
-                    .min(first_copy_into.get(src).copied().unwrap_or(u64::MAX)),
-                None => first_write.get(src).copied().unwrap_or(u64::MAX),
-            };
-            if earliest != u64::MAX {
-                not_before.insert(i, earliest);
-            }
-        }
-        Global {
-            trust: Trust::of(history),
-            copied,
-            copyable,
-            not_before,
-        }
-    }
-}
 
 /// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
 /// appears on its destination key as a write and on its source key as a read.
@@ -518,29 +243,34 @@ fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
 /// write is known to have produced belongs to one whose ETag is unknown; when there is exactly
 /// one such write, it is that write's.
 fn learn_from_anonymous_reads(ops: &mut [KOp]) {
-    let mut unknown = None;
-    let mut known: FxHashSet<Sym> = FxHashSet::default();
-    for (i, o) in ops.iter().enumerate() {
-        if o.role == Role::Excluded {
-            continue;
-        }
-        if let Kind::Write {
-            etag,
-            out: WriteOut::Applied,
-            ..
-        } = o.kind
-        {
-            match etag {
-                Some(e) => {
-                    known.insert(e);
+    let applied = |o: &KOp| {
+        o.role != Role::Excluded
+            && matches!(
+                o.kind,
+                Kind::Write {
+                    out: WriteOut::Applied,
+                    ..
                 }
-                None if unknown.is_none() => unknown = Some(i),
-                // Two writes with unknown ETags: an anonymous read cannot tell them apart.
-                None => return,
-            }
-        }
-    }
-    let Some(w) = unknown else { return };
+            )
+    };
+    let etag_of = |o: &KOp| match o.kind {
+        Kind::Write { etag, .. } => etag,
+        _ => None,
+    };
+    let mut unknown = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| applied(o) && etag_of(o).is_none())
+        .map(|(i, _)| i);
+    // None, or two writes with unknown ETags that an anonymous read cannot tell apart.
+    let (Some(w), None) = (unknown.next(), unknown.next()) else {
+        return;
+    };
+    let known: FxHashSet<Sym> = ops
+        .iter()
+        .filter(|o| applied(o))
+        .filter_map(etag_of)
+        .collect();
     let mut seen: Option<Sym> = None;
     for o in ops.iter().filter(|o| o.role != Role::Excluded) {
         let e = match o.kind {
@@ -746,6 +476,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::evidence::Trust;
     use crate::history::Header;
 
     fn op(id: u64, key: &str, call: u64, req: Req, out: Out) -> Op {

@@ -42,7 +42,7 @@ pub fn all_findings(kh: &KeyHistory) -> Vec<Finding> {
 
 fn raw_model_findings(ctx: &Ctx) -> Vec<Finding> {
     let mut all = Vec::new();
-    all.extend(garbage_reads(ctx));
+    all.extend(garbage_reads(ctx.kh));
     if ctx.unique {
         all.extend(lost_updates(ctx));
     }
@@ -391,7 +391,7 @@ fn duplicate_etags(kh: &KeyHistory, cap: usize) -> Vec<Finding> {
 /// True when some read saw content no write or copy could have produced (see
 /// [`garbage_reads`]); such a key has no linearization whatever the model's order.
 pub fn has_garbage_read(kh: &KeyHistory) -> bool {
-    !garbage_reads(&Ctx::new(kh)).is_empty()
+    !garbage_reads(kh).is_empty()
 }
 
 /// ETags some writes may have produced: a known set, or any ETag at all.
@@ -422,28 +422,52 @@ impl Etags {
 /// by one of its writes, so no order explains it. Writes are identified by write id; a write
 /// whose ETag is unknown (an unanswered write of a store whose ETags are not predictable)
 /// explains any ETag with its write id, and a copy explains only content its sources held.
-fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
-    let kh = ctx.kh;
-    let mut by_wid: FxHashMap<Sym, Etags> = FxHashMap::default();
+fn garbage_reads(kh: &KeyHistory) -> Vec<Finding> {
+    // Per write id (dense symbols, so no hashing on the common path): the ETag its write
+    // carries, any ETag (unknown), or no write at all; rare second ETags go to `extra`.
+    #[derive(Clone, Copy, PartialEq)]
+    enum ByWid {
+        NoWrite,
+        One(Sym),
+        Any,
+    }
+    let mut by_wid = vec![ByWid::NoWrite; kh.wids.len()];
+    let mut extra: FxHashSet<(Sym, Sym)> = FxHashSet::default();
     let mut unnamed_own = Etags::default();
     let mut unnamed_copy = Etags::default();
-    let mut all = Etags::default();
-    for o in kh.ops.iter().filter(|o| o.role != Role::Excluded) {
-        if let Kind::Write {
-            etag,
-            wid,
-            out: WriteOut::Applied,
-            ..
-        } = o.kind
-        {
-            all.add(etag);
-            match wid {
-                Some(w) => by_wid.entry(w).or_default().add(etag),
-                None if o.copied => unnamed_copy.add(etag),
-                None => unnamed_own.add(etag),
+    let applied = || {
+        kh.ops
+            .iter()
+            .filter(|o| o.role != Role::Excluded)
+            .filter_map(|o| match o.kind {
+                Kind::Write {
+                    etag,
+                    wid,
+                    out: WriteOut::Applied,
+                    ..
+                } => Some((o, etag, wid)),
+                _ => None,
+            })
+    };
+    for (o, etag, wid) in applied() {
+        match wid {
+            Some(w) => {
+                let slot = &mut by_wid[w as usize];
+                match (*slot, etag) {
+                    (_, None) => *slot = ByWid::Any,
+                    (ByWid::NoWrite, Some(e)) => *slot = ByWid::One(e),
+                    (ByWid::One(x), Some(e)) if x != e => {
+                        extra.insert((w, e));
+                    }
+                    _ => {}
+                }
             }
+            None if o.copied => unnamed_copy.add(etag),
+            None => unnamed_own.add(etag),
         }
     }
+    // Reads without a write id are rare: the set of every written ETag is built only for them.
+    let mut all: Option<Etags> = None;
     let copyable: FxHashSet<Sym> = kh.copyable.iter().copied().collect();
     let mut out = Vec::new();
     for (i, o) in kh.ops.iter().enumerate() {
@@ -458,9 +482,23 @@ fn garbage_reads(ctx: &Ctx) -> Vec<Finding> {
             continue;
         };
         let ok = match w {
-            None => all.allows(e) && !all.is_empty(),
+            None => {
+                let all = all.get_or_insert_with(|| {
+                    let mut all = Etags::default();
+                    for (_, etag, _) in applied() {
+                        all.add(etag);
+                    }
+                    all
+                });
+                all.allows(e) && !all.is_empty()
+            }
             Some(w) => {
-                by_wid.get(&w).is_some_and(|x| x.allows(e))
+                let named = match by_wid[w as usize] {
+                    ByWid::NoWrite => false,
+                    ByWid::Any => true,
+                    ByWid::One(x) => e.is_none_or(|e| e == x || extra.contains(&(w, e))),
+                };
+                named
                     || unnamed_own.allows(e) && !unnamed_own.is_empty()
                     || copyable.contains(&w) && unnamed_copy.allows(e) && !unnamed_copy.is_empty()
             }

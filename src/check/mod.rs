@@ -39,6 +39,7 @@ pub mod anomaly;
 pub mod brute;
 pub mod convert;
 pub mod detect;
+pub mod evidence;
 pub mod model;
 pub mod render;
 pub mod report;

@@ -536,7 +536,7 @@ fn search(
     false
 }
 
-/// The keys of the ops in a history, for reporting.
+/// The ops of a history as JSON lines, for failure messages.
 pub fn describe(history: &History) -> String {
     history
         .ops

@@ -1,0 +1,295 @@
+//! Facts about a whole history that the per-key conversion needs, because a copy ties two
+//! keys together and ETag predictions are judged across all writes:
+//! - **Whether predicted ETags can be trusted.** A write's `etag_if_applied` is the MD5 the
+//!   driver expects; stores with SSE-KMS, and many S3-compatible stores, return something else.
+//!   A prediction is used only when the history's answered writes of the same kind show that
+//!   predictions hold (at least one was checked and none failed).
+//! - **What a copy read.** The content a copy wrote is named by the reads of its destination
+//!   that saw the copy's ETag with a write id the destination never wrote itself; when they
+//!   agree, and the source could have held it, that is what the copy read. A source that only
+//!   ever held one content gave that one.
+//! - **What copied content may be.** A read of copied content must name a write id that one of
+//!   the copy's sources (transitively) held.
+//! - **When a copy can write.** After it read its source, so not before the first write to the
+//!   source (of the copied content, when known) was called.
+
+use std::collections::BTreeSet;
+
+use super::model::{FxHashMap, FxHashSet};
+use crate::history::{History, Op, Out, Req, Via, normalize_etag};
+
+/// Which kinds of write have ETag predictions the history confirms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub put: bool,
+    pub multipart: bool,
+}
+
+impl Trust {
+    /// A prediction is trusted for a kind of write when at least one definite write of that
+    /// kind returned an ETag equal to its prediction and none returned a different one.
+    pub fn of(history: &History) -> Trust {
+        let mut seen = [(0usize, 0usize); 2];
+        for op in &history.ops {
+            let (
+                Req::Put {
+                    etag_if_applied: Some(p),
+                    via,
+                    ..
+                },
+                Out::Ok { etag: Some(e), .. },
+            ) = (&op.req, &op.out)
+            else {
+                continue;
+            };
+            let slot = match via {
+                Via::Put => 0,
+                Via::CompleteMultipart => 1,
+                Via::Copy => continue,
+            };
+            if normalize_etag(p) == normalize_etag(e) {
+                seen[slot].0 += 1;
+            } else {
+                seen[slot].1 += 1;
+            }
+        }
+        Trust {
+            put: seen[0].0 > 0 && seen[0].1 == 0,
+            multipart: seen[1].0 > 0 && seen[1].1 == 0,
+        }
+    }
+
+    pub(super) fn trusted(self, via: Via) -> bool {
+        match via {
+            Via::Put => self.put,
+            Via::CompleteMultipart => self.multipart,
+            Via::Copy => false,
+        }
+    }
+}
+
+/// The whole-history facts the per-key conversion needs.
+pub(super) struct Global<'a> {
+    pub(super) trust: Trust,
+    /// For a copy op (by index): the write id its destination reads show it copied.
+    pub(super) copied: FxHashMap<usize, &'a str>,
+    /// Per key: the write ids a copy into it may have brought.
+    pub(super) copyable: FxHashMap<&'a str, BTreeSet<&'a str>>,
+    /// For a copy op (by index): the earliest instant its destination write can take effect.
+    pub(super) not_before: FxHashMap<usize, u64>,
+}
+
+/// The source key of a copy from another key.
+pub(super) fn source_of(op: &Op) -> Option<&str> {
+    match &op.req {
+        Req::Put {
+            via: Via::Copy,
+            source_key: Some(s),
+            ..
+        } if *s != op.key => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// The write id of a PUT or Complete that may have been applied.
+fn own_wid(op: &Op) -> Option<&str> {
+    match (&op.req, &op.out) {
+        (
+            Req::Put {
+                write_id: Some(w),
+                via: Via::Put | Via::CompleteMultipart,
+                ..
+            },
+            Out::Ok { .. } | Out::Ambiguous { .. },
+        ) => Some(w.as_str()),
+        _ => None,
+    }
+}
+
+/// False for a 200 whose own ETag header contradicts its preconditions: no state explains it,
+/// so it is a conformance note and no evidence of what a copy wrote.
+fn consistent_200(op: &Op) -> bool {
+    let (Req::Get {
+        if_match,
+        if_none_match,
+    }
+    | Req::Head {
+        if_match,
+        if_none_match,
+    }) = &op.req
+    else {
+        return false;
+    };
+    let Out::Ok { etag: Some(e), .. } = &op.out else {
+        return true;
+    };
+    let e = normalize_etag(e);
+    let named = |h: &Option<String>| {
+        h.as_deref()
+            .filter(|h| h.trim() != "*")
+            .map(|h| normalize_etag(h) == e)
+    };
+    named(if_match) != Some(false) && named(if_none_match) != Some(true)
+}
+
+impl<'a> Global<'a> {
+    pub(super) fn new(history: &'a History) -> Self {
+        let ops = &history.ops;
+        // Everything below is about copies; most histories have none.
+        if !ops
+            .iter()
+            .any(|op| matches!(op.req, Req::Put { via: Via::Copy, .. }))
+        {
+            return Global {
+                trust: Trust::of(history),
+                copied: FxHashMap::default(),
+                copyable: FxHashMap::default(),
+                not_before: FxHashMap::default(),
+            };
+        }
+        let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+        for op in ops {
+            if let Some(w) = own_wid(op) {
+                own.entry(op.key.as_str()).or_default().insert(w);
+            }
+        }
+        // Copies that answered with an ETag, by (destination key, normalized ETag).
+        let mut copies: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+        for (i, op) in ops.iter().enumerate() {
+            if let (Req::Put { via: Via::Copy, .. }, Out::Ok { etag: Some(e), .. }) =
+                (&op.req, &op.out)
+            {
+                copies
+                    .entry((op.key.as_str(), normalize_etag(e)))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        // The foreign write ids the destination's reads saw with each copy's ETag.
+        let mut seen: FxHashMap<usize, FxHashSet<&str>> = FxHashMap::default();
+        for op in ops {
+            let (
+                Req::Get { .. } | Req::Head { .. },
+                Out::Ok {
+                    etag: Some(e),
+                    write_id: Some(w),
+                    ..
+                },
+            ) = (&op.req, &op.out)
+            else {
+                continue;
+            };
+            if own
+                .get(op.key.as_str())
+                .is_some_and(|s| s.contains(w.as_str()))
+                || !consistent_200(op)
+            {
+                continue;
+            }
+            if let Some(c) = copies.get(&(op.key.as_str(), normalize_etag(e)))
+                && c.len() == 1
+            {
+                seen.entry(c[0]).or_default().insert(w.as_str());
+            }
+        }
+        // Content a key may hold through copies: a fixpoint over the copy edges.
+        let edges: BTreeSet<(&str, &str)> = ops
+            .iter()
+            .filter_map(|op| source_of(op).map(|s| (s, op.key.as_str())))
+            .collect();
+        let mut copyable: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
+        loop {
+            let mut changed = false;
+            for &(src, dst) in &edges {
+                let mut add: Vec<&str> = own.get(src).into_iter().flatten().copied().collect();
+                add.extend(copyable.get(src).into_iter().flatten().copied());
+                let set = copyable.entry(dst).or_default();
+                for w in add {
+                    changed |= set.insert(w);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // A binding must name content the source could hold; otherwise the destination's read
+        // is the one that saw something nobody wrote.
+        let holds = |key: &str, w: &str| {
+            own.get(key).is_some_and(|s| s.contains(w))
+                || copyable.get(key).is_some_and(|s| s.contains(w))
+        };
+        let mut copied: FxHashMap<usize, &str> = seen
+            .into_iter()
+            .filter(|(_, ws)| ws.len() == 1)
+            .filter_map(|(c, ws)| ws.into_iter().next().map(|w| (c, w)))
+            .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
+            .collect();
+        // A source that only ever held one content can only have given that one.
+        let only_content = |src: &str| -> Option<&'a str> {
+            let own = own.get(src);
+            let more = copyable.get(src);
+            if own.map_or(0, |s| s.len()) + more.map_or(0, |s| s.len()) > 2 {
+                return None;
+            }
+            let all: BTreeSet<&str> = own
+                .into_iter()
+                .flatten()
+                .chain(more.into_iter().flatten())
+                .copied()
+                .collect();
+            (all.len() == 1).then(|| all.into_iter().next()).flatten()
+        };
+        for (i, op) in ops.iter().enumerate() {
+            let Some(src) = source_of(op) else { continue };
+            if copied.contains_key(&i) || !matches!(op.out, Out::Ok { .. } | Out::Ambiguous { .. })
+            {
+                continue;
+            }
+            if let Some(w) = only_content(src) {
+                copied.insert(i, w);
+            }
+        }
+        // A copy writes after it read its source, and its source was present only once some
+        // write to it (of the content it copied, when known) had been called.
+        let mut first_write: FxHashMap<&str, u64> = FxHashMap::default();
+        let mut first_copy_into: FxHashMap<&str, u64> = FxHashMap::default();
+        let mut wid_call: FxHashMap<(&str, &str), u64> = FxHashMap::default();
+        for w in ops.iter().filter(|w| {
+            matches!(w.req, Req::Put { .. })
+                && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. })
+        }) {
+            let k = w.key.as_str();
+            let slot = first_write.entry(k).or_insert(u64::MAX);
+            *slot = (*slot).min(w.call_ns);
+            if matches!(w.req, Req::Put { via: Via::Copy, .. }) {
+                let slot = first_copy_into.entry(k).or_insert(u64::MAX);
+                *slot = (*slot).min(w.call_ns);
+            }
+            if let Some(x) = own_wid(w) {
+                let slot = wid_call.entry((k, x)).or_insert(u64::MAX);
+                *slot = (*slot).min(w.call_ns);
+            }
+        }
+        let mut not_before: FxHashMap<usize, u64> = FxHashMap::default();
+        for (i, op) in ops.iter().enumerate() {
+            let Some(src) = source_of(op) else { continue };
+            let earliest = match copied.get(&i) {
+                Some(&x) => wid_call
+                    .get(&(src, x))
+                    .copied()
+                    .unwrap_or(u64::MAX)
+                    .min(first_copy_into.get(src).copied().unwrap_or(u64::MAX)),
+                None => first_write.get(src).copied().unwrap_or(u64::MAX),
+            };
+            if earliest != u64::MAX {
+                not_before.insert(i, earliest);
+            }
+        }
+        Global {
+            trust: Trust::of(history),
+            copied,
+            copyable,
+            not_before,
+        }
+    }
+}
