@@ -184,6 +184,26 @@ mod tests {
             (&["x", "run", "--test-threads", "0"], "1..=256"),
             (&["x", "run", "--timeout", "0"], "1..=3600"),
             (&["x", "fuzz", "--writers", "5000"], "1..=1024"),
+            (
+                &["x", "check", "h.jsonl", "--max-states", "0"],
+                "1..=100000000",
+            ),
+            (
+                &[
+                    "x",
+                    "check",
+                    "h.jsonl",
+                    "--max-states",
+                    "18446744073709551615",
+                ],
+                "1..=100000000",
+            ),
+            (&["x", "check", "h.jsonl", "--threads", "0"], "1..=256"),
+            (
+                &["x", "bench", "--reps", "18446744073709551615"],
+                "1..=1000",
+            ),
+            (&["x", "compare", "a.json", "--width", "5"], "20..=1000"),
         ] {
             let e = Cli::try_parse_from(argv).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{argv:?}");

@@ -26,8 +26,15 @@ pub struct BenchArgs {
     /// Base seed; repetition r of a class uses seed + r.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Repetitions per class (the median is reported); default 3, or 1 for 10^6-op classes.
-    #[arg(long)]
+    /// Repetitions per class (the median is reported), 1 to 1000; default 3, or 1 for
+    /// 10^6-op classes.
+    #[arg(
+        long,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u64).range(1..=1000),
+            |v| v as usize
+        )
+    )]
     pub reps: Option<usize>,
     /// Time budget per check.
     #[arg(long, default_value = "60s", value_parser = super::check::parse_duration)]

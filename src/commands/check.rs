@@ -22,8 +22,16 @@ pub struct CheckArgs {
     /// verdict is Unknown (exit 3), never a guess.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub time_budget: Duration,
-    /// Cap on configurations the search caches per key (about 40 bytes each).
-    #[arg(long, default_value_t = 5_000_000)]
+    /// Cap on configurations the search caches per key (about 40 bytes each), 1 to 10^8: at
+    /// the top that is about 4 GB per key being searched.
+    #[arg(
+        long,
+        default_value_t = 5_000_000,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u64).range(1..=100_000_000),
+            |v| v as usize
+        )
+    )]
     pub max_states: usize,
     /// Write a self-contained HTML timeline of the witnesses to PATH.
     #[arg(long, value_name = "PATH")]
@@ -44,8 +52,14 @@ pub struct CheckArgs {
     /// `DIR/<UTC time>-<history name>-check/` (`DIR/latest` links to it).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads (keys are checked in parallel); default: one per core.
-    #[arg(long)]
+    /// Worker threads (keys are checked in parallel), 1 to 256; default: one per core.
+    #[arg(
+        long,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u64).range(1..=256),
+            |v| v as usize
+        )
+    )]
     pub threads: Option<usize>,
 }
 

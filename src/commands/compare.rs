@@ -31,8 +31,9 @@ pub struct CompareArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Terminal width to fit the table to (default: the terminal's, or $COLUMNS, or 100).
-    #[arg(long, value_name = "COLUMNS")]
+    /// Terminal width to fit the table to, 20 to 1000 (default: the terminal's, or $COLUMNS, or
+    /// 100).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(20..=1000))]
     pub width: Option<u16>,
 
     /// Print nothing to stdout (only write the requested files).
