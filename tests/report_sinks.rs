@@ -238,6 +238,12 @@ fn junit_parses_back_with_the_right_statuses() {
     );
 }
 
+/// The JSON report is a format other tools read: a change to it shows up here, on purpose.
+#[test]
+fn json_output_is_pinned() {
+    insta::assert_snapshot!("json", json::to_string(&report_support::sample()));
+}
+
 #[test]
 fn junit_output_is_pinned() {
     insta::assert_snapshot!("junit", junit::render(&report_support::sample()));

@@ -87,7 +87,7 @@ pub fn case(name: &str, verdict: Verdict, steps: Vec<StepRecord>) -> CaseReport 
         name: name.to_owned(),
         operation: operation.to_owned(),
         description: format!("checks {}", name.replace("::", " ")),
-        source: "SEMANTICS.md §1.2".to_owned(),
+        source: "docs/semantics.md §1.2".to_owned(),
         tags: vec![operation.to_owned()],
         verdict,
         baseline: None,
