@@ -55,13 +55,17 @@ const CAMPAIGNS: [(u64, &str, u8, &str); 4] = [
 async fn fuzz_summaries(kind: Kind, writers: usize, ops: u64) -> Vec<FuzzSummary> {
     let mut out = Vec::new();
     for (seed, mix, keys, what) in CAMPAIGNS {
+        let campaign = format!(
+            "{what} (--mix {mix}, {keys} {})",
+            if keys == 1 { "key" } else { "keys" }
+        );
         // A fresh server per campaign: s3rver 3.7.1 has been seen to exit under 16 racing
         // writers, and the next campaign should not inherit that.
         let Some(ep) = endpoints::start(kind).await else {
             out.push(FuzzSummary::failed(
                 seed,
                 writers as u32,
-                Some(format!("{what} (--mix {mix}, {keys} keys)")),
+                Some(campaign),
                 format!("{} did not start", kind.label()),
             ));
             continue;
@@ -72,7 +76,7 @@ async fn fuzz_summaries(kind: Kind, writers: usize, ops: u64) -> Vec<FuzzSummary
         } else {
             mix.parse().expect("mix")
         };
-        let campaign = Some(format!("{what} (--mix {mix}, {keys} keys)"));
+        let campaign = Some(campaign);
         let history = match endpoints::drive_campaign(ep, seed, writers, ops, keys, &parsed).await {
             Ok(history) => history,
             Err(e) => {
