@@ -3,6 +3,12 @@
 # third-party server (suite + fuzz campaigns, and its baseline of known divergences), and the
 # comparison matrix. Needs the servers installed: .ci/endpoints.sh install
 #
+# The fuzz campaigns are the `CAMPAIGNS` of tests/endpoints_suite.rs, each on a fresh server:
+# the default mix (`s3conform fuzz` with no --mix) on every server, then safe creates racing
+# deletes, read-modify-write loops, and conditional CompleteMultipartUpload racing conditional
+# PUT. A campaign that cannot run (the server did not start or stopped answering) is written
+# as a failed campaign with its reason, and `compare` shows it as such.
+#
 # Run reports are written normalized (`run --stable-json`, `report::json::normalize`): start
 # time, durations, ports, request ids and upload ids are replaced, each case's dates are shifted
 # to start at 2001-01-01 and its instants become their order, so a regeneration's diff shows

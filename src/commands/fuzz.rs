@@ -220,6 +220,8 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         verdict: String::new(),
         anomalies: Vec::new(),
         history_file: None,
+        campaign: None,
+        error: None,
     };
     let code = match &verdict {
         Verdict::Linearizable => {

@@ -236,8 +236,8 @@ pub fn write(baseline: &Baseline, path: &Path) -> Result<(), ReportError> {
 ///
 /// In order: a regression (a failure or error the baseline does not excuse) is
 /// [`exit_code::FAILURE`]; with `strict`, so is a fixed baseline entry; a fuzz campaign that
-/// found an anomaly is [`exit_code::FAILURE`]; one that ran out of budget is
-/// [`exit_code::UNKNOWN`]; a report with no case and no campaign is
+/// found an anomaly is [`exit_code::FAILURE`]; one that ran out of budget, or did not run to a
+/// verdict at all, is [`exit_code::UNKNOWN`]; a report with no case and no campaign is
 /// [`exit_code::NOTHING_SELECTED`]; otherwise [`exit_code::SUCCESS`].
 pub fn exit_code(report: &RunReport, strict: bool) -> u8 {
     let fixed = report
@@ -254,7 +254,11 @@ pub fn exit_code(report: &RunReport, strict: bool) -> u8 {
     {
         return exit_code::FAILURE;
     }
-    if report.fuzz.iter().any(|f| f.verdict == "unknown") {
+    if report
+        .fuzz
+        .iter()
+        .any(|f| f.verdict == "unknown" || f.is_failed())
+    {
         return exit_code::UNKNOWN;
     }
     if report.cases.is_empty() && report.fuzz.is_empty() {

@@ -183,6 +183,14 @@ fn fuzz_case(f: &FuzzSummary) -> TestCase {
                 .set_description(body.join("\n"));
             s
         }
+        _ if f.is_failed() => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_type("failed").set_message(format!(
+                "the campaign did not run: {}",
+                f.error.as_deref().unwrap_or("no reason recorded")
+            ));
+            s
+        }
         "unknown" => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
             s.set_type("unknown")

@@ -217,15 +217,27 @@ fn fuzz(out: &mut String, report: &RunReport) {
         for a in &f.anomalies {
             let _ = writeln!(
                 out,
-                "\n### `{}` on `{}` (seed {})\n",
+                "\n### `{}` on `{}` (seed {}{})\n",
                 cell(&a.kind),
                 cell(&a.key),
-                f.seed
+                f.seed,
+                f.campaign
+                    .as_deref()
+                    .map(|c| format!(", {}", cell(c)))
+                    .unwrap_or_default()
             );
             let _ = writeln!(out, "```text\n{}\n```", a.explanation.trim_end());
             if !a.lanes.is_empty() {
                 let _ = writeln!(out, "\n```text\n{}\n```", a.lanes.trim_end());
             }
+        }
+        if let Some(e) = &f.error {
+            let _ = writeln!(
+                out,
+                "\nCampaign of seed {} **failed to run**: {}",
+                f.seed,
+                cell(e)
+            );
         }
         if let Some(h) = &f.history_file {
             let _ = writeln!(out, "\nHistory of seed {}: `{}`", f.seed, cell(h));

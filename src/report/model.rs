@@ -211,7 +211,8 @@ pub struct FuzzSummary {
     pub writers: u32,
     /// Operations performed.
     pub ops: u64,
-    /// `linearizable`, `anomalous` or `unknown`.
+    /// `linearizable`, `anomalous`, `unknown`, or [`FUZZ_FAILED`] when the campaign did not run
+    /// to a verdict.
     pub verdict: String,
     /// What was found.
     #[serde(default)]
@@ -219,6 +220,38 @@ pub struct FuzzSummary {
     /// Where the history was saved, if it was.
     #[serde(default)]
     pub history_file: Option<String>,
+    /// What the campaign raced (its mix and keys), so that a reader can tell campaigns apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    /// Why a [`FUZZ_FAILED`] campaign did not run (the server stopped answering, the setup was
+    /// refused). Kept in the report rather than dropping the campaign: a campaign that vanishes
+    /// reads as a server that was never tried, or worse, as one that passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The verdict of a fuzz campaign that did not run to a verdict.
+pub const FUZZ_FAILED: &str = "failed";
+
+impl FuzzSummary {
+    /// A campaign that did not run, with why.
+    pub fn failed(seed: u64, writers: u32, campaign: Option<String>, error: String) -> Self {
+        FuzzSummary {
+            seed,
+            writers,
+            ops: 0,
+            verdict: FUZZ_FAILED.to_owned(),
+            anomalies: Vec::new(),
+            history_file: None,
+            campaign,
+            error: Some(error),
+        }
+    }
+
+    /// Whether the campaign did not run to a verdict.
+    pub fn is_failed(&self) -> bool {
+        self.verdict == FUZZ_FAILED
+    }
 }
 
 /// The whole record of one `run`.

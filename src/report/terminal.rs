@@ -296,6 +296,12 @@ fn fuzz(out: &mut String, style: &Style, report: &RunReport, w: usize) {
                 w,
             ));
         }
+        if let Some(c) = &f.campaign {
+            out.push_str(&text::wrap("    campaign: ", "      ", c, w));
+        }
+        if let Some(e) = &f.error {
+            out.push_str(&text::wrap("    did not run: ", "      ", e, w));
+        }
         if let Some(h) = &f.history_file {
             out.push_str(&text::wrap("    history: ", "      ", h, w));
         }

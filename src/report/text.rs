@@ -117,6 +117,14 @@ pub fn summary_line(report: &RunReport) -> String {
     if !report.fuzz.is_empty() {
         parts.push(plural(anomalies, "fuzz anomaly", "fuzz anomalies"));
     }
+    let failed = report.fuzz.iter().filter(|f| f.is_failed()).count();
+    if failed > 0 {
+        parts.push(plural(
+            failed,
+            "fuzz campaign failed to run",
+            "fuzz campaigns failed to run",
+        ));
+    }
     format!(
         "test result: {word}. {}; finished in {}",
         parts.join("; "),

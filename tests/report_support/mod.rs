@@ -281,6 +281,8 @@ pub fn sample() -> RunReport {
                         .to_owned(),
                 }],
                 history_file: Some("histories/seaweedfs-42.jsonl".to_owned()),
+                campaign: None,
+                error: None,
             },
             FuzzSummary {
                 seed: 7,
@@ -289,6 +291,8 @@ pub fn sample() -> RunReport {
                 verdict: "linearizable".to_owned(),
                 anomalies: Vec::new(),
                 history_file: None,
+                campaign: None,
+                error: None,
             },
         ],
         location: Some(s3conform::report::RunLocation {

@@ -139,14 +139,14 @@ fn endpoints(out: &mut String, matrix: &Matrix) {
             let _ = write!(out, "<td class=\"num\">{n}</td>");
         }
         let _ = write!(out, "<td class=\"num\">{}</td>", s.fuzz_ops);
-        if s.anomalies > 0 {
+        if s.anomalies > 0 || s.fuzz_failed > 0 {
             let _ = write!(
                 out,
                 "<td class=\"num\"><a href=\"#anomalies-{ci}\">{}</a></td>",
-                s.anomalies
+                s.anomalies_cell()
             );
         } else {
-            let _ = write!(out, "<td class=\"num\">{}</td>", s.anomalies);
+            let _ = write!(out, "<td class=\"num\">{}</td>", s.anomalies_cell());
         }
         out.push_str("</tr>\n");
     }
@@ -346,7 +346,11 @@ fn anomalies(out: &mut String, matrix: &Matrix) {
         for f in &e.report.fuzz {
             let _ = writeln!(
                 out,
-                "<li>seed {}, {} writers, {} ops: {} ({} anomalies){}</li>",
+                "<li>{}seed {}, {} writers, {} ops: {} ({} anomalies){}{}</li>",
+                f.campaign
+                    .as_deref()
+                    .map(|c| format!("{}: ", escape(c)))
+                    .unwrap_or_default(),
                 f.seed,
                 f.writers,
                 f.ops,
@@ -355,6 +359,10 @@ fn anomalies(out: &mut String, matrix: &Matrix) {
                 f.history_file
                     .as_deref()
                     .map(|h| format!(", history <code>{}</code>", escape(h)))
+                    .unwrap_or_default(),
+                f.error
+                    .as_deref()
+                    .map(|e| format!(": <strong>did not run</strong>: {}", escape(e)))
                     .unwrap_or_default()
             );
         }

@@ -30,7 +30,7 @@ pub fn render(matrix: &Matrix) -> String {
                 s.known.to_string(),
                 s.not_run.to_string(),
                 s.fuzz_ops.to_string(),
-                s.anomalies.to_string(),
+                s.anomalies_cell(),
             ]
         })
         .collect();
@@ -119,19 +119,51 @@ pub fn render(matrix: &Matrix) -> String {
         out.push_str(&findings);
     }
 
+    let failed: Vec<Vec<String>> = matrix
+        .endpoints
+        .iter()
+        .flat_map(|e| {
+            e.report
+                .fuzz
+                .iter()
+                .filter(|f| f.is_failed())
+                .map(move |f| {
+                    vec![
+                        cell(&e.name),
+                        cell(f.campaign.as_deref().unwrap_or_default()),
+                        cell(f.error.as_deref().unwrap_or("no reason recorded")),
+                        f.seed.to_string(),
+                        f.writers.to_string(),
+                    ]
+                })
+        })
+        .collect();
+    if !failed.is_empty() {
+        out.push_str("\n## Fuzz campaigns that failed to run\n\n");
+        out.push_str(&table(
+            &["endpoint", "campaign", "why", "seed", "writers"],
+            3,
+            &failed,
+        ));
+    }
+
     let mut anomalies = String::new();
     for e in &matrix.endpoints {
         for f in &e.report.fuzz {
             for a in &f.anomalies {
                 let _ = writeln!(
                     anomalies,
-                    "\n### {}: `{}` on `{}` (seed {}, {} writers, {} ops)\n",
+                    "\n### {}: `{}` on `{}` (seed {}, {} writers, {} ops{})\n",
                     cell(&e.name),
                     cell(&a.kind),
                     cell(&a.key),
                     f.seed,
                     f.writers,
-                    f.ops
+                    f.ops,
+                    f.campaign
+                        .as_deref()
+                        .map(|c| format!(", {}", cell(c)))
+                        .unwrap_or_default()
                 );
                 let _ = writeln!(anomalies, "```text\n{}\n```", a.explanation.trim_end());
                 if !a.lanes.is_empty() {

@@ -85,6 +85,29 @@ pub struct EndpointSummary {
     pub fuzz_ops: u64,
     /// Fuzz anomalies over all campaigns.
     pub anomalies: usize,
+    /// Fuzz campaigns that did not run to a verdict: counted, so that a server that died
+    /// under a campaign never reads as one that passed it.
+    pub fuzz_failed: usize,
+}
+
+impl EndpointSummary {
+    /// The anomalies count, with the campaigns that failed to run when there are any.
+    pub fn anomalies_cell(&self) -> String {
+        if self.fuzz_failed == 0 {
+            self.anomalies.to_string()
+        } else {
+            format!(
+                "{} ({} fuzz {} failed to run)",
+                self.anomalies,
+                self.fuzz_failed,
+                if self.fuzz_failed == 1 {
+                    "campaign"
+                } else {
+                    "campaigns"
+                }
+            )
+        }
+    }
 }
 
 /// One column: one run report.
@@ -197,6 +220,7 @@ pub fn build(reports: Vec<(PathBuf, RunReport)>) -> Matrix {
                 fuzz_campaigns: report.fuzz.len(),
                 fuzz_ops: report.fuzz.iter().map(|f| f.ops).sum(),
                 anomalies: report.fuzz.iter().map(|f| f.anomalies.len()).sum(),
+                fuzz_failed: report.fuzz.iter().filter(|f| f.is_failed()).count(),
             };
             Endpoint {
                 name,

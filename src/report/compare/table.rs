@@ -97,6 +97,33 @@ pub fn render(matrix: &Matrix, width: u16) -> String {
             out.push_str(&text::wrap("  - ", "    ", &a, w));
         }
     }
+    let failed: Vec<String> = matrix
+        .endpoints
+        .iter()
+        .flat_map(|e| {
+            e.report
+                .fuzz
+                .iter()
+                .filter(|f| f.is_failed())
+                .map(move |f| {
+                    format!(
+                        "{} (seed {}): {}",
+                        e.name,
+                        f.seed,
+                        f.error.as_deref().unwrap_or("no reason recorded")
+                    )
+                })
+        })
+        .collect();
+    if !failed.is_empty() {
+        out.push_str(&format!(
+            "\nFuzz campaigns that failed to run ({}):\n",
+            failed.len()
+        ));
+        for f in failed {
+            out.push_str(&text::wrap("  - ", "    ", &f, w));
+        }
+    }
     out
 }
 
@@ -140,7 +167,7 @@ fn new_table(width: u16) -> Table {
 }
 
 /// The summary rows' names and one endpoint's values.
-fn totals(s: &EndpointSummary) -> [(&'static str, String); 10] {
+fn totals(s: &EndpointSummary) -> [(&'static str, String); 11] {
     [
         ("passed", s.passed.to_string()),
         ("failed", s.failed.to_string()),
@@ -152,6 +179,7 @@ fn totals(s: &EndpointSummary) -> [(&'static str, String); 10] {
         ("fuzz runs", s.fuzz_campaigns.to_string()),
         ("fuzz ops", s.fuzz_ops.to_string()),
         ("anomalies", s.anomalies.to_string()),
+        ("fuzz failed", s.fuzz_failed.to_string()),
     ]
 }
 
@@ -168,7 +196,7 @@ fn summary(matrix: &Matrix, headers: &[String], width: u16) -> String {
             .chain(matrix.endpoints.iter().map(|e| e.profile.to_string()))
             .collect::<Vec<_>>(),
     );
-    let columns: Vec<[(&str, String); 10]> = matrix
+    let columns: Vec<[(&str, String); 11]> = matrix
         .endpoints
         .iter()
         .map(|e| totals(&e.summary))
