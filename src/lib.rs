@@ -14,6 +14,7 @@ pub mod case;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod duration;
 pub mod error;
 pub mod exit_code;
 pub mod fuzz;

@@ -127,3 +127,27 @@ fn out_of_range_numbers_are_usage_errors_naming_the_range() {
         );
     }
 }
+
+#[test]
+fn every_duration_flag_takes_one_grammar_and_names_itself_when_refused() {
+    for (args, flag) in [
+        (&["fuzz", "--duration", "3y"][..], "--duration"),
+        (&["fuzz", "--check-budget", "0s"][..], "--check-budget"),
+        (
+            &["check", "h.jsonl", "--time-budget", "5min"][..],
+            "--time-budget",
+        ),
+        (
+            &["bench", "--time-budget", "99999999999999999999h"][..],
+            "--time-budget",
+        ),
+        (
+            &["clean", "--prefix", "p/", "--older-than", "x"][..],
+            "--older-than",
+        ),
+    ] {
+        let out = s3conform(args);
+        assert_usage_error(&out, flag);
+        assert_usage_error(&out, "expected a number with a unit ms, s, m or h");
+    }
+}

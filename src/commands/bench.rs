@@ -30,7 +30,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub reps: Option<usize>,
     /// Time budget per check.
-    #[arg(long, default_value = "60s", value_parser = super::check::parse_duration)]
+    #[arg(long, default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub time_budget: Duration,
 }
 

@@ -37,7 +37,7 @@ pub struct FuzzArgs {
     pub ops: u64,
 
     /// Stop after this long instead (e.g. `30s`, `5m`; 1ms to 24h); the op limit still applies.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_flag)]
     pub duration: Option<Duration>,
 
     /// Seed of the schedule; printed at start, and replays the same programs.
@@ -68,7 +68,7 @@ pub struct FuzzArgs {
     pub json: Option<PathBuf>,
 
     /// Time the checker may spend before answering Unknown (1ms to 24h).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub check_budget: Duration,
 
     /// Do not shrink witnesses to a minimal history.
@@ -94,31 +94,6 @@ pub enum FuzzError {
 /// The most operations one campaign records: the schedule is drawn and the history kept in
 /// memory, so this bounds both.
 pub const MAX_OPS: u64 = 1_000_000;
-
-/// The longest `--duration` or `--check-budget`.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
-
-/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds, from 1ms to [`MAX_DURATION`].
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
-    };
-    if !secs.is_finite() || secs < 0.001 || secs > MAX_DURATION.as_secs_f64() {
-        return Err(format!("`{s}` is out of range: a duration is 1ms to 24h"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 /// Runs a campaign: prints the seed, drives, checks, prints the verdict. Returns the exit code.
 pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
@@ -417,37 +392,4 @@ fn progress_bar(
         }
     });
     Some((bar, ticker))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("x").is_err());
-        assert!(parse_duration("3y").is_err());
-    }
-
-    #[test]
-    fn durations_out_of_range_are_refused_not_panics() {
-        for bad in [
-            "99999999999999999999h",
-            "25h",
-            "0",
-            "0s",
-            "1e400",
-            "NaN",
-            "-1s",
-        ] {
-            let e = parse_duration(bad).unwrap_err();
-            assert!(e.contains(bad.trim()), "{bad}: {e}");
-        }
-        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
-        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
-    }
 }

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::SharedHttpClient;
-use aws_smithy_http_client::tls;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
+use aws_smithy_http_client::tls;
 
 /// The error for an endpoint URL that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
