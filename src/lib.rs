@@ -16,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod duration;
 pub mod error;
+pub mod etag;
 pub mod exit_code;
 pub mod fuzz;
 pub mod history;
