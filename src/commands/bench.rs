@@ -37,7 +37,7 @@ pub struct BenchArgs {
 /// Why the benchmark could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
-    #[error("failed to write {path}: {source}")]
+    #[error("failed to write {path}")]
     Write {
         path: PathBuf,
         #[source]

@@ -53,7 +53,7 @@ pub struct CheckArgs {
 pub enum CheckCommandError {
     #[error(transparent)]
     History(#[from] HistoryError),
-    #[error("failed to write {path}: {source}")]
+    #[error("failed to write {path}")]
     Write {
         path: PathBuf,
         #[source]

@@ -80,7 +80,7 @@ pub enum ServeError {
     #[error(transparent)]
     Start(#[from] ServerError),
     /// Waiting for a signal failed.
-    #[error("cannot wait for a shutdown signal: {0}")]
+    #[error("failed to wait for a shutdown signal")]
     Signal(#[source] std::io::Error),
 }
 

@@ -112,7 +112,7 @@ pub enum TargetError {
     #[error(transparent)]
     Prefix(#[from] crate::s3::KeyError),
     /// The embedded endpoint could not start.
-    #[error("failed to start the embedded reference endpoint: {0}")]
+    #[error("failed to start the embedded reference endpoint")]
     Embedded(#[from] crate::server::ServerError),
     /// The endpoint or bucket is unusable.
     #[error(transparent)]

@@ -31,7 +31,7 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// The file is not JSON at all.
-    #[error("`{path}` is not JSON: {source}")]
+    #[error("failed to parse `{path}`: it is not JSON")]
     NotJson {
         /// The file.
         path: PathBuf,
@@ -63,7 +63,7 @@ pub enum ReportError {
         supported: u32,
     },
     /// The file has the right format marker but its content does not fit the format.
-    #[error("`{path}` is not a valid run report: {source}")]
+    #[error("failed to load `{path}`: it is not a valid run report")]
     InvalidReport {
         /// The file.
         path: PathBuf,
