@@ -145,7 +145,7 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         &mut std::io::stdout(),
         &mut std::io::stderr(),
     )?;
-    Ok(crate::commands::run::final_exit_code(code, &suite))
+    Ok(crate::exit_code::with_malformed(code, suite.errors.len()))
 }
 
 #[cfg(test)]

@@ -37,17 +37,7 @@ pub enum Error {
 impl Error {
     /// The documented exit code (see [`crate::exit_code`]).
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Serve(e) => e.exit_code(),
-            Error::Report(e) => e.exit_code(),
-            Error::Check(e) => e.exit_code(),
-            Error::Run(e) => e.exit_code(),
-            Error::Runtime(_)
-            | Error::Fuzz(_)
-            | Error::Bench(_)
-            | Error::Target(_)
-            | Error::Clean(_) => exit_code::SETUP_ERROR,
-        }
+        exit_code::of_error(self)
     }
 }
 

@@ -64,7 +64,7 @@ pub enum CheckCommandError {
 impl CheckCommandError {
     /// Every error of this command is bad input or setup.
     pub fn exit_code(&self) -> u8 {
-        exit_code::SETUP_ERROR
+        exit_code::of_error(self)
     }
 }
 
@@ -164,14 +164,12 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
         source: e,
     };
     writeln!(out, "{}", summary(&report)).map_err(io)?;
-    let code = match &verdict {
+    match &verdict {
         Verdict::Linearizable => {
             writeln!(out, "linearizable").map_err(io)?;
-            exit_code::SUCCESS
         }
         Verdict::Unknown { reason } => {
             writeln!(out, "unknown: {reason}").map_err(io)?;
-            exit_code::UNKNOWN
         }
         Verdict::Anomalous(anomalies) => {
             let mut kinds: Vec<&str> = anomalies.iter().map(|a| a.kind.name()).collect();
@@ -249,9 +247,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
                     }
                 }
             }
-            exit_code::FAILURE
         }
     };
+    let code = exit_code::of_verdict(&verdict);
     save_results(args, &history, &report, out);
     Ok(code)
 }

@@ -196,16 +196,14 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         anomalies: Vec::new(),
         history_file: None,
     };
-    let code = match &verdict {
+    match &verdict {
         Verdict::Linearizable => {
             println!("verdict: linearizable ({} keys checked)", report.keys.len());
             summary.verdict = "linearizable".to_owned();
-            exit_code::SUCCESS
         }
         Verdict::Unknown { reason } => {
             println!("verdict: unknown: {reason}");
             summary.verdict = "unknown".to_owned();
-            exit_code::UNKNOWN
         }
         Verdict::Anomalous(anomalies) => {
             summary.verdict = "anomalous".to_owned();
@@ -246,9 +244,9 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
                 );
                 summary.anomalies.push(shown);
             }
-            exit_code::FAILURE
         }
     };
+    let code = exit_code::of_verdict(&verdict);
     save_results(args, &label, &history, &report, &mut summary);
     Ok(code)
 }

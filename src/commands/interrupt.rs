@@ -185,10 +185,7 @@ pub fn report_stop(
         Some(line) => eprintln!("s3conform: {line}"),
         None => eprintln!("s3conform: cleanup removed everything this run wrote under {prefix}"),
     }
-    match reason {
-        HaltReason::Interrupted => exit_code::INTERRUPTED,
-        HaltReason::Stuck => exit_code::SETUP_ERROR,
-    }
+    exit_code::of_halt(reason)
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ pub enum ServeError {
 impl ServeError {
     /// The documented exit code: every `serve` error is a setup error.
     pub fn exit_code(&self) -> u8 {
-        exit_code::SETUP_ERROR
+        exit_code::of_error(self)
     }
 }
 

@@ -92,6 +92,6 @@ pub enum ReportError {
 impl ReportError {
     /// Every report error is a usage or setup error: the run's verdicts are not in question.
     pub fn exit_code(&self) -> u8 {
-        exit_code::SETUP_ERROR
+        exit_code::of_error(self)
     }
 }
