@@ -10,11 +10,13 @@
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
 pub mod bench;
+pub mod campaign;
 pub mod case;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod duration;
+pub mod embedded;
 pub mod error;
 pub mod etag;
 pub mod exit_code;

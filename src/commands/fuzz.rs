@@ -10,9 +10,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use super::target::{TargetArgs, TargetError};
+use crate::campaign::Campaign;
 use crate::check::{self, CheckOptions, CheckReport, Verdict};
 use crate::exit_code;
-use crate::fuzz::{Counters, DriveError, DriveLimits, Mix, Schedule, drive};
+use crate::fuzz::{Counters, DriveError, Mix};
 use crate::history::{History, write_history};
 use crate::report::outdir::{self, OutDir, OutDirError};
 use crate::report::{FuzzAnomaly, FuzzSummary};
@@ -123,20 +124,18 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         connected.session.root_prefix(),
         connected.session.root_prefix()
     );
-    let mix = args.mix.unwrap_or_default();
-    let per_writer =
-        usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
-    // No more program than the op limit can use: a writer whose program runs out before the
-    // others simply stops, and the campaign still ends at `--ops` or `--duration`.
-    let schedule = Schedule::from_seed(seed, args.writers as usize, per_writer, args.keys, &mix);
-    let counters = Arc::new(Counters::default());
-    let limits = DriveLimits {
-        max_ops: args.ops,
-        max_duration: args.duration,
+    let campaign = Campaign {
+        seed,
+        writers: args.writers as usize,
+        keys: args.keys,
+        ops: args.ops,
+        duration: args.duration,
+        mix: args.mix.unwrap_or_default(),
     };
+    let counters = Arc::new(Counters::default());
     let bar = progress_bar(args, counters.clone());
     let started = Instant::now();
-    let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;
+    let drove = campaign.run(&connected.session, counters.clone()).await;
     if let Some((bar, ticker)) = bar {
         ticker.abort();
         bar.finish_and_clear();
