@@ -22,6 +22,7 @@ pub mod etag;
 pub mod exit_code;
 pub mod fuzz;
 pub mod history;
+pub mod html;
 pub mod profile;
 pub mod report;
 pub mod runner;
