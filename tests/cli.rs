@@ -2,27 +2,12 @@
 //! fuzz campaign against the embedded endpoint is linearizable, and each injected fault is
 //! caught by name within the default budget.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn s3conform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3conform"))
-        .args(args)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("S3CONFORM_PROFILE")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .output()
-        .expect("the binary runs")
-}
+use binary::{run as s3conform, text};
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+mod binary;
 
 fn assert_usage_error(out: &Output, needle: &str) {
     let t = text(out);

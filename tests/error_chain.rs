@@ -3,20 +3,11 @@
 //! warning's colon, never repeated by a wrapper.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn s3conform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3conform"))
-        .args(args)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("S3CONFORM_PROFILE")
-        .env_remove("S3CONFORM_CASES")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .expect("the binary runs")
-}
+use binary::run as s3conform;
+
+mod binary;
 
 /// A path under a directory that does not exist, so opening it fails with ENOENT.
 fn missing(name: &str) -> String {
