@@ -144,15 +144,8 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let label = connected.info.label.clone();
     let connected_bucket = connected.session.bucket().to_owned();
     let keep = args.target.keep;
-    let cleanup = tokio::select! {
-        c = connected.finish(keep) => Some(c),
-        () = interrupts.abandoned() => None,
-    };
-    let cleaned = match (&cleanup, keep) {
-        (_, true) => Cleanup::Kept,
-        (Some(c), false) => Cleanup::Done(c),
-        (None, false) => Cleanup::Abandoned,
-    };
+    let cleanup = interrupts.finish(connected, keep).await;
+    let cleaned = Cleanup::of(cleanup.as_ref(), keep);
     if let Some(reason) = halt.reason() {
         let timeout = Duration::from_secs(args.target.timeout);
         return Ok(report_stop(reason, cleaned, &connected_root, timeout));
