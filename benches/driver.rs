@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
-use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::campaign::Campaign;
+use s3conform::fuzz::{Counters, Mix};
 use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target};
 use s3conform::server::{self, ServerConfig};
 
@@ -70,13 +71,17 @@ async fn main() {
         }
         raw.push(OPS as f64 / started.elapsed().as_secs_f64());
 
-        let schedule = Schedule::from_seed(round as u64, WRITERS, OPS / WRITERS, 2, &mix);
-        let limits = DriveLimits {
-            max_ops: OPS as u64,
-            max_duration: None,
+        let campaign = Campaign {
+            seed: round as u64,
+            writers: WRITERS,
+            keys: 2,
+            ops: OPS as u64,
+            duration: None,
+            mix,
         };
         let started = Instant::now();
-        let history = drive(&session, &schedule, limits, Arc::new(Counters::default()))
+        let history = campaign
+            .run(&session, Arc::new(Counters::default()))
             .await
             .expect("drive");
         driver.push(history.ops.len() as f64 / started.elapsed().as_secs_f64());

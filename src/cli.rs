@@ -112,17 +112,8 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         runtime.handle(),
     );
     let keep = args.target.keep;
-    let cleanup = runtime.block_on(async {
-        tokio::select! {
-            c = connected.finish(keep) => Some(c),
-            () = interrupts.abandoned() => None,
-        }
-    });
-    let cleaned = match (&cleanup, keep) {
-        (_, true) => Cleanup::Kept,
-        (Some(c), false) => Cleanup::Done(c),
-        (None, false) => Cleanup::Abandoned,
-    };
+    let cleanup = runtime.block_on(interrupts.finish(connected, keep));
+    let cleaned = Cleanup::of(cleanup.as_ref(), keep);
     if let Some(reason) = halt.reason() {
         let timeout = std::time::Duration::from_secs(args.target.timeout);
         return Ok(report_stop(reason, cleaned, &root, timeout));
@@ -150,7 +141,7 @@ fn run_suite(args: &RunCommand, runtime: &tokio::runtime::Runtime) -> Result<u8,
         &mut std::io::stdout(),
         &mut std::io::stderr(),
     )?;
-    Ok(crate::commands::run::final_exit_code(code, &suite))
+    Ok(crate::exit_code::with_malformed(code, suite.errors.len()))
 }
 
 #[cfg(test)]

@@ -10,14 +10,19 @@
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
 pub mod bench;
+pub mod campaign;
 pub mod case;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod duration;
+pub mod embedded;
 pub mod error;
+pub mod etag;
 pub mod exit_code;
 pub mod fuzz;
 pub mod history;
+pub mod html;
 pub mod profile;
 pub mod report;
 pub mod runner;

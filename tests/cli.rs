@@ -2,27 +2,12 @@
 //! fuzz campaign against the embedded endpoint is linearizable, and each injected fault is
 //! caught by name within the default budget.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn s3conform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3conform"))
-        .args(args)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("S3CONFORM_PROFILE")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .output()
-        .expect("the binary runs")
-}
+use binary::{run as s3conform, text};
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+mod binary;
 
 fn assert_usage_error(out: &Output, needle: &str) {
     let t = text(out);
@@ -125,5 +110,29 @@ fn out_of_range_numbers_are_usage_errors_naming_the_range() {
             started.elapsed() < Duration::from_secs(5),
             "{args:?} was refused before any work"
         );
+    }
+}
+
+#[test]
+fn every_duration_flag_takes_one_grammar_and_names_itself_when_refused() {
+    for (args, flag) in [
+        (&["fuzz", "--duration", "3y"][..], "--duration"),
+        (&["fuzz", "--check-budget", "0s"][..], "--check-budget"),
+        (
+            &["check", "h.jsonl", "--time-budget", "5min"][..],
+            "--time-budget",
+        ),
+        (
+            &["bench", "--time-budget", "99999999999999999999h"][..],
+            "--time-budget",
+        ),
+        (
+            &["clean", "--prefix", "p/", "--older-than", "x"][..],
+            "--older-than",
+        ),
+    ] {
+        let out = s3conform(args);
+        assert_usage_error(&out, flag);
+        assert_usage_error(&out, "expected a number with a unit ms, s, m or h");
     }
 }

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
+use s3conform::campaign::Campaign;
 use s3conform::check::{self, AnomalyKind, CheckOptions, Verdict};
-use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::embedded::{self, Embedded};
+use s3conform::fuzz::{Counters, Mix};
 use s3conform::history::{History, Op, Out};
-use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target};
-use s3conform::server::{self, Fault, ServerConfig};
+use s3conform::s3::RunPrefix;
+use s3conform::server::{Fault, ServerConfig};
 
 /// The CLI defaults: 16 writers, 2 keys, 2000 ops, the default mix.
 const WRITERS: usize = 16;
@@ -30,20 +32,22 @@ async fn campaign_history(
         faults: faults.iter().copied().collect(),
         ..ServerConfig::default()
     };
-    let handle = server::spawn(config.clone()).await.unwrap();
-    let mut target = Target::new(EndpointUrl::parse(&handle.endpoint_url()).unwrap(), "fuzz");
-    target.keys = Some(StaticKeys {
-        access_key: config.access_key,
-        secret_key: config.secret_key,
-    });
-    target.create_bucket = true;
-    let session = Session::connect(target, RunPrefix::fresh()).await.unwrap();
-    let schedule = Schedule::from_seed(seed, writers, (ops as usize).div_ceil(writers), KEYS, mix);
-    let limits = DriveLimits {
-        max_ops: ops,
-        max_duration: None,
+    let Embedded {
+        session,
+        server: handle,
+    } = embedded::start(config, "fuzz", RunPrefix::fresh())
+        .await
+        .unwrap();
+    let campaign = Campaign {
+        seed,
+        writers,
+        keys: KEYS,
+        ops,
+        duration: None,
+        mix: *mix,
     };
-    let history = drive(&session, &schedule, limits, Arc::new(Counters::default()))
+    let history = campaign
+        .run(&session, Arc::new(Counters::default()))
         .await
         .unwrap();
     handle.shutdown().await;

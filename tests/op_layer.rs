@@ -4,17 +4,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use s3conform::s3::{
-    AmbiguityCause, CallError, EndpointUrl, Operation, Outcome, Preconditions, RawHeader, Request,
-    RunPrefix, Session, SetupError, StaticKeys, Target, Timeouts, WriteConditions,
+    AmbiguityCause, CallError, Operation, Outcome, Preconditions, RawHeader, Request, RunPrefix,
+    Session, SetupError, StaticKeys, Target, Timeouts, WriteConditions,
 };
 use s3conform::server::{self, Fault, ServerConfig, ServerHandle};
 
 fn target_for(url: &str, bucket: &str) -> Target {
-    let mut t = Target::new(EndpointUrl::parse(url).unwrap(), bucket);
-    t.keys = Some(StaticKeys {
-        access_key: server::DEFAULT_ACCESS_KEY.into(),
-        secret_key: server::DEFAULT_SECRET_KEY.into(),
-    });
+    let mut t = s3conform::embedded::target(url, &ServerConfig::default(), bucket).unwrap();
+    t.create_bucket = false;
     t.timeouts = Timeouts {
         connect: Duration::from_secs(2),
         operation: Duration::from_secs(3),

@@ -3,18 +3,14 @@
 //! and a file that cannot be written costing a warning, never the verdict or its exit code.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod binary;
 
 fn s3conform(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3conform"))
+    binary::command()
         .args(args)
         .current_dir(cwd)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("S3CONFORM_PROFILE")
-        .env_remove("S3CONFORM_CASES")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .output()
         .expect("the binary runs")
 }

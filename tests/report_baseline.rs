@@ -133,8 +133,8 @@ fn written_baseline_round_trips_and_excuses_every_failure() {
     let mut again = unmarked();
     baseline::apply(&mut again, &b);
     assert!(!again.has_regressions());
-    assert_eq!(baseline::exit_code(&again, false), exit_code::SUCCESS);
-    assert_eq!(baseline::exit_code(&again, true), exit_code::SUCCESS);
+    assert_eq!(exit_code::of_run(&again, false), exit_code::SUCCESS);
+    assert_eq!(exit_code::of_run(&again, true), exit_code::SUCCESS);
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn bad_baselines_are_named_errors() {
 
 #[test]
 fn exit_codes() {
-    let code = |r: &RunReport, strict| baseline::exit_code(r, strict);
+    let code = |r: &RunReport, strict| exit_code::of_run(r, strict);
     // The sample has an unexcused failure and error.
     let sample = report_support::sample();
     assert_eq!(code(&sample, false), exit_code::FAILURE);
@@ -326,7 +326,7 @@ fn observed_cases_neither_fail_nor_enter_a_baseline() {
     let mut r = unmarked();
     r.cases.retain(|c| c.name == "put::if-none-match-etag");
     assert_eq!(r.cases[0].verdict, Verdict::Observed);
-    assert_eq!(baseline::exit_code(&r, true), exit_code::SUCCESS);
+    assert_eq!(exit_code::of_run(&r, true), exit_code::SUCCESS);
     assert!(baseline::from_report(&r).entries.is_empty());
     let mut listed = Baseline::new(r.endpoint.label.clone());
     listed

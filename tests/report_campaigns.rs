@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use s3conform::exit_code;
 use s3conform::profile::Profile;
 use s3conform::report::compare::{self, html, markdown as compare_markdown, table};
-use s3conform::report::{FuzzSummary, RunReport, baseline, json, junit, markdown, terminal, text};
+use s3conform::report::{FuzzSummary, RunReport, json, junit, markdown, terminal, text};
 
 const WHY: &str = "s3rver stopped answering: connection refused";
 
@@ -71,10 +71,10 @@ fn a_failed_campaign_is_shown_in_the_run_report() {
     let line = text::summary_line(&report);
     assert!(line.contains("1 fuzz campaign failed to run"), "{line}");
     // No verdict was reached: the run is not a success, nor is it an anomaly.
-    assert_eq!(baseline::exit_code(&report, false), exit_code::UNKNOWN);
+    assert_eq!(exit_code::of_run(&report, false), exit_code::UNKNOWN);
     let mut ran = report.clone();
     ran.fuzz.truncate(1);
-    assert_eq!(baseline::exit_code(&ran, false), exit_code::SUCCESS);
+    assert_eq!(exit_code::of_run(&ran, false), exit_code::SUCCESS);
 }
 
 #[test]

@@ -412,7 +412,7 @@ fn bad_input(name: &str, contents: Option<&str>) -> String {
         !html_out.exists(),
         "nothing is written when an input is bad"
     );
-    let msg = err.to_string();
+    let msg = s3conform::error::Chain(&err).to_string();
     assert!(msg.contains(name), "error does not name {name}: {msg}");
     msg
 }

@@ -88,7 +88,7 @@ fn read_err(text: &str) -> String {
     std::fs::write(&path, text).unwrap();
     let err = json::read(&path).unwrap_err();
     assert_eq!(err.exit_code(), 2);
-    let msg = err.to_string();
+    let msg = s3conform::error::Chain(&err).to_string();
     assert!(
         msg.contains("bad.json"),
         "error does not name the file: {msg}"

@@ -2,28 +2,10 @@
 //! name keys are refused at load time, load errors are never hidden, flags are bounded.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn s3conform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3conform"))
-        .args(args)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("S3CONFORM_PROFILE")
-        .env_remove("S3CONFORM_CASES")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .expect("the binary runs")
-}
+use binary::{run as s3conform, text};
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+mod binary;
 
 /// A fresh cases directory holding one file, `<op>/<name>.yaml`.
 fn cases_dir(tag: &str, op: &str, name: &str, yaml: &str) -> PathBuf {

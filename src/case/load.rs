@@ -80,7 +80,7 @@ pub struct Suite {
 
 /// A cases directory that cannot be read at all (as opposed to one bad file in it).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read the cases directory {}: {source}", path.display())]
+#[error("failed to read the cases directory {}", path.display())]
 pub struct LoadError {
     /// The directory or file.
     pub path: PathBuf,

@@ -285,9 +285,8 @@ pub fn json(history: &History, report: &CheckReport) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
-const HTML_HEAD: &str = r#"<!doctype html><html><head><meta charset="utf-8"><title>s3conform check</title><style>
-body{font:13px system-ui,sans-serif;margin:16px;color:#222}
-h1{font-size:18px} pre{background:#f6f6f6;padding:8px;white-space:pre-wrap}
+/// The witness page's own rules, after [`crate::html::BASE_STYLE`].
+const WITNESS_STYLE: &str = r#"pre{background:#f6f8fa;padding:.5em;white-space:pre-wrap}
 .tl{position:relative;border-top:1px solid #ddd;margin-top:8px}
 .lane{position:relative;height:26px;border-bottom:1px solid #eee}
 .lbl{position:absolute;left:0;width:60px;top:5px;color:#666}
@@ -295,7 +294,6 @@ h1{font-size:18px} pre{background:#f6f6f6;padding:8px;white-space:pre-wrap}
 .op.w{background:#e4572e;opacity:1;color:#fff;font-weight:bold}
 .op.amb{background-image:linear-gradient(90deg,transparent 70%,#fff)}
 select{margin:6px 0}
-</style></head><body>
 "#;
 
 const HTML_SCRIPT: &str = r#"<script>
@@ -327,7 +325,7 @@ function draw(){
     tl.appendChild(lane);});
 }
 sel.onchange=draw;draw();
-</script></body></html>
+</script>
 "#;
 
 /// A self-contained HTML page (inline CSS and JS, no network): pick an anomaly, see one lane
@@ -354,20 +352,18 @@ pub fn html(history: &History, report: &CheckReport) -> String {
     let verdict = match report.verdict() {
         super::report::Verdict::Linearizable => "linearizable".to_string(),
         super::report::Verdict::Anomalous(a) => format!("{} anomalies", a.len()),
-        super::report::Verdict::Unknown { reason } => format!("unknown: {}", html_escape(&reason)),
+        super::report::Verdict::Unknown { reason } => {
+            format!("unknown: {}", crate::html::escape(&reason))
+        }
     };
     format!(
-        "{HTML_HEAD}<h1>s3conform check: {verdict}</h1><p>{} ops, {} keys, checked in {:.1} ms. Lanes are clients; time is rank-compressed; hover an op for details.</p>\
+        "{}<h1>s3conform check: {verdict}</h1><p>{} ops, {} keys, checked in {:.1} ms. Lanes are clients; time is rank-compressed; hover an op for details.</p>\
          <select id=\"pick\"></select><pre id=\"text\"></pre><div class=\"tl\" id=\"tl\"></div>\
-         <script type=\"application/json\" id=\"data\">{data}</script>{HTML_SCRIPT}",
+         <script type=\"application/json\" id=\"data\">{data}</script>{HTML_SCRIPT}{}",
+        crate::html::head("s3conform check", WITNESS_STYLE),
         report.ops,
         report.keys.len(),
-        report.elapsed_ms
+        report.elapsed_ms,
+        crate::html::FOOT
     )
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

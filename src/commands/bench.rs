@@ -37,14 +37,14 @@ pub struct BenchArgs {
     )]
     pub reps: Option<usize>,
     /// Time budget per check.
-    #[arg(long, default_value = "60s", value_parser = super::check::parse_duration)]
+    #[arg(long, default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub time_budget: Duration,
 }
 
 /// Why the benchmark could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
-    #[error("failed to write {path}: {source}")]
+    #[error("failed to write {path}")]
     Write {
         path: PathBuf,
         #[source]

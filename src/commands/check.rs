@@ -20,7 +20,7 @@ pub struct CheckArgs {
     pub file: PathBuf,
     /// Wall-clock budget for the search fallback (e.g. 500ms, 30s, 2m); when it runs out the
     /// verdict is Unknown (exit 3), never a guess.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub time_budget: Duration,
     /// Cap on configurations the search caches per key (about 40 bytes each), 1 to 10^8: at
     /// the top that is about 4 GB per key being searched.
@@ -68,7 +68,7 @@ pub struct CheckArgs {
 pub enum CheckCommandError {
     #[error(transparent)]
     History(#[from] HistoryError),
-    #[error("failed to write {path}: {source}")]
+    #[error("failed to write {path}")]
     Write {
         path: PathBuf,
         #[source]
@@ -79,32 +79,8 @@ pub enum CheckCommandError {
 impl CheckCommandError {
     /// Every error of this command is bad input or setup.
     pub fn exit_code(&self) -> u8 {
-        exit_code::SETUP_ERROR
+        exit_code::of_error(self)
     }
-}
-
-/// Parses "250ms", "30s", "2m", "1h" or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (try 500ms, 30s, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1e3,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{s}` (use ms, s, m or h)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
 
 /// Runs the command, printing to stdout; returns the process exit code.
@@ -211,14 +187,12 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             writeln!(out, "  key {}: {}", n.key, n.message).map_err(io)?;
         }
     }
-    let code = match &verdict {
+    match &verdict {
         Verdict::Linearizable => {
             writeln!(out, "linearizable").map_err(io)?;
-            exit_code::SUCCESS
         }
         Verdict::Unknown { reason } => {
             writeln!(out, "unknown: {reason}").map_err(io)?;
-            exit_code::UNKNOWN
         }
         Verdict::Anomalous(anomalies) => {
             let mut kinds: Vec<&str> = anomalies.iter().map(|a| a.kind.name()).collect();
@@ -296,24 +270,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
                     }
                 }
             }
-            exit_code::FAILURE
         }
     };
+    let code = exit_code::of_verdict(&verdict);
     save_results(args, &history, &report, out);
     Ok(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
-        assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("3 parsecs").is_err());
-    }
 }

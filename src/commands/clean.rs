@@ -9,7 +9,6 @@ use std::time::Duration;
 use crate::exit_code;
 use crate::s3::{EndpointUrl, RunPrefix, Session, SweepOptions, Target, Timeouts};
 
-use super::fuzz::parse_duration;
 use super::target::MAX_TIMEOUT_SECS;
 
 /// Arguments of `s3conform clean`.
@@ -22,7 +21,7 @@ pub struct CleanArgs {
 
     /// Only what was written at least this long ago (e.g. `1h`, `30m`; 1ms to 24h), so a run
     /// still going under the same prefix is left alone.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_flag)]
     pub older_than: Option<Duration>,
 
     /// List what would be removed without removing anything.

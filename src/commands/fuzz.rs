@@ -10,9 +10,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use super::target::{TargetArgs, TargetError};
+use crate::campaign::Campaign;
 use crate::check::{self, CheckOptions, CheckReport, Verdict};
 use crate::exit_code;
-use crate::fuzz::{Counters, DriveError, DriveLimits, Mix, Schedule, drive};
+use crate::fuzz::{Counters, DriveError, Mix};
 use crate::history::{History, write_history};
 use crate::report::outdir::{self, OutDir, OutDirError};
 use crate::report::{FuzzAnomaly, FuzzSummary};
@@ -37,7 +38,7 @@ pub struct FuzzArgs {
     pub ops: u64,
 
     /// Stop after this long instead (e.g. `30s`, `5m`; 1ms to 24h); the op limit still applies.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_flag)]
     pub duration: Option<Duration>,
 
     /// Seed of the schedule; printed at start, and replays the same programs.
@@ -68,7 +69,7 @@ pub struct FuzzArgs {
     pub json: Option<PathBuf>,
 
     /// Time the checker may spend before answering Unknown (1ms to 24h).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub check_budget: Duration,
 
     /// Do not shrink witnesses to a minimal history.
@@ -94,31 +95,6 @@ pub enum FuzzError {
 /// The most operations one campaign records: the schedule is drawn and the history kept in
 /// memory, so this bounds both.
 pub const MAX_OPS: u64 = 1_000_000;
-
-/// The longest `--duration` or `--check-budget`.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
-
-/// Parses `500ms`, `30s`, `5m`, `1h`, or bare seconds, from 1ms to [`MAX_DURATION`].
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
-    };
-    if !secs.is_finite() || secs < 0.001 || secs > MAX_DURATION.as_secs_f64() {
-        return Err(format!("`{s}` is out of range: a duration is 1ms to 24h"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 /// Runs a campaign: prints the seed, drives, checks, prints the verdict. Returns the exit code.
 pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
@@ -148,20 +124,18 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         connected.session.root_prefix(),
         connected.session.root_prefix()
     );
-    let mix = args.mix.unwrap_or_default();
-    let per_writer =
-        usize::try_from(args.ops.div_ceil(u64::from(args.writers)).max(1)).unwrap_or(usize::MAX);
-    // No more program than the op limit can use: a writer whose program runs out before the
-    // others simply stops, and the campaign still ends at `--ops` or `--duration`.
-    let schedule = Schedule::from_seed(seed, args.writers as usize, per_writer, args.keys, &mix);
-    let counters = Arc::new(Counters::default());
-    let limits = DriveLimits {
-        max_ops: args.ops,
-        max_duration: args.duration,
+    let campaign = Campaign {
+        seed,
+        writers: args.writers as usize,
+        keys: args.keys,
+        ops: args.ops,
+        duration: args.duration,
+        mix: args.mix.unwrap_or_default(),
     };
+    let counters = Arc::new(Counters::default());
     let bar = progress_bar(args, counters.clone());
     let started = Instant::now();
-    let drove = drive(&connected.session, &schedule, limits, counters.clone()).await;
+    let drove = campaign.run(&connected.session, counters.clone()).await;
     if let Some((bar, ticker)) = bar {
         ticker.abort();
         bar.finish_and_clear();
@@ -170,15 +144,8 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let label = connected.info.label.clone();
     let connected_bucket = connected.session.bucket().to_owned();
     let keep = args.target.keep;
-    let cleanup = tokio::select! {
-        c = connected.finish(keep) => Some(c),
-        () = interrupts.abandoned() => None,
-    };
-    let cleaned = match (&cleanup, keep) {
-        (_, true) => Cleanup::Kept,
-        (Some(c), false) => Cleanup::Done(c),
-        (None, false) => Cleanup::Abandoned,
-    };
+    let cleanup = interrupts.finish(connected, keep).await;
+    let cleaned = Cleanup::of(cleanup.as_ref(), keep);
     if let Some(reason) = halt.reason() {
         let timeout = Duration::from_secs(args.target.timeout);
         return Ok(report_stop(reason, cleaned, &connected_root, timeout));
@@ -223,16 +190,14 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         campaign: None,
         error: None,
     };
-    let code = match &verdict {
+    match &verdict {
         Verdict::Linearizable => {
             println!("verdict: linearizable ({} keys checked)", report.keys.len());
             summary.verdict = "linearizable".to_owned();
-            exit_code::SUCCESS
         }
         Verdict::Unknown { reason } => {
             println!("verdict: unknown: {reason}");
             summary.verdict = "unknown".to_owned();
-            exit_code::UNKNOWN
         }
         Verdict::Anomalous(anomalies) => {
             summary.verdict = "anomalous".to_owned();
@@ -273,9 +238,9 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
                 );
                 summary.anomalies.push(shown);
             }
-            exit_code::FAILURE
         }
     };
+    let code = exit_code::of_verdict(&verdict);
     save_results(args, &label, &history, &report, &mut summary);
     Ok(code)
 }
@@ -419,37 +384,4 @@ fn progress_bar(
         }
     });
     Some((bar, ticker))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("x").is_err());
-        assert!(parse_duration("3y").is_err());
-    }
-
-    #[test]
-    fn durations_out_of_range_are_refused_not_panics() {
-        for bad in [
-            "99999999999999999999h",
-            "25h",
-            "0",
-            "0s",
-            "1e400",
-            "NaN",
-            "-1s",
-        ] {
-            let e = parse_duration(bad).unwrap_err();
-            assert!(e.contains(bad.trim()), "{bad}: {e}");
-        }
-        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
-        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
-    }
 }

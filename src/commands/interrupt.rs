@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::target::Connected;
 use crate::exit_code;
 use crate::s3::{CleanupReport, Halt, HaltReason};
 
@@ -67,6 +68,15 @@ impl Interrupts {
         let mut rx = self.second.clone();
         let _ = rx.wait_for(|s| *s).await;
     }
+
+    /// Ends a connected run: cleans up (unless `keep`) and stops the embedded endpoint, or gives
+    /// up when a second signal abandons the cleanup (`None`).
+    pub async fn finish(&self, connected: Connected, keep: bool) -> Option<CleanupReport> {
+        tokio::select! {
+            c = connected.finish(keep) => Some(c),
+            () = self.abandoned() => None,
+        }
+    }
 }
 
 /// SIGINT and SIGTERM as one stream.
@@ -115,6 +125,17 @@ pub enum Cleanup<'a> {
     Abandoned,
     /// Cleanup ran (possibly not to the end).
     Done(&'a CleanupReport),
+}
+
+impl<'a> Cleanup<'a> {
+    /// What [`Interrupts::finish`] did, seen with `--keep`.
+    pub fn of(finished: Option<&'a CleanupReport>, keep: bool) -> Cleanup<'a> {
+        match (finished, keep) {
+            (_, true) => Cleanup::Kept,
+            (Some(c), false) => Cleanup::Done(c),
+            (None, false) => Cleanup::Abandoned,
+        }
+    }
 }
 
 /// A line saying what remains under `prefix` and how to remove it, or `None` when cleanup
@@ -185,10 +206,7 @@ pub fn report_stop(
         Some(line) => eprintln!("s3conform: {line}"),
         None => eprintln!("s3conform: cleanup removed everything this run wrote under {prefix}"),
     }
-    match reason {
-        HaltReason::Interrupted => exit_code::INTERRUPTED,
-        HaltReason::Stuck => exit_code::SETUP_ERROR,
-    }
+    exit_code::of_halt(reason)
 }
 
 #[cfg(test)]

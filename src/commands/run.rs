@@ -13,7 +13,8 @@
 //! 3. [`run`], *outside* the tokio runtime (each case blocks on `rt`);
 //! 4. `session.cleanup()` (the runner leaves every case's objects for inspection until then);
 //! 5. hand [`RunOutcome::report`] to `report::sinks::finish`, and exit with
-//!    [`final_exit_code`]`(sink_code, &suite)` (without sinks: [`RunOutcome::exit_code`]).
+//!    [`exit_code::with_malformed`]`(sink_code, suite.errors.len())` (without sinks:
+//!    [`RunOutcome::exit_code`]).
 //!
 //! ```no_run
 //! use s3conform::commands::run::{self, RunArgs};
@@ -50,7 +51,7 @@
 //!         &mut std::io::stdout(),
 //!         &mut std::io::stderr(),
 //!     )?;
-//!     Ok(run::final_exit_code(code, &suite))
+//!     Ok(s3conform::exit_code::with_malformed(code, suite.errors.len()))
 //! }
 //! ```
 
@@ -166,10 +167,7 @@ fn describe_filter(filter: &Option<String>, exact: &bool) -> String {
 impl RunError {
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            RunError::Cases(_) | RunError::Malformed(_) => exit_code::SETUP_ERROR,
-            RunError::NothingSelected { .. } => exit_code::NOTHING_SELECTED,
-        }
+        exit_code::of_error(self)
     }
 }
 
@@ -261,29 +259,7 @@ pub fn run(
     let exit_code = if args.list {
         exit_code::SUCCESS
     } else {
-        exit_code_for(&report, suite.errors.len())
+        exit_code::with_malformed(exit_code::of_run(&report, false), suite.errors.len())
     };
     RunOutcome { report, exit_code }
-}
-
-/// The exit code of a run whose report went through the report sinks (which apply the
-/// baseline and return their own code): a malformed case file still makes it 2.
-pub fn final_exit_code(sink_code: u8, suite: &Suite) -> u8 {
-    if suite.errors.is_empty() {
-        sink_code
-    } else {
-        exit_code::SETUP_ERROR
-    }
-}
-
-/// The exit code of a run without a baseline: 2 when a case file was malformed, else 1 when a case failed or
-/// errored (and no baseline excuses it), else 0.
-pub fn exit_code_for(report: &RunReport, malformed_files: usize) -> u8 {
-    if malformed_files > 0 {
-        exit_code::SETUP_ERROR
-    } else if report.has_regressions() {
-        exit_code::FAILURE
-    } else {
-        exit_code::SUCCESS
-    }
 }

@@ -80,14 +80,14 @@ pub enum ServeError {
     #[error(transparent)]
     Start(#[from] ServerError),
     /// Waiting for a signal failed.
-    #[error("cannot wait for a shutdown signal: {0}")]
+    #[error("failed to wait for a shutdown signal")]
     Signal(#[source] std::io::Error),
 }
 
 impl ServeError {
     /// The documented exit code: every `serve` error is a setup error.
     pub fn exit_code(&self) -> u8 {
-        exit_code::SETUP_ERROR
+        exit_code::of_error(self)
     }
 }
 

@@ -7,7 +7,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use crate::profile::Profile;
 use crate::report::EndpointInfo;
-use crate::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target, Timeouts};
+use crate::s3::{EndpointUrl, RunPrefix, Session, Target, Timeouts};
 use crate::server::{self, Fault, ServerConfig, ServerHandle};
 
 /// The longest `--timeout`, in seconds.
@@ -112,7 +112,7 @@ pub enum TargetError {
     #[error(transparent)]
     Prefix(#[from] crate::s3::KeyError),
     /// The embedded endpoint could not start.
-    #[error("failed to start the embedded reference endpoint: {0}")]
+    #[error("failed to start the embedded reference endpoint")]
     Embedded(#[from] crate::server::ServerError),
     /// The endpoint or bucket is unusable.
     #[error(transparent)]
@@ -197,13 +197,7 @@ impl TargetArgs {
                 };
                 let handle = server::spawn(config.clone()).await?;
                 let url = EndpointUrl::parse(&handle.endpoint_url())?;
-                let mut target = Target::new(url.clone(), self.bucket.clone());
-                target.region = self.region.clone();
-                target.keys = Some(StaticKeys {
-                    access_key: config.access_key,
-                    secret_key: config.secret_key,
-                });
-                target.create_bucket = true;
+                let mut target = crate::embedded::target(url.as_str(), &config, &self.bucket)?;
                 target.timeouts = timeouts;
                 let session = Session::connect_run(target, &base).await?;
                 let mut label = self.label.clone().unwrap_or_else(|| "reference".to_owned());

@@ -17,14 +17,14 @@ use super::format::{
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     /// The file could not be opened or read.
-    #[error("failed to read {file}: {source}")]
+    #[error("failed to read {file}")]
     Io {
         file: String,
         #[source]
         source: std::io::Error,
     },
     /// The output could not be written.
-    #[error("failed to write history: {0}")]
+    #[error("failed to write history")]
     Write(#[source] std::io::Error),
     /// The file has no header line.
     #[error("{file}: empty history: line 1 must be the header")]

@@ -42,7 +42,7 @@ use super::errors::ReportError;
 use super::files;
 use super::model::{BaselineMark, RunReport, Verdict};
 use super::text;
-use crate::exit_code;
+
 use crate::profile::Profile;
 
 /// The `format` value of every baseline file.
@@ -230,39 +230,4 @@ pub fn to_string(baseline: &Baseline) -> Result<String, ReportError> {
 /// Writes the baseline to `path`.
 pub fn write(baseline: &Baseline, path: &Path) -> Result<(), ReportError> {
     files::write(path, &to_string(baseline)?)
-}
-
-/// The process exit code for a finished run (see [`crate::exit_code`]).
-///
-/// In order: a regression (a failure or error the baseline does not excuse) is
-/// [`exit_code::FAILURE`]; with `strict`, so is a fixed baseline entry; a fuzz campaign that
-/// found an anomaly is [`exit_code::FAILURE`]; one that ran out of budget, or did not run to a
-/// verdict at all, is [`exit_code::UNKNOWN`]; a report with no case and no campaign is
-/// [`exit_code::NOTHING_SELECTED`]; otherwise [`exit_code::SUCCESS`].
-pub fn exit_code(report: &RunReport, strict: bool) -> u8 {
-    let fixed = report
-        .cases
-        .iter()
-        .any(|c| matches!(c.baseline, Some(BaselineMark::Fixed)));
-    if report.has_regressions() || (strict && fixed) {
-        return exit_code::FAILURE;
-    }
-    if report
-        .fuzz
-        .iter()
-        .any(|f| f.verdict == "anomalous" || !f.anomalies.is_empty())
-    {
-        return exit_code::FAILURE;
-    }
-    if report
-        .fuzz
-        .iter()
-        .any(|f| f.verdict == "unknown" || f.is_failed())
-    {
-        return exit_code::UNKNOWN;
-    }
-    if report.cases.is_empty() && report.fuzz.is_empty() {
-        return exit_code::NOTHING_SELECTED;
-    }
-    exit_code::SUCCESS
 }

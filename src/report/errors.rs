@@ -31,7 +31,7 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// The file is not JSON at all.
-    #[error("`{path}` is not JSON: {source}")]
+    #[error("failed to parse `{path}`: it is not JSON")]
     NotJson {
         /// The file.
         path: PathBuf,
@@ -63,7 +63,7 @@ pub enum ReportError {
         supported: u32,
     },
     /// The file has the right format marker but its content does not fit the format.
-    #[error("`{path}` is not a valid run report: {source}")]
+    #[error("failed to load `{path}`: it is not a valid run report")]
     InvalidReport {
         /// The file.
         path: PathBuf,
@@ -92,6 +92,6 @@ pub enum ReportError {
 impl ReportError {
     /// Every report error is a usage or setup error: the run's verdicts are not in question.
     pub fn exit_code(&self) -> u8 {
-        exit_code::SETUP_ERROR
+        exit_code::of_error(self)
     }
 }

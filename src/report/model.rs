@@ -314,22 +314,7 @@ pub struct Counts {
 impl RunReport {
     /// Counts over all cases.
     pub fn counts(&self) -> Counts {
-        let mut c = Counts::default();
-        for case in &self.cases {
-            match case.verdict {
-                Verdict::Pass => c.passed += 1,
-                Verdict::Observed => c.observed += 1,
-                Verdict::Fail { .. } => c.failed += 1,
-                Verdict::Error { .. } => c.errored += 1,
-                Verdict::Skipped { .. } => c.skipped += 1,
-            }
-            match case.baseline {
-                Some(BaselineMark::Known { .. }) => c.known += 1,
-                Some(BaselineMark::Fixed) => c.fixed += 1,
-                None => {}
-            }
-        }
-        c
+        super::text::tally(&self.cases)
     }
 
     /// Whether any case is a regression (fails the run).

@@ -63,7 +63,7 @@ impl ReportArgs {
 
 /// Applies the baseline, prints the summary to `out` in `style` (use [`Style::detect`] for
 /// stdout), writes every requested file (a file that cannot be written is a warning on `err`,
-/// never a different exit code), and returns the run's exit code ([`baseline::exit_code`],
+/// never a different exit code), and returns the run's exit code ([`crate::exit_code::of_run`],
 /// strict when `--strict-baseline`).
 pub fn finish(
     report: &mut RunReport,
@@ -91,8 +91,8 @@ pub fn finish(
     out.write_all(terminal::render_styled(report, style).as_bytes())
         .map_err(stdout)?;
     write_files(report, args, out, err);
-    let code = baseline::exit_code(report, args.strict_baseline);
-    if args.strict_baseline && code != baseline::exit_code(report, false) {
+    let code = crate::exit_code::of_run(report, args.strict_baseline);
+    if args.strict_baseline && code != crate::exit_code::of_run(report, false) {
         writeln!(
             out,
             "strict baseline: {} fixed entr{} fail the run; update the baseline",

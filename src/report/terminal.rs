@@ -9,7 +9,6 @@
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
-use super::baseline;
 use super::model::{BaselineMark, CaseReport, RunReport, Verdict};
 use super::text;
 use crate::exit_code;
@@ -126,7 +125,7 @@ pub fn render_styled(report: &RunReport, style: Style) -> String {
     fuzz(&mut out, &style, report, w);
     out.push('\n');
     let result = text::wrap("", "  ", &text::summary_line(report), w);
-    let code = match baseline::exit_code(report, false) {
+    let code = match exit_code::of_run(report, false) {
         exit_code::SUCCESS => "1;32",
         exit_code::FAILURE => "1;31",
         _ => "1;33",

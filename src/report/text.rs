@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use super::baseline;
 use super::model::{BaselineMark, CaseReport, Counts, Mismatch, RunReport, StepRecord, Verdict};
 
 /// Cases grouped by operation, operations in name order, cases in report order.
@@ -84,7 +83,7 @@ pub fn duration(ms: u64) -> String {
 /// The libtest-style closing line: `test result: FAILED. 5 passed; 2 failed (1 known); ...`.
 pub fn summary_line(report: &RunReport) -> String {
     let c = report.counts();
-    let word = match baseline::exit_code(report, false) {
+    let word = match crate::exit_code::of_run(report, false) {
         crate::exit_code::SUCCESS => "ok",
         crate::exit_code::UNKNOWN => "UNKNOWN",
         crate::exit_code::NOTHING_SELECTED => "NOTHING RUN",

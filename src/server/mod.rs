@@ -188,7 +188,7 @@ impl Default for ServerConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The address could not be bound (in use, not local, no permission).
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("failed to listen on {addr}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,

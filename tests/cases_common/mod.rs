@@ -7,7 +7,7 @@ use s3conform::case::Suite;
 use s3conform::profile::Profile;
 use s3conform::report::{EndpointInfo, RunReport, Verdict};
 use s3conform::runner::{RunOptions, run_suite};
-use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target};
+use s3conform::s3::{RunPrefix, Session};
 use s3conform::server::{self, FaultSet, ServerConfig};
 
 /// The committed cases.
@@ -102,12 +102,8 @@ pub fn run_repeatedly_against_reference(
 
 /// A session on the endpoint at `url`, creating the bucket if needed.
 pub async fn connect(url: &str, prefix: Option<&str>) -> Session {
-    let mut target = Target::new(EndpointUrl::parse(url).expect("url"), "s3conform-cases");
-    target.keys = Some(StaticKeys {
-        access_key: server::DEFAULT_ACCESS_KEY.into(),
-        secret_key: server::DEFAULT_SECRET_KEY.into(),
-    });
-    target.create_bucket = true;
+    let target =
+        s3conform::embedded::target(url, &ServerConfig::default(), "s3conform-cases").expect("url");
     let prefix = match prefix {
         Some(p) => RunPrefix::parse(p).expect("prefix"),
         None => RunPrefix::fresh(),

@@ -4,10 +4,10 @@
 use bytes::Bytes;
 use s3conform::profile::Profile;
 use s3conform::s3::{
-    AmbiguityCause, CompletedPart, EndpointUrl, Observation, Operation, Outcome, Preconditions,
-    RunPrefix, Session, StaticKeys, Target, WriteConditions,
+    AmbiguityCause, CompletedPart, Observation, Operation, Outcome, Preconditions, RunPrefix,
+    Session, WriteConditions,
 };
-use s3conform::server::{self, Fault, FaultSet, ServerConfig, ServerHandle};
+use s3conform::server::{Fault, FaultSet, ServerConfig, ServerHandle};
 
 use crate::support::inm_value_answer;
 
@@ -17,21 +17,18 @@ struct Layer {
 }
 
 async fn layer(profile: Profile, faults: FaultSet) -> Layer {
-    let handle = server::spawn(ServerConfig {
+    let config = ServerConfig {
         profile,
         faults,
         ..ServerConfig::default()
-    })
-    .await
-    .unwrap();
-    let mut target = Target::new(EndpointUrl::parse(&handle.endpoint_url()).unwrap(), "layer");
-    target.keys = Some(StaticKeys {
-        access_key: server::DEFAULT_ACCESS_KEY.into(),
-        secret_key: server::DEFAULT_SECRET_KEY.into(),
-    });
-    target.create_bucket = true;
-    let s = Session::connect(target, RunPrefix::fresh()).await.unwrap();
-    Layer { _handle: handle, s }
+    };
+    let started = s3conform::embedded::start(config, "layer", RunPrefix::fresh())
+        .await
+        .unwrap();
+    Layer {
+        _handle: started.server,
+        s: started.session,
+    }
 }
 
 impl Layer {

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use s3conform::fuzz::{Counters, DriveLimits, Mix, Schedule, drive};
+use s3conform::campaign::Campaign;
+use s3conform::fuzz::{Counters, Mix};
 use s3conform::history::History;
 use s3conform::s3::{EndpointUrl, RunPrefix, Session, StaticKeys, Target, Timeouts};
 
@@ -321,12 +322,16 @@ pub async fn drive_campaign(
     let session = Session::connect(target, RunPrefix::fresh())
         .await
         .map_err(|e| format!("{} stopped answering: {e}", ep.kind.label()))?;
-    let schedule = Schedule::from_seed(seed, writers, (ops as usize).div_ceil(writers), keys, mix);
-    let limits = DriveLimits {
-        max_ops: ops,
-        max_duration: None,
+    let campaign = Campaign {
+        seed,
+        writers,
+        keys,
+        ops,
+        duration: None,
+        mix: *mix,
     };
-    let history = drive(&session, &schedule, limits, Arc::new(Counters::default()))
+    let history = campaign
+        .run(&session, Arc::new(Counters::default()))
         .await
         .map_err(|e| format!("{}: {e}", ep.kind.label()))?;
     session.cleanup().await;

@@ -15,29 +15,10 @@ use crate::report::model::{CaseReport, StepRecord, Verdict};
 use crate::report::text;
 use crate::s3::Observation;
 
-/// Escapes text for HTML element content and double- or single-quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::escape;
 
-const STYLE: &str = r#"
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#1b1f24;background:#fff}
-h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #d0d7de}
-table{border-collapse:collapse;margin:.5em 0}
-th,td{border:1px solid #d0d7de;padding:.25em .6em;text-align:left;vertical-align:top}
-thead th{background:#f6f8fa;position:sticky;top:0}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+/// The matrix's own rules, after [`crate::html::BASE_STYLE`].
+const STYLE: &str = r#"td.num{text-align:right;font-variant-numeric:tabular-nums}
 .matrix td{white-space:nowrap;text-align:center}
 .matrix tbody th{font-weight:normal}
 td.pass{background:#e6ffec}td.observed{background:#ddf4ff}td.fail{background:#ffebe9}
@@ -79,13 +60,8 @@ const SCRIPT: &str = r#"
 /// Renders the page.
 pub fn render(matrix: &Matrix) -> String {
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>s3conform vendor comparison</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>s3conform vendor comparison</h1>\n"
-    );
+    out.push_str(&crate::html::head("s3conform vendor comparison", STYLE));
+    out.push_str("<h1>s3conform vendor comparison</h1>\n");
     endpoints(&mut out, matrix);
     grid(&mut out, matrix);
     evidence(&mut out, matrix);
@@ -94,7 +70,8 @@ pub fn render(matrix: &Matrix) -> String {
         "<dialog id=\"evidence-dialog\"><button id=\"evidence-close\" type=\"button\">close</button>\
          <div id=\"evidence-body\"></div></dialog>\n",
     );
-    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    let _ = writeln!(out, "<script>{SCRIPT}</script>");
+    out.push_str(crate::html::FOOT);
     out
 }
 
