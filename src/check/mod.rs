@@ -47,6 +47,7 @@ pub mod shrink;
 pub mod tier1;
 pub mod tier2;
 pub mod validate;
+pub mod witness;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
@@ -54,3 +55,4 @@ pub use report::{
     check_history, check_key,
 };
 pub use shrink::shrink;
+pub use witness::{Shrunk, Witness, WitnessOptions, witnesses};
