@@ -71,7 +71,8 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub check_budget: Duration,
 
-    /// Do not shrink witnesses to a minimal history.
+    /// Show each witness as found, without shrinking it (witnesses are shrunk by default, one
+    /// per anomaly kind and key, as `check` shows them).
     #[arg(long)]
     pub no_shrink: bool,
 
