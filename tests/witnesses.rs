@@ -173,3 +173,65 @@ fn fuzz_and_check_name_the_same_findings_on_the_same_history() {
     assert!(summary["conformance_notes"].is_array(), "{summary}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The lines of the conformance notes block, header included.
+fn notes_block(text: &str) -> Vec<&str> {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.contains("conformance notes"));
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    std::iter::once(header)
+        .chain(lines.take_while(|l| l.starts_with("  key ")))
+        .collect()
+}
+
+#[test]
+fn fuzz_prints_and_saves_the_conformance_notes_check_prints() {
+    let dir = scratch("notes");
+    let fuzz = s3conform(
+        &dir,
+        &[
+            "fuzz",
+            "--fault",
+            "412-for-404",
+            "--seed",
+            "2",
+            "--ops",
+            "300",
+            "--writers",
+            "4",
+            "--keys",
+            "2",
+            "--no-progress",
+            "--out",
+            "out",
+        ],
+    );
+    let fuzzed = stdout(&fuzz);
+    assert_eq!(fuzz.status.code(), Some(0), "{fuzzed}");
+    let saved = dir.join("out/latest/history.jsonl");
+    let check = s3conform(&dir, &["check", &saved.to_string_lossy()]);
+    let checked = stdout(&check);
+    assert_eq!(check.status.code(), Some(0), "{checked}");
+    let notes = notes_block(&fuzzed);
+    assert!(notes.len() > 1, "a 412 to a HEAD is a note:\n{fuzzed}");
+    assert_eq!(notes, notes_block(&checked));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/latest/summary.json")).unwrap())
+            .unwrap();
+    let saved_notes = summary["conformance_notes"].as_array().unwrap();
+    assert_eq!(saved_notes.len(), notes.len() - 1, "{summary}");
+    assert!(saved_notes[0]["message"].as_str().unwrap().contains("412"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn no_shrink_with_a_shrink_dir_is_a_usage_error() {
+    let dir = std::env::temp_dir();
+    let file = history("bad/double-create--two-creates-succeed");
+    let out = s3conform(&dir, &["check", &file, "--no-shrink", "--shrink-dir", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shrink-dir"));
+}
