@@ -90,13 +90,16 @@ async fn fuzz_summaries(kind: Kind, writers: usize, ops: u64) -> Vec<FuzzSummary
         let (verdict, anomalies) = match report.verdict() {
             Verdict::Linearizable => ("linearizable", Vec::new()),
             Verdict::Unknown { .. } => ("unknown", Vec::new()),
-            Verdict::Anomalous(found) => {
-                let mut shown: Vec<FuzzAnomaly> = Vec::new();
-                for a in found {
-                    if !shown.iter().any(|s| s.kind == a.kind.name()) {
-                        shown.push(witness(&history, &a, &opts, true));
-                    }
-                }
+            Verdict::Anomalous(_) => {
+                let found = check::witnesses(
+                    &history,
+                    &report,
+                    &check::WitnessOptions {
+                        shrink: true,
+                        check: opts,
+                    },
+                );
+                let shown: Vec<FuzzAnomaly> = found.iter().map(|w| witness(&history, w)).collect();
                 ("anomalous", shown)
             }
         };

@@ -15,20 +15,21 @@
 //! [`detect`], "unknown" only when a budget ran out. Protocol findings (spurious 409,
 //! duplicate ETags) are reported beside the linearizability verdict.
 //!
-//! What the fuzz driver calls:
+//! What `check` and `fuzz` call:
 //!
 //! ```no_run
-//! use s3conform::check::{check_history, render, shrink, CheckOptions, Verdict};
+//! use s3conform::check::{check_history, render, witnesses, CheckOptions, Verdict, WitnessOptions};
 //! # let history = s3conform::history::History::default();
 //! let opts = CheckOptions::default();
 //! let report = check_history(&history, &opts);
+//! print!("{}", render::notes(&report));
 //! match report.verdict() {
 //!     Verdict::Linearizable => {}
-//!     Verdict::Anomalous(anomalies) => {
-//!         for a in &anomalies {
-//!             println!("{}{}", render::text(&history, a), render::lanes(&history, a));
-//!             let small = shrink(&history, a, &opts);
-//!             println!("shrunk to {} ops", small.ops.len());
+//!     Verdict::Anomalous(_) => {
+//!         // One witness per (kind, key), each shrunk to a minimal history.
+//!         let shown = WitnessOptions { shrink: true, check: opts };
+//!         for w in witnesses(&history, &report, &shown) {
+//!             println!("{}", render::witness(&history, &w));
 //!         }
 //!     }
 //!     Verdict::Unknown { reason } => println!("unknown: {reason}"),
@@ -47,6 +48,7 @@ pub mod shrink;
 pub mod tier1;
 pub mod tier2;
 pub mod validate;
+pub mod witness;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
@@ -54,3 +56,4 @@ pub use report::{
     check_history, check_key,
 };
 pub use shrink::shrink;
+pub use witness::{Shrunk, Witness, WitnessOptions, witnesses};

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::anomaly::Anomaly;
 use super::report::CheckReport;
+use super::witness::Witness;
 use crate::history::{History, Op, Out, Req};
 
 fn letter(i: usize) -> String {
@@ -254,6 +255,72 @@ fn op_json(o: &Op) -> serde_json::Value {
         "ret_ns": if o.out.is_ambiguous() { None } else { Some(o.ret_ns) },
         "desc": describe_op(o),
     })
+}
+
+/// The conformance notes, as `check` and `fuzz` print them after the summary line; empty when
+/// there are none. They are questions for the suite, never anomalies, and say so.
+pub fn notes(report: &CheckReport) -> String {
+    let notes: Vec<_> = report.notes().collect();
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{} conformance notes (not anomalies):\n", notes.len());
+    for n in notes {
+        let _ = writeln!(out, "  key {}: {}", n.key, n.message);
+    }
+    out
+}
+
+/// The explanation of a witness: the shrunk one when there is, saying from how many ops.
+pub fn witness_explanation(original: &History, witness: &Witness) -> String {
+    let (history, anomaly) = witness.shown(original);
+    match &witness.shrunk {
+        Some(s) if s.history.ops.len() < original.ops.len() => format!(
+            "(shrunk from {} to {} ops)\n{}",
+            original.ops.len(),
+            s.history.ops.len(),
+            text(history, anomaly)
+        ),
+        Some(s) => format!(
+            "({} ops, already minimal)\n{}",
+            s.history.ops.len(),
+            text(history, anomaly)
+        ),
+        None => text(history, anomaly),
+    }
+}
+
+/// A witness as the terminal shows it: its name, the whole shrunk history when it is small
+/// enough to read at once (in call order), the explanation and the lanes.
+pub fn witness(original: &History, witness: &Witness) -> String {
+    let mut out = format!("== {} ==\n", witness.name());
+    let (history, anomaly) = witness.shown(original);
+    let explanation = witness_explanation(original, witness);
+    match (&witness.shrunk, explanation.split_once('\n')) {
+        (Some(s), Some((first, rest))) if s.history.ops.len() <= 20 => {
+            let _ = writeln!(out, "{first}");
+            let mut ops: Vec<&Op> = s.history.ops.iter().collect();
+            ops.sort_by_key(|o| (o.call_ns, o.id));
+            for o in ops {
+                let ret = if o.out.is_ambiguous() {
+                    "∞".to_string()
+                } else {
+                    ms(o.ret_ns)
+                };
+                let _ = writeln!(
+                    out,
+                    "  op {:<6} [{} – {ret}] ms  {}",
+                    o.id,
+                    ms(o.call_ns),
+                    describe_op(o)
+                );
+            }
+            out.push_str(rest);
+        }
+        _ => out.push_str(&explanation),
+    }
+    out.push_str(&lanes(history, anomaly));
+    out
 }
 
 /// The whole report as JSON for tools: verdict, per-key results, and every anomaly with its

@@ -2,11 +2,12 @@
 //! witnesses, and optionally write JSON and HTML reports.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::check::{
-    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, check_history, render, shrink,
+    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_history, render,
+    witness, witnesses,
 };
 use crate::exit_code;
 use crate::history::{History, HistoryError, read_history, write_history};
@@ -39,13 +40,14 @@ pub struct CheckArgs {
     /// Write the report as JSON to PATH.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
-    /// Shrink each anomaly's history to a minimal one showing the same anomaly (the default).
-    #[arg(long, overrides_with = "no_shrink")]
-    pub shrink: bool,
-    /// Do not shrink.
-    #[arg(long, overrides_with = "shrink")]
+    /// Show each witness as found, without shrinking it (witnesses are shrunk by default, one
+    /// per anomaly kind and key, as `fuzz` shows them; `--json` lists every anomaly).
+    #[arg(long, conflicts_with = "shrink_dir")]
     pub no_shrink: bool,
-    /// Write each shrunk history as JSONL into DIR (one file per anomaly kind).
+    /// Refused: shrinking is the default, so the flag had no effect; `--no-shrink` turns it off.
+    #[arg(long, hide = true)]
+    pub shrink: bool,
+    /// Write each shrunk history as JSONL into DIR (one file per anomaly kind and key).
     #[arg(long, value_name = "DIR")]
     pub shrink_dir: Option<PathBuf>,
     /// Write `report.json` and `witnesses.html` into a new folder
@@ -68,6 +70,10 @@ pub struct CheckArgs {
 pub enum CheckCommandError {
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// `--shrink` was given: it never changed anything, and a flag that silently does nothing
+    /// misleads whoever passes it.
+    #[error("--shrink was removed: witnesses are shrunk by default (--no-shrink turns it off)")]
+    ShrinkIsTheDefault,
     #[error("failed to write {path}")]
     Write {
         path: PathBuf,
@@ -162,8 +168,34 @@ fn summary(report: &CheckReport) -> String {
     )
 }
 
+/// Saves a shrunk history to `path`, making its folder. The verdict is already out: a history
+/// that cannot be saved is a warning, and the exit code stays the verdict's.
+fn save_shrunk(path: &Path, small: &History, out: &mut dyn Write) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let saved = std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            let bytes = write_history(Vec::new(), small)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            std::fs::write(path, bytes)
+        })
+        .map_err(|source| OutDirError::Write {
+            path: path.to_path_buf(),
+            source,
+        });
+    match saved {
+        Ok(()) => writeln!(out, "wrote {}", path.display()),
+        Err(e) => {
+            outdir::warn(&e, &mut std::io::stderr());
+            Ok(())
+        }
+    }
+}
+
 /// Runs the command, printing to `out` (for tests).
 pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandError> {
+    if args.shrink {
+        return Err(CheckCommandError::ShrinkIsTheDefault);
+    }
     let history = read_history(&args.file)?;
     let opts = CheckOptions {
         time_budget: args.time_budget,
@@ -179,14 +211,7 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
         source: e,
     };
     writeln!(out, "{}", summary(&report)).map_err(io)?;
-    let notes: Vec<_> = report.notes().collect();
-    if !notes.is_empty() {
-        // Statuses the checker cannot judge are questions for the suite, never anomalies.
-        writeln!(out, "{} conformance notes (not anomalies):", notes.len()).map_err(io)?;
-        for n in notes {
-            writeln!(out, "  key {}: {}", n.key, n.message).map_err(io)?;
-        }
-    }
+    write!(out, "{}", render::notes(&report)).map_err(io)?;
     match &verdict {
         Verdict::Linearizable => {
             writeln!(out, "linearizable").map_err(io)?;
@@ -195,79 +220,36 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             writeln!(out, "unknown: {reason}").map_err(io)?;
         }
         Verdict::Anomalous(anomalies) => {
-            let mut kinds: Vec<&str> = anomalies.iter().map(|a| a.kind.name()).collect();
-            kinds.dedup();
-            writeln!(out, "{} anomalies: {}\n", anomalies.len(), kinds.join(", ")).map_err(io)?;
-            for a in anomalies {
-                writeln!(
-                    out,
-                    "{}{}",
-                    render::text(&history, a),
-                    render::lanes(&history, a)
-                )
-                .map_err(io)?;
-            }
-            if args.shrink || !args.no_shrink {
-                let mut done = std::collections::HashSet::new();
-                for a in anomalies.iter().filter(|a| done.insert(a.kind)) {
-                    let small = shrink(
-                        &history,
-                        a,
-                        &CheckOptions {
-                            time_budget: opts.time_budget.min(Duration::from_secs(30)),
-                            ..opts
-                        },
-                    );
-                    writeln!(out, "shrunk {} to {} ops:", a.kind, small.ops.len()).map_err(io)?;
-                    if small.ops.len() <= 20 {
-                        // A minimal history is the whole story; list it, in call order.
-                        let mut ops: Vec<_> = small.ops.iter().collect();
-                        ops.sort_by_key(|o| (o.call_ns, o.id));
-                        for o in ops {
-                            let ret = if o.out.is_ambiguous() {
-                                "∞".to_string()
-                            } else {
-                                format!("{:.3}", o.ret_ns as f64 / 1e6)
-                            };
-                            writeln!(
-                                out,
-                                "  op {:<6} [{:.3} – {ret}] ms  {}",
-                                o.id,
-                                o.call_ns as f64 / 1e6,
-                                render::describe_op(o)
-                            )
-                            .map_err(io)?;
-                        }
-                    }
-                    let small_report = check_history(&small, &opts);
-                    if let Some(sa) = small_report.anomalies().find(|x| x.kind == a.kind) {
-                        writeln!(
-                            out,
-                            "{}{}",
-                            render::text(&small, sa),
-                            render::lanes(&small, sa)
-                        )
-                        .map_err(io)?;
-                    }
-                    if let Some(dir) = &args.shrink_dir {
-                        // The verdict is already out: a history that cannot be saved is a
-                        // warning, and the exit code stays the verdict's.
-                        let path = dir.join(format!("{}.jsonl", a.kind.name()));
-                        let saved = std::fs::create_dir_all(dir)
-                            .and_then(|()| {
-                                let bytes = write_history(Vec::new(), &small)
-                                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                                std::fs::write(&path, bytes)
-                            })
-                            .map_err(|source| OutDirError::Write {
-                                path: path.clone(),
-                                source,
-                            });
-                        match saved {
-                            Ok(()) => writeln!(out, "wrote {}", path.display()).map_err(io)?,
-                            Err(e) => outdir::warn(&e, &mut std::io::stderr()),
-                        }
-                    }
+            let found = witnesses(
+                &history,
+                &report,
+                &WitnessOptions {
+                    shrink: !args.no_shrink,
+                    check: opts,
+                },
+            );
+            writeln!(
+                out,
+                "{} anomalies: {}\n",
+                anomalies.len(),
+                witness::names(&found)
+            )
+            .map_err(io)?;
+            for w in &found {
+                writeln!(out, "{}", render::witness(&history, w)).map_err(io)?;
+                if let (Some(dir), Some(small)) = (&args.shrink_dir, &w.shrunk) {
+                    // One file per kind, named by the key too when the kind is on several.
+                    let name = if found.iter().filter(|x| x.kind == w.kind).count() > 1 {
+                        let key: String = w
+                            .key
+                            .chars()
+                            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                            .collect();
+                        format!("{}-{key}.jsonl", w.kind.name())
+                    } else {
+                        format!("{}.jsonl", w.kind.name())
+                    };
+                    save_shrunk(&dir.join(name), &small.history, out).map_err(io)?;
                 }
             }
         }

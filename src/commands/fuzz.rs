@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use super::target::{TargetArgs, TargetError};
 use crate::campaign::Campaign;
-use crate::check::{self, CheckOptions, CheckReport, Verdict};
+use crate::check::{self, CheckOptions, CheckReport, Verdict, Witness, WitnessOptions};
 use crate::exit_code;
 use crate::fuzz::{Counters, DriveError, Mix};
 use crate::history::{History, write_history};
@@ -72,7 +72,8 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub check_budget: Duration,
 
-    /// Do not shrink witnesses to a minimal history.
+    /// Show each witness as found, without shrinking it (witnesses are shrunk by default, one
+    /// per anomaly kind and key, as `check` shows them).
     #[arg(long)]
     pub no_shrink: bool,
 
@@ -180,6 +181,7 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     let verdict = report.verdict();
+    print!("{}", check::render::notes(&report));
     let mut summary = FuzzSummary {
         seed,
         writers: args.writers,
@@ -199,44 +201,23 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
             println!("verdict: unknown: {reason}");
             summary.verdict = "unknown".to_owned();
         }
-        Verdict::Anomalous(anomalies) => {
+        Verdict::Anomalous(_) => {
             summary.verdict = "anomalous".to_owned();
-            // One witness per (kind, key): the same bug seen a hundred times is one finding.
-            let mut counts: Vec<(&str, &str, usize)> = Vec::new();
-            let mut firsts = Vec::new();
-            for a in anomalies {
-                match counts
-                    .iter_mut()
-                    .find(|(k, key, _)| *k == a.kind.name() && *key == a.key)
-                {
-                    Some(entry) => entry.2 += 1,
-                    None => {
-                        counts.push((a.kind.name(), a.key.as_str(), 1));
-                        firsts.push(a);
-                    }
-                }
-            }
-            let names: Vec<String> = counts
-                .iter()
-                .map(|(k, key, n)| {
-                    if *n > 1 {
-                        format!("{k} on {key} (x{n})")
-                    } else {
-                        format!("{k} on {key}")
-                    }
-                })
-                .collect();
-            println!("verdict: NOT linearizable: {}", names.join(", "));
-            for anomaly in firsts {
-                let shown = witness(&history, anomaly, &opts, !args.no_shrink);
-                println!(
-                    "\n== {} on {} ==\n{}\n{}",
-                    anomaly.kind.name(),
-                    anomaly.key,
-                    shown.explanation,
-                    shown.lanes
-                );
-                summary.anomalies.push(shown);
+            let found = check::witnesses(
+                &history,
+                &report,
+                &WitnessOptions {
+                    shrink: !args.no_shrink,
+                    check: opts,
+                },
+            );
+            println!(
+                "verdict: NOT linearizable: {}",
+                check::witness::names(&found)
+            );
+            for w in &found {
+                print!("\n{}", check::render::witness(&history, w));
+                summary.anomalies.push(witness(&history, w));
             }
         }
     };
@@ -278,7 +259,8 @@ fn save_results(
                 {
                     outdir::warn(&e, &mut stderr);
                 }
-                if let Err(e) = dir.write("summary.json", summary_json(summary).as_bytes()) {
+                if let Err(e) = dir.write("summary.json", summary_json(summary, report).as_bytes())
+                {
                     outdir::warn(&e, &mut stderr);
                 }
                 println!("\nresults saved in {}", dir.path().display());
@@ -307,51 +289,36 @@ fn save_results(
         explicit(path, page.as_bytes());
     }
     if let Some(path) = &args.json {
-        explicit(path, summary_json(summary).as_bytes());
+        explicit(path, summary_json(summary, report).as_bytes());
     }
     if anomalous && let Some(p) = &summary.history_file {
         println!("re-check the history with `s3conform check {p}`");
     }
 }
 
-fn summary_json(summary: &FuzzSummary) -> String {
-    let mut text = serde_json::to_string_pretty(summary).unwrap_or_default();
+/// The summary as JSON, with the conformance notes under the name `check`'s report gives them.
+fn summary_json(summary: &FuzzSummary, report: &CheckReport) -> String {
+    let mut value = serde_json::to_value(summary).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        let notes: Vec<_> = report.notes().collect();
+        fields.insert(
+            "conformance_notes".to_owned(),
+            serde_json::to_value(notes).unwrap_or_default(),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
 }
 
-/// The witness of one anomaly, shrunk to a minimal history showing the same anomaly kind, as
-/// reports show it.
-pub fn witness(
-    history: &History,
-    anomaly: &check::Anomaly,
-    opts: &CheckOptions,
-    shrink: bool,
-) -> FuzzAnomaly {
-    let original = || FuzzAnomaly {
-        kind: anomaly.kind.name().to_owned(),
-        key: anomaly.key.clone(),
-        explanation: check::render::text(history, anomaly),
-        lanes: check::render::lanes(history, anomaly),
-    };
-    if !shrink {
-        return original();
-    }
-    let small = check::shrink(history, anomaly, opts);
-    let again: CheckReport = check::check_history(&small, opts);
-    match again.anomalies().find(|a| a.kind == anomaly.kind) {
-        Some(a) => FuzzAnomaly {
-            kind: a.kind.name().to_owned(),
-            key: a.key.clone(),
-            explanation: format!(
-                "(shrunk from {} to {} ops)\n{}",
-                history.ops.len(),
-                small.ops.len(),
-                check::render::text(&small, a)
-            ),
-            lanes: check::render::lanes(&small, a),
-        },
-        None => original(),
+/// A witness as reports show it.
+pub fn witness(history: &History, witness: &Witness) -> FuzzAnomaly {
+    let (shown, anomaly) = witness.shown(history);
+    FuzzAnomaly {
+        kind: witness.kind.name().to_owned(),
+        key: witness.key.clone(),
+        explanation: check::render::witness_explanation(history, witness),
+        lanes: check::render::lanes(shown, anomaly),
     }
 }
 
