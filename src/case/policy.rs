@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::profile::Profile;
 
-use super::judge::{expectation_for, race_expectation_for};
+use super::expectation::{expectation_for, race_expectation_for};
 use super::load::CaseError;
 use super::schema::{Expect, Step};
 

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Barrier;
 
-use crate::case::judge::{self, Judgement};
+use crate::case::expectation::{expectation_for, race_expectation_for};
 use crate::case::policy;
 use crate::case::schema::{Accepted, Expect, ParallelStep, Save, Step};
 use crate::case::{Case, Value};
 
+use super::judge::{self, Judgement};
 use super::race;
 use super::step::{self, Vars, build};
 use crate::profile::Profile;
@@ -225,7 +226,7 @@ async fn run_single(
         .map_err(|e| format!("step {index} ({label}): {e}"))?;
     run.outcomes.insert(index, WriteOutcome::of(&obs));
     let common = step.common().cloned().unwrap_or_default();
-    let expect = judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
+    let expect = expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
     let lookup = |n: &str| vars.get(n).cloned();
     let outcome = match judge_step(index, step, expect, &obs, run, &lookup) {
         Some(Judgement {
@@ -316,7 +317,7 @@ async fn run_race(
 ) -> Result<(), String> {
     let (racers, label) = step::race::racers(session, index, p, vars)?;
     let request_json = serde_json::to_value(&racers[0].request).unwrap_or(serde_json::Value::Null);
-    let expect = judge::race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
+    let expect = race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
     // The sources' state before the race, so that afterwards a winner's move or copy and the
     // losers' untouched sources can be told apart.
     let before = if expect.is_some_and(|e| e.final_is_winner == Some(true)) {
