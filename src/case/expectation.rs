@@ -3,30 +3,15 @@
 
 use crate::profile::Profile;
 
-use super::schema::{Expect, ProfileExpects, RaceExpect, RaceProfiles};
+use super::schema::PerProfile;
 
-/// The expectation that applies under `profile`: the profile's own, else the default.
-pub fn expectation_for<'a>(
-    default: Option<&'a Expect>,
-    profiles: Option<&'a ProfileExpects>,
+/// The expectation (a step's [`Expect`](super::schema::Expect) or a race's
+/// [`RaceExpect`](super::schema::RaceExpect)) that applies under `profile`: the profile's own,
+/// else the default.
+pub fn expectation_for<'a, T>(
+    default: Option<&'a T>,
+    profiles: Option<&'a PerProfile<T>>,
     profile: Profile,
-) -> Option<&'a Expect> {
-    let specific = profiles.and_then(|p| match profile {
-        Profile::Coreweave => p.coreweave.as_ref(),
-        Profile::Aws => p.aws.as_ref(),
-    });
-    specific.or(default)
-}
-
-/// The race invariants that apply under `profile`.
-pub fn race_expectation_for<'a>(
-    default: Option<&'a RaceExpect>,
-    profiles: Option<&'a RaceProfiles>,
-    profile: Profile,
-) -> Option<&'a RaceExpect> {
-    let specific = profiles.and_then(|p| match profile {
-        Profile::Coreweave => p.coreweave.as_ref(),
-        Profile::Aws => p.aws.as_ref(),
-    });
-    specific.or(default)
+) -> Option<&'a T> {
+    profiles.and_then(|p| p.get(profile)).or(default)
 }

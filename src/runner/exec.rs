@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Barrier;
 
-use crate::case::expectation::{expectation_for, race_expectation_for};
+use crate::case::expectation::expectation_for;
 use crate::case::policy;
 use crate::case::schema::{Accepted, Expect, ParallelStep, Save, Step};
 use crate::case::{Case, Value};
@@ -317,7 +317,7 @@ async fn run_race(
 ) -> Result<(), String> {
     let (racers, label) = step::race::racers(session, index, p, vars)?;
     let request_json = serde_json::to_value(&racers[0].request).unwrap_or(serde_json::Value::Null);
-    let expect = race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
+    let expect = expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
     // The sources' state before the race, so that afterwards a winner's move or copy and the
     // losers' untouched sources can be told apart.
     let before = if expect.is_some_and(|e| e.final_is_winner == Some(true)) {
