@@ -9,6 +9,9 @@
 //!
 //! Only [`s3`] talks to an S3 endpoint; cases and the fuzzer both go through it.
 
+#[macro_use]
+mod listed;
+
 pub mod bench;
 pub mod campaign;
 pub mod case;

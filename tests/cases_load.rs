@@ -116,7 +116,7 @@ fn cases_that_assert_nothing_are_tagged_observed() {
 /// nothing was created (the loader's write-safety rule).
 #[test]
 fn one_missing_key_policy_across_every_write() {
-    use s3conform::case::judge::expectation_for;
+    use s3conform::case::expectation::expectation_for;
     use s3conform::case::policy::is_conditional_write;
     use s3conform::profile::Profile;
     let s = suite();

@@ -17,41 +17,32 @@ use serde::{Deserialize, Serialize};
 use crate::check::AnomalyKind;
 use crate::history::{Header, History, Op, Out, Req, Via};
 
-/// A bug the generator can inject, mimicking the reference endpoint's faults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Bug {
-    /// A stale `If-Match` write is applied anyway.
-    LostUpdate,
-    /// `If-None-Match: *` succeeds on a present object.
-    DoubleCreate,
-    /// A read is served the version before a long-superseded one.
-    StaleRead,
-    /// `If-None-Match: <stale etag>` answered 304.
-    Phantom304,
-    /// A 409 with no concurrent writer.
-    Spurious409,
-    /// A read returns a write id nobody wrote.
-    GarbageRead,
-    /// A successful-looking unconditional write that never lands. (A conditional one would
-    /// show up as a lost update: its ETag's version gets a second successor.)
-    LostAckWrite,
-    /// A read after a completed delete sees the deleted version.
-    Resurrection,
+listed_enum! {
+    /// A bug the generator can inject, mimicking the reference endpoint's faults.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum Bug {
+        /// A stale `If-Match` write is applied anyway.
+        LostUpdate,
+        /// `If-None-Match: *` succeeds on a present object.
+        DoubleCreate,
+        /// A read is served the version before a long-superseded one.
+        StaleRead,
+        /// `If-None-Match: <stale etag>` answered 304.
+        Phantom304,
+        /// A 409 with no concurrent writer.
+        Spurious409,
+        /// A read returns a write id nobody wrote.
+        GarbageRead,
+        /// A successful-looking unconditional write that never lands. (A conditional one would
+        /// show up as a lost update: its ETag's version gets a second successor.)
+        LostAckWrite,
+        /// A read after a completed delete sees the deleted version.
+        Resurrection,
+    }
 }
 
 impl Bug {
-    pub const ALL: [Bug; 8] = [
-        Bug::LostUpdate,
-        Bug::DoubleCreate,
-        Bug::StaleRead,
-        Bug::Phantom304,
-        Bug::Spurious409,
-        Bug::GarbageRead,
-        Bug::LostAckWrite,
-        Bug::Resurrection,
-    ];
-
     /// The anomaly the checker should name.
     pub fn expected(self) -> AnomalyKind {
         match self {

@@ -1,9 +1,9 @@
 //! Conformance cases: the YAML format ([`schema`]), loading and checking files ([`load`]), the
 //! suite's written policy as checks on a case ([`policy`]: write safety, observed cases),
-//! references inside values ([`template`]) and judging answers against expectations
-//! ([`judge`]).
+//! references inside values ([`template`]) and the expectation that applies under a profile
+//! ([`expectation`]). Judging answers is runner work (`runner::judge`).
 
-pub mod judge;
+pub mod expectation;
 pub mod load;
 pub mod policy;
 pub mod schema;

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::profile::Profile;
 
-use super::judge::{expectation_for, race_expectation_for};
+use super::expectation::expectation_for;
 use super::load::CaseError;
 use super::schema::{Expect, Step};
 
@@ -119,7 +119,7 @@ fn race_checks_final_state(step: &Step, profile: Profile) -> bool {
     let Step::Parallel(p) = step else {
         return false;
     };
-    race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile)
+    expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile)
         .is_some_and(|e| e.final_is_winner == Some(true))
 }
 
@@ -201,7 +201,7 @@ fn violation(path: &Path, index: usize, profile: Profile, key: &str, fix: &str) 
 /// asserts, or a race with an invariant. A case that does not is reported as observed.
 pub fn asserts_under(steps: &[Step], profile: Profile) -> bool {
     steps.iter().any(|step| match step {
-        Step::Parallel(p) => race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile)
+        Step::Parallel(p) => expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile)
             .is_some_and(|e| {
                 e.winners.is_some() || e.losers.is_some() || e.final_is_winner == Some(true)
             }),

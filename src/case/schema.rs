@@ -14,6 +14,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use crate::profile::Profile;
+
 use super::template::Template;
 
 /// One case file.
@@ -195,7 +197,7 @@ pub struct Common {
     /// The default expectation.
     pub expect: Option<Expect>,
     /// Per-profile expectations that replace `expect` under that profile.
-    pub profiles: Option<ProfileExpects>,
+    pub profiles: Option<PerProfile<Expect>>,
 }
 
 /// Declares a step struct with the [`Common`] fields appended, so each stays a plain
@@ -223,7 +225,7 @@ macro_rules! step_struct {
                     #[serde(default)]
                     expect: Option<Expect>,
                     #[serde(default)]
-                    profiles: Option<ProfileExpects>,
+                    profiles: Option<PerProfile<Expect>>,
                 }
                 let r = Raw::deserialize(d)?;
                 Ok($name {
@@ -425,7 +427,7 @@ pub struct ParallelStep {
     pub expect: Option<RaceExpect>,
     /// Per-profile invariants that replace `expect`.
     #[serde(default)]
-    pub profiles: Option<RaceProfiles>,
+    pub profiles: Option<PerProfile<RaceExpect>>,
 }
 
 impl ParallelStep {
@@ -549,16 +551,27 @@ pub enum SavedKind {
     Text,
 }
 
-/// Per-profile replacements of `expect`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Per-profile replacements of a step's `expect` ([`Expect`]) or of a race's ([`RaceExpect`]):
+/// `profiles: { coreweave: ..., aws: ... }`, each entry optional.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileExpects {
+pub struct PerProfile<T> {
     /// Under `--profile coreweave`.
     #[serde(default)]
-    pub coreweave: Option<Expect>,
+    pub coreweave: Option<T>,
     /// Under `--profile aws`.
     #[serde(default)]
-    pub aws: Option<Expect>,
+    pub aws: Option<T>,
+}
+
+impl<T> PerProfile<T> {
+    /// The entry for `profile`, if the case gives one.
+    pub fn get(&self, profile: Profile) -> Option<&T> {
+        match profile {
+            Profile::Coreweave => self.coreweave.as_ref(),
+            Profile::Aws => self.aws.as_ref(),
+        }
+    }
 }
 
 /// A field an `observe` list may name.
@@ -754,16 +767,4 @@ pub struct RaceExpect {
     /// Record the losers' statuses without judging them.
     #[serde(default)]
     pub observe_losers: bool,
-}
-
-/// Per-profile replacements of a race's `expect`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RaceProfiles {
-    /// Under `--profile coreweave`.
-    #[serde(default)]
-    pub coreweave: Option<RaceExpect>,
-    /// Under `--profile aws`.
-    #[serde(default)]
-    pub aws: Option<RaceExpect>,
 }

@@ -4,63 +4,48 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The kind of an anomaly, with a stable kebab-case name for the terminal and JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AnomalyKind {
-    /// Two conditional writes (or deletes) succeeded against the same `If-Match` version.
-    LostUpdate,
-    /// Two `If-None-Match: *` creates succeeded with no delete that could separate them.
-    DoubleCreate,
-    /// A read saw a version older than one a completed op had already exposed.
-    StaleRead,
-    /// A client's read saw a version older than one its own earlier read saw.
-    NonMonotonicRead,
-    /// 304 Not Modified for an ETag that was not current.
-    #[serde(rename = "phantom-304")]
-    Phantom304,
-    /// 412 although the precondition definitely held.
-    #[serde(rename = "phantom-412")]
-    Phantom412,
-    /// 404 although the object definitely existed.
-    #[serde(rename = "phantom-404")]
-    Phantom404,
-    /// A conditional write or delete succeeded although its precondition definitely failed.
-    IgnoredPrecondition,
-    /// A read returned an ETag / write id pair that no write produced.
-    GarbageRead,
-    /// A read saw a version after a completed delete (or 404) had definitely removed it.
-    Resurrection,
-    /// An acknowledged write was never seen, and later reads show an older state.
-    LostAcknowledgedWrite,
-    /// 409 ConditionalRequestConflict with no other write or delete overlapping in time.
-    #[serde(rename = "spurious-409")]
-    Spurious409,
-    /// Two successful writes with different content got the same ETag.
-    DuplicateEtag,
-    /// Not linearizable, and none of the named patterns explains it (Tier 2's verdict).
-    NonLinearizable,
+listed_enum! {
+    /// The kind of an anomaly, with a stable kebab-case name for the terminal and JSON.
+    /// Declaration order is report order.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum AnomalyKind {
+        /// Two conditional writes (or deletes) succeeded against the same `If-Match` version.
+        LostUpdate,
+        /// Two `If-None-Match: *` creates succeeded with no delete that could separate them.
+        DoubleCreate,
+        /// A read saw a version older than one a completed op had already exposed.
+        StaleRead,
+        /// A client's read saw a version older than one its own earlier read saw.
+        NonMonotonicRead,
+        /// 304 Not Modified for an ETag that was not current.
+        #[serde(rename = "phantom-304")]
+        Phantom304,
+        /// 412 although the precondition definitely held.
+        #[serde(rename = "phantom-412")]
+        Phantom412,
+        /// 404 although the object definitely existed.
+        #[serde(rename = "phantom-404")]
+        Phantom404,
+        /// A conditional write or delete succeeded although its precondition definitely failed.
+        IgnoredPrecondition,
+        /// A read returned an ETag / write id pair that no write produced.
+        GarbageRead,
+        /// A read saw a version after a completed delete (or 404) had definitely removed it.
+        Resurrection,
+        /// An acknowledged write was never seen, and later reads show an older state.
+        LostAcknowledgedWrite,
+        /// 409 ConditionalRequestConflict with no other write or delete overlapping in time.
+        #[serde(rename = "spurious-409")]
+        Spurious409,
+        /// Two successful writes with different content got the same ETag.
+        DuplicateEtag,
+        /// Not linearizable, and none of the named patterns explains it (Tier 2's verdict).
+        NonLinearizable,
+    }
 }
 
 impl AnomalyKind {
-    /// Every kind, in report order.
-    pub const ALL: [AnomalyKind; 14] = [
-        AnomalyKind::LostUpdate,
-        AnomalyKind::DoubleCreate,
-        AnomalyKind::StaleRead,
-        AnomalyKind::NonMonotonicRead,
-        AnomalyKind::Phantom304,
-        AnomalyKind::Phantom412,
-        AnomalyKind::Phantom404,
-        AnomalyKind::IgnoredPrecondition,
-        AnomalyKind::GarbageRead,
-        AnomalyKind::Resurrection,
-        AnomalyKind::LostAcknowledgedWrite,
-        AnomalyKind::Spurious409,
-        AnomalyKind::DuplicateEtag,
-        AnomalyKind::NonLinearizable,
-    ];
-
     /// The kebab-case name.
     pub fn name(self) -> &'static str {
         match self {

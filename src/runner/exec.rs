@@ -9,27 +9,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use tokio::sync::Barrier;
 
-use crate::case::judge::{self, Judgement};
+use crate::case::expectation::expectation_for;
 use crate::case::policy;
-use crate::case::schema::{
-    Accepted, Common, CopyStep, DeleteStep, Expect, ParallelStep, PutStep, ReadStep, RenameStep,
-    Save, Step,
-};
-use crate::case::{Case, Template, Value};
+use crate::case::schema::{Accepted, Expect, ParallelStep, Save, Step};
+use crate::case::{Case, Value};
 
-use super::race::{self, Racer};
+use super::judge::{self, Judgement};
+use super::race;
+use super::step::{self, Vars, build};
 use crate::profile::Profile;
 use crate::report::{CaseReport, Mismatch, ObservedValue, StepRecord, Verdict};
-use crate::s3::{
-    CompletedPart, HttpDate, Observation, Operation, Preconditions, RawHeader, Request, Session,
-    WriteConditions,
-};
-
-/// Captures made so far, by name.
-type Vars = BTreeMap<String, Value>;
+use crate::s3::{Observation, Request, Session};
 
 /// What an earlier write's answer says about its effect, for `accepted:` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,7 +226,7 @@ async fn run_single(
         .map_err(|e| format!("step {index} ({label}): {e}"))?;
     run.outcomes.insert(index, WriteOutcome::of(&obs));
     let common = step.common().cloned().unwrap_or_default();
-    let expect = judge::expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
+    let expect = expectation_for(common.expect.as_ref(), common.profiles.as_ref(), profile);
     let lookup = |n: &str| vars.get(n).cloned();
     let outcome = match judge_step(index, step, expect, &obs, run, &lookup) {
         Some(Judgement {
@@ -323,29 +315,9 @@ async fn run_race(
     profile: Profile,
     run: &mut Run,
 ) -> Result<(), String> {
-    let mut racers = Vec::new();
-    for (i, step) in p.racers() {
-        let (request, label) = build(session, step, vars, Some(i))
-            .map_err(|e| format!("step {index} (racer {i}): {e}"))?;
-        racers.push(Racer {
-            step,
-            request,
-            label,
-        });
-    }
-    let label = match &p.steps {
-        Some(_) => format!(
-            "parallel: {}",
-            racers
-                .iter()
-                .map(|r| r.label.as_str())
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ),
-        None => format!("parallel x{}: {}", racers.len(), racers[0].label),
-    };
+    let (racers, label) = step::race::racers(session, index, p, vars)?;
     let request_json = serde_json::to_value(&racers[0].request).unwrap_or(serde_json::Value::Null);
-    let expect = judge::race_expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
+    let expect = expectation_for(p.expect.as_ref(), p.profiles.as_ref(), profile);
     // The sources' state before the race, so that afterwards a winner's move or copy and the
     // losers' untouched sources can be told apart.
     let before = if expect.is_some_and(|e| e.final_is_winner == Some(true)) {
@@ -387,307 +359,4 @@ async fn run_race(
         observations,
     });
     outcome
-}
-
-/// Builds the request of a step, resolving references. `racer` is `${i}` inside a race.
-fn build(
-    session: &Session,
-    step: &Step,
-    vars: &Vars,
-    racer: Option<u32>,
-) -> Result<(Request, String), String> {
-    let lookup = |n: &str| -> Option<Value> {
-        match (n, racer) {
-            ("i", Some(i)) => Some(Value::Text(i.to_string())),
-            _ => vars.get(n).cloned(),
-        }
-    };
-    let text = |t: &Template| t.render(&lookup).map_err(|e| e.to_string());
-    let opt = |t: &Option<Template>| t.as_ref().map(text).transpose();
-    let date = |t: &Option<Template>| -> Result<Option<HttpDate>, String> {
-        t.as_ref().map(|t| t.render_date(&lookup)).transpose()
-    };
-    // Inside a race, `${i}` in a key gives each racer its own key (e.g. one source per racer).
-    let key = |k: &str| {
-        let k = match racer {
-            Some(i) => k.replace("${i}", &i.to_string()),
-            None => k.to_owned(),
-        };
-        session.key(&k).map_err(|e| e.to_string())
-    };
-    let mut label_parts: Vec<String> = Vec::new();
-    let mut note = |name: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            label_parts.push(format!("{name}: {v}"));
-        }
-    };
-    let (op, head) = match step {
-        Step::Put(PutStep {
-            key: k,
-            body,
-            size,
-            metadata,
-            if_match,
-            if_none_match,
-            ..
-        }) => {
-            let cond = WriteConditions {
-                if_match: opt(if_match)?,
-                if_none_match: opt(if_none_match)?,
-            };
-            note("If-Match", &cond.if_match);
-            note("If-None-Match", &cond.if_none_match);
-            let body = body_of(body.as_ref().map(text).transpose()?, *size);
-            (
-                Operation::PutObject {
-                    key: key(k)?,
-                    body,
-                    metadata: metadata.clone().into_iter().collect(),
-                    cond,
-                },
-                format!("put {k}"),
-            )
-        }
-        Step::Get(r) | Step::Head(r) => {
-            let ReadStep {
-                key: k,
-                if_match,
-                if_none_match,
-                if_modified_since,
-                if_unmodified_since,
-                ..
-            } = r;
-            let cond = Preconditions {
-                if_match: opt(if_match)?,
-                if_none_match: opt(if_none_match)?,
-                if_modified_since: date(if_modified_since)?,
-                if_unmodified_since: date(if_unmodified_since)?,
-            };
-            note("If-Match", &cond.if_match);
-            note("If-None-Match", &cond.if_none_match);
-            note(
-                "If-Modified-Since",
-                &cond.if_modified_since.map(|d| d.to_string()),
-            );
-            note(
-                "If-Unmodified-Since",
-                &cond.if_unmodified_since.map(|d| d.to_string()),
-            );
-            let key = key(k)?;
-            if matches!(step, Step::Get(_)) {
-                (Operation::GetObject { key, cond }, format!("get {k}"))
-            } else {
-                (Operation::HeadObject { key, cond }, format!("head {k}"))
-            }
-        }
-        Step::Copy(CopyStep {
-            source,
-            key: k,
-            if_match,
-            if_none_match,
-            source_if_match,
-            source_if_none_match,
-            source_if_modified_since,
-            source_if_unmodified_since,
-            ..
-        }) => {
-            let cond = WriteConditions {
-                if_match: opt(if_match)?,
-                if_none_match: opt(if_none_match)?,
-            };
-            let source_cond = Preconditions {
-                if_match: opt(source_if_match)?,
-                if_none_match: opt(source_if_none_match)?,
-                if_modified_since: date(source_if_modified_since)?,
-                if_unmodified_since: date(source_if_unmodified_since)?,
-            };
-            note("If-Match", &cond.if_match);
-            note("If-None-Match", &cond.if_none_match);
-            note("x-amz-copy-source-if-match", &source_cond.if_match);
-            note(
-                "x-amz-copy-source-if-none-match",
-                &source_cond.if_none_match,
-            );
-            note(
-                "x-amz-copy-source-if-modified-since",
-                &source_cond.if_modified_since.map(|d| d.to_string()),
-            );
-            note(
-                "x-amz-copy-source-if-unmodified-since",
-                &source_cond.if_unmodified_since.map(|d| d.to_string()),
-            );
-            (
-                Operation::CopyObject {
-                    source: key(source)?,
-                    key: key(k)?,
-                    cond,
-                    source_cond,
-                },
-                format!("copy {source} -> {k}"),
-            )
-        }
-        Step::Delete(DeleteStep {
-            key: k, if_match, ..
-        }) => {
-            let if_match = opt(if_match)?;
-            note("If-Match", &if_match);
-            (
-                Operation::DeleteObject {
-                    key: key(k)?,
-                    if_match,
-                },
-                format!("delete {k}"),
-            )
-        }
-        Step::Rename(RenameStep {
-            source,
-            key: k,
-            if_match,
-            if_none_match,
-            if_modified_since,
-            if_unmodified_since,
-            source_if_match,
-            source_if_none_match,
-            source_if_modified_since,
-            source_if_unmodified_since,
-            client_token,
-            ..
-        }) => {
-            let cond = Preconditions {
-                if_match: opt(if_match)?,
-                if_none_match: opt(if_none_match)?,
-                if_modified_since: date(if_modified_since)?,
-                if_unmodified_since: date(if_unmodified_since)?,
-            };
-            let source_cond = Preconditions {
-                if_match: opt(source_if_match)?,
-                if_none_match: opt(source_if_none_match)?,
-                if_modified_since: date(source_if_modified_since)?,
-                if_unmodified_since: date(source_if_unmodified_since)?,
-            };
-            let client_token = opt(client_token)?;
-            note("If-Match", &cond.if_match);
-            note("If-None-Match", &cond.if_none_match);
-            note(
-                "If-Modified-Since",
-                &cond.if_modified_since.map(|d| d.to_string()),
-            );
-            note(
-                "If-Unmodified-Since",
-                &cond.if_unmodified_since.map(|d| d.to_string()),
-            );
-            note("x-amz-rename-source-if-match", &source_cond.if_match);
-            note(
-                "x-amz-rename-source-if-none-match",
-                &source_cond.if_none_match,
-            );
-            note(
-                "x-amz-rename-source-if-modified-since",
-                &source_cond.if_modified_since.map(|d| d.to_string()),
-            );
-            note(
-                "x-amz-rename-source-if-unmodified-since",
-                &source_cond.if_unmodified_since.map(|d| d.to_string()),
-            );
-            note("x-amz-client-token", &client_token);
-            (
-                Operation::RenameObject {
-                    source: key(source)?,
-                    key: key(k)?,
-                    cond,
-                    source_cond,
-                    client_token,
-                },
-                format!("rename {source} -> {k}"),
-            )
-        }
-        Step::MpuCreate(s) => (
-            Operation::CreateMultipartUpload {
-                key: key(&s.key)?,
-                metadata: s.metadata.clone().into_iter().collect(),
-            },
-            format!("mpu_create {}", s.key),
-        ),
-        Step::UploadPart(s) => {
-            let body = body_of(s.body.as_ref().map(text).transpose()?, s.size);
-            (
-                Operation::UploadPart {
-                    key: key(&s.key)?,
-                    upload_id: text(&s.upload)?,
-                    part_number: s.part,
-                    body,
-                },
-                format!("upload_part {} #{}", s.key, s.part),
-            )
-        }
-        Step::MpuComplete(s) => {
-            let mut parts = Vec::new();
-            for (n, p) in s.parts.iter().enumerate() {
-                parts.push(CompletedPart {
-                    part_number: i32::try_from(n + 1).unwrap_or(i32::MAX),
-                    etag: text(p)?,
-                });
-            }
-            let cond = WriteConditions {
-                if_match: opt(&s.if_match)?,
-                if_none_match: opt(&s.if_none_match)?,
-            };
-            note("If-Match", &cond.if_match);
-            note("If-None-Match", &cond.if_none_match);
-            (
-                Operation::CompleteMultipartUpload {
-                    key: key(&s.key)?,
-                    upload_id: text(&s.upload)?,
-                    parts,
-                    cond,
-                },
-                format!("mpu_complete {}", s.key),
-            )
-        }
-        Step::MpuAbort(s) => (
-            Operation::AbortMultipartUpload {
-                key: key(&s.key)?,
-                upload_id: text(&s.upload)?,
-            },
-            format!("mpu_abort {}", s.key),
-        ),
-        Step::List(s) => (
-            Operation::ListObjectsV2 {
-                prefix: s.prefix.clone(),
-            },
-            "list".to_owned(),
-        ),
-        Step::Sleep(_) | Step::Parallel(_) => {
-            return Err("not a request step".into());
-        }
-    };
-    let mut request = Request::new(op);
-    if let Some(Common { raw_headers, .. }) = step.common() {
-        for (name, value) in raw_headers {
-            let value = text(value)?;
-            label_parts.push(format!("{name}: {value}"));
-            request = request.with_header(RawHeader::new(name, &value).map_err(|e| e.to_string())?);
-        }
-    }
-    let label = if label_parts.is_empty() {
-        head
-    } else {
-        format!("{head} [{}]", label_parts.join("; "))
-    };
-    Ok((request, label))
-}
-
-/// A step's body: the text, or `size` bytes made by repeating the text (or the alphabet when
-/// there is no text), so that big parts and big racer bodies need no big YAML and racers'
-/// bodies still differ.
-fn body_of(text: Option<String>, size: Option<u64>) -> Bytes {
-    let Some(n) = size else {
-        return Bytes::from(text.unwrap_or_default());
-    };
-    let n = usize::try_from(n.min(crate::case::load::MAX_BODY)).unwrap_or(0);
-    let pattern = match text {
-        Some(t) if !t.is_empty() => t.into_bytes(),
-        _ => b"abcdefghijklmnopqrstuvwxyz".to_vec(),
-    };
-    Bytes::from(pattern.iter().copied().cycle().take(n).collect::<Vec<u8>>())
 }

@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::case::judge;
 use crate::case::schema::{RaceExpect, Step};
 use crate::report::{Mismatch, ObservedValue};
 use crate::s3::{Key, Observation, Operation, Preconditions, Request, Session, normalize_etag};
 
 use super::exec::RunSink;
+use super::judge;
 
 /// One racer: its step, its request as built, and a label.
 pub struct Racer<'a> {

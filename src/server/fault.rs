@@ -25,76 +25,61 @@ pub const STALE_READ_WINDOW: Duration = Duration::from_millis(100);
 /// How long [`Fault::NonAtomicCreate`] waits between its check and its write.
 pub const NON_ATOMIC_CREATE_GAP: Duration = Duration::from_millis(20);
 
-/// One injectable bug. Names are kebab-case on the command line (`serve --fault NAME`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Fault {
-    /// PutObject ignores `If-Match` entirely: a compare-and-swap becomes a blind write
-    /// (lost update; a mismatch answers 200 instead of 412, a missing key 200 instead of 404).
-    IgnoreIfMatch,
-    /// PutObject checks `If-None-Match: *`, releases the key, waits
-    /// [`NON_ATOMIC_CREATE_GAP`], then writes: concurrent creators all win (double create).
-    NonAtomicCreate,
-    /// GET/HEAD answer 200 with the full object where 304 Not Modified is due.
-    NotModifiedAs200,
-    /// CopyObject answers a matching `x-amz-copy-source-if-none-match` with 304 instead of 412
-    /// (what versitygw's tests expect).
-    CopySource304,
-    /// A conditional request answers 412 PreconditionFailed where 404 NoSuchKey is due
-    /// (`If-Match` on a missing key for PUT/CMU/Copy/Delete, conditional GET/HEAD of a missing
-    /// key, a missing copy or rename source), as SeaweedFS, s3s-fs and RGW do.
-    FourTwelveFor404,
-    /// GET/HEAD are served from a lagging replica: for [`STALE_READ_WINDOW`] after each write of
-    /// a key, reads see the version before that write (stale read).
-    StaleRead,
-    /// GET/HEAD also answer 304 when `If-None-Match` names the version *before* the current one
-    /// (phantom 304). The 304 carries the ETag the client named, as a stale validator cache would.
-    Phantom304,
-    /// Every [`SPURIOUS_409_PERIOD`]th conditional write that would succeed is answered 409
-    /// ConditionalRequestConflict and not applied, with no concurrent write (spurious 409).
-    Spurious409,
-    /// Every [`WRITE_THEN_500_PERIOD`]th successful version-creating write (PutObject,
-    /// CompleteMultipartUpload, CopyObject) is applied, then answered 500 InternalError (an
-    /// ambiguous outcome that really happened). Deletes and renames are left alone so that a
-    /// run's cleanup still works and a checker only meets ambiguous *writes*.
-    WriteThen500,
-    /// Every [`WRITE_THEN_RESET_PERIOD`]th successful version-creating write (as
-    /// [`Fault::WriteThen500`]) is applied, then its connection is dropped without a response
-    /// (an ambiguous outcome that really happened).
-    WriteThenReset,
-    /// A conditional PutObject, CopyObject, CompleteMultipartUpload or RenameObject that is
-    /// refused (412, 404, 400 or 501, for a failed precondition or a refused header value) is
-    /// applied anyway, and the refusal is still answered. Only a read after the refusal sees it:
-    /// the status alone is right.
-    RefusedWriteApplied,
-    /// DeleteObject deletes the object even when its condition fails (an `If-Match` mismatch,
-    /// `x-amz-if-match-size`, `x-amz-if-match-last-modified-time`), and still answers the
-    /// refusal, as a store that checks after applying would.
-    DeleteDespiteCondition,
-    /// Every `ETag` response header is sent without its quotes (`abc` instead of `"abc"`).
-    UnquotedEtag,
-    /// Every `ETag` response header is sent as a weak tag (`W/"abc"`).
-    WeakEtag,
+listed_enum! {
+    /// One injectable bug. Names are kebab-case on the command line (`serve --fault NAME`).
+    /// Declaration order is documentation order.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Fault {
+        /// PutObject ignores `If-Match` entirely: a compare-and-swap becomes a blind write
+        /// (lost update; a mismatch answers 200 instead of 412, a missing key 200 instead of 404).
+        IgnoreIfMatch,
+        /// PutObject checks `If-None-Match: *`, releases the key, waits
+        /// [`NON_ATOMIC_CREATE_GAP`], then writes: concurrent creators all win (double create).
+        NonAtomicCreate,
+        /// GET/HEAD answer 200 with the full object where 304 Not Modified is due.
+        NotModifiedAs200,
+        /// CopyObject answers a matching `x-amz-copy-source-if-none-match` with 304 instead of 412
+        /// (what versitygw's tests expect).
+        CopySource304,
+        /// A conditional request answers 412 PreconditionFailed where 404 NoSuchKey is due
+        /// (`If-Match` on a missing key for PUT/CMU/Copy/Delete, conditional GET/HEAD of a missing
+        /// key, a missing copy or rename source), as SeaweedFS, s3s-fs and RGW do.
+        FourTwelveFor404,
+        /// GET/HEAD are served from a lagging replica: for [`STALE_READ_WINDOW`] after each write of
+        /// a key, reads see the version before that write (stale read).
+        StaleRead,
+        /// GET/HEAD also answer 304 when `If-None-Match` names the version *before* the current one
+        /// (phantom 304). The 304 carries the ETag the client named, as a stale validator cache would.
+        Phantom304,
+        /// Every [`SPURIOUS_409_PERIOD`]th conditional write that would succeed is answered 409
+        /// ConditionalRequestConflict and not applied, with no concurrent write (spurious 409).
+        Spurious409,
+        /// Every [`WRITE_THEN_500_PERIOD`]th successful version-creating write (PutObject,
+        /// CompleteMultipartUpload, CopyObject) is applied, then answered 500 InternalError (an
+        /// ambiguous outcome that really happened). Deletes and renames are left alone so that a
+        /// run's cleanup still works and a checker only meets ambiguous *writes*.
+        WriteThen500,
+        /// Every [`WRITE_THEN_RESET_PERIOD`]th successful version-creating write (as
+        /// [`Fault::WriteThen500`]) is applied, then its connection is dropped without a response
+        /// (an ambiguous outcome that really happened).
+        WriteThenReset,
+        /// A conditional PutObject, CopyObject, CompleteMultipartUpload or RenameObject that is
+        /// refused (412, 404, 400 or 501, for a failed precondition or a refused header value) is
+        /// applied anyway, and the refusal is still answered. Only a read after the refusal sees it:
+        /// the status alone is right.
+        RefusedWriteApplied,
+        /// DeleteObject deletes the object even when its condition fails (an `If-Match` mismatch,
+        /// `x-amz-if-match-size`, `x-amz-if-match-last-modified-time`), and still answers the
+        /// refusal, as a store that checks after applying would.
+        DeleteDespiteCondition,
+        /// Every `ETag` response header is sent without its quotes (`abc` instead of `"abc"`).
+        UnquotedEtag,
+        /// Every `ETag` response header is sent as a weak tag (`W/"abc"`).
+        WeakEtag,
+    }
 }
 
 impl Fault {
-    /// Every fault, in documentation order.
-    pub const ALL: [Fault; 14] = [
-        Fault::IgnoreIfMatch,
-        Fault::NonAtomicCreate,
-        Fault::NotModifiedAs200,
-        Fault::CopySource304,
-        Fault::FourTwelveFor404,
-        Fault::StaleRead,
-        Fault::Phantom304,
-        Fault::Spurious409,
-        Fault::WriteThen500,
-        Fault::WriteThenReset,
-        Fault::RefusedWriteApplied,
-        Fault::DeleteDespiteCondition,
-        Fault::UnquotedEtag,
-        Fault::WeakEtag,
-    ];
-
     /// The kebab-case name used on the command line.
     pub fn name(self) -> &'static str {
         match self {

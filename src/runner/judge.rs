@@ -5,12 +5,10 @@
 //! cannot be compared with a definite expectation: [`Judgement::ambiguous`] says so, and the
 //! runner turns it into `Verdict::Error`, never `Fail`.
 
-use crate::profile::Profile;
+use crate::case::schema::{Expect, ObsField};
+use crate::case::template::Value;
 use crate::report::{Mismatch, ObservedValue};
 use crate::s3::{AmbiguityCause, Observation, Outcome, normalize_etag};
-
-use super::schema::{Expect, ObsField, ProfileExpects, RaceExpect, RaceProfiles};
-use super::template::Value;
 
 /// What one step's judgement found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,32 +19,6 @@ pub struct Judgement {
     pub observed: Vec<ObservedValue>,
     /// Set when the answer was ambiguous where a definite one was asserted.
     pub ambiguous: Option<String>,
-}
-
-/// The expectation that applies under `profile`: the profile's own, else the default.
-pub fn expectation_for<'a>(
-    default: Option<&'a Expect>,
-    profiles: Option<&'a ProfileExpects>,
-    profile: Profile,
-) -> Option<&'a Expect> {
-    let specific = profiles.and_then(|p| match profile {
-        Profile::Coreweave => p.coreweave.as_ref(),
-        Profile::Aws => p.aws.as_ref(),
-    });
-    specific.or(default)
-}
-
-/// The race invariants that apply under `profile`.
-pub fn race_expectation_for<'a>(
-    default: Option<&'a RaceExpect>,
-    profiles: Option<&'a RaceProfiles>,
-    profile: Profile,
-) -> Option<&'a RaceExpect> {
-    let specific = profiles.and_then(|p| match profile {
-        Profile::Coreweave => p.coreweave.as_ref(),
-        Profile::Aws => p.aws.as_ref(),
-    });
-    specific.or(default)
 }
 
 /// Compares `obs` (the answer to step `step`) with `expect`. `lookup` resolves `${...}` in
