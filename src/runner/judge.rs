@@ -201,22 +201,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn obs(status: u16, code: Option<&str>, etag: Option<&str>) -> Observation {
-        Observation {
-            outcome: Outcome::Definite,
-            status: Some(status),
-            error_code: code.map(str::to_owned),
-            error_message: None,
-            etag: etag.map(str::to_owned),
-            last_modified: None,
-            headers: BTreeMap::new(),
-            body: None,
-            body_bytes: None,
-            upload_id: None,
-            listed_keys: None,
-            note: None,
-            call_ns: 0,
-            ret_ns: 0,
-        }
+        Observation::answered(status, code, etag)
     }
 
     fn lookup(n: &str) -> Option<Value> {

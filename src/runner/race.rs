@@ -369,22 +369,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, code: Option<&str>) -> Observation {
-        Observation {
-            outcome: crate::s3::Outcome::Definite,
-            status: Some(status),
-            error_code: code.map(str::to_owned),
-            error_message: None,
-            etag: None,
-            last_modified: None,
-            headers: BTreeMap::new(),
-            body: None,
-            body_bytes: None,
-            upload_id: None,
-            listed_keys: None,
-            note: None,
-            call_ns: 0,
-            ret_ns: 0,
-        }
+        Observation::answered(status, code, None)
     }
 
     fn expect() -> RaceExpect {

@@ -131,6 +131,27 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// A definite answer with just a status, an error code and an ETag, the rest empty: what a
+    /// judge or a report needs to be exercised without a server (tests, fixtures).
+    pub fn answered(status: u16, code: Option<&str>, etag: Option<&str>) -> Observation {
+        Observation {
+            outcome: Outcome::Definite,
+            status: Some(status),
+            error_code: code.map(str::to_owned),
+            error_message: None,
+            etag: etag.map(str::to_owned),
+            last_modified: None,
+            headers: BTreeMap::new(),
+            body: None,
+            body_bytes: None,
+            upload_id: None,
+            listed_keys: None,
+            note: None,
+            call_ns: 0,
+            ret_ns: 0,
+        }
+    }
+
     /// Whether the effect of the call is unknown.
     pub fn is_ambiguous(&self) -> bool {
         matches!(self.outcome, Outcome::Ambiguous(_))
