@@ -198,7 +198,6 @@ mod tests {
     use super::*;
     use crate::case::schema::StatusSet;
     use crate::case::template::Template;
-    use std::collections::BTreeMap;
 
     fn obs(status: u16, code: Option<&str>, etag: Option<&str>) -> Observation {
         Observation::answered(status, code, etag)
