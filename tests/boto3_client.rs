@@ -29,6 +29,7 @@ fn boto3_available() -> Result<(), String> {
     }
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_put_get_and_conditional_put() {
     if let Err(why) = boto3_available() {

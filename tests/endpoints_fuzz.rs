@@ -206,6 +206,7 @@ async fn s3s_fs_torn_objects_are_found() {
     );
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3rver_anomalies_are_found() {
     let _one = SERIAL.lock().await;
@@ -241,6 +242,7 @@ async fn s3rver_anomalies_are_found() {
 }
 
 /// s3rver 3.7.1 ignores `If-None-Match: *` altogether: the default mix's creates all win.
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3rver_default_mix_finds_double_creates() {
     let _one = SERIAL.lock().await;
@@ -269,6 +271,7 @@ const MULTIPART_RACES: [AnomalyKind; 4] = [
     AnomalyKind::NonLinearizable,
 ];
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_put_only_races_are_linearizable() {
     let _one = SERIAL.lock().await;
@@ -287,6 +290,7 @@ async fn seaweedfs_put_only_races_are_linearizable() {
 
 /// The default mix meets the same race: its conditional multipart completions race its
 /// conditional PUTs and deletes, and both win. A campaign finds it in most runs.
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_default_mix_finds_racing_creates() {
     let _one = SERIAL.lock().await;
@@ -300,6 +304,7 @@ async fn seaweedfs_default_mix_finds_racing_creates() {
     );
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_multipart_and_put_creates_both_win() {
     let _one = SERIAL.lock().await;
@@ -320,6 +325,7 @@ async fn seaweedfs_multipart_and_put_creates_both_win() {
     );
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn localstack_is_linearizable() {
     let _one = SERIAL.lock().await;
@@ -347,6 +353,7 @@ async fn localstack_is_linearizable() {
 /// CopyObject answered 412 that still overwrote its destination's bytes (true, but only in
 /// some runs), beside GET/HEAD `If-None-Match: *` answered 200 on an existing object, a status
 /// convention that moto and Ceph RGW share, which is not an anomaly.
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn localstack_default_mix_reaches_a_verdict() {
     let _one = SERIAL.lock().await;
@@ -361,6 +368,7 @@ async fn localstack_default_mix_reaches_a_verdict() {
     eprintln!("localstack default mix: {found:?}");
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn moto_plain_put_races_are_linearizable_at_low_load() {
     let _one = SERIAL.lock().await;
@@ -374,6 +382,7 @@ async fn moto_plain_put_races_are_linearizable_at_low_load() {
 /// moto 5.2.5 ignores CopyObject's destination preconditions: a copy with
 /// `If-None-Match: *` overwrites an existing destination, and the default mix's copies show it
 /// as a double create.
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn moto_default_mix_finds_copies_overwriting() {
     let _one = SERIAL.lock().await;

@@ -209,11 +209,13 @@ fn suite_against(kind: Kind, profile: Profile, fuzz_writers: usize, fuzz_ops: u6
     let _ = Path::new("");
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[test]
 fn seaweedfs_suite_matches_its_baseline() {
     suite_against(Kind::SeaweedFs, Profile::Coreweave, 16, 1000);
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[test]
 fn localstack_suite_matches_its_baseline() {
     // 4 writers and fewer ops: with more, LocalStack leaves racing requests unanswered until
@@ -221,11 +223,13 @@ fn localstack_suite_matches_its_baseline() {
     suite_against(Kind::LocalStack, Profile::Aws, 4, 400);
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[test]
 fn moto_suite_matches_its_baseline() {
     suite_against(Kind::Moto, Profile::Coreweave, 16, 1000);
 }
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[test]
 fn s3rver_suite_matches_its_baseline() {
     suite_against(Kind::S3rver, Profile::Coreweave, 16, 1000);

@@ -394,6 +394,7 @@ async fn foreign_objects_survive_on_the_reference_endpoint() {
 }
 
 /// One SeaweedFS for both scenarios: two `weed mini` in parallel fight over their ports.
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seaweedfs_keeps_foreign_objects_and_versioned_buckets_are_refused() {
     let Some(ep) = endpoints::start(Kind::SeaweedFs).await else {

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use support::endpoints::{self, Kind};
 
+#[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn third_party_servers_pass_the_setup_probes() {
     for kind in [
