@@ -120,22 +120,15 @@ pub fn render(matrix: &Matrix) -> String {
     }
 
     let failed: Vec<Vec<String>> = matrix
-        .endpoints
-        .iter()
-        .flat_map(|e| {
-            e.report
-                .fuzz
-                .iter()
-                .filter(|f| f.is_failed())
-                .map(move |f| {
-                    vec![
-                        cell(&e.name),
-                        cell(f.campaign.as_deref().unwrap_or_default()),
-                        cell(f.error.as_deref().unwrap_or("no reason recorded")),
-                        f.seed.to_string(),
-                        f.writers.to_string(),
-                    ]
-                })
+        .failed_campaigns()
+        .map(|(e, f)| {
+            vec![
+                cell(&e.name),
+                cell(f.campaign.as_deref().unwrap_or_default()),
+                cell(f.error.as_deref().unwrap_or("no reason recorded")),
+                f.seed.to_string(),
+                f.writers.to_string(),
+            ]
         })
         .collect();
     if !failed.is_empty() {

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::profile::Profile;
-use crate::report::model::{BaselineMark, CaseReport, Mismatch, RunReport, Verdict};
+use crate::report::model::{BaselineMark, CaseReport, FuzzSummary, Mismatch, RunReport, Verdict};
 
 /// The `format` of `compare --json`.
 pub const FORMAT: &str = "s3conform-compare";
@@ -165,6 +165,18 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// Every fuzz campaign that did not run to a verdict, with the column it belongs to, in
+    /// column order: each rendering lists them, never drops them.
+    pub fn failed_campaigns(&self) -> impl Iterator<Item = (&Endpoint, &FuzzSummary)> {
+        self.endpoints.iter().flat_map(|e| {
+            e.report
+                .fuzz
+                .iter()
+                .filter(|f| f.is_failed())
+                .map(move |f| (e, f))
+        })
+    }
+
     /// The matrix as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("the matrix always serializes");

@@ -98,21 +98,14 @@ pub fn render(matrix: &Matrix, width: u16) -> String {
         }
     }
     let failed: Vec<String> = matrix
-        .endpoints
-        .iter()
-        .flat_map(|e| {
-            e.report
-                .fuzz
-                .iter()
-                .filter(|f| f.is_failed())
-                .map(move |f| {
-                    format!(
-                        "{} (seed {}): {}",
-                        e.name,
-                        f.seed,
-                        f.error.as_deref().unwrap_or("no reason recorded")
-                    )
-                })
+        .failed_campaigns()
+        .map(|(e, f)| {
+            format!(
+                "{} (seed {}): {}",
+                e.name,
+                f.seed,
+                f.error.as_deref().unwrap_or("no reason recorded")
+            )
         })
         .collect();
     if !failed.is_empty() {
