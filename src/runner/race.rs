@@ -106,12 +106,7 @@ pub async fn judge_race(
     if let Some(o) = observed {
         run.observe(o);
     }
-    let winners: Vec<usize> = observations
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.succeeded())
-        .map(|(i, _)| i)
-        .collect();
+    let winners = winners(observations);
     if e.final_is_winner == Some(true) {
         // With no single winner the winners check has already failed.
         if let [winner] = winners.as_slice() {
@@ -119,6 +114,16 @@ pub async fn judge_race(
         }
     }
     Ok(())
+}
+
+/// The indexes of the racers that succeeded.
+fn winners(observations: &[Observation]) -> Vec<usize> {
+    observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.succeeded())
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The invariants on the racers' answers alone: the number of winners, every loser's status
@@ -130,12 +135,7 @@ pub fn judge_answers(
     observations: &[Observation],
 ) -> (Vec<Mismatch>, Option<ObservedValue>) {
     let mut out = Vec::new();
-    let winners: Vec<usize> = observations
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.succeeded())
-        .map(|(i, _)| i)
-        .collect();
+    let winners = winners(observations);
     let loser_summary = summarize_losers(observations);
     let mut miss = |field: &str, expected: String, observed: String| {
         out.push(Mismatch {
