@@ -34,7 +34,9 @@ pub struct Case {
     pub file: CaseFile,
 }
 
-/// A case file that could not be used, located as precisely as the problem allows.
+/// A case file that could not be used, located as precisely as the problem allows. The other
+/// YAML files s3conform reads (the requirements files) report their problems with it too, so
+/// every file error reads `file:line:column: field `x`: what is wrong`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct CaseError {
     /// The file.
@@ -183,7 +185,14 @@ pub fn parse_case(path: &Path, operation: &str, bytes: &[u8]) -> Result<Case, Ca
             "the file is empty: a case needs `description`, `source` and `steps`".into(),
         ));
     }
-    let file: CaseFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
+    let file: CaseFile = serde_saphyr::from_str(text).map_err(|e| {
+        let mut e = yaml_error(path, text, &e);
+        if e.message == "unexpected end of input" {
+            e.message =
+                "unexpected end of input: a case needs `description`, `source` and `steps`".into();
+        }
+        e
+    })?;
     let name = match &file.name {
         Some(n) => n.clone(),
         None => path
@@ -641,8 +650,9 @@ fn keys_of(step: &Step) -> Vec<&str> {
 }
 
 /// Turns a serde-saphyr error into a [`CaseError`]: its location, the field it concerns, and a
-/// "did you mean" for a misspelt field or operation.
-fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> CaseError {
+/// "did you mean" for a misspelt field or operation. Any YAML file the crate parses with
+/// serde-saphyr reports through it.
+pub(crate) fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> CaseError {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -669,11 +679,6 @@ fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> CaseError {
         } else {
             (key_at(text, line, column), None)
         };
-    let message = if matches!(message.as_str(), "unexpected end of input") {
-        "unexpected end of input: a case needs `description`, `source` and `steps`".to_owned()
-    } else {
-        message
-    };
     CaseError {
         path: path.to_owned(),
         line,
@@ -775,7 +780,10 @@ fn locate(text: &str, index: usize, field: &str) -> (u64, u64) {
 }
 
 /// The closest candidate to `given`, if any is close enough to be a plausible typo.
-fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    given: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|c| (strsim::jaro_winkler(given, c), c))
         .filter(|(score, _)| *score >= 0.8)
