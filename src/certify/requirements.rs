@@ -41,7 +41,7 @@ fn shipped(profile: Profile) -> (&'static str, &'static str) {
 }
 
 /// One profile's requirements, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Requirements {
     /// The profile the promises belong to.
     pub profile: Profile,
@@ -60,7 +60,7 @@ pub struct Requirements {
 }
 
 /// A public document the statements are taken from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Document {
     /// The short id requirements cite it by (`cw-guide`).
     pub id: String,
@@ -75,7 +75,7 @@ pub struct Document {
 }
 
 /// One documented promise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Requirement {
     /// A stable id (`CW-PUT-INM-STAR-EXISTS`), uppercase letters, digits and `-`.
     pub id: String,
@@ -96,13 +96,18 @@ pub struct Requirement {
     /// reader.
     pub note: Option<String>,
     /// 1-based line of the entry's `id` in its file (for messages about it).
+    #[serde(skip)]
     pub line: u64,
+    /// 1-based column of the entry's `id`.
+    #[serde(skip)]
+    column: u64,
     /// Where each of `cases` is written, for errors found when the patterns are resolved.
+    #[serde(skip)]
     case_locations: Vec<(u64, u64)>,
 }
 
 /// A document and a section of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Source {
     /// A [`Document::id`] of the same file.
     pub document: String,
@@ -143,13 +148,14 @@ impl fmt::Display for CampaignKind {
 }
 
 /// A case that tests what no document of the profile promises.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Extra {
     /// The case id (`get::if-none-match-weak`).
     pub case: String,
     /// What it tests instead, and on whose authority.
     pub reason: String,
     /// Where `case` is written.
+    #[serde(skip)]
     location: (u64, u64),
 }
 
@@ -218,7 +224,7 @@ pub fn parse(
 }
 
 /// The case patterns of a requirements file expanded against a suite.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Resolved {
     /// Requirement id → the case ids that establish it (sorted; empty for a not-testable one).
     pub cases_of: BTreeMap<String, Vec<String>>,
@@ -488,7 +494,7 @@ impl Checker<'_> {
                 return Err(CaseError {
                     path: self.path.to_owned(),
                     line: r.line,
-                    column: 0,
+                    column: r.column,
                     field: Some(format!("requirements[{i}].id")),
                     message: format!("`{}` is the id of an earlier requirement", r.id),
                     hint: None,
@@ -688,6 +694,7 @@ impl Checker<'_> {
         };
         Ok(Requirement {
             line: r.id.referenced.line(),
+            column: r.id.referenced.column(),
             note,
             id,
             statement,
@@ -823,6 +830,16 @@ extras:
         assert_eq!(e.hint.as_deref(), Some("did you mean `campaigns`?"), "{e}");
         assert!(
             e.to_string().starts_with("requirements/example.yaml:12:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_yaml_syntax_error_is_located() {
+        let e = invalid(&GOOD.replace("    quoted: false", "   quoted: false"));
+        assert!(e.line >= 16 && e.line <= 17, "{e}");
+        assert!(
+            e.to_string().starts_with("requirements/example.yaml:1"),
             "{e}"
         );
     }
