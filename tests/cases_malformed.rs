@@ -304,3 +304,36 @@ fn unique_is_reserved() {
     )
     .expect("valid");
 }
+
+/// A multi-object delete names distinct keys, and its expected per-key results name only them;
+/// `deleted` and `errors` belong to `delete_objects` alone. Each refusal is located.
+#[test]
+fn multi_object_delete_shapes_are_checked() {
+    let put = "  - op: put\n    key: a\n    body: v\n";
+    let e = refused(&format!(
+        "{HEAD}{put}  - op: delete_objects\n    objects:\n      - key: a\n      - key: a\n"
+    ));
+    assert_eq!(e.field.as_deref(), Some("steps[1].objects[1].key"), "{e}");
+    assert!(e.message.contains("named twice"), "{e}");
+    let e = refused(&format!(
+        "{HEAD}{put}  - op: delete_objects\n    objects:\n      - key: a\n    expect:\n      status: 200\n      deleted: [b]\n"
+    ));
+    assert_eq!(e.field.as_deref(), Some("steps[1].expect.deleted"), "{e}");
+    assert!(e.message.contains("`b` is not one of the objects"), "{e}");
+    assert!(e.line > 0, "located: {e}");
+    let e = refused(&format!(
+        "{HEAD}{put}  - op: delete_objects\n    objects:\n      - key: a\n        etag: x\n    expect:\n      status: 200\n      deleted: [a]\n      errors: {{ a: PreconditionFailed }}\n"
+    ));
+    assert!(e.message.contains("both deleted and in error"), "{e}");
+    let e = refused(&format!(
+        "{HEAD}{put}  - op: get\n    key: a\n    expect:\n      deleted: [a]\n"
+    ));
+    assert!(e.message.contains("`delete_objects` answer only"), "{e}");
+    let e = refused(&format!("{HEAD}  - op: delete_objects\n    objects: []\n"));
+    assert!(e.message.contains("1 to 1000 objects"), "{e}");
+    let e = refused(&format!(
+        "{HEAD}  - op: delete_objects\n    objects:\n      - key: a\n        sizee: 3\n"
+    ));
+    assert_eq!(e.field.as_deref(), Some("sizee"), "{e}");
+    assert!(e.line > 0, "located: {e}");
+}

@@ -339,6 +339,81 @@ fn check_race(
     Ok(())
 }
 
+/// The most objects one DeleteObjects request may name (the S3 limit).
+pub const MAX_DELETE_OBJECTS: usize = 1000;
+
+/// A multi-object delete names 1 to [`MAX_DELETE_OBJECTS`] distinct keys, and its expected
+/// per-key results name only those keys, each at most once.
+fn check_delete_objects(
+    step: &Step,
+    s: &super::schema::DeleteObjectsStep,
+    step_err: &dyn Fn(&str, String) -> CaseError,
+) -> Result<(), CaseError> {
+    if s.objects.is_empty() || s.objects.len() > MAX_DELETE_OBJECTS {
+        return Err(step_err(
+            "objects",
+            format!("a multi-object delete names 1 to {MAX_DELETE_OBJECTS} objects"),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, o) in s.objects.iter().enumerate() {
+        if !seen.insert(o.key.as_str()) {
+            return Err(step_err(
+                &format!("objects[{i}].key"),
+                format!("`{}` is named twice", o.key),
+            ));
+        }
+        if o.size.is_some_and(|n| n < 0) {
+            return Err(step_err(
+                &format!("objects[{i}].size"),
+                "a size is 0 or more".into(),
+            ));
+        }
+    }
+    for (prefix, e) in expects_of(step) {
+        let named = e
+            .deleted
+            .iter()
+            .flatten()
+            .chain(e.errors.iter().flat_map(|m| m.keys()));
+        let mut reported = std::collections::BTreeSet::new();
+        for k in named {
+            if !seen.contains(k.as_str()) {
+                return Err(step_err(
+                    &format!("{prefix}.deleted"),
+                    format!("`{k}` is not one of the objects this step deletes"),
+                ));
+            }
+            if !reported.insert(k.as_str()) {
+                return Err(step_err(
+                    &format!("{prefix}.errors"),
+                    format!("`{k}` is expected both deleted and in error"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A step's expectations with the field path each is written under: `expect`, and its profiles'.
+fn expects_of(step: &Step) -> Vec<(&'static str, &super::schema::Expect)> {
+    let mut v = Vec::new();
+    if let Some(c) = step.common() {
+        if let Some(e) = &c.expect {
+            v.push(("expect", e));
+        }
+        if let Some(p) = &c.profiles {
+            if let Some(e) = &p.coreweave {
+                v.push(("profiles.coreweave", e));
+            }
+            if let Some(e) = &p.aws {
+                v.push(("profiles.aws", e));
+            }
+        }
+    }
+    v
+}
+
 /// `accepted.step` names an earlier write of the key (or, for a listing, any earlier write).
 fn check_accepted(path: &Path, index: usize, step: &Step, steps: &[Step]) -> Result<(), CaseError> {
     let (accepted, key) = match step {
@@ -447,7 +522,18 @@ fn check_step(
         Step::UploadPart(s) if s.part < 1 || s.part > 10_000 => {
             return Err(step_err("part", "a part number is 1 to 10000".into()));
         }
+        Step::DeleteObjects(s) => check_delete_objects(step, s, &step_err)?,
         _ => {}
+    }
+    if !matches!(step, Step::DeleteObjects(_)) {
+        for (prefix, e) in expects_of(step) {
+            if e.deleted.is_some() || e.errors.is_some() {
+                return Err(step_err(
+                    &format!("{prefix}.deleted"),
+                    "`deleted` and `errors` judge a `delete_objects` answer only".into(),
+                ));
+            }
+        }
     }
     if let Some(save) = step.common().and_then(|c| c.save.as_ref()) {
         if save.upload_id.is_some() && !matches!(step, Step::MpuCreate(_)) {
@@ -561,6 +647,16 @@ fn templates_of(step: &Step) -> Vec<(String, &Template)> {
             );
         }
         Step::Delete(s) => add(&mut v, "if_match", &s.if_match),
+        Step::DeleteObjects(s) => {
+            for (i, o) in s.objects.iter().enumerate() {
+                add(&mut v, &format!("objects[{i}].etag"), &o.etag);
+                add(
+                    &mut v,
+                    &format!("objects[{i}].last_modified_time"),
+                    &o.last_modified_time,
+                );
+            }
+        }
         Step::Rename(s) => {
             add(&mut v, "if_match", &s.if_match);
             add(&mut v, "if_none_match", &s.if_none_match);
@@ -640,6 +736,7 @@ fn keys_of(step: &Step) -> Vec<&str> {
         Step::Get(s) | Step::Head(s) => vec![&s.key],
         Step::Copy(s) => vec![&s.source, &s.key],
         Step::Delete(s) => vec![&s.key],
+        Step::DeleteObjects(s) => s.objects.iter().map(|o| o.key.as_str()).collect(),
         Step::Rename(s) => vec![&s.source, &s.key],
         Step::MpuCreate(s) => vec![&s.key],
         Step::UploadPart(s) => vec![&s.key],

@@ -43,6 +43,7 @@ pub fn is_conditional_write(step: &Step) -> bool {
             Step::Put(s) => s.if_match.is_some() || s.if_none_match.is_some(),
             Step::MpuComplete(s) => s.if_match.is_some() || s.if_none_match.is_some(),
             Step::Delete(s) => s.if_match.is_some(),
+            Step::DeleteObjects(s) => s.objects.iter().any(|o| o.is_conditional()),
             Step::Copy(s) => {
                 s.if_match.is_some()
                     || s.if_none_match.is_some()
@@ -66,12 +67,14 @@ pub fn is_conditional_write(step: &Step) -> bool {
         }
 }
 
-/// The keys a write step may change: the destination, and a rename's source.
+/// The keys a write step may change: the destination, a rename's source, and every key a
+/// multi-object delete names.
 pub fn written_keys(step: &Step) -> Vec<String> {
     match step {
         Step::Put(s) => vec![s.key.clone()],
         Step::MpuComplete(s) => vec![s.key.clone()],
         Step::Delete(s) => vec![s.key.clone()],
+        Step::DeleteObjects(s) => s.objects.iter().map(|o| o.key.clone()).collect(),
         Step::Copy(s) => vec![s.key.clone()],
         Step::Rename(s) => vec![s.key.clone(), s.source.clone()],
         _ => Vec::new(),
@@ -96,12 +99,38 @@ fn may_be_refused(step: &Step, profile: Profile) -> bool {
     }
 }
 
-/// Whether a write step must succeed under `profile` (set-up, or an asserted 2xx-only status):
-/// such a write changes the key, so a read after it no longer shows an earlier refusal's state.
-fn must_succeed(step: &Step, profile: Profile) -> bool {
-    !matches!(step, Step::Parallel(_) | Step::Sleep(_))
-        && !written_keys(step).is_empty()
-        && !may_be_refused(step, profile)
+/// The keys a write step may leave unchanged under `profile` while the endpoint may have
+/// changed them anyway: every key of a write that may be refused. A multi-object delete answers
+/// 200 and refuses per key, so each key with a condition counts unless the step asserts it
+/// deleted.
+fn refusable_keys(step: &Step, profile: Profile) -> Vec<String> {
+    match step {
+        Step::DeleteObjects(s) if !may_be_refused(step, profile) => {
+            let asserted = expectation(step, profile).and_then(|e| e.deleted.as_ref());
+            s.objects
+                .iter()
+                .filter(|o| o.is_conditional())
+                .filter(|o| !asserted.is_some_and(|d| d.contains(&o.key)))
+                .map(|o| o.key.clone())
+                .collect()
+        }
+        _ if may_be_refused(step, profile) => written_keys(step),
+        _ => Vec::new(),
+    }
+}
+
+/// The keys a write step surely changes under `profile` (set-up, or an asserted 2xx-only
+/// status; for a multi-object delete, its unconditional keys and those asserted deleted): such
+/// a write changes the key, so a read after it no longer shows an earlier refusal's state.
+fn surely_written(step: &Step, profile: Profile) -> Vec<String> {
+    if matches!(step, Step::Parallel(_) | Step::Sleep(_)) || may_be_refused(step, profile) {
+        return Vec::new();
+    }
+    let refusable = refusable_keys(step, profile);
+    written_keys(step)
+        .into_iter()
+        .filter(|k| !refusable.contains(k))
+        .collect()
 }
 
 /// Whether `step` reads `key` and asserts what it finds under `profile`.
@@ -135,16 +164,13 @@ pub fn check_write_safety(path: &Path, steps: &[Step]) -> Result<(), CaseError> 
         };
         for profile in PROFILES {
             for write in &writes {
-                let refusable = match checked_by_race {
-                    Some(_) => is_conditional_write(write),
-                    None => may_be_refused(write, profile),
+                let keys = match checked_by_race {
+                    Some(r) if race_checks_final_state(r, profile) => Vec::new(),
+                    Some(_) if is_conditional_write(write) => written_keys(write),
+                    Some(_) => Vec::new(),
+                    None => refusable_keys(write, profile),
                 };
-                if !refusable
-                    || checked_by_race.is_some_and(|r| race_checks_final_state(r, profile))
-                {
-                    continue;
-                }
-                for key in written_keys(write) {
+                for key in keys {
                     if key.contains("${") {
                         return Err(violation(
                             path,
@@ -177,7 +203,7 @@ fn checked_later(later: &[Step], key: &str, profile: Profile) -> bool {
         if asserts_state_of(step, key, profile) {
             return true;
         }
-        if must_succeed(step, profile) && written_keys(step).iter().any(|k| k == key) {
+        if surely_written(step, profile).iter().any(|k| k == key) {
             return false;
         }
     }
@@ -270,6 +296,23 @@ mod tests {
         assert!(parse_str("race", "x", text).is_err());
         let fixed = text.replace("winners: 1\n", "winners: 1\n      final_is_winner: true\n");
         parse_str("race", "x", &fixed).unwrap();
+    }
+
+    const MULTI_DELETE: &str = "description: d\nsource: s\nsteps:\n  - op: put\n    key: a\n  - op: put\n    key: b\n  - op: delete_objects\n    objects:\n      - key: a\n        etag: '\"0123\"'\n      - key: b\n    expect:\n      status: 200\n      deleted: [b]\n";
+
+    #[test]
+    fn a_multi_object_delete_needs_a_read_of_each_key_it_may_have_refused() {
+        let e = parse_str("delete", "x", MULTI_DELETE).unwrap_err();
+        assert!(e.message.contains("`a`"), "{e}");
+        let read_b =
+            format!("{MULTI_DELETE}  - op: head\n    key: b\n    expect:\n      status: 404\n");
+        assert!(parse_str("delete", "x", &read_b).is_err());
+        let read_a =
+            format!("{MULTI_DELETE}  - op: head\n    key: a\n    expect:\n      status: 200\n");
+        parse_str("delete", "x", &read_a).unwrap();
+        // Asserting `a` deleted makes it a delete that must succeed, not a refusal to check.
+        let asserted = MULTI_DELETE.replace("deleted: [b]", "deleted: [a, b]");
+        parse_str("delete", "x", &asserted).unwrap();
     }
 
     #[test]

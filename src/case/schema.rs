@@ -53,6 +53,8 @@ pub enum OpKind {
     Copy,
     /// DeleteObject.
     Delete,
+    /// DeleteObjects.
+    DeleteObjects,
     /// RenameObject.
     Rename,
     /// CreateMultipartUpload.
@@ -84,6 +86,8 @@ pub enum Step {
     Copy(CopyStep),
     /// DeleteObject.
     Delete(DeleteStep),
+    /// DeleteObjects.
+    DeleteObjects(DeleteObjectsStep),
     /// RenameObject.
     Rename(RenameStep),
     /// CreateMultipartUpload.
@@ -111,6 +115,7 @@ impl Step {
             Step::Head(_) => "head",
             Step::Copy(_) => "copy",
             Step::Delete(_) => "delete",
+            Step::DeleteObjects(_) => "delete_objects",
             Step::Rename(_) => "rename",
             Step::MpuCreate(_) => "mpu_create",
             Step::UploadPart(_) => "upload_part",
@@ -129,6 +134,7 @@ impl Step {
             Step::Get(s) | Step::Head(s) => &s.common,
             Step::Copy(s) => &s.common,
             Step::Delete(s) => &s.common,
+            Step::DeleteObjects(s) => &s.common,
             Step::Rename(s) => &s.common,
             Step::MpuCreate(s) => &s.common,
             Step::UploadPart(s) => &s.common,
@@ -173,6 +179,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             OpKind::Head => Step::Head(ReadStep::deserialize(rest)?),
             OpKind::Copy => Step::Copy(CopyStep::deserialize(rest)?),
             OpKind::Delete => Step::Delete(DeleteStep::deserialize(rest)?),
+            OpKind::DeleteObjects => Step::DeleteObjects(DeleteObjectsStep::deserialize(rest)?),
             OpKind::Rename => Step::Rename(RenameStep::deserialize(rest)?),
             OpKind::MpuCreate => Step::MpuCreate(MpuCreateStep::deserialize(rest)?),
             OpKind::UploadPart => Step::UploadPart(UploadPartStep::deserialize(rest)?),
@@ -309,6 +316,38 @@ step_struct!(
         if_match: Option<Template> = default,
     }
 );
+
+step_struct!(
+    /// `op: delete_objects`: one multi-object delete, each object with its own conditions.
+    DeleteObjectsStep {
+        /// The objects, in request order (at least one).
+        objects: Vec<DeleteObjectsEntry>,
+    }
+);
+
+/// One `<Object>` of a DeleteObjects request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteObjectsEntry {
+    /// The key.
+    pub key: String,
+    /// `<ETag>`: delete only if the current version has this ETag.
+    #[serde(default)]
+    pub etag: Option<Template>,
+    /// `<LastModifiedTime>` (an HTTP date, usually `${t1}`): delete only if it matches.
+    #[serde(default)]
+    pub last_modified_time: Option<Template>,
+    /// `<Size>`: delete only if the object has this many bytes.
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+impl DeleteObjectsEntry {
+    /// Whether the object carries a condition.
+    pub fn is_conditional(&self) -> bool {
+        self.etag.is_some() || self.last_modified_time.is_some() || self.size.is_some()
+    }
+}
 
 step_struct!(
     /// `op: rename`.
@@ -586,6 +625,8 @@ pub enum ObsField {
     Etag,
     /// The body (text preview or length and MD5).
     Body,
+    /// A DeleteObjects answer's per-key results (`<Deleted>` keys and `<Error>` codes).
+    Results,
 }
 
 impl ObsField {
@@ -596,6 +637,7 @@ impl ObsField {
             ObsField::ErrorCode => "error_code",
             ObsField::Etag => "etag",
             ObsField::Body => "body",
+            ObsField::Results => "results",
         }
     }
 }
@@ -635,6 +677,12 @@ pub struct Expect {
     /// For `list`: exactly these keys, relative to the case's prefix, in order.
     #[serde(default)]
     pub listed: Option<Vec<String>>,
+    /// For `delete_objects`: exactly these keys are reported in `<Deleted>` (in any order).
+    #[serde(default)]
+    pub deleted: Option<Vec<String>>,
+    /// For `delete_objects`: exactly these keys are reported in `<Error>`, each with this code.
+    #[serde(default)]
+    pub errors: Option<BTreeMap<String, String>>,
     /// Record these fields without judging them: what no source pins down.
     #[serde(default)]
     pub observe: Vec<ObsField>,
@@ -653,6 +701,8 @@ impl Expect {
             || !self.headers_present.is_empty()
             || !self.headers_absent.is_empty()
             || self.listed.is_some()
+            || self.deleted.is_some()
+            || self.errors.is_some()
     }
 }
 

@@ -161,6 +161,27 @@ pub fn judge(
             miss("listed", format!("{want:?}"), format!("{got:?}"));
         }
     }
+    let results = obs.delete_results.clone().unwrap_or_default();
+    if let Some(want) = &expect.deleted {
+        let mut want = want.clone();
+        want.sort();
+        if results.deleted != want {
+            miss(
+                "deleted",
+                format!("{want:?}"),
+                format!("{:?}", results.deleted),
+            );
+        }
+    }
+    if let Some(want) = &expect.errors
+        && &results.errors != want
+    {
+        miss(
+            "errors",
+            format!("{want:?}"),
+            format!("{:?}", results.errors),
+        );
+    }
     j
 }
 
@@ -171,6 +192,10 @@ pub fn observed_value(field: ObsField, obs: &Observation) -> String {
         ObsField::ErrorCode => obs.error_code.clone().unwrap_or_else(|| "(none)".into()),
         ObsField::Etag => show(obs.etag.as_deref()),
         ObsField::Body => body_text(obs),
+        ObsField::Results => obs
+            .delete_results
+            .as_ref()
+            .map_or_else(|| "(no results)".to_owned(), ToString::to_string),
     }
 }
 
@@ -224,6 +249,32 @@ mod tests {
                 .mismatches
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn multi_object_delete_results_are_judged_per_key() {
+        let mut o = obs(200, None, None);
+        o.delete_results = Some(crate::s3::DeleteResults {
+            deleted: vec!["b".into()],
+            errors: [("a".to_owned(), "PreconditionFailed".to_owned())].into(),
+        });
+        let right = Expect {
+            deleted: Some(vec!["b".into()]),
+            errors: Some([("a".to_owned(), "PreconditionFailed".to_owned())].into()),
+            ..Expect::default()
+        };
+        assert!(judge(1, &right, &o, &lookup).mismatches.is_empty());
+        let wrong = Expect {
+            deleted: Some(vec!["a".into(), "b".into()]),
+            errors: Some(Default::default()),
+            ..Expect::default()
+        };
+        let fields: Vec<String> = judge(1, &wrong, &o, &lookup)
+            .mismatches
+            .into_iter()
+            .map(|m| m.field)
+            .collect();
+        assert_eq!(fields, ["deleted", "errors"]);
     }
 
     #[test]

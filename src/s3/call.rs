@@ -12,7 +12,9 @@ use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart as SdkPart};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart as SdkPart, Delete, ObjectIdentifier,
+};
 use bytes::Bytes;
 
 use super::observation::{AmbiguityCause, BodyDigest, Observation, Outcome};
@@ -99,6 +101,7 @@ struct Answer {
     body: Option<Bytes>,
     upload_id: Option<String>,
     listed_keys: Option<Vec<String>>,
+    delete_results: Option<super::observation::DeleteResults>,
 }
 
 /// The result of one SDK call, reduced to a status and an answer.
@@ -188,6 +191,7 @@ impl Session {
                     body_bytes: answer.body,
                     upload_id: answer.upload_id,
                     listed_keys: answer.listed_keys,
+                    delete_results: answer.delete_results,
                     note: None,
                     call_ns,
                     ret_ns,
@@ -406,6 +410,55 @@ impl Session {
                     Err(e) => self.failed(e, capture, call_ns)?,
                 }
             }
+            Operation::DeleteObjects { objects } => {
+                let mut ids = Vec::with_capacity(objects.len());
+                for o in objects {
+                    let id = ObjectIdentifier::builder()
+                        .key(o.key.as_str())
+                        .set_e_tag(o.etag.clone())
+                        .set_last_modified_time(o.last_modified_time.map(|d| d.smithy()))
+                        .set_size(o.size)
+                        .build()
+                        .map_err(|e| CallError::Construction(e.to_string()))?;
+                    ids.push(id);
+                }
+                let delete = Delete::builder()
+                    .set_objects(Some(ids))
+                    .build()
+                    .map_err(|e| CallError::Construction(e.to_string()))?;
+                let b = c.delete_objects().bucket(bucket).delete(delete);
+                match send!(b, capture, raw) {
+                    Ok(out) => {
+                        let root = self.prefix().as_str();
+                        let rel = |k: &str| k.strip_prefix(root).unwrap_or(k).to_owned();
+                        let mut deleted: Vec<String> = out
+                            .deleted()
+                            .iter()
+                            .filter_map(|d| d.key())
+                            .map(rel)
+                            .collect();
+                        deleted.sort();
+                        let errors = out
+                            .errors()
+                            .iter()
+                            .map(|e| {
+                                (
+                                    rel(e.key().unwrap_or("")),
+                                    e.code().unwrap_or("").to_owned(),
+                                )
+                            })
+                            .collect();
+                        Sent::Ok(Answer {
+                            delete_results: Some(super::observation::DeleteResults {
+                                deleted,
+                                errors,
+                            }),
+                            ..Answer::default()
+                        })
+                    }
+                    Err(e) => self.failed(e, capture, call_ns)?,
+                }
+            }
             Operation::RenameObject {
                 source,
                 key,
@@ -503,6 +556,7 @@ impl Session {
             body_bytes: None,
             upload_id: None,
             listed_keys: None,
+            delete_results: None,
             note: None,
             call_ns,
             ret_ns,
@@ -555,6 +609,7 @@ impl Session {
             body_bytes: None,
             upload_id: None,
             listed_keys: None,
+            delete_results: None,
             note: None,
             call_ns,
             ret_ns: self.now_ns(),

@@ -18,10 +18,12 @@ pub mod target;
 
 pub use halt::{Halt, HaltReason};
 pub use key::{Key, KeyError, RunPrefix};
-pub use observation::{AmbiguityCause, BodyDigest, Observation, Outcome, normalize_etag};
+pub use observation::{
+    AmbiguityCause, BodyDigest, DeleteResults, Observation, Outcome, normalize_etag,
+};
 pub use request::{
-    CompletedPart, HttpDate, Operation, Preconditions, RawHeader, RawHeaderError, Request,
-    WriteConditions,
+    CompletedPart, DeleteTarget, HttpDate, Operation, Preconditions, RawHeader, RawHeaderError,
+    Request, WriteConditions,
 };
 pub use session::{CallError, CleanupReport, Session, SetupError};
 pub use sweep::{SweepOptions, SweepReport};

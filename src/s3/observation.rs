@@ -87,6 +87,22 @@ impl BodyDigest {
     }
 }
 
+/// What a DeleteObjects answer reported per key, keys relative to the session prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteResults {
+    /// The keys under `<Deleted>`, sorted.
+    pub deleted: Vec<String>,
+    /// The keys under `<Error>`, each with its `<Code>`.
+    pub errors: BTreeMap<String, String>,
+}
+
+impl std::fmt::Display for DeleteResults {
+    /// `deleted [a, b]; errors {c: PreconditionFailed}`, as reports show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "deleted {:?}; errors {:?}", self.deleted, self.errors)
+    }
+}
+
 /// Everything recorded about one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
@@ -121,6 +137,9 @@ pub struct Observation {
     /// Keys listed by ListObjectsV2, relative to the session prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listed_keys: Option<Vec<String>>,
+    /// The per-key results of DeleteObjects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_results: Option<DeleteResults>,
     /// A note when the response was understood only in part (e.g. a 2xx with a garbled body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -146,6 +165,7 @@ impl Observation {
             body_bytes: None,
             upload_id: None,
             listed_keys: None,
+            delete_results: None,
             note: None,
             call_ns: 0,
             ret_ns: 0,

@@ -133,6 +133,22 @@ pub struct CompletedPart {
     pub etag: String,
 }
 
+/// One object of a DeleteObjects request, with its own conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteTarget {
+    /// The object.
+    pub key: Key,
+    /// `<ETag>`, sent as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `<LastModifiedTime>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified_time: Option<HttpDate>,
+    /// `<Size>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+}
+
 /// One S3 call.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -227,6 +243,11 @@ pub enum Operation {
         #[serde(skip_serializing_if = "Option::is_none")]
         if_match: Option<String>,
     },
+    /// DeleteObjects (`POST /?delete`): each object deleted or refused on its own.
+    DeleteObjects {
+        /// The objects, in request order.
+        objects: Vec<DeleteTarget>,
+    },
     /// RenameObject (`PUT /{key}?renameObject`) within the session's bucket.
     RenameObject {
         /// `x-amz-rename-source`.
@@ -268,6 +289,7 @@ impl Operation {
             Operation::AbortMultipartUpload { .. } => "AbortMultipartUpload",
             Operation::CopyObject { .. } => "CopyObject",
             Operation::DeleteObject { .. } => "DeleteObject",
+            Operation::DeleteObjects { .. } => "DeleteObjects",
             Operation::RenameObject { .. } => "RenameObject",
             Operation::ListObjectsV2 { .. } => "ListObjectsV2",
             Operation::CreateBucket => "CreateBucket",
@@ -301,6 +323,7 @@ impl Operation {
             | Operation::RenameObject { source, key, .. } => {
                 vec![source, key]
             }
+            Operation::DeleteObjects { objects } => objects.iter().map(|o| &o.key).collect(),
             Operation::ListObjectsV2 { .. } | Operation::CreateBucket | Operation::DeleteBucket => {
                 Vec::new()
             }

@@ -70,7 +70,8 @@ listed_enum! {
         RefusedWriteApplied,
         /// DeleteObject deletes the object even when its condition fails (an `If-Match` mismatch,
         /// `x-amz-if-match-size`, `x-amz-if-match-last-modified-time`), and still answers the
-        /// refusal, as a store that checks after applying would.
+        /// refusal, as a store that checks after applying would; DeleteObjects likewise deletes
+        /// a key whose `<ETag>`, `<Size>` or `<LastModifiedTime>` refused it.
         DeleteDespiteCondition,
         /// Every `ETag` response header is sent without its quotes (`abc` instead of `"abc"`).
         UnquotedEtag,
@@ -123,7 +124,7 @@ impl Fault {
                 "a refused conditional PUT/Copy/CMU/Rename is applied anyway (the refusal is answered)"
             }
             Fault::DeleteDespiteCondition => {
-                "a conditional DeleteObject deletes even when its condition fails"
+                "a conditional DeleteObject (or a DeleteObjects key) deletes even when its condition fails"
             }
             Fault::UnquotedEtag => "ETag headers are sent without quotes",
             Fault::WeakEtag => "ETag headers are sent as weak tags (W/\"...\")",

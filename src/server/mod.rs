@@ -72,7 +72,7 @@
 //! | DeleteObject `If-Match` + `versionId` | 501 (no versioning here) | §1.5 measured |
 //! | DeleteObject `x-amz-if-match-size` / `-last-modified-time` | 501 `<Header>` naming it (general-purpose bucket) | §1.5 measured |
 //! | DeleteObject unconditional, missing key | 204 | AWS |
-//! | DeleteObjects per-key `<ETag>` | 200; mismatch → per-key `PreconditionFailed`; missing key → per-key `NoSuchKey`; per-key size/time → per-key `NotImplemented` | §1.5 doc |
+//! | DeleteObjects per-key `<ETag>` | 200; mismatch → per-key `PreconditionFailed`; missing key → per-key `NoSuchKey`; per-key size/time → per-key `NotImplemented` (general-purpose bucket) | §1.5 doc; missing key and size/time [?] |
 //! | RenameObject wire | `PUT /{bucket}/{key}?renameObject`, `x-amz-rename-source` URL-encoded `bucket/key` or `/bucket/key`, path-style here | §1.6 |
 //! | RenameObject validation | missing source header → 400 `InvalidRequest`; other bucket → 400 `InvalidRequest`; key ending in `/` → 400 `InvalidRequest`; unparseable source or bad token → 400 `InvalidArgument` | §1.6 doc (codes [?]) |
 //! | RenameObject order | validation → token → source exists (404 `NoSuchKey`) → source conditions (412 `<Condition>x-amz-rename-source-If-…`, same order as copy) → destination dates → destination `If-Match`/`If-None-Match` (as PUT) | §1.6 [?] |

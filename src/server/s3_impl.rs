@@ -451,11 +451,22 @@ impl S3 for Reference {
                 message: Some(message.to_owned()),
                 version_id: None,
             };
+            // `delete-despite-condition` deletes a key whose condition refused it, as it does
+            // for DeleteObject; the answer still reports the refusal.
+            let despite = |state: &mut crate::server::store::State| -> S3Result<()> {
+                if self.faults.has(Fault::DeleteDespiteCondition)
+                    && state.bucket(&input.bucket)?.current(&key).is_some()
+                {
+                    state.commit(&input.bucket, &key, None)?;
+                }
+                Ok(())
+            };
             if id.last_modified_time.is_some() || id.size.is_some() {
                 failed.push(error(
                     "NotImplemented",
                     "LastModifiedTime and Size conditions are only supported for directory buckets",
                 ));
+                despite(&mut state)?;
                 continue;
             }
             let current = state
@@ -480,6 +491,7 @@ impl S3 for Reference {
                         "PreconditionFailed",
                         "At least one of the pre-conditions you specified did not hold",
                     ));
+                    despite(&mut state)?;
                     continue;
                 }
                 _ => {}

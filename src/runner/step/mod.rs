@@ -6,6 +6,7 @@
 
 mod copy;
 mod delete;
+mod delete_objects;
 mod list;
 mod mpu;
 mod put;
@@ -122,6 +123,7 @@ pub fn build(
         Step::Head(s) => read::build(&r, s, read::Kind::Head, &mut notes)?,
         Step::Copy(s) => copy::build(&r, s, &mut notes)?,
         Step::Delete(s) => delete::build(&r, s, &mut notes)?,
+        Step::DeleteObjects(s) => delete_objects::build(&r, s, &mut notes)?,
         Step::Rename(s) => rename::build(&r, s, &mut notes)?,
         Step::MpuCreate(s) => mpu::create(&r, s)?,
         Step::UploadPart(s) => mpu::upload_part(&r, s)?,
