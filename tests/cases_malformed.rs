@@ -325,6 +325,7 @@ fn multi_object_delete_shapes_are_checked() {
         "{HEAD}{put}  - op: delete_objects\n    objects:\n      - key: a\n        etag: x\n    expect:\n      status: 200\n      deleted: [a]\n      errors: {{ a: PreconditionFailed }}\n"
     ));
     assert!(e.message.contains("both deleted and in error"), "{e}");
+    assert_eq!(e.field.as_deref(), Some("steps[1].expect.errors"), "{e}");
     let e = refused(&format!(
         "{HEAD}{put}  - op: get\n    key: a\n    expect:\n      deleted: [a]\n"
     ));

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use s3conform::s3::{
-    AmbiguityCause, CallError, Operation, Outcome, Preconditions, RawHeader, Request, RunPrefix,
-    Session, SetupError, StaticKeys, Target, Timeouts, WriteConditions,
+    AmbiguityCause, CallError, DeleteTarget, Operation, Outcome, Preconditions, RawHeader, Request,
+    RunPrefix, Session, SetupError, StaticKeys, Target, Timeouts, WriteConditions,
 };
 use s3conform::server::{self, Fault, ServerConfig, ServerHandle};
 
@@ -222,6 +222,23 @@ async fn keys_outside_the_run_prefix_are_refused_and_cleanup_is_scoped() {
         if_match: None,
     });
     let refused = mine.call(&foreign).await;
+    assert!(
+        matches!(refused, Err(CallError::OutsidePrefix { .. })),
+        "{refused:?}"
+    );
+    // A multi-object delete naming one foreign key among its own is refused whole.
+    let batch = Request::new(Operation::DeleteObjects {
+        objects: [mine.key("own").unwrap(), theirs.key("precious").unwrap()]
+            .into_iter()
+            .map(|key| DeleteTarget {
+                key,
+                etag: None,
+                last_modified_time: None,
+                size: None,
+            })
+            .collect(),
+    });
+    let refused = mine.call(&batch).await;
     assert!(
         matches!(refused, Err(CallError::OutsidePrefix { .. })),
         "{refused:?}"

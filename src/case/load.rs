@@ -371,22 +371,23 @@ fn check_delete_objects(
         }
     }
     for (prefix, e) in expects_of(step) {
-        let named = e
-            .deleted
+        let deleted = e.deleted.iter().flatten().map(|k| ("deleted", k));
+        let errors = e
+            .errors
             .iter()
-            .flatten()
-            .chain(e.errors.iter().flat_map(|m| m.keys()));
+            .flat_map(|m| m.keys())
+            .map(|k| ("errors", k));
         let mut reported = std::collections::BTreeSet::new();
-        for k in named {
+        for (field, k) in deleted.chain(errors) {
             if !seen.contains(k.as_str()) {
                 return Err(step_err(
-                    &format!("{prefix}.deleted"),
+                    &format!("{prefix}.{field}"),
                     format!("`{k}` is not one of the objects this step deletes"),
                 ));
             }
             if !reported.insert(k.as_str()) {
                 return Err(step_err(
-                    &format!("{prefix}.errors"),
+                    &format!("{prefix}.{field}"),
                     format!("`{k}` is expected both deleted and in error"),
                 ));
             }
