@@ -105,8 +105,9 @@ const DATE_WINDOW_SECS: i64 = 3 * 86_400;
 /// regenerated report differs from the committed one only where the endpoint's behaviour did:
 ///
 /// - the start time and every duration become zero, and a loopback endpoint's port goes;
-/// - request ids (`x-amz-request-id`, `x-amz-id-2`, `x-amzn-requestid`, ...) and the `Date`
-///   header (the server's clock, not its behaviour) become [`VOLATILE`];
+/// - request ids (`x-amz-request-id`, `x-amz-id-2`, `x-amzn-requestid`, ...), the `Date`
+///   header (the server's clock, not its behaviour) and the run-id metadata every object carries
+///   (`x-amz-meta-s3conform-run`: the run's time and a random id) become [`VOLATILE`];
 /// - each case's dates are shifted together so its earliest observed Last-Modified is
 ///   2001-01-01: the gaps between them (what `If-Modified-Since` cases test) stay;
 /// - each case's upload ids become `upload-1`, `upload-2`, ... in order of appearance;
@@ -183,7 +184,10 @@ fn normalize_case(case: &mut CaseReport) {
             obs.call_ns = rank(obs.call_ns);
             obs.ret_ns = rank(obs.ret_ns);
             for (name, value) in &mut obs.headers {
-                if is_request_id(name) || name == "date" {
+                if is_request_id(name)
+                    || name == "date"
+                    || name.eq_ignore_ascii_case(crate::s3::marker::MARKER_HEADER)
+                {
                     *value = VOLATILE.to_owned();
                 }
             }
@@ -262,7 +266,8 @@ mod tests {
             let mut o = serde_json::json!({
                 "outcome": { "kind": "definite" }, "status": 200,
                 "headers": { "date": "Sat, 28 Nov 2026 18:09:14 GMT", "x-amz-request-id": "18EC47D9",
-                             "x-amzn-requestid": "s5k4aDFS", "etag": "\"e1\"" },
+                             "x-amzn-requestid": "s5k4aDFS", "etag": "\"e1\"",
+                             "x-amz-meta-s3conform-run": "20261205T004155Z-a10457c9" },
                 "call_ns": call, "ret_ns": ret
             });
             o.as_object_mut()
@@ -307,6 +312,7 @@ mod tests {
         assert_eq!((o1.call_ns, o1.ret_ns, o2.call_ns, o2.ret_ns), (0, 2, 1, 3));
         assert_eq!(o1.header("x-amz-request-id"), Some(VOLATILE));
         assert_eq!(o1.header("x-amzn-requestid"), Some(VOLATILE));
+        assert_eq!(o1.header("x-amz-meta-s3conform-run"), Some(VOLATILE));
         assert_eq!(o1.header("etag"), Some("\"e1\""));
         assert_eq!(o1.upload_id.as_deref(), Some("upload-1"));
         assert_eq!(get.request["upload_id"], "upload-1");
