@@ -15,6 +15,7 @@ mod listed;
 pub mod bench;
 pub mod campaign;
 pub mod case;
+pub mod certify;
 pub mod check;
 pub mod cli;
 pub mod commands;
