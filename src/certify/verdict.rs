@@ -51,7 +51,9 @@ pub const EVIDENCE_FILE: &str = "evidence.json";
 ///   (ignored precondition) or wrongly refused (phantom 412);
 /// - compare-and-swap: a lost update, or an `If-Match` write or delete wrongly accepted or
 ///   refused;
-/// - the mix stands for linearizability as a whole: every named anomaly breaks it.
+/// - a 409 with no conflicting write in flight (spurious 409) is a wrongly refused write: it
+///   breaks the kind of its precondition, as a phantom 412 does;
+/// - the mix stands for linearizability as a whole: every other named anomaly breaks it.
 pub fn breaks(kind: CampaignKind, finding: &Finding) -> bool {
     use AnomalyKind as A;
     let Some(anomaly) = AnomalyKind::from_name(&finding.witness.kind) else {
@@ -59,12 +61,15 @@ pub fn breaks(kind: CampaignKind, finding: &Finding) -> bool {
     };
     let condition = finding.culprit_condition.as_deref();
     match (kind, anomaly) {
+        (CampaignKind::Mix, A::Spurious409) => false,
         (CampaignKind::Mix, _) => true,
         (CampaignKind::SafeCreate, A::DoubleCreate) | (CampaignKind::Cas, A::LostUpdate) => true,
-        (CampaignKind::SafeCreate, A::IgnoredPrecondition | A::Phantom412) => {
+        (CampaignKind::SafeCreate, A::IgnoredPrecondition | A::Phantom412 | A::Spurious409) => {
             condition == Some("If-None-Match")
         }
-        (CampaignKind::Cas, A::IgnoredPrecondition | A::Phantom412) => condition == Some("If-Match"),
+        (CampaignKind::Cas, A::IgnoredPrecondition | A::Phantom412 | A::Spurious409) => {
+            condition == Some("If-Match")
+        }
         _ => false,
     }
 }
@@ -409,5 +414,341 @@ pub fn certificate(
         campaigns: evidence.campaigns.clone(),
         extras,
         documents: requirements.documents.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::evidence::{Basis, FileDigest, RequirementsRef};
+    use crate::certify::levels::Level;
+    use crate::certify::requirements::{Document, Extra, Source};
+    use crate::profile::Profile;
+    use crate::report::{EndpointInfo, FuzzAnomaly, Mismatch, StepRecord};
+    use crate::s3::{AmbiguityCause, Observation};
+
+    fn case(name: &str, verdict: Verdict, answer: Observation) -> CaseReport {
+        CaseReport {
+            name: name.into(),
+            operation: name.split("::").next().unwrap_or("").into(),
+            description: format!("what {name} checks"),
+            source: "docs/semantics.md §1.2".into(),
+            tags: Vec::new(),
+            verdict,
+            baseline: None,
+            duration_ms: 1,
+            steps: vec![
+                StepRecord {
+                    index: 0,
+                    label: "put k".into(),
+                    request: serde_json::json!({"op": "put_object", "key": "k"}),
+                    observations: vec![Observation::answered(200, None, Some("\"e1\""))],
+                },
+                StepRecord {
+                    index: 1,
+                    label: "put k [If-None-Match: *]".into(),
+                    request: serde_json::json!({"op": "put_object", "key": "k",
+                        "cond": {"if_none_match": "*"}}),
+                    observations: vec![answer],
+                },
+            ],
+            observed: Vec::new(),
+        }
+    }
+
+    fn refused() -> Observation {
+        Observation::answered(412, Some("PreconditionFailed"), None)
+    }
+
+    fn requirement(id: &str, cases: &[&str], campaigns: &[CampaignKind]) -> Requirement {
+        Requirement {
+            id: id.into(),
+            statement: format!("{id} promise"),
+            quoted: true,
+            source: Source {
+                document: "doc".into(),
+                section: "Safe create".into(),
+            },
+            cases: cases.iter().map(|c| (*c).to_owned()).collect(),
+            campaigns: campaigns.to_vec(),
+            not_testable: None,
+        }
+    }
+
+    fn requirements(list: Vec<Requirement>) -> Requirements {
+        Requirements {
+            profile: Profile::Coreweave,
+            title: "Vendor: conditional requests".into(),
+            documents: vec![Document {
+                id: "doc".into(),
+                title: "Conditional requests".into(),
+                publisher: "Vendor".into(),
+                url: None,
+                date: None,
+            }],
+            requirements: list,
+            extras: vec![Extra {
+                case: "get::*".into(),
+                reason: "not in the documents".into(),
+            }],
+            digest: "00".repeat(32),
+            origin: "embedded:requirements/coreweave.yaml".into(),
+        }
+    }
+
+    fn campaign(id: &str, kind: CampaignKind, findings: Vec<Finding>, ambiguous: u64) -> CampaignRecord {
+        CampaignRecord {
+            id: id.into(),
+            kind,
+            mix: "create=90,delete=5,read=5".into(),
+            seed: 11,
+            writers: 8,
+            keys: 1,
+            ops: 400,
+            precondition_failed: 300,
+            conflicts: 2,
+            ambiguous,
+            checker: if findings.is_empty() {
+                CheckerVerdict::Linearizable
+            } else {
+                CheckerVerdict::Anomalous
+            },
+            detail: None,
+            drive_ms: 900,
+            check_ms: 3,
+            anomalies: findings,
+            history: Some(FileDigest {
+                file: format!("history-{id}.jsonl"),
+                sha256: "ab".repeat(32),
+            }),
+        }
+    }
+
+    fn finding(kind: &str, condition: Option<&str>) -> Finding {
+        Finding {
+            witness: FuzzAnomaly {
+                kind: kind.into(),
+                key: "k0".into(),
+                explanation: "A and B both created k0".into(),
+                lanes: "c1 |--A--|\nc2   |--B--|".into(),
+            },
+            culprit_condition: condition.map(str::to_owned),
+        }
+    }
+
+    fn evidence(cases: Vec<CaseReport>, campaigns: Vec<CampaignRecord>) -> Evidence {
+        Evidence {
+            format: crate::certify::evidence::FORMAT.into(),
+            format_version: crate::certify::evidence::FORMAT_VERSION,
+            basis: Basis {
+                tool_version: "0.1.0".into(),
+                profile: Profile::Coreweave,
+                level: Level::Quick,
+                seed: 7,
+                requirements: RequirementsRef {
+                    title: "Vendor: conditional requests".into(),
+                    origin: "embedded:requirements/coreweave.yaml".into(),
+                    digest: "00".repeat(32),
+                },
+                endpoint: EndpointInfo {
+                    url: "http://127.0.0.1:9000".into(),
+                    label: "reference".into(),
+                    embedded: true,
+                },
+                bucket: "s3conform".into(),
+                region: "us-east-1".into(),
+                run_prefix: "s3conform/20261204T000000Z-00000000/".into(),
+                started_at: "2026-12-04T00:00:00Z".into(),
+                finished_at: "2026-12-04T00:00:06Z".into(),
+                plan: Level::Quick.campaigns(),
+            },
+            cases,
+            campaigns,
+        }
+    }
+
+    fn judge_all(reqs: &Requirements, ev: &Evidence) -> Certificate {
+        let ids: Vec<String> = ev.cases.iter().map(|c| c.name.clone()).collect();
+        let resolved = reqs.resolve(&ids).unwrap();
+        certificate(ev, reqs, &resolved, &"cd".repeat(32))
+    }
+
+    fn verdict_of<'a>(cert: &'a Certificate, id: &str) -> &'a RequirementResult {
+        cert.requirements.iter().find(|r| r.id == id).unwrap()
+    }
+
+    #[test]
+    fn one_failed_case_violates_its_requirement_and_the_certificate() {
+        let fail = Verdict::Fail {
+            mismatches: vec![Mismatch {
+                step: 1,
+                field: "status".into(),
+                expected: "412".into(),
+                observed: "200".into(),
+            }],
+        };
+        let ev = evidence(
+            vec![
+                case("put::a", fail, Observation::answered(200, None, Some("\"e2\""))),
+                case("put::b", Verdict::Pass, refused()),
+            ],
+            vec![],
+        );
+        let reqs = requirements(vec![
+            requirement("R-A", &["put::a"], &[]),
+            requirement("R-B", &["put::b"], &[]),
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(cert.verdict, Overall::NotConformant);
+        assert_eq!(verdict_of(&cert, "R-A").verdict, State::Violated);
+        assert_eq!(verdict_of(&cert, "R-B").verdict, State::Holds);
+        let ex = verdict_of(&cert, "R-A").cases[0].decisive.clone().unwrap();
+        assert_eq!(ex.request_line(), "PutObject k  If-None-Match: *");
+        assert_eq!(ex.answer_line(), "200 ETag \"e2\"");
+    }
+
+    #[test]
+    fn ambiguous_answers_never_violate_but_too_many_make_it_inconclusive() {
+        let mut ambiguous = Observation::answered(500, Some("InternalError"), None);
+        ambiguous.outcome = Outcome::Ambiguous(AmbiguityCause::ServerError { status: 500 });
+        let error = Verdict::Error {
+            message: "step 1: ambiguous answer".into(),
+        };
+        let ev = evidence(vec![case("put::a", error, ambiguous)], vec![]);
+        let reqs = requirements(vec![requirement("R-A", &["put::a"], &[])]);
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(verdict_of(&cert, "R-A").verdict, State::NotEstablished);
+        // 1 of 2 answers: far above the threshold.
+        assert!(cert.ambiguity.suite.over);
+        assert_eq!(cert.verdict, Overall::Inconclusive);
+        // A campaign with 1% ambiguous is at the threshold, not over it; 2% is over.
+        let ev = evidence(
+            vec![case("put::a", Verdict::Pass, refused())],
+            vec![campaign("storm", CampaignKind::SafeCreate, vec![], 4)],
+        );
+        let reqs = requirements(vec![requirement("R-A", &["put::a"], &[CampaignKind::SafeCreate])]);
+        assert_eq!(judge_all(&reqs, &ev).verdict, Overall::Conformant);
+        let ev = evidence(
+            vec![case("put::a", Verdict::Pass, refused())],
+            vec![campaign("storm", CampaignKind::SafeCreate, vec![], 8)],
+        );
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(cert.verdict, Overall::Inconclusive);
+        assert_eq!(verdict_of(&cert, "R-A").verdict, State::NotEstablished);
+    }
+
+    #[test]
+    fn observed_cases_never_establish_and_an_unjudged_case_makes_it_partial() {
+        let ev = evidence(
+            vec![
+                case("put::seen", Verdict::Observed, refused()),
+                case(
+                    "put::err",
+                    Verdict::Error {
+                        message: "setup step failed".into(),
+                    },
+                    refused(),
+                ),
+                case("put::ok", Verdict::Pass, refused()),
+            ],
+            vec![],
+        );
+        let mut untestable = requirement("R-NT", &[], &[]);
+        untestable.not_testable = Some("durability across regions".into());
+        let reqs = requirements(vec![
+            requirement("R-SEEN", &["put::seen"], &[]),
+            requirement("R-ERR", &["put::err", "put::ok"], &[]),
+            untestable,
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(verdict_of(&cert, "R-SEEN").verdict, State::NotApplicable);
+        assert_eq!(verdict_of(&cert, "R-ERR").verdict, State::NotEstablished);
+        assert_eq!(verdict_of(&cert, "R-NT").verdict, State::NotEstablished);
+        assert_eq!(cert.counts.not_testable, 1);
+        assert_eq!(cert.verdict, Overall::Partial);
+        assert!(cert.because.contains("R-ERR") && !cert.because.contains("R-NT"));
+    }
+
+    #[test]
+    fn anomalies_break_only_the_promises_their_campaign_kind_stands_for() {
+        let ev = evidence(
+            vec![case("put::ok", Verdict::Pass, refused())],
+            vec![
+                campaign(
+                    "mix",
+                    CampaignKind::Mix,
+                    vec![
+                        finding("stale-read", None),
+                        finding("ignored-precondition", Some("If-Match")),
+                    ],
+                    0,
+                ),
+                campaign("storm", CampaignKind::SafeCreate, vec![], 0),
+            ],
+        );
+        let reqs = requirements(vec![
+            requirement("R-CREATE", &["put::ok"], &[CampaignKind::SafeCreate, CampaignKind::Mix]),
+            requirement("R-CAS", &[], &[CampaignKind::Cas]),
+            requirement("R-LIN", &[], &[CampaignKind::Mix]),
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        // The mix it rests on is anomalous, so safe create is not established, but neither the
+        // stale read nor an ignored If-Match breaks it.
+        assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::NotEstablished);
+        // An ignored If-Match breaks compare-and-swap wherever it was found.
+        assert_eq!(verdict_of(&cert, "R-CAS").verdict, State::Violated);
+        assert_eq!(verdict_of(&cert, "R-LIN").verdict, State::Violated);
+        assert_eq!(cert.verdict, Overall::NotConformant);
+        let ev = evidence(
+            vec![case("put::ok", Verdict::Pass, refused())],
+            vec![campaign(
+                "storm",
+                CampaignKind::SafeCreate,
+                vec![finding("ignored-precondition", Some("If-None-Match"))],
+                0,
+            )],
+        );
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::Violated);
+        assert_eq!(
+            verdict_of(&cert, "R-CREATE").campaigns[0].witnesses[0].witness.kind,
+            "ignored-precondition"
+        );
+    }
+
+    /// The certificate's JSON is the contract for readers and `--verify`: a change of shape
+    /// must be deliberate.
+    #[test]
+    fn the_certificate_model_is_pinned() {
+        let ev = evidence(
+            vec![
+                case(
+                    "put::a",
+                    Verdict::Fail {
+                        mismatches: vec![Mismatch {
+                            step: 1,
+                            field: "status".into(),
+                            expected: "412".into(),
+                            observed: "200".into(),
+                        }],
+                    },
+                    Observation::answered(200, None, Some("\"e2\"")),
+                ),
+                case("get::extra", Verdict::Pass, refused()),
+            ],
+            vec![campaign(
+                "safe-create-storm",
+                CampaignKind::SafeCreate,
+                vec![finding("double-create", Some("If-None-Match"))],
+                0,
+            )],
+        );
+        let reqs = requirements(vec![requirement(
+            "R-CREATE",
+            &["put::a"],
+            &[CampaignKind::SafeCreate],
+        )]);
+        let json = serde_json::to_string_pretty(&judge_all(&reqs, &ev)).unwrap();
+        insta::assert_snapshot!(json);
     }
 }
