@@ -18,12 +18,15 @@ use crate::fuzz::Mix;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
-    /// Minutes at most on a local endpoint: a smoke certificate.
+    /// 8 writers: safe-create and CAS storms of 400 ops on 1 key, the default mix of 800 ops on
+    /// 2 keys, a sparse mix (4 writers) of 400 ops; each capped at 60 s.
     #[default]
     Quick,
-    /// The level a published certificate should use.
+    /// 16 writers: storms of 2000 ops on 1 key, the default mix of 4000 ops on 2 keys, a sparse
+    /// mix (4 writers) of 2000 ops; each capped at 300 s.
     Standard,
-    /// Long storms, for a release of the endpoint.
+    /// 32 writers: storms of 10000 ops on 1 key, the default mix of 20000 ops on 2 keys, a
+    /// sparse mix (4 writers) of 10000 ops; each capped at 1200 s.
     Thorough,
 }
 
@@ -158,6 +161,30 @@ mod tests {
             }
         }
         assert_eq!(DEFAULT_MIX.parse::<Mix>().unwrap(), Mix::default());
+    }
+
+    /// `--help` states each level's strength; it must say what the plan runs.
+    #[test]
+    fn the_help_states_each_levels_strength() {
+        use clap::ValueEnum;
+        for level in Level::value_variants() {
+            let help = level
+                .to_possible_value()
+                .and_then(|v| v.get_help().map(ToString::to_string))
+                .unwrap_or_default();
+            let plans = level.campaigns();
+            let storm = &plans[0];
+            let mix = &plans[2];
+            for said in [
+                format!("{} writers", storm.writers),
+                format!("{} ops on 1 key", storm.ops),
+                format!("{} ops on 2 keys", mix.ops),
+                format!("({} writers) of {} ops", plans[3].writers, plans[3].ops),
+                format!("capped at {} s", storm.cap_ms / 1000),
+            ] {
+                assert!(help.contains(&said), "{level:?}: `{help}` does not say `{said}`");
+            }
+        }
     }
 
     #[test]
