@@ -5,8 +5,9 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use crate::commands::{
-    bench::BenchArgs, certify::CertifyArgs, check::CheckArgs, clean::CleanArgs, compare::CompareArgs, fuzz::FuzzArgs,
-    list::ListArgs, run::RunArgs, serve::ServeArgs, target::TargetArgs,
+    bench::BenchArgs, certify::CertifyArgs, check::CheckArgs, clean::CleanArgs,
+    compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs, run::RunArgs, serve::ServeArgs,
+    target::TargetArgs,
 };
 use crate::error::Error;
 use crate::report::sinks::ReportArgs;

@@ -73,7 +73,10 @@ fn promises_of(profile: Profile, cases: &[&str]) -> Vec<String> {
         .collect();
     out.sort();
     out.dedup();
-    assert!(!out.is_empty(), "{cases:?} establish no requirement of {profile}");
+    assert!(
+        !out.is_empty(),
+        "{cases:?} establish no requirement of {profile}"
+    );
     out
 }
 
@@ -110,8 +113,17 @@ fn the_reference_endpoint_is_conformant_under_both_profiles() {
         );
         assert_eq!(code, 0);
         assert_eq!(cert.counts.violated + cert.counts.not_established, 0);
-        assert!(cert.campaigns.iter().all(|c| c.ops > 0 && c.history.is_some()));
-        for file in ["certificate.md", "certificate.html", "badge.svg", "evidence.json"] {
+        assert!(
+            cert.campaigns
+                .iter()
+                .all(|c| c.ops > 0 && c.history.is_some())
+        );
+        for file in [
+            "certificate.md",
+            "certificate.html",
+            "badge.svg",
+            "evidence.json",
+        ] {
             assert!(folder.join(file).is_file(), "{file}");
         }
         let badge = std::fs::read_to_string(folder.join("badge.svg")).unwrap();
@@ -126,7 +138,11 @@ fn ignore_if_match() {
     names(
         "ignore-if-match",
         Profile::Coreweave,
-        &["put::if-match-mismatch", "put::if-match-stale", "race::put-cas-16"],
+        &[
+            "put::if-match-mismatch",
+            "put::if-match-stale",
+            "race::put-cas-16",
+        ],
     );
 }
 
@@ -217,9 +233,17 @@ fn spurious_409() {
     );
     let cert = load(&folder);
     assert!(!violated(&cert).is_empty() && code == 1, "{}", cert.because);
-    for r in cert.requirements.iter().filter(|r| r.verdict == State::Violated) {
+    for r in cert
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == State::Violated)
+    {
         for c in r.cases.iter().filter(|c| c.outcome == "fail") {
-            let answers = &c.decisive.as_ref().expect("a failing case has a deciding step").answers;
+            let answers = &c
+                .decisive
+                .as_ref()
+                .expect("a failing case has a deciding step")
+                .answers;
             assert!(
                 answers.iter().any(|a| a.status == Some(409)),
                 "{}: {} failed without a 409: {answers:?}",
@@ -313,10 +337,16 @@ fn verify_finds_tampered_evidence_and_a_tampered_certificate() {
       }"#,
         1,
     );
-    assert_ne!(failed, original, "the evidence has a passing case to tamper with");
+    assert_ne!(
+        failed, original,
+        "the evidence has a passing case to tamper with"
+    );
     let forged = folder.join("forged-evidence.json");
     std::fs::write(&forged, &failed).unwrap();
-    assert_eq!(verify(&cert, &["--evidence", &forged.display().to_string()]), 1);
+    assert_eq!(
+        verify(&cert, &["--evidence", &forged.display().to_string()]),
+        1
+    );
 
     // Both changed, the certificate's digest updated to match: the verdicts no longer follow.
     let mut c: serde_json::Value =
@@ -335,5 +365,11 @@ fn verify_finds_tampered_evidence_and_a_tampered_certificate() {
         serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
     c["requirements"][0]["verdict"] = serde_json::Value::String("violated".into());
     std::fs::write(&forged_cert, serde_json::to_string_pretty(&c).unwrap()).unwrap();
-    assert_eq!(verify(&forged_cert, &["--evidence", &evidence.display().to_string()]), 1);
+    assert_eq!(
+        verify(
+            &forged_cert,
+            &["--evidence", &evidence.display().to_string()]
+        ),
+        1
+    );
 }

@@ -263,13 +263,19 @@ fn campaign(
                 Err(e) => crate::report::outdir::warn(&e, &mut std::io::stderr()),
             }
         }
-        Err(e) => eprintln!("warning: failed to serialize the history of {}: {e}", plan.id),
+        Err(e) => eprintln!(
+            "warning: failed to serialize the history of {}: {e}",
+            plan.id
+        ),
     }
     record
 }
 
 /// The precondition header of the op an anomaly convicts (its last op).
-fn culprit_condition(history: &crate::history::History, anomaly: &check::Anomaly) -> Option<String> {
+fn culprit_condition(
+    history: &crate::history::History,
+    anomaly: &check::Anomaly,
+) -> Option<String> {
     use crate::history::Req;
     let id = *anomaly.ops.last()?;
     let op = history.ops.iter().find(|o| o.id == id)?;

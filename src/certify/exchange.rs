@@ -120,7 +120,11 @@ pub fn decisive(case: &CaseReport) -> Option<Exchange> {
         _ => None,
     };
     let step = step
-        .or_else(|| case.steps.iter().find(|s| !conditions(&s.request).is_empty()))
+        .or_else(|| {
+            case.steps
+                .iter()
+                .find(|s| !conditions(&s.request).is_empty())
+        })
         .or_else(|| case.steps.iter().rev().find(|s| !s.observations.is_empty()))?;
     Some(of_step(step))
 }
@@ -280,13 +284,20 @@ mod tests {
     fn a_race_counts_its_answers() {
         let mut answers = vec![Observation::answered(200, None, Some("\"w\""))];
         for _ in 0..3 {
-            answers.push(Observation::answered(409, Some("ConditionalRequestConflict"), None));
+            answers.push(Observation::answered(
+                409,
+                Some("ConditionalRequestConflict"),
+                None,
+            ));
         }
         let ex = of_step(&step(
             0,
             serde_json::json!({"op": "put_object", "key": "k", "cond": {"if_none_match": "*"}}),
             answers,
         ));
-        assert_eq!(ex.answer_line(), "1 x 200, 3 x 409 ConditionalRequestConflict");
+        assert_eq!(
+            ex.answer_line(),
+            "1 x 200, 3 x 409 ConditionalRequestConflict"
+        );
     }
 }

@@ -84,7 +84,15 @@ impl CampaignPlan {
     }
 }
 
-fn plan(id: &str, kind: CampaignKind, mix: &str, writers: u32, keys: u8, ops: u64, cap_s: u64) -> CampaignPlan {
+fn plan(
+    id: &str,
+    kind: CampaignKind,
+    mix: &str,
+    writers: u32,
+    keys: u8,
+    ops: u64,
+    cap_s: u64,
+) -> CampaignPlan {
     CampaignPlan {
         id: id.to_owned(),
         kind,
@@ -115,7 +123,15 @@ impl Level {
             Level::Thorough => (32, 10_000, 20_000, 1_200),
         };
         vec![
-            plan("safe-create-storm", SafeCreate, SAFE_CREATE_MIX, writers, 1, storm_ops, cap_s),
+            plan(
+                "safe-create-storm",
+                SafeCreate,
+                SAFE_CREATE_MIX,
+                writers,
+                1,
+                storm_ops,
+                cap_s,
+            ),
             plan("cas-storm", Cas, CAS_MIX, writers, 1, storm_ops, cap_s),
             plan("default-mix", Mix, DEFAULT_MIX, writers, 2, mix_ops, cap_s),
             plan("sparse-mix", Mix, DEFAULT_MIX, 4, 2, storm_ops, cap_s),
@@ -156,7 +172,11 @@ mod tests {
             for p in &plans {
                 p.mix.parse::<Mix>().expect(&p.mix);
             }
-            for kind in [CampaignKind::SafeCreate, CampaignKind::Cas, CampaignKind::Mix] {
+            for kind in [
+                CampaignKind::SafeCreate,
+                CampaignKind::Cas,
+                CampaignKind::Mix,
+            ] {
                 assert!(plans.iter().any(|p| p.kind == kind), "{level:?} {kind:?}");
             }
         }
@@ -182,7 +202,10 @@ mod tests {
                 format!("({} writers) of {} ops", plans[3].writers, plans[3].ops),
                 format!("capped at {} s", storm.cap_ms / 1000),
             ] {
-                assert!(help.contains(&said), "{level:?}: `{help}` does not say `{said}`");
+                assert!(
+                    help.contains(&said),
+                    "{level:?}: `{help}` does not say `{said}`"
+                );
             }
         }
     }

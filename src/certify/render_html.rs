@@ -86,7 +86,11 @@ fn witnesses(out: &mut String, r: &RequirementResult) {
 }
 
 fn statement(r: &RequirementResult) -> String {
-    let said = if r.quoted { "says" } else { "says, in substance" };
+    let said = if r.quoted {
+        "says"
+    } else {
+        "says, in substance"
+    };
     format!(
         "<p>{} {said}:</p><blockquote>{}</blockquote>",
         escape(&r.source),
@@ -97,10 +101,7 @@ fn statement(r: &RequirementResult) -> String {
 /// The HTML page.
 pub fn html(cert: &Certificate) -> String {
     let b = &cert.basis;
-    let mut out = head(
-        &format!("{}: {}", cert.title, cert.verdict.words()),
-        STYLE,
-    );
+    let mut out = head(&format!("{}: {}", cert.title, cert.verdict.words()), STYLE);
     let _ = writeln!(out, "<h1>Certificate: {}</h1>", escape(&cert.title));
     let _ = writeln!(
         out,
@@ -161,7 +162,11 @@ pub fn html(cert: &Certificate) -> String {
     }
     out.push_str("</tbody></table>\n<h2>Evidence per requirement</h2>\n");
     for r in &cert.requirements {
-        let open = if r.verdict == State::Violated { " open" } else { "" };
+        let open = if r.verdict == State::Violated {
+            " open"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             "<details id=\"r-{id}\"{open} class=\"ok\"><summary><strong>{id}</strong> {} ({} case(s), {} campaign(s))</summary>{}",

@@ -10,9 +10,18 @@ fn cell(s: &str) -> String {
 }
 
 fn case_evidence(out: &mut String, c: &CaseResult) {
-    let _ = writeln!(out, "- case `{}` ({}): {}", c.case, c.outcome, c.description);
+    let _ = writeln!(
+        out,
+        "- case `{}` ({}): {}",
+        c.case, c.outcome, c.description
+    );
     if let Some(ex) = &c.decisive {
-        let _ = writeln!(out, "  - request (step {}): `{}`", ex.step, ex.request_line());
+        let _ = writeln!(
+            out,
+            "  - request (step {}): `{}`",
+            ex.step,
+            ex.request_line()
+        );
         let _ = writeln!(out, "  - answer: `{}`", ex.answer_line());
     }
     for m in &c.mismatches {
@@ -80,7 +89,9 @@ pub fn markdown(cert: &Certificate) -> String {
             violation(&mut out, r);
         }
     }
-    out.push_str("## Requirements\n\n| id | verdict | promise | source | why |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "## Requirements\n\n| id | verdict | promise | source | why |\n|---|---|---|---|---|\n",
+    );
     for r in &cert.requirements {
         let _ = writeln!(
             out,
@@ -120,7 +131,13 @@ pub fn markdown(cert: &Certificate) -> String {
         a.suite.rate * 100.0,
         a.campaigns
             .iter()
-            .map(|r| format!("; {} {} of {} ({:.2}%)", r.of, r.ambiguous, r.answers, r.rate * 100.0))
+            .map(|r| format!(
+                "; {} {} of {} ({:.2}%)",
+                r.of,
+                r.ambiguous,
+                r.answers,
+                r.rate * 100.0
+            ))
             .collect::<String>()
     );
     let failed_extras: Vec<_> = cert

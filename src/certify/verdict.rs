@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use super::evidence::{CampaignRecord, CheckerVerdict, Evidence, Finding};
 use super::exchange;
 use super::model::{
-    Ambiguity, CampaignResult, CaseResult, Certificate, Counts, EvidenceRef, ExtraResult,
-    FORMAT, FORMAT_VERSION, Overall, Rate, RequirementResult, State,
+    Ambiguity, CampaignResult, CaseResult, Certificate, Counts, EvidenceRef, ExtraResult, FORMAT,
+    FORMAT_VERSION, Overall, Rate, RequirementResult, State,
 };
 use super::requirements::{CampaignKind, Requirement, Requirements, Resolved};
 use crate::check::AnomalyKind;
@@ -183,10 +183,7 @@ fn judge(
             broken.push(format!("{} ({})", c.id, kinds_of(&witnesses)));
         }
         if relevant {
-            let over = ambiguity
-                .campaigns
-                .iter()
-                .any(|r| r.of == c.id && r.over);
+            let over = ambiguity.campaigns.iter().any(|r| r.of == c.id && r.over);
             if c.checker != CheckerVerdict::Linearizable && witnesses.is_empty() {
                 unsupported.push(format!("campaign {} is {}", c.id, c.checker.name()));
             } else if over {
@@ -290,8 +287,11 @@ pub fn certificate(
     resolved: &Resolved,
     evidence_sha256: &str,
 ) -> Certificate {
-    let by_name: BTreeMap<&str, &CaseReport> =
-        evidence.cases.iter().map(|c| (c.name.as_str(), c)).collect();
+    let by_name: BTreeMap<&str, &CaseReport> = evidence
+        .cases
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
     let ambiguity = ambiguity(evidence);
     let mut counts = Counts::default();
     let mut results = Vec::new();
@@ -365,7 +365,10 @@ pub fn certificate(
             .collect();
         (
             Overall::Partial,
-            format!("no requirement is violated; not established: {}", ids.join(", ")),
+            format!(
+                "no requirement is violated; not established: {}",
+                ids.join(", ")
+            ),
         )
     } else {
         (
@@ -496,7 +499,12 @@ mod tests {
         }
     }
 
-    fn campaign(id: &str, kind: CampaignKind, findings: Vec<Finding>, ambiguous: u64) -> CampaignRecord {
+    fn campaign(
+        id: &str,
+        kind: CampaignKind,
+        findings: Vec<Finding>,
+        ambiguous: u64,
+    ) -> CampaignRecord {
         CampaignRecord {
             id: id.into(),
             kind,
@@ -589,7 +597,11 @@ mod tests {
         };
         let ev = evidence(
             vec![
-                case("put::a", fail, Observation::answered(200, None, Some("\"e2\""))),
+                case(
+                    "put::a",
+                    fail,
+                    Observation::answered(200, None, Some("\"e2\"")),
+                ),
                 case("put::b", Verdict::Pass, refused()),
             ],
             vec![],
@@ -626,7 +638,11 @@ mod tests {
             vec![case("put::a", Verdict::Pass, refused())],
             vec![campaign("storm", CampaignKind::SafeCreate, vec![], 4)],
         );
-        let reqs = requirements(vec![requirement("R-A", &["put::a"], &[CampaignKind::SafeCreate])]);
+        let reqs = requirements(vec![requirement(
+            "R-A",
+            &["put::a"],
+            &[CampaignKind::SafeCreate],
+        )]);
         assert_eq!(judge_all(&reqs, &ev).verdict, Overall::Conformant);
         let ev = evidence(
             vec![case("put::a", Verdict::Pass, refused())],
@@ -687,7 +703,11 @@ mod tests {
             ],
         );
         let reqs = requirements(vec![
-            requirement("R-CREATE", &["put::ok"], &[CampaignKind::SafeCreate, CampaignKind::Mix]),
+            requirement(
+                "R-CREATE",
+                &["put::ok"],
+                &[CampaignKind::SafeCreate, CampaignKind::Mix],
+            ),
             requirement("R-CAS", &[], &[CampaignKind::Cas]),
             requirement("R-LIN", &[], &[CampaignKind::Mix]),
         ]);
@@ -711,7 +731,9 @@ mod tests {
         let cert = judge_all(&reqs, &ev);
         assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::Violated);
         assert_eq!(
-            verdict_of(&cert, "R-CREATE").campaigns[0].witnesses[0].witness.kind,
+            verdict_of(&cert, "R-CREATE").campaigns[0].witnesses[0]
+                .witness
+                .kind,
             "ignored-precondition"
         );
     }

@@ -81,7 +81,8 @@ pub fn verify(
     let stored: serde_json::Value = parse(&cert_bytes, cert_path, "certificate")?;
     let cert: Certificate = parse(&cert_bytes, cert_path, "certificate")?;
     let folder = cert_path.parent().unwrap_or(Path::new("."));
-    let evidence_path = evidence_path.map_or_else(|| folder.join(&cert.evidence.file), Path::to_owned);
+    let evidence_path =
+        evidence_path.map_or_else(|| folder.join(&cert.evidence.file), Path::to_owned);
     let evidence_bytes = read(&evidence_path)?;
     let mut found = Findings::default();
     let digest = sha256_hex(&evidence_bytes);

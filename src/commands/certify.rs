@@ -148,7 +148,11 @@ pub fn run(args: &CertifyArgs, rt: &tokio::runtime::Runtime) -> Result<u8, Certi
     );
     let endpoint = connected.info.clone();
     let bucket = connected.session.bucket().to_owned();
-    let dir = match OutDir::create(args.out.as_deref(), &endpoint.label, &format!("certify-{profile}")) {
+    let dir = match OutDir::create(
+        args.out.as_deref(),
+        &endpoint.label,
+        &format!("certify-{profile}"),
+    ) {
         Ok(d) => d,
         Err(e) => {
             rt.block_on(interrupts.finish(connected, args.target.keep));
@@ -245,7 +249,10 @@ fn save(dir: &OutDir, cert: &Certificate, evidence_bytes: &[u8]) {
     let files: [(&str, Vec<u8>); 5] = [
         (verdict::EVIDENCE_FILE, evidence_bytes.to_vec()),
         ("certificate.json", json.into_bytes()),
-        ("certificate.md", render_markdown::markdown(cert).into_bytes()),
+        (
+            "certificate.md",
+            render_markdown::markdown(cert).into_bytes(),
+        ),
         ("certificate.html", render_html::html(cert).into_bytes()),
         ("badge.svg", badge::svg(cert).into_bytes()),
     ];
