@@ -50,7 +50,7 @@ fn case_block(out: &mut String, c: &CaseResult) {
         );
     }
     if !c.mismatches.is_empty() {
-        out.push_str("<table><tr><th>step</th><th>what</th><th>the document requires</th><th>the endpoint answered</th></tr>\n");
+        out.push_str("<table><tr><th>step</th><th>what</th><th>expected</th><th>the endpoint answered</th></tr>\n");
         for m in &c.mismatches {
             let _ = writeln!(
                 out,
@@ -68,10 +68,19 @@ fn case_block(out: &mut String, c: &CaseResult) {
     }
 }
 
-fn witnesses(out: &mut String, r: &RequirementResult) {
+/// The witnesses of `r`: every one, or (`first_per_kind`) the first of each anomaly kind, with a
+/// count of the rest, so the top of the page stays readable.
+fn witnesses(out: &mut String, r: &RequirementResult, first_per_kind: bool) {
+    let mut shown: Vec<&str> = Vec::new();
+    let mut rest = 0;
     for c in &r.campaigns {
         for f in &c.witnesses {
             let w = &f.witness;
+            if first_per_kind && shown.contains(&w.kind.as_str()) {
+                rest += 1;
+                continue;
+            }
+            shown.push(&w.kind);
             let _ = writeln!(
                 out,
                 "<p>Campaign <code>{}</code> found <strong>{}</strong> on key <code>{}</code>:</p>\n<pre>{}\n\n{}</pre>",
@@ -83,7 +92,17 @@ fn witnesses(out: &mut String, r: &RequirementResult) {
             );
         }
     }
+    if rest > 0 {
+        let _ = writeln!(
+            out,
+            "<p>{rest} more witness(es) of the same kinds: see <a href=\"#r-{}\">the evidence below</a>.</p>",
+            escape(&r.id)
+        );
+    }
 }
+
+/// The most failing cases a violation shows at the top of the page; the rest are below.
+const TOP_CASES: usize = 3;
 
 fn statement(r: &RequirementResult) -> String {
     let said = if r.quoted {
@@ -125,11 +144,13 @@ pub fn html(cert: &Certificate) -> String {
         c.not_applicable,
         c.not_testable
     );
-    let violated: Vec<_> = cert
+    let mut violated: Vec<_> = cert
         .requirements
         .iter()
         .filter(|r| r.verdict == State::Violated)
         .collect();
+    // A failed case's single exchange is the plainest proof: those promises come first.
+    violated.sort_by_key(|r| !r.cases.iter().any(|c| c.outcome == "fail"));
     if !violated.is_empty() {
         out.push_str("<h2>Promises the endpoint broke</h2>\n");
         for r in violated {
@@ -142,10 +163,19 @@ pub fn html(cert: &Certificate) -> String {
                 statement(r),
                 escape(&r.because)
             );
-            for c in r.cases.iter().filter(|c| c.outcome == "fail") {
+            let failed: Vec<_> = r.cases.iter().filter(|c| c.outcome == "fail").collect();
+            for c in failed.iter().take(TOP_CASES) {
                 case_block(&mut out, c);
             }
-            witnesses(&mut out, r);
+            if failed.len() > TOP_CASES {
+                let _ = writeln!(
+                    out,
+                    "<p>{} more failed case(s): see <a href=\"#r-{}\">the evidence below</a>.</p>",
+                    failed.len() - TOP_CASES,
+                    escape(&r.id)
+                );
+            }
+            witnesses(&mut out, r, true);
             out.push_str("</div>\n");
         }
     }
@@ -187,7 +217,7 @@ pub fn html(cert: &Certificate) -> String {
                 c.checker.name()
             );
         }
-        witnesses(&mut out, r);
+        witnesses(&mut out, r, false);
         out.push_str("</details>\n");
     }
     out.push_str("<h2>Campaigns</h2>\n<table><thead><tr><th>campaign</th><th>mix</th><th>seed</th><th>writers</th><th>keys</th><th>ops</th><th>412</th><th>409</th><th>ambiguous</th><th>checker</th><th>check time</th></tr></thead><tbody>\n");
