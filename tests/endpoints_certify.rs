@@ -53,7 +53,14 @@ fn certify(kind: Kind, profile: Profile) -> Option<PathBuf> {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_s3conform"))
         .args(["certify", "-q", "--seed", "12", "--create-bucket"])
         .args(["--endpoint", &ep.url, "--bucket", "s3conform-certify"])
-        .args(["--label", kind.label(), "--profile", profile.name(), "--timeout", "20"])
+        .args([
+            "--label",
+            kind.label(),
+            "--profile",
+            profile.name(),
+            "--timeout",
+            "20",
+        ])
         .arg("--out")
         .arg(&out)
         .env("AWS_ACCESS_KEY_ID", &ep.keys.access_key)
@@ -99,15 +106,14 @@ fn certificate_of(kind: Kind, profile: Profile) {
         kind.label(),
         String::from_utf8_lossy(&verified.stdout)
     );
-    let cert: Certificate = serde_json::from_str(
-        &std::fs::read_to_string(folder.join("certificate.json")).unwrap(),
-    )
-    .unwrap();
-    let known = baseline::load(
-        &root()
-            .join("reports/baselines")
-            .join(format!("{}-{}.yaml", kind.label(), profile)),
-    )
+    let cert: Certificate =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("certificate.json")).unwrap())
+            .unwrap();
+    let known = baseline::load(&root().join("reports/baselines").join(format!(
+        "{}-{}.yaml",
+        kind.label(),
+        profile
+    )))
     .expect("the server's baseline");
     let reqs = requirements::embedded(profile).unwrap();
     let suite = Suite::load(&root().join("cases")).unwrap();
@@ -163,4 +169,9 @@ fn moto() {
 #[ignore = "needs s3rver (.ci/endpoints.sh install)"]
 fn s3rver() {
     certificate_of(Kind::S3rver, Profile::Coreweave);
+}
+
+#[test]
+fn s3s_fs() {
+    certificate_of(Kind::S3sFs, Profile::Coreweave);
 }

@@ -277,7 +277,7 @@ pub fn html(cert: &Certificate) -> String {
          <tr><td>bucket, region</td><td>{}, {}</td></tr>\
          <tr><td>run prefix</td><td><code>{}</code></td></tr>\
          <tr><td>started, finished</td><td>{}, {}</td></tr>\
-         <tr><td>level</td><td>{}</td></tr>\
+         <tr><td>level</td><td>{}: the suite, then<ul>{}</ul></td></tr>\
          <tr><td>seed</td><td>{} (<code>--seed {}</code> replays the campaigns)</td></tr>\
          <tr><td>evidence</td><td><code>{}</code>, SHA-256 <code>{}</code></td></tr></table>",
         escape(&b.tool_version),
@@ -293,6 +293,10 @@ pub fn html(cert: &Certificate) -> String {
         escape(&b.started_at),
         escape(&b.finished_at),
         b.level.name(),
+        b.plan
+            .iter()
+            .map(|p| format!("<li>{}</li>", escape(&p.describe())))
+            .collect::<String>(),
         b.seed,
         b.seed,
         escape(&cert.evidence.file),

@@ -156,7 +156,7 @@ pub fn markdown(cert: &Certificate) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## What this rests on\n\n| | |\n|---|---|\n| tool | s3conform {} |\n| profile | {} |\n| requirements | {} (`{}`, SHA-256 `{}`) |\n| endpoint | {} ({}) |\n| bucket, region | {}, {} |\n| run prefix | `{}` |\n| started, finished | {}, {} |\n| level | {}: {} campaign(s) |\n| seed | {} (`--seed {}` replays the campaigns) |\n| evidence | `{}`, SHA-256 `{}` |\n",
+        "\n## What this rests on\n\n| | |\n|---|---|\n| tool | s3conform {} |\n| profile | {} |\n| requirements | {} (`{}`, SHA-256 `{}`) |\n| endpoint | {} ({}) |\n| bucket, region | {}, {} |\n| run prefix | `{}` |\n| started, finished | {}, {} |\n| level | {}: the suite, then {} |\n| seed | {} (`--seed {}` replays the campaigns) |\n| evidence | `{}`, SHA-256 `{}` |\n",
         b.tool_version,
         b.profile,
         b.requirements.title,
@@ -170,7 +170,11 @@ pub fn markdown(cert: &Certificate) -> String {
         b.started_at,
         b.finished_at,
         b.level.name(),
-        b.plan.len(),
+        b.plan
+            .iter()
+            .map(|p| p.describe())
+            .collect::<Vec<_>>()
+            .join("; "),
         b.seed,
         b.seed,
         cert.evidence.file,
