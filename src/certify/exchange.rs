@@ -129,6 +129,20 @@ pub fn decisive(case: &CaseReport) -> Option<Exchange> {
     Some(of_step(step))
 }
 
+/// The last step before `decisive` that sends a precondition, when `decisive` sends none: for a
+/// failure found by the read after a conditional write, the write the promise is about.
+pub fn condition(case: &CaseReport, decisive: &Exchange) -> Option<Exchange> {
+    if !decisive.conditions.is_empty() {
+        return None;
+    }
+    case.steps
+        .iter()
+        .rev()
+        .filter(|s| s.index < decisive.step)
+        .find(|s| !conditions(&s.request).is_empty())
+        .map(of_step)
+}
+
 /// A recorded step as an exchange.
 pub fn of_step(step: &StepRecord) -> Exchange {
     let r = &step.request;
@@ -278,6 +292,9 @@ mod tests {
         };
         let fail = decisive(&case).unwrap();
         assert_eq!((fail.step, fail.operation.as_str()), (2, "GetObject"));
+        // The read shows the failure; the conditional copy before it is what the case is about.
+        assert_eq!(condition(&case, &fail).map(|c| c.step), Some(1));
+        assert_eq!(condition(&case, &pass), None);
     }
 
     #[test]

@@ -180,6 +180,10 @@ pub struct CaseResult {
     pub description: String,
     /// `pass`, `fail`, `error`, `observed` or `skipped`.
     pub outcome: String,
+    /// The conditional request the case is about, when the deciding step is a later one (the
+    /// read that shows a refused write was applied anyway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Exchange>,
     /// The deciding request and its answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decisive: Option<Exchange>,

@@ -39,16 +39,28 @@ fn case_block(out: &mut String, c: &CaseResult) {
         escape(&c.outcome),
         escape(&c.description)
     );
-    if let Some(ex) = &c.decisive {
+    out.push_str("<table class=\"exchange\">");
+    if let Some(ex) = &c.condition {
         let _ = writeln!(
             out,
-            "<table class=\"exchange\"><tr><td>request (step {})</td><td><code>{}</code></td></tr>\
-             <tr><td>answer</td><td><code>{}</code></td></tr></table>",
+            "<tr><td>conditional request (step {})</td><td><code>{}</code></td></tr>\
+             <tr><td>answer</td><td><code>{}</code></td></tr>",
             ex.step,
             escape(&ex.request_line()),
             escape(&ex.answer_line())
         );
     }
+    if let Some(ex) = &c.decisive {
+        let _ = writeln!(
+            out,
+            "<tr><td>request (step {})</td><td><code>{}</code></td></tr>\
+             <tr><td>answer</td><td><code>{}</code></td></tr>",
+            ex.step,
+            escape(&ex.request_line()),
+            escape(&ex.answer_line())
+        );
+    }
+    out.push_str("</table>\n");
     if !c.mismatches.is_empty() {
         out.push_str("<table><tr><th>step</th><th>what</th><th>expected</th><th>the endpoint answered</th></tr>\n");
         for m in &c.mismatches {

@@ -15,6 +15,15 @@ fn case_evidence(out: &mut String, c: &CaseResult) {
         "- case `{}` ({}): {}",
         c.case, c.outcome, c.description
     );
+    if let Some(ex) = &c.condition {
+        let _ = writeln!(
+            out,
+            "  - conditional request (step {}): `{}`",
+            ex.step,
+            ex.request_line()
+        );
+        let _ = writeln!(out, "  - answer: `{}`", ex.answer_line());
+    }
     if let Some(ex) = &c.decisive {
         let _ = writeln!(
             out,
@@ -78,11 +87,13 @@ pub fn markdown(cert: &Certificate) -> String {
         "Requirements: {} hold, {} violated, {} not established, {} not applicable, {} not testable.\n",
         c.holds, c.violated, c.not_established, c.not_applicable, c.not_testable
     );
-    let violated: Vec<_> = cert
+    let mut violated: Vec<_> = cert
         .requirements
         .iter()
         .filter(|r| r.verdict == State::Violated)
         .collect();
+    // A failed case's single exchange is the plainest proof: those promises come first.
+    violated.sort_by_key(|r| !r.cases.iter().any(|c| c.outcome == "fail"));
     if !violated.is_empty() {
         out.push_str("## Violated promises\n\n");
         for r in violated {

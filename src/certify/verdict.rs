@@ -124,11 +124,13 @@ fn outcome(case: &CaseReport) -> &'static str {
 }
 
 fn case_result(case: &CaseReport) -> CaseResult {
+    let decisive = exchange::decisive(case);
     CaseResult {
         case: case.name.clone(),
         description: case.description.clone(),
         outcome: outcome(case).to_owned(),
-        decisive: exchange::decisive(case),
+        condition: decisive.as_ref().and_then(|d| exchange::condition(case, d)),
+        decisive,
         mismatches: match &case.verdict {
             Verdict::Fail { mismatches } => mismatches.clone(),
             _ => Vec::new(),
