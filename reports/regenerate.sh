@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every committed report: the reference endpoint under both profiles, each
-# third-party server (suite + fuzz campaigns, and its baseline of known divergences), and the
-# comparison matrix. Needs the servers installed: .ci/endpoints.sh install
+# third-party server (suite + fuzz campaigns, and its baseline of known divergences), the
+# comparison matrix, and the certificates under reports/certificates/. Needs the servers installed: .ci/endpoints.sh install
 #
 # The fuzz campaigns are the `CAMPAIGNS` of tests/endpoints_suite.rs, each on a fresh server:
 # the default mix (`s3conform fuzz` with no --mix) on every server, then safe creates racing
@@ -24,4 +24,16 @@ for p in coreweave aws; do
   "$bin" run --quiet --profile "$p" --stable-json --json "reports/reference-$p.json" >/dev/null || true
 done
 S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test endpoints_suite -- --test-threads 1 --include-ignored
+# Certificates (`s3conform certify`, quick level, seed 12): the reference endpoint under both
+# profiles, then each third-party server under the profile of its report. Certificates are not
+# normalized: their evidence digest must match the bytes `certify --verify` reads.
+for p in coreweave aws; do
+  rm -rf "reports/certificates/reference-$p" s3conform-out/certify-reference-$p
+  "$bin" certify -q --seed 12 --profile "$p" --out "s3conform-out/certify-reference-$p" >/dev/null || true
+  mkdir -p "reports/certificates/reference-$p"
+  for f in certificate.json certificate.md certificate.html badge.svg evidence.json; do
+    cp s3conform-out/certify-reference-$p/latest/$f "reports/certificates/reference-$p/"
+  done
+done
+S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test endpoints_certify -- --test-threads 1 --include-ignored
 "$bin" compare reports/*.json --markdown reports/COMPARISON.md --html reports/COMPARISON.html --quiet

@@ -5,8 +5,9 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use crate::commands::{
-    bench::BenchArgs, check::CheckArgs, clean::CleanArgs, compare::CompareArgs, fuzz::FuzzArgs,
-    list::ListArgs, run::RunArgs, serve::ServeArgs, target::TargetArgs,
+    bench::BenchArgs, certify::CertifyArgs, check::CheckArgs, clean::CleanArgs,
+    compare::CompareArgs, fuzz::FuzzArgs, list::ListArgs, run::RunArgs, serve::ServeArgs,
+    target::TargetArgs,
 };
 use crate::error::Error;
 use crate::report::sinks::ReportArgs;
@@ -57,6 +58,10 @@ pub enum Command {
     Compare(CompareArgs),
     /// Benchmark the checker on generated histories.
     Bench(BenchArgs),
+    /// Certify an endpoint against a profile's documented promises: the suite and a level's
+    /// fuzz campaigns, judged per requirement, written as a certificate (JSON, Markdown, HTML,
+    /// badge) with its evidence; `--verify CERT.json` checks one.
+    Certify(CertifyArgs),
     /// Remove what killed or `--keep` runs left under a prefix: only objects and uploads that
     /// carry s3conform's marker.
     Clean(CleanArgs),
@@ -76,6 +81,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => Ok(crate::commands::check::run(&args)?),
         Command::Compare(args) => Ok(crate::commands::compare::run(&args)?),
         Command::Bench(args) => Ok(crate::commands::bench::run(&args)?),
+        Command::Certify(args) => Ok(crate::commands::certify::run(&args, &runtime)?),
         Command::Clean(args) => Ok(runtime.block_on(crate::commands::clean::run(&args))?),
     }
 }

@@ -29,6 +29,9 @@ pub enum Error {
     /// `clean` failed.
     #[error(transparent)]
     Clean(#[from] crate::commands::clean::CleanError),
+    /// `certify` failed before a certificate.
+    #[error(transparent)]
+    Certify(#[from] crate::commands::certify::CertifyError),
     /// `bench` failed.
     #[error(transparent)]
     Bench(#[from] crate::commands::bench::BenchError),

@@ -4,9 +4,9 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | everything passed; the history is linearizable |
-//! | 1 | a case failed, or an anomaly was found |
+//! | 1 | a case failed, or an anomaly was found; a certificate is not conformant, or `certify --verify` found it tampered |
 //! | 2 | a usage, configuration or setup error (bad flags, bad YAML, endpoint down) |
-//! | 3 | the checker ran out of budget (Unknown) and found no anomaly |
+//! | 3 | the checker ran out of budget (Unknown) and found no anomaly; a certificate is partial or inconclusive |
 //! | 4 | nothing was selected (a filter matched no case) |
 //! | 130 | interrupted (SIGINT or SIGTERM); cleanup ran unless abandoned |
 //!
@@ -75,6 +75,17 @@ pub fn of_run(report: &RunReport, strict: bool) -> u8 {
         return NOTHING_SELECTED;
     }
     SUCCESS
+}
+
+/// A certificate's overall verdict (`certify`): conformant 0, not conformant 1, partial or
+/// inconclusive 3 (like an Unknown: nothing is proven wrong, but the pass is not earned).
+pub fn of_certificate(verdict: crate::certify::model::Overall) -> u8 {
+    use crate::certify::model::Overall;
+    match verdict {
+        Overall::Conformant => SUCCESS,
+        Overall::NotConformant => FAILURE,
+        Overall::Partial | Overall::Inconclusive => UNKNOWN,
+    }
 }
 
 /// A run's code once malformed case files are counted: a case file that could not be loaded is a

@@ -60,7 +60,7 @@ pub struct Requirements {
 }
 
 /// A public document the statements are taken from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Document {
     /// The short id requirements cite it by (`cw-guide`).
     pub id: String,

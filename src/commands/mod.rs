@@ -1,6 +1,7 @@
 //! One module per subcommand: clap arguments and a `run` that returns the exit code.
 
 pub mod bench;
+pub mod certify;
 pub mod check;
 pub mod clean;
 pub mod compare;

@@ -44,6 +44,9 @@ pub struct RunOptions {
     pub include_ignored: bool,
     /// One character per case instead of one line.
     pub quiet: bool,
+    /// Write libtest's progress and summary to this file instead of stdout (`certify` keeps it
+    /// in its results folder when the terminal is not watched).
+    pub logfile: Option<String>,
 }
 
 /// How the options treat one case.
@@ -101,6 +104,7 @@ impl RunOptions {
             ignored: self.ignored,
             include_ignored: self.include_ignored,
             quiet: self.quiet,
+            logfile: self.logfile.clone(),
             test_threads: Some(self.test_threads.unwrap_or(DEFAULT_TEST_THREADS).max(1)),
             ..Arguments::default()
         }

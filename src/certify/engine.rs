@@ -1,0 +1,330 @@
+//! Running a certification: the suite through the runner `s3conform run` uses, then the level's
+//! campaigns through [`Campaign::run`] and the checker `s3conform fuzz` uses, each campaign under
+//! its own sub-prefix of the run root so that no campaign meets another's keys or the suite's.
+//!
+//! The caller owns the connection and the run's safety (run prefix, interrupts, cleanup); this
+//! module stops starting campaigns as soon as the session's halt trips.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::evidence::{CampaignRecord, CheckerVerdict, FileDigest, Finding, sha256_hex};
+use super::levels::{CampaignPlan, campaign_seed};
+use crate::campaign::Campaign;
+use crate::case::Suite;
+use crate::check::{self, CheckOptions, Verdict, WitnessOptions};
+use crate::fuzz::Counters;
+use crate::history::write_history;
+use crate::profile::Profile;
+use crate::report::outdir::OutDir;
+use crate::report::{CaseReport, EndpointInfo};
+use crate::runner::{RunOptions, run_suite};
+use crate::s3::Session;
+
+/// How much progress to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Phase lines on stderr (off with `-q`).
+    pub lines: bool,
+    /// Live output: the suite's per-case marks on stdout and a bar per campaign (only on a
+    /// terminal, and never with `-q`).
+    pub live: bool,
+}
+
+impl Progress {
+    /// Live output only when stderr is a terminal; nothing but the verdict with `quiet`.
+    pub fn detect(quiet: bool) -> Progress {
+        Progress {
+            lines: !quiet,
+            live: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.lines {
+            eprintln!("{text}");
+        }
+    }
+}
+
+/// What one certification needs.
+pub struct Inputs<'a> {
+    /// The connected session (its root is the run prefix).
+    pub session: &'a Session,
+    /// The loaded suite.
+    pub suite: &'a Suite,
+    /// The profile to judge the cases by.
+    pub profile: Profile,
+    /// The endpoint, as reports name it.
+    pub endpoint: EndpointInfo,
+    /// The campaigns to run.
+    pub plan: &'a [CampaignPlan],
+    /// The certify seed.
+    pub seed: u64,
+    /// The results folder: the suite's log (when not live) and the histories go here.
+    pub dir: &'a OutDir,
+    /// What to show.
+    pub progress: Progress,
+}
+
+/// The raw results: the suite's cases and the campaigns.
+#[derive(Debug)]
+pub struct Ran {
+    /// Every case, sorted by name.
+    pub cases: Vec<CaseReport>,
+    /// Every campaign run, in plan order (fewer than planned when the run was stopped).
+    pub campaigns: Vec<CampaignRecord>,
+}
+
+/// Runs the suite, then the campaigns. Must be called outside `rt` (the suite's cases block on
+/// it).
+pub fn run(inputs: &Inputs<'_>, rt: &tokio::runtime::Handle) -> Ran {
+    let steps = inputs.plan.len() + 1;
+    inputs.progress.line(&format!(
+        "[1/{steps}] the suite: {} cases under profile {}",
+        inputs.suite.cases.len(),
+        inputs.profile
+    ));
+    let logfile = (!inputs.progress.live).then(|| {
+        inputs
+            .dir
+            .path()
+            .join("suite.log")
+            .to_string_lossy()
+            .into_owned()
+    });
+    let options = RunOptions {
+        profile: inputs.profile,
+        quiet: true,
+        logfile,
+        ..RunOptions::default()
+    };
+    let report = run_suite(
+        inputs.session,
+        inputs.suite,
+        &options,
+        inputs.endpoint.clone(),
+        rt,
+    );
+    let counts = report.counts();
+    inputs.progress.line(&format!(
+        "      {} passed, {} failed, {} errored, {} observed",
+        counts.passed, counts.failed, counts.errored, counts.observed
+    ));
+    let mut campaigns = Vec::new();
+    for (i, plan) in inputs.plan.iter().enumerate() {
+        if inputs.session.halt().reason().is_some() {
+            break;
+        }
+        inputs
+            .progress
+            .line(&format!("[{}/{steps}] campaign {}", i + 2, plan.describe()));
+        let record = campaign(inputs, plan, campaign_seed(inputs.seed, i), rt);
+        inputs.progress.line(&format!(
+            "      {} ops, {} x 412, {} x 409, {} ambiguous: {} (checked in {} ms)",
+            record.ops,
+            record.precondition_failed,
+            record.conflicts,
+            record.ambiguous,
+            record.checker.name(),
+            record.check_ms
+        ));
+        campaigns.push(record);
+    }
+    Ran {
+        cases: report.cases,
+        campaigns,
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Drives and checks one campaign; a campaign that cannot run is recorded as failed with why.
+fn campaign(
+    inputs: &Inputs<'_>,
+    plan: &CampaignPlan,
+    seed: u64,
+    rt: &tokio::runtime::Handle,
+) -> CampaignRecord {
+    let mut record = CampaignRecord {
+        id: plan.id.clone(),
+        kind: plan.kind,
+        mix: plan.mix.clone(),
+        seed,
+        writers: plan.writers,
+        keys: plan.keys,
+        ops: 0,
+        precondition_failed: 0,
+        conflicts: 0,
+        ambiguous: 0,
+        checker: CheckerVerdict::Failed,
+        detail: None,
+        drive_ms: 0,
+        check_ms: 0,
+        anomalies: Vec::new(),
+        history: None,
+    };
+    let session = match inputs.session.scoped(&format!("campaign-{}", plan.id)) {
+        Ok(s) => s,
+        Err(e) => {
+            record.detail = Some(format!("cannot make the campaign's prefix: {e}"));
+            return record;
+        }
+    };
+    let campaign = Campaign {
+        seed,
+        writers: plan.writers as usize,
+        keys: plan.keys,
+        ops: plan.ops,
+        duration: Some(plan.cap()),
+        mix: plan.mix(),
+    };
+    let counters = Arc::new(Counters::default());
+    let bar = inputs
+        .progress
+        .live
+        .then(|| progress_bar(plan.ops, counters.clone(), rt));
+    let started = Instant::now();
+    let drove = rt.block_on(campaign.run(&session, counters.clone()));
+    if let Some((bar, ticker)) = bar {
+        ticker.abort();
+        bar.finish_and_clear();
+    }
+    record.drive_ms = millis(started.elapsed());
+    record.precondition_failed = counters.precondition_failed.load(Ordering::Relaxed);
+    record.conflicts = counters.conflicts.load(Ordering::Relaxed);
+    record.ambiguous = counters.ambiguous.load(Ordering::Relaxed);
+    let mut history = match drove {
+        Ok(h) => h,
+        Err(e) => {
+            record.detail = Some(e.to_string());
+            return record;
+        }
+    };
+    if let Some(reason) = inputs.session.halt().reason() {
+        record.ops = history.ops.len() as u64;
+        record.detail = Some(format!("stopped: {reason:?}"));
+        return record;
+    }
+    history.header.profile = Some(inputs.profile.to_string());
+    history.header.note = Some(format!(
+        "s3conform certify campaign {} against {}, run prefix {}",
+        plan.id,
+        inputs.endpoint.label,
+        inputs.session.root_prefix()
+    ));
+    record.ops = history.ops.len() as u64;
+    let opts = CheckOptions::default();
+    let checking = Instant::now();
+    let report = check::check_history(&history, &opts);
+    let verdict = report.verdict();
+    record.checker = match &verdict {
+        Verdict::Linearizable => CheckerVerdict::Linearizable,
+        Verdict::Anomalous(_) => CheckerVerdict::Anomalous,
+        Verdict::Unknown { reason } => {
+            record.detail = Some(reason.clone());
+            CheckerVerdict::Unknown
+        }
+    };
+    if let Verdict::Anomalous(_) = verdict {
+        let found = check::witnesses(
+            &history,
+            &report,
+            &WitnessOptions {
+                shrink: true,
+                check: opts,
+            },
+        );
+        record.anomalies = found
+            .iter()
+            .map(|w| Finding {
+                witness: crate::commands::fuzz::witness(&history, w),
+                culprit_condition: culprit_condition(&history, &w.anomaly),
+            })
+            .collect();
+    }
+    record.check_ms = millis(checking.elapsed());
+    match write_history(Vec::new(), &history) {
+        Ok(bytes) => {
+            let name = format!("history-{}.jsonl", plan.id);
+            match inputs.dir.write(&name, &bytes) {
+                Ok(_) => {
+                    record.history = Some(FileDigest {
+                        file: name,
+                        sha256: sha256_hex(&bytes),
+                    });
+                }
+                Err(e) => crate::report::outdir::warn(&e, &mut std::io::stderr()),
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: failed to serialize the history of {}: {e}",
+            plan.id
+        ),
+    }
+    record
+}
+
+/// The precondition header of the op an anomaly convicts (its last op).
+fn culprit_condition(
+    history: &crate::history::History,
+    anomaly: &check::Anomaly,
+) -> Option<String> {
+    use crate::history::Req;
+    let id = *anomaly.ops.last()?;
+    let op = history.ops.iter().find(|o| o.id == id)?;
+    let (if_match, if_none_match) = match &op.req {
+        Req::Put {
+            if_match,
+            if_none_match,
+            ..
+        }
+        | Req::Get {
+            if_match,
+            if_none_match,
+        }
+        | Req::Head {
+            if_match,
+            if_none_match,
+        } => (if_match, if_none_match),
+        Req::Delete { if_match } => (if_match, &None),
+    };
+    match (if_match, if_none_match) {
+        (_, Some(_)) => Some("If-None-Match".to_owned()),
+        (Some(_), None) => Some("If-Match".to_owned()),
+        (None, None) => None,
+    }
+}
+
+fn progress_bar(
+    ops: u64,
+    counters: Arc<Counters>,
+    rt: &tokio::runtime::Handle,
+) -> (ProgressBar, tokio::task::JoinHandle<()>) {
+    let bar = ProgressBar::with_draw_target(Some(ops), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("      {elapsed_precise} [{bar:30}] {pos}/{len} ops, {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let b = bar.clone();
+    let ticker = rt.spawn(async move {
+        loop {
+            b.set_position(counters.ops.load(Ordering::Relaxed));
+            b.set_message(format!(
+                "{} ambiguous, {} x 412, {} x 409",
+                counters.ambiguous.load(Ordering::Relaxed),
+                counters.precondition_failed.load(Ordering::Relaxed),
+                counters.conflicts.load(Ordering::Relaxed)
+            ));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    (bar, ticker)
+}

@@ -1,0 +1,780 @@
+//! The verdict rules: from the evidence and the requirements to the certificate (docs/certify.md
+//! states them for readers).
+//!
+//! Per requirement, in order:
+//! 1. **violated** when one of its cases failed (a definite answer contradicted an asserted
+//!    expectation), or a campaign found an anomaly of a kind its campaign kinds exist to catch
+//!    ([`breaks`]); the failing exchange or the witness is the evidence;
+//! 2. **not established** when it is marked not testable, when one of its cases could not be
+//!    judged (error, skipped), when a campaign it rests on reached no verdict or had more
+//!    ambiguous answers than [`AMBIGUOUS_THRESHOLD`], or when nothing it rests on asserted
+//!    anything (an *observed* case never establishes a requirement);
+//! 3. **not applicable** when it rests on cases only and every one of them is observed under the
+//!    profile: the profile's documents do not pin what they check;
+//! 4. **holds** otherwise.
+//!
+//! Overall: **not conformant** with one violated requirement; else **inconclusive** when the
+//! suite or a campaign had more ambiguous answers than the threshold; else **partial** when a
+//! testable requirement is not established; else **conformant**.
+
+use std::collections::BTreeMap;
+
+use super::evidence::{CampaignRecord, CheckerVerdict, Evidence, Finding};
+use super::exchange;
+use super::model::{
+    Ambiguity, CampaignResult, CaseResult, Certificate, Counts, EvidenceRef, ExtraResult, FORMAT,
+    FORMAT_VERSION, Overall, Rate, RequirementResult, State,
+};
+use super::requirements::{CampaignKind, Requirement, Requirements, Resolved};
+use crate::check::AnomalyKind;
+use crate::report::{CaseReport, Verdict};
+use crate::s3::Outcome;
+
+/// The highest share of ambiguous answers (timeouts, resets, 5xx other than 501) that a campaign,
+/// or the suite as a whole, may have and still support a pass.
+///
+/// Why 1%: an ambiguous write may or may not have happened, so the checker must accept either
+/// for each one, and a case with an ambiguous answer is an error, not a pass. A healthy endpoint
+/// on a working network answers every request (the embedded endpoint and every third-party
+/// server we run answer 100% outside deliberate faults); past one answer in a hundred, the
+/// uncertainty is no longer noise but a property of the endpoint, and a clean verdict would rest
+/// on what the endpoint did not say.
+pub const AMBIGUOUS_THRESHOLD: f64 = 0.01;
+
+/// The name of the evidence file beside the certificate.
+pub const EVIDENCE_FILE: &str = "evidence.json";
+
+/// Whether `finding` breaks what a campaign of `kind` exists to establish; such an anomaly,
+/// found by any campaign, violates every requirement that rests on `kind`.
+///
+/// - safe create: a double create, or an `If-None-Match: *` write that was wrongly accepted
+///   (ignored precondition) or wrongly refused (phantom 412);
+/// - compare-and-swap: a lost update, or an `If-Match` write or delete wrongly accepted or
+///   refused;
+/// - a 409 with no conflicting write in flight (spurious 409) is a wrongly refused write: it
+///   breaks the kind of its precondition, as a phantom 412 does;
+/// - the mix stands for linearizability as a whole: every other named anomaly breaks it.
+pub fn breaks(kind: CampaignKind, finding: &Finding) -> bool {
+    use AnomalyKind as A;
+    let Some(anomaly) = AnomalyKind::from_name(&finding.witness.kind) else {
+        return false;
+    };
+    let condition = finding.culprit_condition.as_deref();
+    match (kind, anomaly) {
+        (CampaignKind::Mix, A::Spurious409) => false,
+        (CampaignKind::Mix, _) => true,
+        (CampaignKind::SafeCreate, A::DoubleCreate) | (CampaignKind::Cas, A::LostUpdate) => true,
+        (CampaignKind::SafeCreate, A::IgnoredPrecondition | A::Phantom412 | A::Spurious409) => {
+            condition == Some("If-None-Match")
+        }
+        (CampaignKind::Cas, A::IgnoredPrecondition | A::Phantom412 | A::Spurious409) => {
+            condition == Some("If-Match")
+        }
+        _ => false,
+    }
+}
+
+/// Whether an answer counts as ambiguous for the threshold: its effect is unknown. A 501 Not
+/// Implemented is the endpoint saying it did not act, which cases assert where the documents say
+/// so; it is not counted.
+fn counts_as_ambiguous(o: &crate::s3::Observation) -> bool {
+    matches!(o.outcome, Outcome::Ambiguous(_)) && o.status != Some(501)
+}
+
+fn rate(of: &str, ambiguous: u64, answers: u64) -> Rate {
+    let r = if answers == 0 {
+        0.0
+    } else {
+        ambiguous as f64 / answers as f64
+    };
+    Rate {
+        of: of.to_owned(),
+        ambiguous,
+        answers,
+        rate: r,
+        over: r > AMBIGUOUS_THRESHOLD,
+    }
+}
+
+/// The ambiguous shares of the suite and of every campaign.
+pub fn ambiguity(evidence: &Evidence) -> Ambiguity {
+    let (mut ambiguous, mut answers) = (0u64, 0u64);
+    for o in evidence
+        .cases
+        .iter()
+        .flat_map(|c| &c.steps)
+        .flat_map(|s| &s.observations)
+    {
+        answers += 1;
+        ambiguous += u64::from(counts_as_ambiguous(o));
+    }
+    Ambiguity {
+        threshold: AMBIGUOUS_THRESHOLD,
+        suite: rate("suite", ambiguous, answers),
+        campaigns: evidence
+            .campaigns
+            .iter()
+            .map(|c| rate(&c.id, c.ambiguous, c.ops))
+            .collect(),
+    }
+}
+
+fn outcome(case: &CaseReport) -> &'static str {
+    case.verdict.name()
+}
+
+fn case_result(case: &CaseReport) -> CaseResult {
+    let decisive = exchange::decisive(case);
+    CaseResult {
+        case: case.name.clone(),
+        description: case.description.clone(),
+        outcome: outcome(case).to_owned(),
+        condition: decisive.as_ref().and_then(|d| exchange::condition(case, d)),
+        decisive,
+        mismatches: match &case.verdict {
+            Verdict::Fail { mismatches } => mismatches.clone(),
+            _ => Vec::new(),
+        },
+        message: match &case.verdict {
+            Verdict::Error { message } => Some(message.clone()),
+            Verdict::Skipped { reason } => Some(reason.clone()),
+            _ => None,
+        },
+    }
+}
+
+/// The witnesses in `campaign` that break a requirement resting on `kinds`.
+///
+/// A requirement that rests on a narrow kind (safe create, compare-and-swap) and on the mix is
+/// broken only by what the narrow kinds catch: the mix's campaigns add evidence for it, but a
+/// stale read in the mix says nothing about safe creates. Only a requirement that rests on the
+/// mix alone is broken by every anomaly.
+fn breaking(campaign: &CampaignRecord, kinds: &[CampaignKind]) -> Vec<Finding> {
+    let narrow: Vec<CampaignKind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| *k != CampaignKind::Mix)
+        .collect();
+    let kinds = if narrow.is_empty() { kinds } else { &narrow };
+    campaign
+        .anomalies
+        .iter()
+        .filter(|f| kinds.iter().any(|kind| breaks(*kind, f)))
+        .cloned()
+        .collect()
+}
+
+fn judge(
+    req: &Requirement,
+    cases: &[&CaseReport],
+    evidence: &Evidence,
+    ambiguity: &Ambiguity,
+) -> (State, String, Vec<CampaignResult>) {
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Fail { .. }))
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut campaigns = Vec::new();
+    let mut broken = Vec::new();
+    let mut unsupported = Vec::new();
+    for c in &evidence.campaigns {
+        let relevant = req.campaigns.contains(&c.kind);
+        let witnesses = breaking(c, &req.campaigns);
+        if !witnesses.is_empty() {
+            broken.push(format!("{} ({})", c.id, kinds_of(&witnesses)));
+        }
+        if relevant {
+            let over = ambiguity.campaigns.iter().any(|r| r.of == c.id && r.over);
+            if c.checker != CheckerVerdict::Linearizable && witnesses.is_empty() {
+                unsupported.push(format!("campaign {} is {}", c.id, c.checker.name()));
+            } else if over {
+                unsupported.push(format!("campaign {} had too many ambiguous answers", c.id));
+            }
+        }
+        if relevant || !witnesses.is_empty() {
+            campaigns.push(CampaignResult {
+                campaign: c.id.clone(),
+                checker: c.checker,
+                witnesses,
+            });
+        }
+    }
+    if !failed.is_empty() || !broken.is_empty() {
+        let mut why = Vec::new();
+        if !failed.is_empty() {
+            why.push(format!("failed: {}", failed.join(", ")));
+        }
+        if !broken.is_empty() {
+            why.push(format!("anomalies in {}", broken.join(", ")));
+        }
+        return (State::Violated, why.join("; "), campaigns);
+    }
+    if let Some(reason) = &req.not_testable {
+        return (
+            State::NotEstablished,
+            format!("not testable from outside: {reason}"),
+            campaigns,
+        );
+    }
+    let unjudged: Vec<&str> = cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Error { .. } | Verdict::Skipped { .. }))
+        .map(|c| c.name.as_str())
+        .collect();
+    if !unjudged.is_empty() {
+        return (
+            State::NotEstablished,
+            format!("could not be judged: {}", unjudged.join(", ")),
+            campaigns,
+        );
+    }
+    for kind in &req.campaigns {
+        if !evidence.campaigns.iter().any(|c| c.kind == *kind) {
+            unsupported.push(format!("no {} campaign ran", kind_name(*kind)));
+        }
+    }
+    if !unsupported.is_empty() {
+        return (State::NotEstablished, unsupported.join("; "), campaigns);
+    }
+    let passed = cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Pass))
+        .count();
+    if passed == 0 && req.campaigns.is_empty() {
+        if !cases.is_empty() {
+            return (
+                State::NotApplicable,
+                "the profile asserts nothing of its cases (each is only observed)".to_owned(),
+                campaigns,
+            );
+        }
+        return (
+            State::NotEstablished,
+            "no case or campaign establishes it".to_owned(),
+            campaigns,
+        );
+    }
+    let mut why = Vec::new();
+    if passed > 0 {
+        why.push(format!("{passed} case(s) passed"));
+    }
+    if !req.campaigns.is_empty() {
+        let n = campaigns.len();
+        why.push(format!("{n} campaign(s) linearizable"));
+    }
+    (State::Holds, why.join(", "), campaigns)
+}
+
+fn kinds_of(witnesses: &[Finding]) -> String {
+    let mut kinds: Vec<&str> = witnesses.iter().map(|w| w.witness.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds.join(", ")
+}
+
+fn kind_name(kind: CampaignKind) -> &'static str {
+    match kind {
+        CampaignKind::SafeCreate => "safe-create",
+        CampaignKind::Cas => "cas",
+        CampaignKind::Mix => "mix",
+    }
+}
+
+/// The certificate the evidence supports under `requirements` (matched to the evidence's cases
+/// as `resolved`); `evidence_sha256` is the digest of the evidence file's bytes.
+pub fn certificate(
+    evidence: &Evidence,
+    requirements: &Requirements,
+    resolved: &Resolved,
+    evidence_sha256: &str,
+) -> Certificate {
+    let by_name: BTreeMap<&str, &CaseReport> = evidence
+        .cases
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    let ambiguity = ambiguity(evidence);
+    let mut counts = Counts::default();
+    let mut results = Vec::new();
+    for req in &requirements.requirements {
+        let cases: Vec<&CaseReport> = resolved
+            .cases(&req.id)
+            .iter()
+            .filter_map(|id| by_name.get(id.as_str()).copied())
+            .collect();
+        let (verdict, because, campaigns) = judge(req, &cases, evidence, &ambiguity);
+        match verdict {
+            State::Holds => counts.holds += 1,
+            State::Violated => counts.violated += 1,
+            State::NotApplicable => counts.not_applicable += 1,
+            State::NotEstablished if req.not_testable.is_some() => counts.not_testable += 1,
+            State::NotEstablished => counts.not_established += 1,
+        }
+        let mut case_results: Vec<CaseResult> = cases.iter().map(|c| case_result(c)).collect();
+        // The deciding cases first: failures, then errors, then the rest in suite order.
+        case_results.sort_by_key(|c| match c.outcome.as_str() {
+            "fail" => 0,
+            "error" => 1,
+            _ => 2,
+        });
+        let title = requirements
+            .documents
+            .iter()
+            .find(|d| d.id == req.source.document)
+            .map_or(req.source.document.as_str(), |d| d.title.as_str());
+        results.push(RequirementResult {
+            id: req.id.clone(),
+            statement: req.statement.clone(),
+            quoted: req.quoted,
+            source: format!("{title}, {}", req.source.section),
+            verdict,
+            because,
+            not_testable: req.not_testable.clone(),
+            cases: case_results,
+            campaigns,
+        });
+    }
+    let over: Vec<&str> = std::iter::once(&ambiguity.suite)
+        .chain(&ambiguity.campaigns)
+        .filter(|r| r.over)
+        .map(|r| r.of.as_str())
+        .collect();
+    let (verdict, because) = if counts.violated > 0 {
+        let ids: Vec<&str> = results
+            .iter()
+            .filter(|r| r.verdict == State::Violated)
+            .map(|r| r.id.as_str())
+            .collect();
+        (
+            Overall::NotConformant,
+            format!("violated: {}", ids.join(", ")),
+        )
+    } else if !over.is_empty() {
+        (
+            Overall::Inconclusive,
+            format!(
+                "no requirement is violated, but more than {:.0}% of the answers were ambiguous in: {}",
+                AMBIGUOUS_THRESHOLD * 100.0,
+                over.join(", ")
+            ),
+        )
+    } else if counts.not_established > 0 {
+        let ids: Vec<&str> = results
+            .iter()
+            .filter(|r| r.verdict == State::NotEstablished && r.not_testable.is_none())
+            .map(|r| r.id.as_str())
+            .collect();
+        (
+            Overall::Partial,
+            format!(
+                "no requirement is violated; not established: {}",
+                ids.join(", ")
+            ),
+        )
+    } else {
+        (
+            Overall::Conformant,
+            format!(
+                "{} requirement(s) hold, {} not applicable, none violated",
+                counts.holds, counts.not_applicable
+            ),
+        )
+    };
+    let mut extras = Vec::new();
+    for case in &evidence.cases {
+        if !resolved.requirements(&case.name).is_empty() {
+            continue;
+        }
+        let reason = requirements
+            .extras
+            .iter()
+            .find(|e| match e.case.strip_suffix('*') {
+                Some(prefix) => case.name.starts_with(prefix),
+                None => e.case == case.name,
+            })
+            .map_or_else(
+                || "maps to no requirement of these documents".to_owned(),
+                |e| e.reason.clone(),
+            );
+        extras.push(ExtraResult {
+            case: case_result(case),
+            reason,
+        });
+    }
+    Certificate {
+        format: FORMAT.to_owned(),
+        format_version: FORMAT_VERSION,
+        title: requirements.title.clone(),
+        verdict,
+        because,
+        counts,
+        basis: evidence.basis.clone(),
+        evidence: EvidenceRef {
+            file: EVIDENCE_FILE.to_owned(),
+            sha256: evidence_sha256.to_owned(),
+        },
+        ambiguity,
+        requirements: results,
+        campaigns: evidence.campaigns.clone(),
+        extras,
+        documents: requirements.documents.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::evidence::{Basis, FileDigest, RequirementsRef};
+    use crate::certify::levels::Level;
+    use crate::profile::Profile;
+    use crate::report::{EndpointInfo, FuzzAnomaly, Mismatch, StepRecord};
+    use crate::s3::{AmbiguityCause, Observation};
+
+    fn case(name: &str, verdict: Verdict, answer: Observation) -> CaseReport {
+        CaseReport {
+            name: name.into(),
+            operation: name.split("::").next().unwrap_or("").into(),
+            description: format!("what {name} checks"),
+            source: "docs/semantics.md §1.2".into(),
+            tags: Vec::new(),
+            verdict,
+            baseline: None,
+            duration_ms: 1,
+            steps: vec![
+                StepRecord {
+                    index: 0,
+                    label: "put k".into(),
+                    request: serde_json::json!({"op": "put_object", "key": "k"}),
+                    observations: vec![Observation::answered(200, None, Some("\"e1\""))],
+                },
+                StepRecord {
+                    index: 1,
+                    label: "put k [If-None-Match: *]".into(),
+                    request: serde_json::json!({"op": "put_object", "key": "k",
+                        "cond": {"if_none_match": "*"}}),
+                    observations: vec![answer],
+                },
+            ],
+            observed: Vec::new(),
+        }
+    }
+
+    fn refused() -> Observation {
+        Observation::answered(412, Some("PreconditionFailed"), None)
+    }
+
+    /// One requirement read through the real loader, then given `cases` and `campaigns` (the
+    /// loader insists on at least one case; these tests also judge campaign-only promises).
+    fn requirement(id: &str, cases: &[&str], campaigns: &[CampaignKind]) -> Requirement {
+        let entry = format!(
+            "  - id: {id}\n    statement: \"{id} promise\"\n    quoted: true\n    \
+             source: {{ document: doc, section: \"Safe create\" }}\n    cases: [put::placeholder]\n"
+        );
+        let mut r = file(&entry).requirements.remove(0);
+        r.cases = cases.iter().map(|c| (*c).to_owned()).collect();
+        r.campaigns = campaigns.to_vec();
+        r
+    }
+
+    /// A requirements file holding `list`, with one document and one extra.
+    fn requirements(list: Vec<Requirement>) -> Requirements {
+        let mut reqs = file(
+            "  - id: R-PLACEHOLDER\n    statement: \"placeholder\"\n    quoted: true\n    \
+             source: { document: doc, section: \"Safe create\" }\n    cases: [put::placeholder]\n",
+        );
+        reqs.requirements = list;
+        reqs
+    }
+
+    fn file(entries: &str) -> Requirements {
+        let text = format!(
+            "profile: coreweave\ntitle: \"Vendor: conditional requests\"\ndocuments:\n  \
+             - id: doc\n    title: \"Conditional requests\"\n    publisher: Vendor\n\
+             requirements:\n{entries}extras:\n  - case: \"get::extra\"\n    reason: \"not in the documents\"\n"
+        );
+        crate::certify::requirements::parse("requirements/coreweave.yaml", text.as_bytes(), Profile::Coreweave)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    fn campaign(
+        id: &str,
+        kind: CampaignKind,
+        findings: Vec<Finding>,
+        ambiguous: u64,
+    ) -> CampaignRecord {
+        CampaignRecord {
+            id: id.into(),
+            kind,
+            mix: "create=90,delete=5,read=5".into(),
+            seed: 11,
+            writers: 8,
+            keys: 1,
+            ops: 400,
+            precondition_failed: 300,
+            conflicts: 2,
+            ambiguous,
+            checker: if findings.is_empty() {
+                CheckerVerdict::Linearizable
+            } else {
+                CheckerVerdict::Anomalous
+            },
+            detail: None,
+            drive_ms: 900,
+            check_ms: 3,
+            anomalies: findings,
+            history: Some(FileDigest {
+                file: format!("history-{id}.jsonl"),
+                sha256: "ab".repeat(32),
+            }),
+        }
+    }
+
+    fn finding(kind: &str, condition: Option<&str>) -> Finding {
+        Finding {
+            witness: FuzzAnomaly {
+                kind: kind.into(),
+                key: "k0".into(),
+                explanation: "A and B both created k0".into(),
+                lanes: "c1 |--A--|\nc2   |--B--|".into(),
+            },
+            culprit_condition: condition.map(str::to_owned),
+        }
+    }
+
+    fn evidence(cases: Vec<CaseReport>, campaigns: Vec<CampaignRecord>) -> Evidence {
+        Evidence {
+            format: crate::certify::evidence::FORMAT.into(),
+            format_version: crate::certify::evidence::FORMAT_VERSION,
+            basis: Basis {
+                tool_version: "0.1.0".into(),
+                profile: Profile::Coreweave,
+                level: Level::Quick,
+                seed: 7,
+                requirements: RequirementsRef {
+                    title: "Vendor: conditional requests".into(),
+                    origin: "embedded:requirements/coreweave.yaml".into(),
+                    digest: "00".repeat(32),
+                },
+                endpoint: EndpointInfo {
+                    url: "http://127.0.0.1:9000".into(),
+                    label: "reference".into(),
+                    embedded: true,
+                },
+                bucket: "s3conform".into(),
+                region: "us-east-1".into(),
+                run_prefix: "s3conform/20261204T000000Z-00000000/".into(),
+                started_at: "2026-12-04T00:00:00Z".into(),
+                finished_at: "2026-12-04T00:00:06Z".into(),
+                plan: Level::Quick.campaigns(),
+            },
+            cases,
+            campaigns,
+        }
+    }
+
+    fn judge_all(reqs: &Requirements, ev: &Evidence) -> Certificate {
+        // The suite these tests imagine: the cases the evidence ran plus every case the
+        // requirements name (resolving refuses a name that matches no case).
+        let mut ids: Vec<String> = ev.cases.iter().map(|c| c.name.clone()).collect();
+        ids.extend(reqs.requirements.iter().flat_map(|r| r.cases.iter().cloned()));
+        ids.extend(reqs.extras.iter().map(|e| e.case.clone()));
+        ids.sort();
+        ids.dedup();
+        let resolved = reqs.resolve(&ids).unwrap();
+        certificate(ev, reqs, &resolved, &"cd".repeat(32))
+    }
+
+    fn verdict_of<'a>(cert: &'a Certificate, id: &str) -> &'a RequirementResult {
+        cert.requirements.iter().find(|r| r.id == id).unwrap()
+    }
+
+    #[test]
+    fn one_failed_case_violates_its_requirement_and_the_certificate() {
+        let fail = Verdict::Fail {
+            mismatches: vec![Mismatch {
+                step: 1,
+                field: "status".into(),
+                expected: "412".into(),
+                observed: "200".into(),
+            }],
+        };
+        let ev = evidence(
+            vec![
+                case(
+                    "put::a",
+                    fail,
+                    Observation::answered(200, None, Some("\"e2\"")),
+                ),
+                case("put::b", Verdict::Pass, refused()),
+            ],
+            vec![],
+        );
+        let reqs = requirements(vec![
+            requirement("R-A", &["put::a"], &[]),
+            requirement("R-B", &["put::b"], &[]),
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(cert.verdict, Overall::NotConformant);
+        assert_eq!(verdict_of(&cert, "R-A").verdict, State::Violated);
+        assert_eq!(verdict_of(&cert, "R-B").verdict, State::Holds);
+        let ex = verdict_of(&cert, "R-A").cases[0].decisive.clone().unwrap();
+        assert_eq!(ex.request_line(), "PutObject k  If-None-Match: *");
+        assert_eq!(ex.answer_line(), "200 ETag \"e2\"");
+    }
+
+    #[test]
+    fn ambiguous_answers_never_violate_but_too_many_make_it_inconclusive() {
+        let mut ambiguous = Observation::answered(500, Some("InternalError"), None);
+        ambiguous.outcome = Outcome::Ambiguous(AmbiguityCause::ServerError { status: 500 });
+        let error = Verdict::Error {
+            message: "step 1: ambiguous answer".into(),
+        };
+        let ev = evidence(vec![case("put::a", error, ambiguous)], vec![]);
+        let reqs = requirements(vec![requirement("R-A", &["put::a"], &[])]);
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(verdict_of(&cert, "R-A").verdict, State::NotEstablished);
+        // 1 of 2 answers: far above the threshold.
+        assert!(cert.ambiguity.suite.over);
+        assert_eq!(cert.verdict, Overall::Inconclusive);
+        // A campaign with 1% ambiguous is at the threshold, not over it; 2% is over.
+        let ev = evidence(
+            vec![case("put::a", Verdict::Pass, refused())],
+            vec![campaign("storm", CampaignKind::SafeCreate, vec![], 4)],
+        );
+        let reqs = requirements(vec![requirement(
+            "R-A",
+            &["put::a"],
+            &[CampaignKind::SafeCreate],
+        )]);
+        assert_eq!(judge_all(&reqs, &ev).verdict, Overall::Conformant);
+        let ev = evidence(
+            vec![case("put::a", Verdict::Pass, refused())],
+            vec![campaign("storm", CampaignKind::SafeCreate, vec![], 8)],
+        );
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(cert.verdict, Overall::Inconclusive);
+        assert_eq!(verdict_of(&cert, "R-A").verdict, State::NotEstablished);
+    }
+
+    #[test]
+    fn observed_cases_never_establish_and_an_unjudged_case_makes_it_partial() {
+        let ev = evidence(
+            vec![
+                case("put::seen", Verdict::Observed, refused()),
+                case(
+                    "put::err",
+                    Verdict::Error {
+                        message: "setup step failed".into(),
+                    },
+                    refused(),
+                ),
+                case("put::ok", Verdict::Pass, refused()),
+            ],
+            vec![],
+        );
+        let mut untestable = requirement("R-NT", &[], &[]);
+        untestable.not_testable = Some("durability across regions".into());
+        let reqs = requirements(vec![
+            requirement("R-SEEN", &["put::seen"], &[]),
+            requirement("R-ERR", &["put::err", "put::ok"], &[]),
+            untestable,
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(verdict_of(&cert, "R-SEEN").verdict, State::NotApplicable);
+        assert_eq!(verdict_of(&cert, "R-ERR").verdict, State::NotEstablished);
+        assert_eq!(verdict_of(&cert, "R-NT").verdict, State::NotEstablished);
+        assert_eq!(cert.counts.not_testable, 1);
+        assert_eq!(cert.verdict, Overall::Partial);
+        assert!(cert.because.contains("R-ERR") && !cert.because.contains("R-NT"));
+    }
+
+    #[test]
+    fn anomalies_break_only_the_promises_their_campaign_kind_stands_for() {
+        let ev = evidence(
+            vec![case("put::ok", Verdict::Pass, refused())],
+            vec![
+                campaign(
+                    "mix",
+                    CampaignKind::Mix,
+                    vec![
+                        finding("stale-read", None),
+                        finding("ignored-precondition", Some("If-Match")),
+                    ],
+                    0,
+                ),
+                campaign("storm", CampaignKind::SafeCreate, vec![], 0),
+            ],
+        );
+        let reqs = requirements(vec![
+            requirement(
+                "R-CREATE",
+                &["put::ok"],
+                &[CampaignKind::SafeCreate, CampaignKind::Mix],
+            ),
+            requirement("R-CAS", &[], &[CampaignKind::Cas]),
+            requirement("R-LIN", &[], &[CampaignKind::Mix]),
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        // The mix it rests on is anomalous, so safe create is not established, but neither the
+        // stale read nor an ignored If-Match breaks it.
+        assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::NotEstablished);
+        // An ignored If-Match breaks compare-and-swap wherever it was found.
+        assert_eq!(verdict_of(&cert, "R-CAS").verdict, State::Violated);
+        assert_eq!(verdict_of(&cert, "R-LIN").verdict, State::Violated);
+        assert_eq!(cert.verdict, Overall::NotConformant);
+        let ev = evidence(
+            vec![case("put::ok", Verdict::Pass, refused())],
+            vec![campaign(
+                "storm",
+                CampaignKind::SafeCreate,
+                vec![finding("ignored-precondition", Some("If-None-Match"))],
+                0,
+            )],
+        );
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::Violated);
+        assert_eq!(
+            verdict_of(&cert, "R-CREATE").campaigns[0].witnesses[0]
+                .witness
+                .kind,
+            "ignored-precondition"
+        );
+    }
+
+    /// The certificate's JSON is the contract for readers and `--verify`: a change of shape
+    /// must be deliberate.
+    #[test]
+    fn the_certificate_model_is_pinned() {
+        let ev = evidence(
+            vec![
+                case(
+                    "put::a",
+                    Verdict::Fail {
+                        mismatches: vec![Mismatch {
+                            step: 1,
+                            field: "status".into(),
+                            expected: "412".into(),
+                            observed: "200".into(),
+                        }],
+                    },
+                    Observation::answered(200, None, Some("\"e2\"")),
+                ),
+                case("get::extra", Verdict::Pass, refused()),
+            ],
+            vec![campaign(
+                "safe-create-storm",
+                CampaignKind::SafeCreate,
+                vec![finding("double-create", Some("If-None-Match"))],
+                0,
+            )],
+        );
+        let reqs = requirements(vec![requirement(
+            "R-CREATE",
+            &["put::a"],
+            &[CampaignKind::SafeCreate],
+        )]);
+        let json = serde_json::to_string_pretty(&judge_all(&reqs, &ev)).unwrap();
+        insta::assert_snapshot!(json);
+    }
+}
