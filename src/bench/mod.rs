@@ -37,6 +37,8 @@
 //! as `non-linearizable` by the search). Witnesses have 1–3 ops; `shrink` brings a
 //! 2,000-op history down to 1–6 ops in 7–32 ms.
 
+pub mod child;
 pub mod generate;
+pub mod user_path;
 
 pub use generate::{Bug, GenConfig, generate, generate_arbitrary, generate_seeded};
