@@ -15,21 +15,61 @@ use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 /// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
 /// appears on its destination key as a write and on its source key as a read.
 pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
-    let global = Global::new(history);
-    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut groups: Groups = Vec::new();
-    for (i, op) in history.ops.iter().enumerate() {
-        let g = group_of(&mut index, &mut groups, op.key.as_str());
-        groups[g].1.push((i, Side::Own));
-        if let Some(src) = source_of(op) {
-            let g = group_of(&mut index, &mut groups, src);
-            groups[g].1.push((i, Side::CopySource));
+    let groups = KeyGroups::new(history);
+    (0..groups.len()).map(|i| groups.convert(i)).collect()
+}
+
+/// A history's ops grouped by key, each group converted on demand: a checker converts a key
+/// when it gets to it and drops it when its verdict is in, so only the keys being checked are
+/// ever held in the per-key form, and keys convert in parallel.
+pub struct KeyGroups<'h> {
+    global: Global<'h>,
+    history: &'h History,
+    groups: Groups,
+}
+
+impl<'h> KeyGroups<'h> {
+    /// Groups the ops (in first-appearance order of the keys) and gathers the whole-history
+    /// facts the conversion needs.
+    pub fn new(history: &'h History) -> Self {
+        let global = Global::new(history);
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut groups: Groups = Vec::new();
+        for (i, op) in history.ops.iter().enumerate() {
+            let g = group_of(&mut index, &mut groups, op.key.as_str());
+            groups[g].1.push((i, Side::Own));
+            if let Some(src) = source_of(op) {
+                let g = group_of(&mut index, &mut groups, src);
+                groups[g].1.push((i, Side::CopySource));
+            }
+        }
+        KeyGroups {
+            global,
+            history,
+            groups,
         }
     }
-    groups
-        .into_iter()
-        .map(|(key, idx)| convert_key(&global, key, history, &idx))
-        .collect()
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// True for a history without ops.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The number of ops key `i` will have (a copy counts on both of its keys).
+    pub fn ops(&self, i: usize) -> usize {
+        self.groups[i].1.len()
+    }
+
+    /// Key `i` in the per-key form.
+    pub fn convert(&self, i: usize) -> KeyHistory {
+        let (key, idx) = &self.groups[i];
+        convert_key(&self.global, key.clone(), self.history, idx)
+    }
 }
 
 type Groups = Vec<(String, Vec<(usize, Side)>)>;
