@@ -14,6 +14,7 @@ use super::tier1::{Tier1Result, tier1};
 use super::tier2::{Budget, SearchResult, search};
 use super::validate::validate_certificate;
 use crate::history::History;
+use crate::history::view::OpSource;
 
 /// Limits and parallelism of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,11 @@ impl CheckReport {
 /// converted to its per-key form by the worker that checks it and dropped when its verdict is
 /// in, so memory holds the keys being checked, not all of them.
 pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
+    check_ops(history, opts)
+}
+
+/// [`check_history`] on any store of ops: `check` runs it on the compact form it reads.
+pub fn check_ops<S: OpSource + ?Sized>(history: &S, opts: &CheckOptions) -> CheckReport {
     let start = Instant::now();
     let deadline = start + opts.time_budget;
     let groups = KeyGroups::new(history);
@@ -191,7 +197,7 @@ pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
         .collect();
     CheckReport {
         keys,
-        ops: history.ops.len(),
+        ops: history.len(),
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     }
 }

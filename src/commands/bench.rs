@@ -1,4 +1,4 @@
-//! `s3conform bench`: the checker benchmark (docs/checker.md §8).
+//! `s3conform bench`: the checker benchmark (docs/checker.md §9).
 //!
 //! Generates histories from the in-memory linearizable model (with and without injected bugs)
 //! across writers, ops per key, ambiguous and blind-write rates, checks each, and prints per
@@ -371,7 +371,8 @@ fn io_dir(args: &BenchArgs) -> (PathBuf, bool) {
 
 /// Reads a history file the way `s3conform check` does, for the in-process read column.
 fn read_like_check(path: &std::path::Path) -> Result<usize, HistoryError> {
-    crate::history::read_history(path).map(|h| h.ops.len())
+    use crate::history::view::OpSource;
+    crate::history::read_compact(path).map(|h| h.len())
 }
 
 /// Runs the user-path table; true when a run's exit code was not the expected verdict's.

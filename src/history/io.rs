@@ -3,14 +3,17 @@
 //! Errors always name the file, the 1-based line and the field at fault, because histories are
 //! written by other programs and a person has to fix them by hand.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use serde_json::Value;
 
+use super::compact::{CompactBuilder, CompactHistory};
+use super::view::{OpSource, ReqRef};
+use crate::check::model::FxHashMap;
 use super::format::{
-    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
+    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Via,
 };
 
 /// Why a history could not be read or is not well formed.
@@ -63,12 +66,62 @@ pub fn read_history(path: &Path) -> Result<History, HistoryError> {
     })?;
     // Capacity for the ops the file can hold at most; pages never touched cost no memory.
     let hint = file.metadata().map_or(0, |m| m.len() / 120) as usize;
-    read_blocks(file, &name, hint)
+    read_into(file, &name, Vec::with_capacity(hint))
 }
 
 /// Parses and validates a history from any buffered reader; `name` is used in errors.
 pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, HistoryError> {
-    read_blocks(reader, name, 0)
+    read_into(reader, name, Vec::new())
+}
+
+/// Reads a history file whole, validates it, and keeps it in compact form (what `check`
+/// checks: each distinct string once, an op in 72 bytes).
+pub fn read_compact(path: &Path) -> Result<CompactHistory, HistoryError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    let hint = file.metadata().map_or(0, |m| m.len() / 200) as usize;
+    compact_from(file, &name, hint)
+}
+
+fn compact_from<R: Read>(reader: R, name: &str, hint: usize) -> Result<CompactHistory, HistoryError> {
+    let mut sink = (CompactBuilder::with_capacity(hint), Vec::with_capacity(hint));
+    let header = read_blocks(reader, name, &mut sink)?;
+    let (builder, lines) = sink;
+    let compact = builder.finish(header);
+    validate_with_lines(&compact, name, &lines)?;
+    Ok(compact)
+}
+
+fn read_into<R: Read>(reader: R, name: &str, ops: Vec<Op>) -> Result<History, HistoryError> {
+    let capacity = ops.capacity();
+    let mut sink = (ops, Vec::with_capacity(capacity));
+    let header = read_blocks(reader, name, &mut sink)?;
+    let (ops, lines) = sink;
+    let history = History { header, ops };
+    validate_with_lines(&history, name, &lines)?;
+    Ok(history)
+}
+
+/// Where the block reader puts each op, with its line number.
+trait OpSink {
+    fn push(&mut self, line: usize, op: Op);
+}
+
+impl OpSink for (Vec<Op>, Vec<usize>) {
+    fn push(&mut self, line: usize, op: Op) {
+        self.0.push(op);
+        self.1.push(line);
+    }
+}
+
+impl OpSink for (CompactBuilder, Vec<usize>) {
+    fn push(&mut self, line: usize, op: Op) {
+        self.0.push(op);
+        self.1.push(line);
+    }
 }
 
 /// How much of the file is parsed at once: large enough that starting threads costs nothing,
@@ -77,16 +130,18 @@ const BLOCK: usize = 8 << 20;
 
 /// Reads the file in line-aligned blocks and parses each block's op lines on every core
 /// ([`super::fast`], with serde for any line it does not recognise). Lines, errors and the
-/// result are those of reading line by line.
-fn read_blocks<R: Read>(mut reader: R, name: &str, hint: usize) -> Result<History, HistoryError> {
+/// result are those of reading line by line. Returns the header; the caller validates.
+fn read_blocks<R: Read>(
+    mut reader: R,
+    name: &str,
+    sink: &mut dyn OpSink,
+) -> Result<Header, HistoryError> {
     let io_err = |source| HistoryError::Io {
         file: name.to_string(),
         source,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut header: Option<Header> = None;
-    let mut ops: Vec<Op> = Vec::with_capacity(hint);
-    let mut lines: Vec<usize> = Vec::with_capacity(hint);
     // Lines before the current block.
     let mut line = 0usize;
     let mut buf: Vec<u8> = Vec::new();
@@ -138,7 +193,7 @@ fn read_blocks<R: Read>(mut reader: R, name: &str, hint: usize) -> Result<Histor
                 }
             }
         }
-        line = parse_block(rest, name, line, threads, &mut ops, &mut lines)?;
+        line = parse_block(rest, name, line, threads, sink)?;
         if bad_utf8 {
             return Err(io_err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -147,14 +202,9 @@ fn read_blocks<R: Read>(mut reader: R, name: &str, hint: usize) -> Result<Histor
         }
         buf.drain(..cut);
     }
-    let Some(header) = header else {
-        return Err(HistoryError::Empty {
-            file: name.to_string(),
-        });
-    };
-    let history = History { header, ops };
-    validate_with_lines(&history, name, &lines)?;
-    Ok(history)
+    header.ok_or_else(|| HistoryError::Empty {
+        file: name.to_string(),
+    })
 }
 
 /// The first line of `text` (without its newline) and the rest, or `None` when empty.
@@ -198,8 +248,7 @@ fn parse_block(
     name: &str,
     line: usize,
     threads: usize,
-    ops: &mut Vec<Op>,
-    lines: &mut Vec<usize>,
+    sink: &mut dyn OpSink,
 ) -> Result<usize, HistoryError> {
     let parts = if text.len() < (64 << 10) { 1 } else { threads.max(1) };
     let mut cuts = vec![0];
@@ -227,8 +276,7 @@ fn parse_block(
     let mut base = line;
     for (part_ops, failed, count) in results {
         for (n, op) in part_ops {
-            lines.push(base + n);
-            ops.push(op);
+            sink.push(base + n, op);
         }
         if let Some((n, t)) = failed {
             // serde names the field at fault, with the line's number in the file.
@@ -247,14 +295,21 @@ pub fn validate(history: &History) -> Result<(), HistoryError> {
     validate_with_lines(history, "<history>", &lines)
 }
 
-fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result<(), HistoryError> {
+fn validate_with_lines<S: OpSource + ?Sized>(
+    history: &S,
+    file: &str,
+    lines: &[usize],
+) -> Result<(), HistoryError> {
     let invalid = |i: usize, message: String| HistoryError::Invalid {
         file: file.to_string(),
         line: lines[i],
         message,
     };
-    let mut ids: HashMap<u64, usize> = HashMap::with_capacity(history.ops.len());
-    for (i, op) in history.ops.iter().enumerate() {
+    let n = history.len();
+    let mut ids: FxHashMap<u64, usize> = FxHashMap::default();
+    ids.reserve(n);
+    for i in 0..n {
+        let op = history.op(i);
         if let Some(prev) = ids.insert(op.id, i) {
             return Err(invalid(
                 i,
@@ -273,11 +328,11 @@ fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result
                 ),
             ));
         }
-        if let Req::Put {
+        if let ReqRef::Put {
             initiated_ns: Some(t),
             ..
-        } = &op.req
-            && *t > op.call_ns
+        } = op.req
+            && t > op.call_ns
         {
             return Err(HistoryError::Field {
                 file: file.to_string(),
@@ -298,28 +353,29 @@ fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result
             });
         }
     }
+    drop(ids);
     // A client is a sequential process: its ops may touch but never overlap. The recorded
     // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
     // +∞ the checker assumes never meets a later op of the same client).
-    let mut by_client: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, op) in history.ops.iter().enumerate() {
-        by_client.entry(op.client).or_default().push(i);
-    }
-    let mut clients: Vec<_> = by_client.into_iter().collect();
-    clients.sort_by_key(|(c, _)| *c);
-    for (client, mut idx) in clients {
-        idx.sort_by_key(|&i| (history.ops[i].call_ns, history.ops[i].ret_ns));
-        for w in idx.windows(2) {
-            let (a, b) = (&history.ops[w[0]], &history.ops[w[1]]);
-            if b.call_ns < a.ret_ns {
-                return Err(invalid(
-                    w[1],
-                    format!(
-                        "client {client} has overlapping ops {} [{}, {}] and {} [{}, {}]",
-                        a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b.ret_ns
-                    ),
-                ));
-            }
+    let mut by_client: Vec<(u64, u64, u64, u32)> = (0..n)
+        .map(|i| {
+            let op = history.op(i);
+            (op.client, op.call_ns, op.ret_ns, i as u32)
+        })
+        .collect();
+    // By client, then call, then return; ties keep file order, as a stable sort by index did.
+    by_client.sort_unstable();
+    for w in by_client.windows(2) {
+        let ((ca, _, a_ret, ia), (cb, b_call, b_ret, ib)) = (w[0], w[1]);
+        if ca == cb && b_call < a_ret {
+            let (a, b) = (history.op(ia as usize), history.op(ib as usize));
+            return Err(invalid(
+                ib as usize,
+                format!(
+                    "client {ca} has overlapping ops {} [{}, {}] and {} [{}, {}]",
+                    a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b_ret
+                ),
+            ));
         }
     }
     Ok(())
@@ -711,8 +767,14 @@ mod tests {
     }
 
     fn same_as_line_by_line(text: &[u8], name: &str) {
-        let fast = read_blocks(text, name, 0);
+        let fast = read_into(text, name, Vec::new());
         let slow = line_by_line(text, name);
+        let compact = compact_from(text, name, 0).map(|c| c.to_history());
+        match (&compact, &slow) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+            (a, b) => panic!("{name}: compact reader {a:?}, line reader {b:?}"),
+        }
         match (fast, slow) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
@@ -754,7 +816,7 @@ mod tests {
             text = write_history(Vec::new(), &h).unwrap();
             // Larger than a parallel block, so several threads and cuts take part.
             assert!(text.len() > 64 << 10);
-            assert_eq!(read_blocks(&text[..], "g.jsonl", 0).unwrap(), h);
+            assert_eq!(read_into(&text[..], "g.jsonl", Vec::new()).unwrap(), h);
         }
         // Blank lines, CRLF, spaces, a line serde must read, and breakage deep in the file.
         let s = String::from_utf8(text).unwrap();

@@ -6,12 +6,15 @@
 mod fast;
 pub mod format;
 pub mod io;
+pub mod compact;
+pub mod view;
 
+pub use compact::CompactHistory;
 pub use format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Out, Req, Via,
     normalize_etag,
 };
 pub use io::{
-    HistoryError, HistoryReader, HistoryWriter, parse_history, read_history, validate,
-    write_history,
+    HistoryError, HistoryReader, HistoryWriter, parse_history, read_compact, read_history,
+    validate, write_history,
 };
