@@ -59,8 +59,8 @@ impl IoClass {
 
 /// The classes of the user-path table (`quick`: the small ones only).
 pub fn io_classes(quick: bool) -> Vec<IoClass> {
-    let c = |label, writers, keys, ops_per_key, ambiguous, blind, bug, goal_ms, goal_rss_mb| {
-        IoClass {
+    let c =
+        |label, writers, keys, ops_per_key, ambiguous, blind, bug, goal_ms, goal_rss_mb| IoClass {
             label,
             writers,
             keys,
@@ -70,11 +70,20 @@ pub fn io_classes(quick: bool) -> Vec<IoClass> {
             bug,
             goal_ms,
             goal_rss_mb,
-        }
-    };
+        };
     let mut v = vec![
         c("8 × 10^5", 8, 1, 100_000, 0.0, 0.0, None, Some(50.0), None),
-        c("16 × 10^5", 16, 1, 100_000, 0.0, 0.0, None, Some(100.0), None),
+        c(
+            "16 × 10^5",
+            16,
+            1,
+            100_000,
+            0.0,
+            0.0,
+            None,
+            Some(100.0),
+            None,
+        ),
     ];
     if !quick {
         v.push(c(
@@ -366,7 +375,11 @@ pub fn table(rows: &[IoRow]) -> String {
         };
         let rss_mb = r.peak_rss as f64 / MB;
         // At the floor, the figure is the benchmark's own size, not the child's.
-        let at_floor = if r.peak_rss <= r.floor_rss { " ≤" } else { "" };
+        let at_floor = if r.peak_rss <= r.floor_rss {
+            " ≤"
+        } else {
+            ""
+        };
         let exit = if r.failed() {
             format!("unexpected {:?}", r.wrong_codes)
         } else {

@@ -441,10 +441,9 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: O
                 .filter(|_| global.trust.trusted(via))
                 .map(|e| it.etag(e));
             let (out, etag) = match op.out {
-                OutRef::Ok { etag, .. } => (
-                    WriteOut::Applied,
-                    etag.map(|e| it.etag(e)).or(predicted),
-                ),
+                OutRef::Ok { etag, .. } => {
+                    (WriteOut::Applied, etag.map(|e| it.etag(e)).or(predicted))
+                }
                 OutRef::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
                 // A copy's 404 may be about its source; a Complete's 404 is about the key only
                 // when the code says NoSuchKey (NoSuchUpload is about the upload).
@@ -656,9 +655,14 @@ mod tests {
                 all.push(crate::history::read_history(&path).unwrap());
             }
         }
-        for (seed, bug) in [None, Some(Bug::LostUpdate), Some(Bug::StaleRead), Some(Bug::Resurrection)]
-            .into_iter()
-            .enumerate()
+        for (seed, bug) in [
+            None,
+            Some(Bug::LostUpdate),
+            Some(Bug::StaleRead),
+            Some(Bug::Resurrection),
+        ]
+        .into_iter()
+        .enumerate()
         {
             all.push(generate_seeded(
                 &GenConfig {
@@ -688,7 +692,15 @@ mod tests {
             let strip = |r: &crate::check::CheckReport| {
                 r.keys
                     .iter()
-                    .map(|k| (k.key.clone(), k.ops, k.verdict.clone(), k.anomalies.clone(), k.notes.clone()))
+                    .map(|k| {
+                        (
+                            k.key.clone(),
+                            k.ops,
+                            k.verdict.clone(),
+                            k.anomalies.clone(),
+                            k.notes.clone(),
+                        )
+                    })
                     .collect::<Vec<_>>()
             };
             assert_eq!(strip(&a), strip(&b));

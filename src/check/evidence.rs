@@ -142,15 +142,7 @@ impl<'a> Global<'a> {
     pub(super) fn new<S: OpSource + ?Sized>(history: &'a S) -> Self {
         let all = move || (0..history.len()).map(move |i| history.op(i));
         // Everything below is about copies; most histories have none.
-        if !all().any(|op| {
-            matches!(
-                op.req,
-                ReqRef::Put {
-                    via: Via::Copy,
-                    ..
-                }
-            )
-        }) {
+        if !all().any(|op| matches!(op.req, ReqRef::Put { via: Via::Copy, .. })) {
             return Global {
                 trust: Trust::of_source(history),
                 copied: FxHashMap::default(),
@@ -192,11 +184,7 @@ impl<'a> Global<'a> {
             else {
                 continue;
             };
-            if own
-                .get(op.key)
-                .is_some_and(|s| s.contains(w))
-                || !consistent_200(op)
-            {
+            if own.get(op.key).is_some_and(|s| s.contains(w)) || !consistent_200(op) {
                 continue;
             }
             if let Some(c) = copies.get(&(op.key, normalize_etag(e)))
@@ -254,7 +242,8 @@ impl<'a> Global<'a> {
         };
         for (i, op) in ops.iter().enumerate() {
             let Some(src) = source_of(op) else { continue };
-            if copied.contains_key(&i) || !matches!(op.out, OutRef::Ok { .. } | OutRef::Ambiguous { .. })
+            if copied.contains_key(&i)
+                || !matches!(op.out, OutRef::Ok { .. } | OutRef::Ambiguous { .. })
             {
                 continue;
             }

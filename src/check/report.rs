@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::anomaly::{Anomaly, AnomalyKind};
-use super::detect::{self, Finding};
 use super::convert::KeyGroups;
+use super::detect::{self, Finding};
 use super::model::KeyHistory;
 use super::tier1::{Tier1Result, tier1};
 use super::tier2::{Budget, SearchResult, search};

@@ -302,7 +302,11 @@ mod tests {
 
     #[test]
     fn an_op_is_72_bytes_and_every_op_comes_back_as_it_went_in() {
-        assert!(std::mem::size_of::<COp>() <= 72, "{}", std::mem::size_of::<COp>());
+        assert!(
+            std::mem::size_of::<COp>() <= 72,
+            "{}",
+            std::mem::size_of::<COp>()
+        );
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
         for dir in ["good", "bad"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {

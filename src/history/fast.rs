@@ -97,7 +97,9 @@ impl<'a> Parser<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let rest = &self.b[start..];
-        let len = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let len = rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -119,7 +121,9 @@ impl<'a> Parser<'a> {
         let mut out: Vec<u8> = Vec::with_capacity(40);
         loop {
             let rest = &self.b[self.i..];
-            let len = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            let len = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
             out.extend_from_slice(&rest[..len]);
             self.i += len;
             match self.b[self.i] {

@@ -10,11 +10,11 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::compact::{CompactBuilder, CompactHistory};
-use super::view::{OpSource, ReqRef};
-use crate::check::model::FxHashMap;
 use super::format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Via,
 };
+use super::view::{OpSource, ReqRef};
+use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +86,15 @@ pub fn read_compact(path: &Path) -> Result<CompactHistory, HistoryError> {
     compact_from(file, &name, hint)
 }
 
-fn compact_from<R: Read>(reader: R, name: &str, hint: usize) -> Result<CompactHistory, HistoryError> {
-    let mut sink = (CompactBuilder::with_capacity(hint), Vec::with_capacity(hint));
+fn compact_from<R: Read>(
+    reader: R,
+    name: &str,
+    hint: usize,
+) -> Result<CompactHistory, HistoryError> {
+    let mut sink = (
+        CompactBuilder::with_capacity(hint),
+        Vec::with_capacity(hint),
+    );
     let header = read_blocks(reader, name, &mut sink)?;
     let (builder, lines) = sink;
     let compact = builder.finish(header);
@@ -250,7 +257,11 @@ fn parse_block(
     threads: usize,
     sink: &mut dyn OpSink,
 ) -> Result<usize, HistoryError> {
-    let parts = if text.len() < (64 << 10) { 1 } else { threads.max(1) };
+    let parts = if text.len() < (64 << 10) {
+        1
+    } else {
+        threads.max(1)
+    };
     let mut cuts = vec![0];
     for k in 1..parts {
         let at = (text.len() * k / parts).max(*cuts.last().unwrap_or(&0));
@@ -801,7 +812,10 @@ mod tests {
     fn the_block_reader_reads_generated_histories_and_edits_of_them_as_the_line_reader_did() {
         use crate::bench::{Bug, GenConfig, generate_seeded};
         let mut text = Vec::new();
-        for (i, bug) in [None, Some(Bug::LostUpdate), Some(Bug::GarbageRead)].into_iter().enumerate() {
+        for (i, bug) in [None, Some(Bug::LostUpdate), Some(Bug::GarbageRead)]
+            .into_iter()
+            .enumerate()
+        {
             let cfg = GenConfig {
                 writers: 8,
                 ops: 20_000,

@@ -3,10 +3,10 @@
 //! See [`mod@format`] for the specification of every field; [`io`] reads and writes it as a stream
 //! and validates what it reads.
 
+pub mod compact;
 mod fast;
 pub mod format;
 pub mod io;
-pub mod compact;
 pub mod view;
 
 pub use compact::CompactHistory;
