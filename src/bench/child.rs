@@ -22,6 +22,9 @@ pub struct ChildRun {
     /// The parent's resident size when it spawned the child, in bytes: `peak_rss` is exact when
     /// above it, and only says "at most this" when equal.
     pub floor_rss: u64,
+    /// CPU time the child used (user and system, all threads): on a loaded machine a steadier
+    /// measure of the work than wall time.
+    pub cpu: Duration,
     /// The exit code, or `None` when a signal ended the child.
     pub code: Option<i32>,
     /// What the child wrote to stdout.
@@ -86,6 +89,7 @@ pub fn run(program: &Path, args: &[&std::ffi::OsStr]) -> Result<ChildRun, ChildE
         // Linux reports ru_maxrss in KiB.
         peak_rss: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
         floor_rss,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         code,
         stdout,
     })
@@ -109,6 +113,22 @@ fn shrink_self() -> u64 {
                 .and_then(|v| v.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+        + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+}
+
+/// CPU time this process has used so far (user and system, all threads).
+pub fn self_cpu() -> Duration {
+    // SAFETY: rusage is plain old data; getrusage writes it whole.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is to a live, writable local.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    timeval(usage.ru_utime) + timeval(usage.ru_stime)
 }
 
 /// Reaps `pid` and returns its wait status and resource usage.

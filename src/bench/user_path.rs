@@ -167,14 +167,17 @@ pub struct IoRow {
     pub ops: usize,
     /// Process wall times, sorted.
     pub wall_ms: Vec<f64>,
+    /// CPU time of the child (user and system), median.
+    pub cpu_ms: f64,
     /// The check's own time, as the child reported it (median).
     pub check_ms: f64,
     /// Largest peak RSS of the runs.
     pub peak_rss: u64,
     /// Largest resident size of the benchmark itself at a spawn (the floor of `peak_rss`).
     pub floor_rss: u64,
-    /// Reading the file in-process into what `check` checks (median).
+    /// Reading the file in-process into what `check` checks (median), wall and CPU time.
     pub read_ms: f64,
+    pub read_cpu_ms: f64,
     /// `check_history` on the generated in-memory history (median).
     pub in_memory_ms: f64,
     /// Exit codes of the runs that differed from the expected one.
@@ -274,10 +277,13 @@ pub fn run_io_class(
     drop(history);
 
     let mut read_times = Vec::new();
+    let mut read_cpu = Vec::new();
     for _ in 0..reps {
+        let cpu = child::self_cpu();
         let start = Instant::now();
         read(&path)?;
         read_times.push(start.elapsed().as_secs_f64() * 1e3);
+        read_cpu.push((child::self_cpu().saturating_sub(cpu)).as_secs_f64() * 1e3);
     }
 
     let exe = std::env::current_exe().map_err(UserPathError::Exe)?;
@@ -286,6 +292,7 @@ pub fn run_io_class(
     // user who just wrote the history.
     child::run(&exe, &args)?;
     let mut walls = Vec::new();
+    let mut cpus = Vec::new();
     let mut checks = Vec::new();
     let mut peak_rss = 0;
     let mut floor_rss = 0;
@@ -293,6 +300,7 @@ pub fn run_io_class(
     for _ in 0..reps {
         let run = child::run(&exe, &args)?;
         walls.push(run.wall.as_secs_f64() * 1e3);
+        cpus.push(run.cpu.as_secs_f64() * 1e3);
         peak_rss = peak_rss.max(run.peak_rss);
         floor_rss = floor_rss.max(run.floor_rss);
         if let Some(ms) = reported_check_ms(&run.stdout) {
@@ -307,10 +315,12 @@ pub fn run_io_class(
         file_bytes,
         ops,
         wall_ms: sorted(walls),
+        cpu_ms: median(&sorted(cpus)),
         check_ms: median(&sorted(checks)),
         peak_rss,
         floor_rss,
         read_ms: median(&sorted(read_times)),
+        read_cpu_ms: median(&sorted(read_cpu)),
         in_memory_ms: median(&sorted(in_memory)),
         wrong_codes,
     })
@@ -347,8 +357,10 @@ pub fn table(rows: &[IoRow]) -> String {
             "goal ms",
             "process ms: median (min–max, n)",
             "× goal",
+            "process CPU ms",
             "check itself ms",
             "read ms (MB/s)",
+            "read CPU ms (MB per CPU-s)",
             "in-memory check ms",
             "peak RSS MB (goal)",
             "bytes/op",
@@ -392,8 +404,14 @@ pub fn table(rows: &[IoRow]) -> String {
             c.goal_ms.map_or_else(|| "-".into(), fmt_ms),
             spread,
             ratio,
+            fmt_ms(r.cpu_ms),
             fmt_ms(r.check_ms),
             format!("{} ({read_rate:.0})", fmt_ms(r.read_ms)),
+            format!(
+                "{} ({:.0})",
+                fmt_ms(r.read_cpu_ms),
+                mb / (r.read_cpu_ms / 1e3).max(1e-9)
+            ),
             fmt_ms(r.in_memory_ms),
             match c.goal_rss_mb {
                 Some(g) => format!("{at_floor}{rss_mb:.0} ({g:.0})"),
@@ -403,7 +421,7 @@ pub fn table(rows: &[IoRow]) -> String {
             exit,
         ]);
     }
-    for i in 1..12 {
+    for i in 1..14 {
         if let Some(col) = t.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }
