@@ -4,7 +4,7 @@
 //! from an exact in-memory model, so a history without an injected [`Bug`] is linearizable by
 //! construction; with one, it is wrong in the way the bug's name says.
 //!
-//! # Measured (docs/checker.md §8)
+//! # Measured (docs/checker.md §9)
 //!
 //! `s3conform bench` built with optimizations, seed 1, on the shared 2-vCPU machine (load
 //! average 3–5 from other builds, so times are pessimistic), one key, single thread:
@@ -37,6 +37,8 @@
 //! as `non-linearizable` by the search). Witnesses have 1–3 ops; `shrink` brings a
 //! 2,000-op history down to 1–6 ops in 7–32 ms.
 
+pub mod child;
 pub mod generate;
+pub mod user_path;
 
 pub use generate::{Bug, GenConfig, generate, generate_arbitrary, generate_seeded};

@@ -10,26 +10,68 @@ use super::evidence::{Global, source_of};
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
 };
-use crate::history::{History, Op, Out, Req, Via, normalize_etag};
+use crate::history::view::{OpRef, OpSource, OutRef, ReqRef};
+use crate::history::{History, Via, normalize_etag};
 
 /// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
 /// appears on its destination key as a write and on its source key as a read.
-pub fn split_by_key(history: &History) -> Vec<KeyHistory> {
-    let global = Global::new(history);
-    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut groups: Groups = Vec::new();
-    for (i, op) in history.ops.iter().enumerate() {
-        let g = group_of(&mut index, &mut groups, op.key.as_str());
-        groups[g].1.push((i, Side::Own));
-        if let Some(src) = source_of(op) {
-            let g = group_of(&mut index, &mut groups, src);
-            groups[g].1.push((i, Side::CopySource));
+pub fn split_by_key<S: OpSource + ?Sized>(history: &S) -> Vec<KeyHistory> {
+    let groups = KeyGroups::new(history);
+    (0..groups.len()).map(|i| groups.convert(i)).collect()
+}
+
+/// A history's ops grouped by key, each group converted on demand: a checker converts a key
+/// when it gets to it and drops it when its verdict is in, so only the keys being checked are
+/// ever held in the per-key form, and keys convert in parallel.
+pub struct KeyGroups<'h, S: OpSource + ?Sized = History> {
+    global: Global<'h>,
+    history: &'h S,
+    groups: Groups,
+}
+
+impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
+    /// Groups the ops (in first-appearance order of the keys) and gathers the whole-history
+    /// facts the conversion needs.
+    pub fn new(history: &'h S) -> Self {
+        let global = Global::new(history);
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut groups: Groups = Vec::new();
+        for i in 0..history.len() {
+            let op = history.op(i);
+            let g = group_of(&mut index, &mut groups, op.key);
+            groups[g].1.push((i, Side::Own));
+            if let Some(src) = source_of(&op) {
+                let g = group_of(&mut index, &mut groups, src);
+                groups[g].1.push((i, Side::CopySource));
+            }
+        }
+        KeyGroups {
+            global,
+            history,
+            groups,
         }
     }
-    groups
-        .into_iter()
-        .map(|(key, idx)| convert_key(&global, key, history, &idx))
-        .collect()
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// True for a history without ops.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The number of ops key `i` will have (a copy counts on both of its keys).
+    pub fn ops(&self, i: usize) -> usize {
+        self.groups[i].1.len()
+    }
+
+    /// Key `i` in the per-key form.
+    pub fn convert(&self, i: usize) -> KeyHistory {
+        let (key, idx) = &self.groups[i];
+        convert_key(&self.global, key.clone(), self.history, idx)
+    }
 }
 
 type Groups = Vec<(String, Vec<(usize, Side)>)>;
@@ -91,8 +133,8 @@ impl<'a> Interner<'a> {
         self.wids.insert(raw, s);
         s
     }
-    fn cond(&mut self, raw: &'a Option<String>) -> Option<Cond> {
-        raw.as_deref().map(|v| {
+    fn cond(&mut self, raw: Option<&'a str>) -> Option<Cond> {
+        raw.map(|v| {
             if v.trim() == "*" {
                 Cond::Any
             } else {
@@ -102,10 +144,10 @@ impl<'a> Interner<'a> {
     }
 }
 
-fn convert_key<'a>(
+fn convert_key<'a, S: OpSource + ?Sized>(
     global: &Global<'a>,
     key: String,
-    history: &'a History,
+    history: &'a S,
     idx: &[(usize, Side)],
 ) -> KeyHistory {
     let n = idx.len();
@@ -119,7 +161,7 @@ fn convert_key<'a>(
     };
     let mut ops = Vec::with_capacity(n);
     for &(orig, side) in idx {
-        let op = &history.ops[orig];
+        let op = history.op(orig);
         ops.push(match side {
             Side::Own => convert_op(&mut it, global, orig, op),
             Side::CopySource => copy_source_read(&mut it, global, orig, op),
@@ -136,10 +178,10 @@ fn convert_key<'a>(
     for (i, o) in ops.iter_mut().enumerate() {
         if o.role == Role::Excluded {
             // Only the op's own key hears about its status.
-            let own = history.ops[o.orig].key == key;
-            let odd = match history.ops[o.orig].out {
-                Out::Conflict => !o.mutating,
-                Out::NotModified { .. } => o.mutating,
+            let own = history.op(o.orig).key == key;
+            let odd = match history.op(o.orig).out {
+                OutRef::Conflict => !o.mutating,
+                OutRef::NotModified { .. } => o.mutating,
                 _ => false,
             };
             if own && odd {
@@ -148,7 +190,7 @@ fn convert_key<'a>(
                     message: format!(
                         "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
                         o.id,
-                        crate::check::render::describe_op(&history.ops[o.orig])
+                        crate::check::render::describe_op(&history.op(o.orig).to_op())
                     ),
                 });
             }
@@ -160,7 +202,7 @@ fn convert_key<'a>(
                 message: format!(
                     "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
                     o.id,
-                    crate::check::render::describe_op(&history.ops[o.orig])
+                    crate::check::render::describe_op(&history.op(o.orig).to_op())
                 ),
             });
             o.role = Role::Excluded;
@@ -309,10 +351,10 @@ fn copy_source_read<'a>(
     it: &mut Interner<'a>,
     global: &Global<'a>,
     orig: usize,
-    op: &'a Op,
+    op: OpRef<'a>,
 ) -> KOp {
     let role = match op.out {
-        Out::Ok { .. } => Role::Required,
+        OutRef::Ok { .. } => Role::Required,
         // A refused or unanswered copy may or may not have read its source.
         _ => Role::Excluded,
     };
@@ -321,7 +363,7 @@ fn copy_source_read<'a>(
         id: op.id,
         client: op.client,
         call: op.call_ns,
-        ret: if op.out.is_ambiguous() {
+        ret: if op.is_ambiguous() {
             u64::MAX
         } else {
             op.ret_ns
@@ -341,32 +383,32 @@ fn copy_source_read<'a>(
     }
 }
 
-fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &'a Op) -> KOp {
-    let ambiguous = op.out.is_ambiguous();
+fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: OpRef<'a>) -> KOp {
+    let ambiguous = op.is_ambiguous();
     let mut role = Role::Required;
     let mut copied = false;
-    let kind = match &op.req {
-        Req::Get {
+    let kind = match op.req {
+        ReqRef::Get {
             if_match,
             if_none_match,
         }
-        | Req::Head {
+        | ReqRef::Head {
             if_match,
             if_none_match,
         } => {
             let if_match = it.cond(if_match);
             let if_none_match = it.cond(if_none_match);
-            let out = match &op.out {
-                Out::Ok { etag, write_id, .. } => ReadOut::Ok {
-                    etag: etag.as_deref().map(|e| it.etag(e)),
-                    wid: write_id.as_deref().map(|w| it.wid(w)),
+            let out = match op.out {
+                OutRef::Ok { etag, write_id, .. } => ReadOut::Ok {
+                    etag: etag.map(|e| it.etag(e)),
+                    wid: write_id.map(|w| it.wid(w)),
                 },
-                Out::NotModified { etag } => ReadOut::NotModified {
-                    etag: etag.as_deref().map(|e| it.etag(e)),
+                OutRef::NotModified { etag } => ReadOut::NotModified {
+                    etag: etag.map(|e| it.etag(e)),
                 },
-                Out::PreconditionFailed => ReadOut::PreconditionFailed,
-                Out::NotFound { .. } => ReadOut::NotFound,
-                Out::Conflict | Out::Rejected { .. } | Out::Ambiguous { .. } => {
+                OutRef::PreconditionFailed => ReadOut::PreconditionFailed,
+                OutRef::NotFound { .. } => ReadOut::NotFound,
+                OutRef::Conflict | OutRef::Rejected { .. } | OutRef::Ambiguous { .. } => {
                     role = Role::Excluded;
                     ReadOut::NotFound
                 }
@@ -377,7 +419,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
                 out,
             }
         }
-        Req::Put {
+        ReqRef::Put {
             write_id,
             etag_if_applied,
             if_match,
@@ -389,38 +431,36 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
             let if_none_match = it.cond(if_none_match);
             // Only a copy from another, named key has content bounded by its source's; an
             // in-place copy or one whose source was not recorded may hold anything.
-            copied = source_of(op).is_some();
+            copied = source_of(&op).is_some();
             let wid = if copied {
                 global.copied.get(&orig).map(|w| it.wid(w))
             } else {
-                write_id.as_deref().map(|w| it.wid(w))
+                write_id.map(|w| it.wid(w))
             };
             let predicted = etag_if_applied
-                .as_deref()
-                .filter(|_| global.trust.trusted(*via))
+                .filter(|_| global.trust.trusted(via))
                 .map(|e| it.etag(e));
-            let (out, etag) = match &op.out {
-                Out::Ok { etag, .. } => (
-                    WriteOut::Applied,
-                    etag.as_deref().map(|e| it.etag(e)).or(predicted),
-                ),
-                Out::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
+            let (out, etag) = match op.out {
+                OutRef::Ok { etag, .. } => {
+                    (WriteOut::Applied, etag.map(|e| it.etag(e)).or(predicted))
+                }
+                OutRef::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
                 // A copy's 404 may be about its source; a Complete's 404 is about the key only
                 // when the code says NoSuchKey (NoSuchUpload is about the upload).
-                Out::NotFound { .. } if *via == Via::Put => (WriteOut::NotFound, predicted),
-                Out::NotFound { code: Some(code) }
-                    if *via == Via::CompleteMultipart && code == "NoSuchKey" =>
+                OutRef::NotFound { .. } if via == Via::Put => (WriteOut::NotFound, predicted),
+                OutRef::NotFound { code: Some(code) }
+                    if via == Via::CompleteMultipart && code == "NoSuchKey" =>
                 {
                     (WriteOut::NotFound, predicted)
                 }
-                Out::Ambiguous { .. } => {
+                OutRef::Ambiguous { .. } => {
                     role = Role::Optional;
                     (WriteOut::Applied, predicted)
                 }
-                Out::NotFound { .. }
-                | Out::NotModified { .. }
-                | Out::Conflict
-                | Out::Rejected { .. } => {
+                OutRef::NotFound { .. }
+                | OutRef::NotModified { .. }
+                | OutRef::Conflict
+                | OutRef::Rejected { .. } => {
                     role = Role::Excluded;
                     (WriteOut::PreconditionFailed, predicted)
                 }
@@ -433,17 +473,17 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
                 out,
             }
         }
-        Req::Delete { if_match } => {
+        ReqRef::Delete { if_match } => {
             let if_match = it.cond(if_match);
-            let out = match &op.out {
-                Out::Ok { .. } => WriteOut::Applied,
-                Out::PreconditionFailed => WriteOut::PreconditionFailed,
-                Out::NotFound { .. } => WriteOut::NotFound,
-                Out::Ambiguous { .. } => {
+            let out = match op.out {
+                OutRef::Ok { .. } => WriteOut::Applied,
+                OutRef::PreconditionFailed => WriteOut::PreconditionFailed,
+                OutRef::NotFound { .. } => WriteOut::NotFound,
+                OutRef::Ambiguous { .. } => {
                     role = Role::Optional;
                     WriteOut::Applied
                 }
-                Out::NotModified { .. } | Out::Conflict | Out::Rejected { .. } => {
+                OutRef::NotModified { .. } | OutRef::Conflict | OutRef::Rejected { .. } => {
                     role = Role::Excluded;
                     WriteOut::PreconditionFailed
                 }
@@ -451,7 +491,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
             Kind::Delete { if_match, out }
         }
     };
-    let mutating = op.req.is_mutation();
+    let mutating = op.is_mutation();
     let ret = if ambiguous { u64::MAX } else { op.ret_ns };
     let call = match global.not_before.get(&orig) {
         Some(&t) if copied => op.call_ns.max(t).min(ret),
@@ -467,7 +507,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
         role,
         mutating,
         copied,
-        conflict: mutating && matches!(op.out, Out::Conflict),
+        conflict: mutating && matches!(op.out, OutRef::Conflict),
         late_start: call > op.call_ns,
         orig,
     }
@@ -477,7 +517,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: &
 mod tests {
     use super::*;
     use crate::check::evidence::Trust;
-    use crate::history::Header;
+    use crate::history::{Header, Op, Out, Req};
 
     fn op(id: u64, key: &str, call: u64, req: Req, out: Out) -> Op {
         Op {
@@ -601,5 +641,69 @@ mod tests {
             panic!("{:?}", k.ops[0].kind)
         };
         assert_eq!(k.etags[e as usize], "e7");
+    }
+    #[test]
+    fn the_compact_form_converts_and_checks_as_the_in_memory_history_does() {
+        use crate::bench::{Bug, GenConfig, generate_seeded};
+        use crate::check::{CheckOptions, check_history, check_ops};
+        use crate::history::CompactHistory;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
+        let mut all = Vec::new();
+        for dir in ["good", "bad"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                all.push(crate::history::read_history(&path).unwrap());
+            }
+        }
+        for (seed, bug) in [
+            None,
+            Some(Bug::LostUpdate),
+            Some(Bug::StaleRead),
+            Some(Bug::Resurrection),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            all.push(generate_seeded(
+                &GenConfig {
+                    writers: 8,
+                    ops: 3_000,
+                    keys: 3,
+                    ambiguous_rate: 0.05,
+                    blind_rate: 0.1,
+                    delete_rate: 0.1,
+                    bug,
+                    ..GenConfig::default()
+                },
+                seed as u64,
+            ));
+        }
+        let opts = CheckOptions::default();
+        for h in &all {
+            let c = CompactHistory::from(h);
+            assert_eq!(
+                format!("{:?}", split_by_key(h)),
+                format!("{:?}", split_by_key(&c)),
+                "{:?}",
+                h.header.note
+            );
+            let (a, b) = (check_history(h, &opts), check_ops(&c, &opts));
+            assert_eq!(a.verdict(), b.verdict());
+            let strip = |r: &crate::check::CheckReport| {
+                r.keys
+                    .iter()
+                    .map(|k| {
+                        (
+                            k.key.clone(),
+                            k.ops,
+                            k.verdict.clone(),
+                            k.anomalies.clone(),
+                            k.notes.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(strip(&a), strip(&b));
+        }
     }
 }

@@ -16,7 +16,8 @@
 use std::collections::BTreeSet;
 
 use super::model::{FxHashMap, FxHashSet};
-use crate::history::{History, Op, Out, Req, Via, normalize_etag};
+use crate::history::view::{OpRef, OpSource, OutRef, ReqRef};
+use crate::history::{History, Via, normalize_etag};
 
 /// Which kinds of write have ETag predictions the history confirms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,16 +30,22 @@ impl Trust {
     /// A prediction is trusted for a kind of write when at least one definite write of that
     /// kind returned an ETag equal to its prediction and none returned a different one.
     pub fn of(history: &History) -> Trust {
+        Trust::of_source(history)
+    }
+
+    /// As [`Trust::of`], for any store of ops.
+    pub fn of_source<S: OpSource + ?Sized>(ops: &S) -> Trust {
         let mut seen = [(0usize, 0usize); 2];
-        for op in &history.ops {
+        for i in 0..ops.len() {
+            let op = ops.op(i);
             let (
-                Req::Put {
+                ReqRef::Put {
                     etag_if_applied: Some(p),
                     via,
                     ..
                 },
-                Out::Ok { etag: Some(e), .. },
-            ) = (&op.req, &op.out)
+                OutRef::Ok { etag: Some(e), .. },
+            ) = (op.req, op.out)
             else {
                 continue;
             };
@@ -80,122 +87,116 @@ pub(super) struct Global<'a> {
 }
 
 /// The source key of a copy from another key.
-pub(super) fn source_of(op: &Op) -> Option<&str> {
-    match &op.req {
-        Req::Put {
+pub(super) fn source_of<'a>(op: &OpRef<'a>) -> Option<&'a str> {
+    match op.req {
+        ReqRef::Put {
             via: Via::Copy,
             source_key: Some(s),
             ..
-        } if *s != op.key => Some(s.as_str()),
+        } if s != op.key => Some(s),
         _ => None,
     }
 }
 
 /// The write id of a PUT or Complete that may have been applied.
-fn own_wid(op: &Op) -> Option<&str> {
-    match (&op.req, &op.out) {
+fn own_wid<'a>(op: &OpRef<'a>) -> Option<&'a str> {
+    match (op.req, op.out) {
         (
-            Req::Put {
+            ReqRef::Put {
                 write_id: Some(w),
                 via: Via::Put | Via::CompleteMultipart,
                 ..
             },
-            Out::Ok { .. } | Out::Ambiguous { .. },
-        ) => Some(w.as_str()),
+            OutRef::Ok { .. } | OutRef::Ambiguous { .. },
+        ) => Some(w),
         _ => None,
     }
 }
 
 /// False for a 200 whose own ETag header contradicts its preconditions: no state explains it,
 /// so it is a conformance note and no evidence of what a copy wrote.
-fn consistent_200(op: &Op) -> bool {
-    let (Req::Get {
+fn consistent_200(op: &OpRef<'_>) -> bool {
+    let (ReqRef::Get {
         if_match,
         if_none_match,
     }
-    | Req::Head {
+    | ReqRef::Head {
         if_match,
         if_none_match,
-    }) = &op.req
+    }) = op.req
     else {
         return false;
     };
-    let Out::Ok { etag: Some(e), .. } = &op.out else {
+    let OutRef::Ok { etag: Some(e), .. } = op.out else {
         return true;
     };
     let e = normalize_etag(e);
-    let named = |h: &Option<String>| {
-        h.as_deref()
-            .filter(|h| h.trim() != "*")
+    let named = |h: Option<&str>| {
+        h.filter(|h| h.trim() != "*")
             .map(|h| normalize_etag(h) == e)
     };
     named(if_match) != Some(false) && named(if_none_match) != Some(true)
 }
 
 impl<'a> Global<'a> {
-    pub(super) fn new(history: &'a History) -> Self {
-        let ops = &history.ops;
+    pub(super) fn new<S: OpSource + ?Sized>(history: &'a S) -> Self {
+        let all = move || (0..history.len()).map(move |i| history.op(i));
         // Everything below is about copies; most histories have none.
-        if !ops
-            .iter()
-            .any(|op| matches!(op.req, Req::Put { via: Via::Copy, .. }))
-        {
+        if !all().any(|op| matches!(op.req, ReqRef::Put { via: Via::Copy, .. })) {
             return Global {
-                trust: Trust::of(history),
+                trust: Trust::of_source(history),
                 copied: FxHashMap::default(),
                 copyable: FxHashMap::default(),
                 not_before: FxHashMap::default(),
             };
         }
+        // Copies are rare and come in small histories: their facts are gathered on views.
+        let ops: Vec<OpRef<'a>> = all().collect();
         let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
-        for op in ops {
+        for op in &ops {
             if let Some(w) = own_wid(op) {
-                own.entry(op.key.as_str()).or_default().insert(w);
+                own.entry(op.key).or_default().insert(w);
             }
         }
         // Copies that answered with an ETag, by (destination key, normalized ETag).
         let mut copies: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
         for (i, op) in ops.iter().enumerate() {
-            if let (Req::Put { via: Via::Copy, .. }, Out::Ok { etag: Some(e), .. }) =
-                (&op.req, &op.out)
+            if let (ReqRef::Put { via: Via::Copy, .. }, OutRef::Ok { etag: Some(e), .. }) =
+                (op.req, op.out)
             {
                 copies
-                    .entry((op.key.as_str(), normalize_etag(e)))
+                    .entry((op.key, normalize_etag(e)))
                     .or_default()
                     .push(i);
             }
         }
         // The foreign write ids the destination's reads saw with each copy's ETag.
         let mut seen: FxHashMap<usize, FxHashSet<&str>> = FxHashMap::default();
-        for op in ops {
+        for op in &ops {
             let (
-                Req::Get { .. } | Req::Head { .. },
-                Out::Ok {
+                ReqRef::Get { .. } | ReqRef::Head { .. },
+                OutRef::Ok {
                     etag: Some(e),
                     write_id: Some(w),
                     ..
                 },
-            ) = (&op.req, &op.out)
+            ) = (op.req, op.out)
             else {
                 continue;
             };
-            if own
-                .get(op.key.as_str())
-                .is_some_and(|s| s.contains(w.as_str()))
-                || !consistent_200(op)
-            {
+            if own.get(op.key).is_some_and(|s| s.contains(w)) || !consistent_200(op) {
                 continue;
             }
-            if let Some(c) = copies.get(&(op.key.as_str(), normalize_etag(e)))
+            if let Some(c) = copies.get(&(op.key, normalize_etag(e)))
                 && c.len() == 1
             {
-                seen.entry(c[0]).or_default().insert(w.as_str());
+                seen.entry(c[0]).or_default().insert(w);
             }
         }
         // Content a key may hold through copies: a fixpoint over the copy edges.
         let edges: BTreeSet<(&str, &str)> = ops
             .iter()
-            .filter_map(|op| source_of(op).map(|s| (s, op.key.as_str())))
+            .filter_map(|op| source_of(op).map(|s| (s, op.key)))
             .collect();
         let mut copyable: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
         loop {
@@ -241,7 +242,8 @@ impl<'a> Global<'a> {
         };
         for (i, op) in ops.iter().enumerate() {
             let Some(src) = source_of(op) else { continue };
-            if copied.contains_key(&i) || !matches!(op.out, Out::Ok { .. } | Out::Ambiguous { .. })
+            if copied.contains_key(&i)
+                || !matches!(op.out, OutRef::Ok { .. } | OutRef::Ambiguous { .. })
             {
                 continue;
             }
@@ -255,13 +257,13 @@ impl<'a> Global<'a> {
         let mut first_copy_into: FxHashMap<&str, u64> = FxHashMap::default();
         let mut wid_call: FxHashMap<(&str, &str), u64> = FxHashMap::default();
         for w in ops.iter().filter(|w| {
-            matches!(w.req, Req::Put { .. })
-                && matches!(w.out, Out::Ok { .. } | Out::Ambiguous { .. })
+            matches!(w.req, ReqRef::Put { .. })
+                && matches!(w.out, OutRef::Ok { .. } | OutRef::Ambiguous { .. })
         }) {
-            let k = w.key.as_str();
+            let k = w.key;
             let slot = first_write.entry(k).or_insert(u64::MAX);
             *slot = (*slot).min(w.call_ns);
-            if matches!(w.req, Req::Put { via: Via::Copy, .. }) {
+            if matches!(w.req, ReqRef::Put { via: Via::Copy, .. }) {
                 let slot = first_copy_into.entry(k).or_insert(u64::MAX);
                 *slot = (*slot).min(w.call_ns);
             }
@@ -286,7 +288,7 @@ impl<'a> Global<'a> {
             }
         }
         Global {
-            trust: Trust::of(history),
+            trust: Trust::of_source(history),
             copied,
             copyable,
             not_before,

@@ -53,7 +53,7 @@ pub mod witness;
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
     CheckOptions, CheckReport, ConformanceNote, KeyReport, KeyVerdict, Tier, Verdict,
-    check_history, check_key,
+    check_history, check_key, check_ops,
 };
 pub use shrink::shrink;
 pub use witness::{Shrunk, Witness, WitnessOptions, witnesses};

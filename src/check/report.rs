@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::anomaly::{Anomaly, AnomalyKind};
+use super::convert::KeyGroups;
 use super::detect::{self, Finding};
-use super::model::{KeyHistory, split_by_key};
+use super::model::KeyHistory;
 use super::tier1::{Tier1Result, tier1};
 use super::tier2::{Budget, SearchResult, search};
 use super::validate::validate_certificate;
 use crate::history::History;
+use crate::history::view::OpSource;
 
 /// Limits and parallelism of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,22 +149,27 @@ impl CheckReport {
     }
 }
 
-/// Checks a whole history: keys independently, in parallel, largest first.
+/// Checks a whole history: keys independently, in parallel, largest first. Each key is
+/// converted to its per-key form by the worker that checks it and dropped when its verdict is
+/// in, so memory holds the keys being checked, not all of them.
 pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
+    check_ops(history, opts)
+}
+
+/// [`check_history`] on any store of ops: `check` runs it on the compact form it reads.
+pub fn check_ops<S: OpSource + ?Sized>(history: &S, opts: &CheckOptions) -> CheckReport {
     let start = Instant::now();
     let deadline = start + opts.time_budget;
-    let mut keys = split_by_key(history);
+    let groups = KeyGroups::new(history);
     let order: Vec<usize> = {
-        let mut o: Vec<usize> = (0..keys.len()).collect();
-        o.sort_by_key(|&i| std::cmp::Reverse(keys[i].ops.len()));
+        let mut o: Vec<usize> = (0..groups.len()).collect();
+        o.sort_by_key(|&i| std::cmp::Reverse(groups.ops(i)));
         o
     };
-    let results: Mutex<Vec<Option<KeyReport>>> = Mutex::new(vec![None; keys.len()]);
+    let results: Mutex<Vec<Option<KeyReport>>> = Mutex::new(vec![None; groups.len()]);
     let next = AtomicUsize::new(0);
     let cancel = AtomicBool::new(false);
-    let threads = opts.threads.clamp(1, keys.len().max(1));
-    let keys_ref = &mut keys;
-    let keys_view: &Vec<KeyHistory> = keys_ref;
+    let threads = opts.threads.clamp(1, groups.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
@@ -174,7 +181,9 @@ pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
                         max_states: opts.max_states,
                         cancel: Some(&cancel),
                     };
-                    let r = check_key(&keys_view[i], &budget);
+                    let kh = groups.convert(i);
+                    let r = check_key(&kh, &budget);
+                    drop(kh);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
@@ -188,7 +197,7 @@ pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
         .collect();
     CheckReport {
         keys,
-        ops: history.ops.len(),
+        ops: history.len(),
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     }
 }

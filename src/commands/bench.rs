@@ -1,14 +1,18 @@
-//! `s3conform bench`: the checker benchmark (docs/checker.md §8).
+//! `s3conform bench`: the checker benchmark (docs/checker.md §9).
 //!
 //! Generates histories from the in-memory linearizable model (with and without injected bugs)
 //! across writers, ops per key, ambiguous and blind-write rates, checks each, and prints per
 //! class the median check time, ops/s, peak memory, Unknown count and detection rate.
 //! `--emit DIR` writes the histories as JSONL so other checkers can run on the same files.
+//!
+//! The user-path table ([`crate::bench::user_path`]) writes histories to disk and times
+//! `s3conform check FILE` on them as a child process: what a user waits for, reading included.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::bench::user_path::{self, UserPathError};
 use crate::bench::{Bug, GenConfig, generate_seeded};
 use crate::check::{CheckOptions, KeyVerdict, Tier, Verdict, check_history};
 use crate::exit_code;
@@ -27,7 +31,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Repetitions per class (the median is reported), 1 to 1000; default 3, or 1 for
-    /// 10^6-op classes.
+    /// 10^6-op classes, in the checker table; 7, or 3 for 10^6 ops, in the user-path table.
     #[arg(
         long,
         value_parser = clap::builder::TypedValueParser::map(
@@ -39,6 +43,19 @@ pub struct BenchArgs {
     /// Time budget per check.
     #[arg(long, default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub time_budget: Duration,
+    /// Run one table only: `io` (files on disk checked by `s3conform check` as a process) or
+    /// `checker` (the in-memory checker matrix); default both.
+    #[arg(long, value_enum)]
+    pub only: Option<Table>,
+}
+
+/// The two tables of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Table {
+    /// Histories on disk, checked by `s3conform check FILE` as a child process.
+    Io,
+    /// The in-memory checker matrix.
+    Checker,
 }
 
 /// Why the benchmark could not run.
@@ -52,6 +69,8 @@ pub enum BenchError {
     },
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error(transparent)]
+    UserPath(#[from] UserPathError),
 }
 
 /// One benchmark class.
@@ -338,6 +357,59 @@ pub fn format_row(r: &Row) -> String {
 /// The table header.
 pub const HEADER: &str = "| wr  | ops/key   | amb  | blnd | bug                     | median ms  | ops/s        | peak MB  | check MB | unk | srch | detection |\n|-----|-----------|------|------|-------------------------|------------|--------------|----------|----------|-----|------|-----------|";
 
+/// Where the user-path histories go: `--emit DIR`, or a folder under the results folder that is
+/// removed afterwards.
+fn io_dir(args: &BenchArgs) -> (PathBuf, bool) {
+    match &args.emit {
+        Some(dir) => (dir.clone(), true),
+        None => (
+            PathBuf::from(crate::report::outdir::DEFAULT_ROOT).join("bench-io"),
+            false,
+        ),
+    }
+}
+
+/// Reads a history file the way `s3conform check` does, for the in-process read column.
+fn read_like_check(path: &std::path::Path) -> Result<usize, HistoryError> {
+    use crate::history::view::OpSource;
+    crate::history::read_compact(path).map(|h| h.len())
+}
+
+/// Runs the user-path table; true when a run's exit code was not the expected verdict's.
+fn run_io(args: &BenchArgs, out: &mut dyn Write) -> Result<bool, BenchError> {
+    let io = |source| BenchError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
+    let (dir, keep) = io_dir(args);
+    writeln!(
+        out,
+        "s3conform bench, user path{}: seed {}; each history written to {} and checked by `s3conform check FILE` as a child process (after one unmeasured run); peak RSS = the child's ru_maxrss (\"≤\" when it is not above the benchmark's own resident size at spawn, which Linux folds in); check itself = the time the child's summary line reports; read = reading the file in-process into what check checks; load average at start {}",
+        if args.quick { " --quick" } else { "" },
+        args.seed,
+        dir.display(),
+        user_path::load_average()
+    )
+    .map_err(io)?;
+    out.flush().map_err(io)?;
+    let mut rows = Vec::new();
+    let mut bad = false;
+    for class in user_path::io_classes(args.quick) {
+        let reps = args
+            .reps
+            .unwrap_or(if class.ops() >= 1_000_000 { 3 } else { 7 });
+        let row = user_path::run_io_class(&class, args.seed, reps, &dir, &read_like_check)?;
+        bad |= row.failed();
+        rows.push(row);
+    }
+    writeln!(out, "{}", user_path::table(&rows)).map_err(io)?;
+    writeln!(out, "load average at end {}", user_path::load_average()).map_err(io)?;
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(bad)
+}
+
 /// Runs the benchmark and prints the table; exit 1 if a clean history got an anomaly or an
 /// injected bug went undetected, so CI notices a regression.
 pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
@@ -347,9 +419,19 @@ pub fn run(args: &BenchArgs) -> Result<u8, BenchError> {
         path: PathBuf::from("<stdout>"),
         source,
     };
+    let mut bad = false;
+    if args.only != Some(Table::Checker) {
+        bad |= run_io(args, &mut out)?;
+    }
+    if args.only == Some(Table::Io) {
+        return Ok(if bad {
+            exit_code::FAILURE
+        } else {
+            exit_code::SUCCESS
+        });
+    }
     writeln!(out, "s3conform bench{}: seed {}; median check time over the repetitions (after one warm-up check for classes up to 10^5 ops); peak MB = process peak RSS during the check, the in-memory history included; check MB = RSS growth during the check; srch = keys decided by the Tier 2 search", if args.quick { " --quick" } else { "" }, args.seed).map_err(io)?;
     writeln!(out, "{HEADER}").map_err(io)?;
-    let mut bad = false;
     for class in classes(args.quick) {
         let reps = args.reps.unwrap_or(if class.ops >= 1_000_000 {
             1

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::check::{
-    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_history, render,
+    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_ops, render,
     witness, witnesses,
 };
 use crate::exit_code;
-use crate::history::{History, HistoryError, read_history, write_history};
+use crate::history::{History, HistoryError, read_compact, write_history};
 use crate::report::outdir::{self, OutDir, OutDirError};
 
 /// Arguments of `s3conform check`.
@@ -196,7 +196,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
     if args.shrink {
         return Err(CheckCommandError::ShrinkIsTheDefault);
     }
-    let history = read_history(&args.file)?;
+    // The check reads the compact form; full ops are rebuilt only where they are shown
+    // (witnesses, JSON and HTML reports), and the compact form is dropped then.
+    let compact = read_compact(&args.file)?;
     let opts = CheckOptions {
         time_budget: args.time_budget,
         max_states: args.max_states,
@@ -204,8 +206,16 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             .threads
             .unwrap_or_else(|| CheckOptions::default().threads),
     };
-    let report = check_history(&history, &opts);
+    let report = check_ops(&compact, &opts);
     let verdict = report.verdict();
+    let shown = (matches!(verdict, Verdict::Anomalous(_))
+        || args.json.is_some()
+        || args.html.is_some()
+        || args.out.is_some())
+    .then(|| compact.to_history());
+    drop(compact);
+    let nothing_shown = History::default();
+    let history = shown.as_ref().unwrap_or(&nothing_shown);
     let io = |e: std::io::Error| CheckCommandError::Write {
         path: PathBuf::from("<stdout>"),
         source: e,
@@ -221,7 +231,7 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
         }
         Verdict::Anomalous(anomalies) => {
             let found = witnesses(
-                &history,
+                history,
                 &report,
                 &WitnessOptions {
                     shrink: !args.no_shrink,
@@ -236,7 +246,7 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             )
             .map_err(io)?;
             for w in &found {
-                writeln!(out, "{}", render::witness(&history, w)).map_err(io)?;
+                writeln!(out, "{}", render::witness(history, w)).map_err(io)?;
                 if let (Some(dir), Some(small)) = (&args.shrink_dir, &w.shrunk) {
                     // One file per kind, named by the key too when the kind is on several.
                     let name = if found.iter().filter(|x| x.kind == w.kind).count() > 1 {
@@ -255,6 +265,6 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
         }
     };
     let code = exit_code::of_verdict(&verdict);
-    save_results(args, &history, &report, out);
+    save_results(args, history, &report, out);
     Ok(code)
 }

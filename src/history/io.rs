@@ -3,15 +3,18 @@
 //! Errors always name the file, the 1-based line and the field at fault, because histories are
 //! written by other programs and a person has to fix them by hand.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+use std::collections::HashSet;
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use serde_json::Value;
 
+use super::compact::{CompactBuilder, CompactHistory};
 use super::format::{
-    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
+    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Via,
 };
+use super::view::{OpSource, ReqRef};
+use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
 #[derive(Debug, thiserror::Error)]
@@ -61,22 +64,238 @@ pub fn read_history(path: &Path) -> Result<History, HistoryError> {
         file: name.clone(),
         source,
     })?;
-    parse_history(BufReader::new(file), &name)
+    // Capacity for the ops the file can hold at most; pages never touched cost no memory.
+    let hint = file.metadata().map_or(0, |m| m.len() / 120) as usize;
+    read_into(file, &name, Vec::with_capacity(hint))
 }
 
 /// Parses and validates a history from any buffered reader; `name` is used in errors.
 pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, HistoryError> {
-    let mut rd = HistoryReader::new(reader, name)?;
-    let header = rd.header().clone();
-    let mut ops = Vec::new();
-    let mut lines = Vec::new();
-    while let Some(op) = rd.next_op()? {
-        lines.push(rd.line());
-        ops.push(op);
-    }
+    read_into(reader, name, Vec::new())
+}
+
+/// Reads a history file whole, validates it, and keeps it in compact form (what `check`
+/// checks: each distinct string once, an op in 72 bytes).
+pub fn read_compact(path: &Path) -> Result<CompactHistory, HistoryError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    let hint = file.metadata().map_or(0, |m| m.len() / 200) as usize;
+    compact_from(file, &name, hint)
+}
+
+fn compact_from<R: Read>(
+    reader: R,
+    name: &str,
+    hint: usize,
+) -> Result<CompactHistory, HistoryError> {
+    let mut sink = (
+        CompactBuilder::with_capacity(hint),
+        Vec::with_capacity(hint),
+    );
+    let header = read_blocks(reader, name, &mut sink)?;
+    let (builder, lines) = sink;
+    let compact = builder.finish(header);
+    validate_with_lines(&compact, name, &lines)?;
+    Ok(compact)
+}
+
+fn read_into<R: Read>(reader: R, name: &str, ops: Vec<Op>) -> Result<History, HistoryError> {
+    let capacity = ops.capacity();
+    let mut sink = (ops, Vec::with_capacity(capacity));
+    let header = read_blocks(reader, name, &mut sink)?;
+    let (ops, lines) = sink;
     let history = History { header, ops };
     validate_with_lines(&history, name, &lines)?;
     Ok(history)
+}
+
+/// Where the block reader puts each op, with its line number.
+trait OpSink {
+    fn push(&mut self, line: usize, op: Op);
+}
+
+impl OpSink for (Vec<Op>, Vec<usize>) {
+    fn push(&mut self, line: usize, op: Op) {
+        self.0.push(op);
+        self.1.push(line);
+    }
+}
+
+impl OpSink for (CompactBuilder, Vec<usize>) {
+    fn push(&mut self, line: usize, op: Op) {
+        self.0.push(op);
+        self.1.push(line);
+    }
+}
+
+/// How much of the file is parsed at once: large enough that starting threads costs nothing,
+/// small enough that the text never costs memory next to the ops.
+const BLOCK: usize = 8 << 20;
+
+/// Reads the file in line-aligned blocks and parses each block's op lines on every core
+/// ([`super::fast`], with serde for any line it does not recognise). Lines, errors and the
+/// result are those of reading line by line. Returns the header; the caller validates.
+fn read_blocks<R: Read>(
+    mut reader: R,
+    name: &str,
+    sink: &mut dyn OpSink,
+) -> Result<Header, HistoryError> {
+    let io_err = |source| HistoryError::Io {
+        file: name.to_string(),
+        source,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut header: Option<Header> = None;
+    // Lines before the current block.
+    let mut line = 0usize;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut eof = false;
+    let mut want = BLOCK;
+    while !eof || !buf.is_empty() {
+        // Fill the buffer to a block, then cut it after its last newline (or at end of file).
+        while !eof && buf.len() < want {
+            let have = buf.len();
+            buf.resize(want.max(have + 4096), 0);
+            let n = loop {
+                match reader.read(&mut buf[have..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_err(e)),
+                }
+            };
+            buf.truncate(have + n);
+            eof = n == 0;
+        }
+        let cut = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if eof => buf.len(),
+            None => {
+                // A line longer than a block: read on until it ends.
+                want = buf.len() * 2;
+                continue;
+            }
+        };
+        want = BLOCK;
+        let (text, bad_utf8) = match std::str::from_utf8(&buf[..cut]) {
+            Ok(t) => (t, false),
+            Err(e) => {
+                // The lines before the one that is not UTF-8 are read first, as a line-by-line
+                // reader would, so an earlier error still wins.
+                let valid = &buf[..e.valid_up_to()];
+                let upto = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                (std::str::from_utf8(&buf[..upto]).unwrap_or_default(), true)
+            }
+        };
+        let mut rest = text;
+        if header.is_none() {
+            while let Some((first, after)) = split_line(rest) {
+                rest = after;
+                line += 1;
+                if !first.trim().is_empty() {
+                    header = Some(parse_header(first.trim(), name, line)?);
+                    break;
+                }
+            }
+        }
+        line = parse_block(rest, name, line, threads, sink)?;
+        if bad_utf8 {
+            return Err(io_err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )));
+        }
+        buf.drain(..cut);
+    }
+    header.ok_or_else(|| HistoryError::Empty {
+        file: name.to_string(),
+    })
+}
+
+/// The first line of `text` (without its newline) and the rest, or `None` when empty.
+fn split_line(text: &str) -> Option<(&str, &str)> {
+    if text.is_empty() {
+        return None;
+    }
+    Some(match text.find('\n') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, ""),
+    })
+}
+
+/// One part's op lines: each op with its line number within the part, or the first line that
+/// did not parse.
+type Part<'t> = (Vec<(usize, Op)>, Option<(usize, &'t str)>, usize);
+
+fn parse_part(text: &str) -> Part<'_> {
+    let mut ops = Vec::with_capacity(text.len() / 160);
+    let mut n = 0;
+    let mut rest = text;
+    while let Some((l, after)) = split_line(rest) {
+        rest = after;
+        n += 1;
+        let t = l.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match super::fast::parse_op_line(t).or_else(|| serde_json::from_str::<Op>(t).ok()) {
+            Some(op) => ops.push((n, op)),
+            None => return (ops, Some((n, t)), n),
+        }
+    }
+    (ops, None, n)
+}
+
+/// Parses a block of op lines after `line` on up to `threads` threads, appending to `ops` and
+/// `lines`; returns the line number of the block's last line.
+fn parse_block(
+    text: &str,
+    name: &str,
+    line: usize,
+    threads: usize,
+    sink: &mut dyn OpSink,
+) -> Result<usize, HistoryError> {
+    let parts = if text.len() < (64 << 10) {
+        1
+    } else {
+        threads.max(1)
+    };
+    let mut cuts = vec![0];
+    for k in 1..parts {
+        let at = (text.len() * k / parts).max(*cuts.last().unwrap_or(&0));
+        let next = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        cuts.push(next);
+    }
+    cuts.push(text.len());
+    let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let results: Vec<Part<'_>> = if pieces.len() == 1 {
+        vec![parse_part(pieces[0])]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = pieces
+                .iter()
+                .map(|p| s.spawn(move || parse_part(p)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut base = line;
+    for (part_ops, failed, count) in results {
+        for (n, op) in part_ops {
+            sink.push(base + n, op);
+        }
+        if let Some((n, t)) = failed {
+            // serde names the field at fault, with the line's number in the file.
+            parse_op(t, name, base + n)?;
+        }
+        base += count;
+    }
+    Ok(base)
 }
 
 /// Validates an in-memory history (as the fuzz driver builds it): unique ids, `ret_ns >=
@@ -87,14 +306,21 @@ pub fn validate(history: &History) -> Result<(), HistoryError> {
     validate_with_lines(history, "<history>", &lines)
 }
 
-fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result<(), HistoryError> {
+fn validate_with_lines<S: OpSource + ?Sized>(
+    history: &S,
+    file: &str,
+    lines: &[usize],
+) -> Result<(), HistoryError> {
     let invalid = |i: usize, message: String| HistoryError::Invalid {
         file: file.to_string(),
         line: lines[i],
         message,
     };
-    let mut ids: HashMap<u64, usize> = HashMap::with_capacity(history.ops.len());
-    for (i, op) in history.ops.iter().enumerate() {
+    let n = history.len();
+    let mut ids: FxHashMap<u64, usize> = FxHashMap::default();
+    ids.reserve(n);
+    for i in 0..n {
+        let op = history.op(i);
         if let Some(prev) = ids.insert(op.id, i) {
             return Err(invalid(
                 i,
@@ -113,11 +339,11 @@ fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result
                 ),
             ));
         }
-        if let Req::Put {
+        if let ReqRef::Put {
             initiated_ns: Some(t),
             ..
-        } = &op.req
-            && *t > op.call_ns
+        } = op.req
+            && t > op.call_ns
         {
             return Err(HistoryError::Field {
                 file: file.to_string(),
@@ -138,28 +364,29 @@ fn validate_with_lines(history: &History, file: &str, lines: &[usize]) -> Result
             });
         }
     }
+    drop(ids);
     // A client is a sequential process: its ops may touch but never overlap. The recorded
     // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
     // +∞ the checker assumes never meets a later op of the same client).
-    let mut by_client: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, op) in history.ops.iter().enumerate() {
-        by_client.entry(op.client).or_default().push(i);
-    }
-    let mut clients: Vec<_> = by_client.into_iter().collect();
-    clients.sort_by_key(|(c, _)| *c);
-    for (client, mut idx) in clients {
-        idx.sort_by_key(|&i| (history.ops[i].call_ns, history.ops[i].ret_ns));
-        for w in idx.windows(2) {
-            let (a, b) = (&history.ops[w[0]], &history.ops[w[1]]);
-            if b.call_ns < a.ret_ns {
-                return Err(invalid(
-                    w[1],
-                    format!(
-                        "client {client} has overlapping ops {} [{}, {}] and {} [{}, {}]",
-                        a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b.ret_ns
-                    ),
-                ));
-            }
+    let mut by_client: Vec<(u64, u64, u64, u32)> = (0..n)
+        .map(|i| {
+            let op = history.op(i);
+            (op.client, op.call_ns, op.ret_ns, i as u32)
+        })
+        .collect();
+    // By client, then call, then return; ties keep file order, as a stable sort by index did.
+    by_client.sort_unstable();
+    for w in by_client.windows(2) {
+        let ((ca, _, a_ret, ia), (cb, b_call, b_ret, ib)) = (w[0], w[1]);
+        if ca == cb && b_call < a_ret {
+            let (a, b) = (history.op(ia as usize), history.op(ib as usize));
+            return Err(invalid(
+                ib as usize,
+                format!(
+                    "client {ca} has overlapping ops {} [{}, {}] and {} [{}, {}]",
+                    a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b_ret
+                ),
+            ));
         }
     }
     Ok(())
@@ -534,6 +761,104 @@ mod tests {
             op_line(0, 1, 0, 5)
         );
         assert_eq!(parse(&text).unwrap().header.version, 1);
+    }
+
+    /// The line-by-line serde reader the block reader replaced, kept as its oracle.
+    fn line_by_line(text: &[u8], name: &str) -> Result<History, HistoryError> {
+        let mut rd = HistoryReader::new(text, name)?;
+        let header = rd.header().clone();
+        let (mut ops, mut lines) = (Vec::new(), Vec::new());
+        while let Some(op) = rd.next_op()? {
+            lines.push(rd.line());
+            ops.push(op);
+        }
+        let history = History { header, ops };
+        validate_with_lines(&history, name, &lines)?;
+        Ok(history)
+    }
+
+    fn same_as_line_by_line(text: &[u8], name: &str) {
+        let fast = read_into(text, name, Vec::new());
+        let slow = line_by_line(text, name);
+        let compact = compact_from(text, name, 0).map(|c| c.to_history());
+        match (&compact, &slow) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+            (a, b) => panic!("{name}: compact reader {a:?}, line reader {b:?}"),
+        }
+        match (fast, slow) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+            (a, b) => panic!("{name}: block reader {a:?}, line reader {b:?}"),
+        }
+    }
+
+    #[test]
+    fn the_block_reader_reads_every_committed_history_as_the_line_reader_did() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
+        let mut seen = 0;
+        for dir in ["good", "bad", "malformed"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read(&path).unwrap();
+                same_as_line_by_line(&text, &path.display().to_string());
+                seen += 1;
+            }
+        }
+        assert!(seen > 40, "{seen}");
+    }
+
+    #[test]
+    fn the_block_reader_reads_generated_histories_and_edits_of_them_as_the_line_reader_did() {
+        use crate::bench::{Bug, GenConfig, generate_seeded};
+        let mut text = Vec::new();
+        for (i, bug) in [None, Some(Bug::LostUpdate), Some(Bug::GarbageRead)]
+            .into_iter()
+            .enumerate()
+        {
+            let cfg = GenConfig {
+                writers: 8,
+                ops: 20_000,
+                keys: 2,
+                ambiguous_rate: 0.05,
+                blind_rate: 0.1,
+                delete_rate: 0.05,
+                bug,
+                ..GenConfig::default()
+            };
+            let h = generate_seeded(&cfg, i as u64);
+            text = write_history(Vec::new(), &h).unwrap();
+            // Larger than a parallel block, so several threads and cuts take part.
+            assert!(text.len() > 64 << 10);
+            assert_eq!(read_into(&text[..], "g.jsonl", Vec::new()).unwrap(), h);
+        }
+        // Blank lines, CRLF, spaces, a line serde must read, and breakage deep in the file.
+        let s = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        let edits: Vec<(usize, String)> = vec![
+            (3, String::new()),
+            (5, format!("{}\r", lines[5])),
+            (7, format!("  {}  ", lines[7].replacen(':', " : ", 3))),
+            (9, lines[9].replacen("\"key\":\"", "\"key\":\"\\u006b", 1)),
+        ];
+        let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for (i, l) in &edits {
+            edited[*i] = l.clone();
+        }
+        same_as_line_by_line(edited.join("\n").as_bytes(), "e.jsonl");
+        for (at, breakage) in [
+            (lines.len() - 3, "{\"id\":1"),
+            (lines.len() / 2, "[1]"),
+            (lines.len() / 3 + 1, "{}"),
+        ] {
+            let mut broken = edited.clone();
+            broken[at] = breakage.to_string();
+            same_as_line_by_line(broken.join("\n").as_bytes(), "b.jsonl");
+        }
+        let mut bytes = edited.join("\n").into_bytes();
+        let at = bytes.len() / 2;
+        bytes[at] = 0xff;
+        same_as_line_by_line(&bytes, "u.jsonl");
     }
 
     #[test]

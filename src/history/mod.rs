@@ -3,14 +3,18 @@
 //! See [`mod@format`] for the specification of every field; [`io`] reads and writes it as a stream
 //! and validates what it reads.
 
+pub mod compact;
+mod fast;
 pub mod format;
 pub mod io;
+pub mod view;
 
+pub use compact::CompactHistory;
 pub use format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Out, Req, Via,
     normalize_etag,
 };
 pub use io::{
-    HistoryError, HistoryReader, HistoryWriter, parse_history, read_history, validate,
-    write_history,
+    HistoryError, HistoryReader, HistoryWriter, parse_history, read_compact, read_history,
+    validate, write_history,
 };

@@ -1,0 +1,411 @@
+//! The fast path of the history reader: op lines of the shape [`super::HistoryWriter`] emits,
+//! parsed by hand, block by block, on every core.
+//!
+//! Every file is still read exactly as serde would read it: a line this parser does not
+//! recognise in full (an escape in a string, a field it does not expect, a number that is not
+//! a plain non-negative integer, a duplicate field, anything malformed) is handed to the serde
+//! reader, which accepts it or names the line and field at fault as before. The fast parser
+//! only ever accepts lines that serde would parse to the very same [`Op`].
+//!
+//! Why by hand: serde_json's derived deserializer for the internally tagged `req`/`out` enums
+//! buffers each object into a generic value first, which made reading cost more than checking.
+
+use super::format::{Op, Out, Req, Via};
+
+/// Parses one op line, or `None` when it is anything but the plain shape (the caller then
+/// asks serde, which decides).
+pub(super) fn parse_op_line(line: &str) -> Option<Op> {
+    let mut p = Parser {
+        b: line.as_bytes(),
+        i: 0,
+    };
+    let op = p.op()?;
+    p.ws();
+    (p.i == p.b.len()).then_some(op)
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+/// The fields of an op line, before they are checked for completeness.
+#[derive(Default)]
+struct OpFields {
+    id: Option<u64>,
+    client: Option<u64>,
+    key: Option<String>,
+    call_ns: Option<u64>,
+    ret_ns: Option<u64>,
+    req: Option<Req>,
+    out: Option<Out>,
+}
+
+/// A JSON value of the kinds op lines hold.
+enum Val {
+    Null,
+    Num(u64),
+    Str(String),
+}
+
+impl Val {
+    fn opt_str(self) -> Option<Option<String>> {
+        match self {
+            Val::Null => Some(None),
+            Val::Str(s) => Some(Some(s)),
+            Val::Num(_) => None,
+        }
+    }
+    fn opt_num(self) -> Option<Option<u64>> {
+        match self {
+            Val::Null => Some(None),
+            Val::Num(n) => Some(Some(n)),
+            Val::Str(_) => None,
+        }
+    }
+}
+
+/// Sets a field once; a second occurrence sends the line to serde.
+fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(v);
+    Some(())
+}
+
+impl<'a> Parser<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    /// A string without escapes or control characters, borrowed from the line (anything else
+    /// is read by [`Self::string`]).
+    fn str_slice(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = &self.b[start..];
+        let len = rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = start + len + 1;
+        // The line is a `str` and `"` is ASCII, so the slice is on char boundaries.
+        std::str::from_utf8(&rest[..len]).ok()
+    }
+
+    /// A string value; ETags are recorded with their quotes, so `\"` is the common escape.
+    /// `\u` escapes are left to serde.
+    fn string(&mut self) -> Option<String> {
+        self.ws();
+        let save = self.i;
+        if let Some(s) = self.str_slice() {
+            return Some(s.to_string());
+        }
+        self.i = save;
+        self.eat(b'"')?;
+        let mut out: Vec<u8> = Vec::with_capacity(40);
+        loop {
+            let rest = &self.b[self.i..];
+            let len = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            out.extend_from_slice(&rest[..len]);
+            self.i += len;
+            match self.b[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return String::from_utf8(out).ok();
+                }
+                b'\\' => {
+                    let c = match self.b.get(self.i + 1)? {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        _ => return None,
+                    };
+                    out.push(c);
+                    self.i += 2;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A non-negative integer in JSON's syntax (no leading zeros) that fits a u64.
+    fn num(&mut self) -> Option<u64> {
+        self.ws();
+        let start = self.i;
+        let mut n: u64 = 0;
+        while let Some(&c) = self.b.get(self.i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            self.i += 1;
+        }
+        let digits = self.i - start;
+        if digits == 0 || (digits > 1 && self.b[start] == b'0') {
+            return None;
+        }
+        // A fraction or exponent makes it a float, which serde refuses for an integer field.
+        match self.b.get(self.i) {
+            Some(b'.' | b'e' | b'E') => None,
+            _ => Some(n),
+        }
+    }
+
+    fn val(&mut self) -> Option<Val> {
+        match self.peek()? {
+            b'"' => self.string().map(Val::Str),
+            b'n' => {
+                if self.b[self.i..].starts_with(b"null") {
+                    self.i += 4;
+                    Some(Val::Null)
+                } else {
+                    None
+                }
+            }
+            b'0'..=b'9' => self.num().map(Val::Num),
+            _ => None,
+        }
+    }
+
+    /// Calls `field` for every member of an object; `field` reads the value.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let name = self.str_slice()?;
+            self.eat(b':')?;
+            field(self, name)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn op(&mut self) -> Option<Op> {
+        let mut f = OpFields::default();
+        self.object(|p, name| match name {
+            "id" => set(&mut f.id, p.num()?),
+            "client" => set(&mut f.client, p.num()?),
+            "key" => set(&mut f.key, p.string()?),
+            "call_ns" => set(&mut f.call_ns, p.num()?),
+            "ret_ns" => set(&mut f.ret_ns, p.num()?),
+            "req" => set(&mut f.req, p.req()?),
+            "out" => set(&mut f.out, p.out()?),
+            _ => None,
+        })?;
+        Some(Op {
+            id: f.id?,
+            client: f.client?,
+            key: f.key?,
+            call_ns: f.call_ns?,
+            ret_ns: f.ret_ns?,
+            req: f.req?,
+            out: f.out?,
+        })
+    }
+
+    /// The members of a tagged object: its `type` and its other fields by name, each once.
+    fn tagged(&mut self, names: &[&str]) -> Option<(&'a str, Vec<Option<Val>>)> {
+        let mut ty: Option<&'a str> = None;
+        let mut vals: Vec<Option<Val>> = (0..names.len()).map(|_| None).collect();
+        self.object(|p, name| {
+            if name == "type" {
+                return set(&mut ty, p.str_slice()?);
+            }
+            let slot = names.iter().position(|n| *n == name)?;
+            set(&mut vals[slot], p.val()?)
+        })?;
+        Some((ty?, vals))
+    }
+
+    fn req(&mut self) -> Option<Req> {
+        const NAMES: [&str; 7] = [
+            "if_match",
+            "if_none_match",
+            "write_id",
+            "etag_if_applied",
+            "via",
+            "source_key",
+            "initiated_ns",
+        ];
+        let (ty, mut v) = self.tagged(&NAMES)?;
+        let mut take = |i: usize| v[i].take();
+        let opt_str = |v: Option<Val>| v.map_or(Some(None), Val::opt_str);
+        let if_match = opt_str(take(0))?;
+        let if_none_match = opt_str(take(1))?;
+        let put_only = [take(2), take(3), take(4), take(5), take(6)];
+        let req = match ty {
+            "get" | "head" if put_only.iter().all(Option::is_none) => {
+                if ty == "get" {
+                    Req::Get {
+                        if_match,
+                        if_none_match,
+                    }
+                } else {
+                    Req::Head {
+                        if_match,
+                        if_none_match,
+                    }
+                }
+            }
+            "delete" if if_none_match.is_none() && put_only.iter().all(Option::is_none) => {
+                // `if_none_match` on a delete is a field serde ignores: only null or absent is
+                // the same line either way, and absent vs null cannot be told apart here.
+                Req::Delete { if_match }
+            }
+            "put" => {
+                let [write_id, etag_if_applied, via, source_key, initiated_ns] = put_only;
+                let via = match via? {
+                    Val::Str(s) if s == "put" => Via::Put,
+                    Val::Str(s) if s == "copy" => Via::Copy,
+                    Val::Str(s) if s == "complete_multipart" => Via::CompleteMultipart,
+                    _ => return None,
+                };
+                Req::Put {
+                    write_id: opt_str(write_id)?,
+                    etag_if_applied: opt_str(etag_if_applied)?,
+                    if_match,
+                    if_none_match,
+                    via,
+                    source_key: opt_str(source_key)?,
+                    initiated_ns: initiated_ns.map_or(Some(None), Val::opt_num)?,
+                }
+            }
+            _ => return None,
+        };
+        Some(req)
+    }
+
+    fn out(&mut self) -> Option<Out> {
+        const NAMES: [&str; 5] = ["status", "etag", "write_id", "code", "cause"];
+        let (ty, mut v) = self.tagged(&NAMES)?;
+        let mut take = |i: usize| v[i].take();
+        let (status, etag, write_id, code, cause) = (take(0), take(1), take(2), take(3), take(4));
+        let opt_str = |v: Option<Val>| v.map_or(Some(None), Val::opt_str);
+        let status16 = |v: Option<Val>| -> Option<Option<u16>> {
+            match v {
+                None | Some(Val::Null) => Some(None),
+                Some(Val::Num(n)) => u16::try_from(n).ok().map(Some),
+                Some(Val::Str(_)) => None,
+            }
+        };
+        let none = |vs: &[&Option<Val>]| vs.iter().all(|v| v.is_none());
+        let out = match ty {
+            "ok" if none(&[&code, &cause]) => Out::Ok {
+                status: status16(status)??,
+                etag: opt_str(etag)?,
+                write_id: opt_str(write_id)?,
+            },
+            "not_modified" if none(&[&status, &write_id, &code, &cause]) => Out::NotModified {
+                etag: opt_str(etag)?,
+            },
+            "precondition_failed" if none(&[&status, &etag, &write_id, &code, &cause]) => {
+                Out::PreconditionFailed
+            }
+            "not_found" if none(&[&status, &etag, &write_id, &cause]) => Out::NotFound {
+                code: opt_str(code)?,
+            },
+            "conflict" if none(&[&status, &etag, &write_id, &code, &cause]) => Out::Conflict,
+            "rejected" if none(&[&etag, &write_id, &cause]) => Out::Rejected {
+                status: status16(status)??,
+                code: opt_str(code)?,
+            },
+            "ambiguous" if none(&[&etag, &write_id, &code]) => Out::Ambiguous {
+                cause: match cause? {
+                    Val::Str(s) => s,
+                    _ => return None,
+                },
+                status: status16(status)?,
+            },
+            _ => return None,
+        };
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(line: &str) -> (Option<Op>, Option<Op>) {
+        (parse_op_line(line), serde_json::from_str::<Op>(line).ok())
+    }
+
+    #[test]
+    fn accepted_lines_parse_as_serde_parses_them() {
+        let lines = [
+            r#"{"id":0,"client":3,"key":"k0","call_ns":1200,"ret_ns":5400,"req":{"type":"put","write_id":"w0","etag_if_applied":"\"9e10\"","if_match":null,"if_none_match":"*","via":"put"},"out":{"type":"ok","status":200,"etag":"\"9e10\"","write_id":null}}"#,
+            r#"{"id":1,"client":4,"key":"k0","call_ns":6000,"ret_ns":7000,"req":{"type":"get","if_match":null,"if_none_match":null},"out":{"type":"ok","status":200,"etag":"\"9e10\"","write_id":"w0"}}"#,
+            r#"{"id":2,"client":5,"key":"k0","call_ns":6100,"ret_ns":9000,"req":{"type":"delete","if_match":"\"9e10\""},"out":{"type":"ambiguous","cause":"timeout","status":null}}"#,
+            r#"{"id":4,"client":1,"key":"k","call_ns":900,"ret_ns":950,"req":{"type":"put","write_id":"w4","etag_if_applied":null,"if_match":null,"if_none_match":"*","via":"complete_multipart","initiated_ns":100},"out":{"type":"not_found","code":"NoSuchUpload"}}"#,
+            r#" { "id" : 5 , "client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"head"},"out":{"type":"not_modified"} } "#,
+            r#"{"out":{"type":"rejected","status":501,"code":null},"req":{"type":"put","via":"copy","source_key":"s"},"ret_ns":1,"call_ns":0,"key":"k","client":1,"id":6}"#,
+            r#"{"id":7,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"delete"},"out":{"type":"precondition_failed"}}"#,
+            r#"{"id":8,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"delete"},"out":{"type":"conflict"}}"#,
+            r#"{"id":10,"client":1,"key":"a\"\\\/\n\tb","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":9,"client":1,"key":"ké","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"ambiguous","cause":"5xx","status":503}}"#,
+        ];
+        for line in lines {
+            let (fast, serde) = both(line);
+            assert!(fast.is_some(), "{line}");
+            assert_eq!(fast, serde, "{line}");
+        }
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_serde() {
+        let lines = [
+            // A \\u escape, a float, a negative number, a leading zero, a huge number.
+            r#"{"id":0,"client":1,"key":"a\u0041b","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":0,"client":1,"key":"k","call_ns":1.0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":-1,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":01,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":99999999999999999999,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            // An unknown field, a duplicate field, a missing field, a wrong type.
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"extra":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":0,"id":1,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":0,"client":1,"key":"k","ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}}"#,
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get","if_match":7},"out":{"type":"not_found"}}"#,
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"got"},"out":{"type":"not_found"}}"#,
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"ok","status":70000}}"#,
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"ok"}}"#,
+            // Truncated, trailing garbage.
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get""#,
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":1,"req":{"type":"get"},"out":{"type":"not_found"}} x"#,
+        ];
+        for line in lines {
+            assert_eq!(parse_op_line(line), None, "{line}");
+        }
+    }
+}
