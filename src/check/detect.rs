@@ -10,6 +10,7 @@ use super::anomaly::AnomalyKind;
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step,
 };
+use super::window::Explainers;
 
 /// A detected pattern, with ops as indices into `KeyHistory::ops`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ fn raw_model_findings(ctx: &Ctx) -> Vec<Finding> {
     }
     all.extend(double_creates(ctx));
     all.extend(lost_acknowledged_writes(ctx));
-    all.extend(definite_state(ctx));
+    all.extend(overwritten(ctx));
     if ctx.unique {
         all.extend(stale_family(ctx));
     }
@@ -859,13 +860,25 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
-/// Ops whose state is pinned by real time alone: W is the latest-starting mutation that
-/// returned before R was called, and no other possibly-applied mutation overlaps [W.call,
-/// R.ret], so every linearization puts R in W's state (or the initial absent state if no
-/// mutation was even called by R.ret). If R's outcome is illegal there, nothing can explain it.
-fn definite_state(ctx: &Ctx) -> Vec<Finding> {
+/// Ops whose outcome no state they can have explains: the *overwritten state* rule.
+///
+/// W is the latest-starting mutation that returned before R was called (absent: the initial
+/// state). W takes effect before R, and every mutation that returned before W was called takes
+/// effect before W, so W's state or that of a mutation falling between W and R is R's state.
+/// Such a mutation overlaps [W.call, R.ret]. If R's outcome is illegal in W's state and in the
+/// state of every possibly-applied mutation overlapping that window (ambiguous ones are in
+/// flight for ever after their call), no linearization explains R. Concurrent mutations that
+/// leave illegal states do not help R, so they do not block the proof: a definite write, then
+/// an `If-None-Match: *` success with writes but no delete in between, is caught however many
+/// writers raced. The witness is W and R alone: without the others, W's state is R's.
+pub fn overwritten_states(kh: &KeyHistory) -> Vec<Finding> {
+    overwritten(&Ctx::new(kh))
+}
+
+fn overwritten(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
     let ops = &kh.ops;
+    let explainers = Explainers::new(kh);
     let mut out = Vec::new();
     for (r, o) in ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -873,21 +886,35 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
         }
         let k = ctx.done_rets.partition_point(|&t| t < o.call);
         let (state, w) = if k == 0 {
-            if ctx.may_apply.find(o.ret, 0, &[r]).is_some() {
-                continue;
-            }
             (State::Absent, None)
         } else {
             let w = ctx.done_latest[k - 1];
-            if ctx.may_apply.find(o.ret, ops[w].call, &[w, r]).is_some() {
-                continue;
-            }
             (ops[w].written_state().unwrap_or(State::Absent), Some(w))
         };
         if step(state, &o.kind).is_some() {
             continue;
         }
-        let w_unobserved = w.is_some_and(|w| ctx.unobserved(w));
+        let from = w.map_or(0, |w| ops[w].call);
+        let exclude = match w {
+            Some(w) => vec![w, r],
+            None => vec![r],
+        };
+        if explainers.any(kh, r, from, &exclude) {
+            continue;
+        }
+        // Nothing else in flight at all: W's state was R's, and an unseen W was lost.
+        let alone = ctx.may_apply.find(o.ret, from, &exclude).is_none();
+        let w_unobserved = alone && w.is_some_and(|w| ctx.unobserved(w));
+        let w_creates = w.is_some_and(|w| {
+            matches!(
+                ops[w].kind,
+                Kind::Write {
+                    if_none_match: Some(Cond::Any),
+                    if_match: None,
+                    ..
+                }
+            )
+        });
         let kind = match o.kind {
             Kind::Read {
                 out: ReadOut::NotFound,
@@ -934,6 +961,12 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
                 ..
             } if w.is_some() => AnomalyKind::StaleRead,
             Kind::Read { .. } => AnomalyKind::NonLinearizable,
+            // A create over a create: two If-None-Match: * writes both won.
+            Kind::Write {
+                if_none_match: Some(Cond::Any),
+                if_match: None,
+                ..
+            } if w_creates => AnomalyKind::DoubleCreate,
             Kind::Write { .. } | Kind::Delete { .. } => AnomalyKind::IgnoredPrecondition,
         };
         let st = describe_state(kh, state);
@@ -943,21 +976,21 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
                 vec![w, r],
                 vec![
                     format!(
-                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between {} and B's return.",
+                        "A returned at {} before B began at {}, so B took effect after A, in A's state unless another write or delete fell between them.",
                         ms(ops[w].ret),
                         ms(o.call),
-                        start_of(&ops[w])
                     ),
                     format!(
-                        "So the object was {st} throughout B, yet B {outcome}: {}.",
-                        kind.name()
+                        "A left the object {st}, where B's outcome is illegal, and no write or delete that could leave a state where it is legal was in flight between {} and B's return (every other one returned before A began or began after B returned).",
+                        start_of(&ops[w])
                     ),
+                    format!("Yet B {outcome}: {}.", kind.name()),
                 ],
             ),
             None => (
                 vec![r],
                 vec![format!(
-                    "No write or delete on the key had even begun when A returned, so the object was absent, yet A {outcome}: {}.",
+                    "No write or delete on the key that could leave a state where A's outcome is legal had even begun when A returned, and the object starts absent, yet A {outcome}: {}.",
                     kind.name()
                 )],
             ),
