@@ -330,3 +330,107 @@ fn the_checker_is_never_unknown_where_the_rule_has_a_proof() {
         assert_eq!(report.keys[0].verdict, KeyVerdict::NotLinearizable);
     }
 }
+
+#[test]
+fn an_unknown_verdict_says_what_ran_out_and_where_the_search_was_stuck() {
+    // The 412 needs one of the unanswered writes to have landed before it, and the last read
+    // says none did: no rule has a proof, and forty unanswered writes make the orders explode.
+    let mut b = Builder::new();
+    b.op(0, 0, 10 * MS, put("w0", None, Some("*")), written("w0"));
+    b.op(
+        1,
+        12 * MS,
+        14 * MS,
+        Req::Get {
+            if_match: None,
+            if_none_match: None,
+        },
+        ok(Some("ew0".into()), Some("w0")),
+    );
+    for c in 2..42 {
+        let call = 15 * MS + c * 1000;
+        b.op(
+            c,
+            call,
+            call + 100 * MS,
+            put(&format!("w{c}"), None, None),
+            ambiguous(),
+        );
+    }
+    b.op(
+        50,
+        40 * MS,
+        50 * MS,
+        put("x", Some("ew0"), None),
+        Out::PreconditionFailed,
+    );
+    b.op(
+        51,
+        70 * MS,
+        80 * MS,
+        Req::Get {
+            if_match: None,
+            if_none_match: None,
+        },
+        ok(Some("ew0".into()), Some("w0")),
+    );
+    let h = b.history();
+    let report = check_history(
+        &h,
+        &CheckOptions {
+            time_budget: Duration::from_secs(20),
+            max_states: 2_000,
+            threads: 1,
+        },
+    );
+    let KeyVerdict::Unknown {
+        reason,
+        exhausted: Some(x),
+    } = &report.keys[0].verdict
+    else {
+        panic!("expected Unknown with what ran out: {report:#?}");
+    };
+    assert_eq!(x.limit, s3conform::check::tier2::Limit::States);
+    assert!(x.states > 2_000 && x.max_states == 2_000, "{x:?}");
+    assert!(x.deepest < x.ops && x.stuck_at.is_some(), "{x:?}");
+    assert!(x.ambiguous >= 20 && x.window >= x.ambiguous, "{x:?}");
+    assert_eq!(x.optional, 40, "{x:?}");
+    for needle in [
+        "2000 cached configurations",
+        "--max-states",
+        "unanswered",
+        "stopping before op",
+    ] {
+        assert!(reason.contains(needle), "{needle:?} not in {reason}");
+    }
+    // The overall verdict names the key, and the JSON report carries the same facts.
+    let Verdict::Unknown { reason: overall } = report.verdict() else {
+        panic!("{:?}", report.verdict());
+    };
+    assert!(overall.starts_with("key k: "), "{overall}");
+    let json = serde_json::to_value(&report).unwrap();
+    let exhausted = &json["keys"][0]["verdict"]["exhausted"];
+    assert_eq!(exhausted["limit"], "states");
+    assert_eq!(exhausted["max_states"], 2_000);
+    // A time budget says so, and which flags raise it.
+    let report = check_history(
+        &h,
+        &CheckOptions {
+            time_budget: Duration::from_millis(200),
+            max_states: usize::MAX,
+            threads: 1,
+        },
+    );
+    let KeyVerdict::Unknown {
+        reason,
+        exhausted: Some(x),
+    } = &report.keys[0].verdict
+    else {
+        panic!("expected Unknown: {report:#?}");
+    };
+    assert_eq!(x.limit, s3conform::check::tier2::Limit::Time);
+    assert!(
+        reason.contains("--time-budget") && reason.contains("--check-budget"),
+        "{reason}"
+    );
+}

@@ -902,9 +902,9 @@ fn overwritten(ctx: &Ctx) -> Vec<Finding> {
         if explainers.any(kh, r, from, &exclude) {
             continue;
         }
-        // Nothing else in flight at all: W's state was R's, and an unseen W was lost.
-        let alone = ctx.may_apply.find(o.ret, from, &exclude).is_none();
-        let w_unobserved = alone && w.is_some_and(|w| ctx.unobserved(w));
+        // Nobody ever saw W's version, and R saw an older one or none: W's write was lost
+        // (the racing writes that cannot explain R were lost with it or never landed).
+        let w_unobserved = w.is_some_and(|w| ctx.unobserved(w));
         let w_creates = w.is_some_and(|w| {
             matches!(
                 ops[w].kind,
