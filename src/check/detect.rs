@@ -152,8 +152,6 @@ struct Ctx<'a> {
     /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
     unique: bool,
     producer: FxHashMap<Sym, usize>,
-    /// Possibly-applied mutations (required or ambiguous).
-    may_apply: Stab,
     /// Definitely applied mutations sorted by return, with the prefix argmax of call.
     done_rets: Vec<u64>,
     done_latest: Vec<usize>,
@@ -186,10 +184,6 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let may_apply = Stab::new(
-            ops,
-            (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && ops[i].is_mutation()),
-        );
         let mut done: Vec<usize> = (0..ops.len())
             .filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation())
             .collect();
@@ -249,7 +243,6 @@ impl<'a> Ctx<'a> {
             kh,
             unique,
             producer,
-            may_apply,
             done_rets: done.iter().map(|&i| ops[i].ret).collect(),
             done_latest,
             observed_etags,

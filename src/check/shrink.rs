@@ -29,6 +29,11 @@ use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 /// still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also true of `history`.
 /// Returns the input unchanged if it does not show the anomaly.
 pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> History {
+    if anomaly.kind != AnomalyKind::NonLinearizable
+        && let Some(kept) = from_witness(history, anomaly, opts)
+    {
+        return noted(history, kept, anomaly);
+    }
     let deadline = Instant::now() + opts.time_budget;
     let check_opts = CheckOptions {
         threads: 1,
@@ -147,6 +152,11 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
         .filter(|(_, k)| *k)
         .map(|(o, _)| o)
         .collect();
+    noted(history, kept, anomaly)
+}
+
+/// The shrunk history, its header saying what it was shrunk from and what it shows.
+fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly) -> History {
     let mut header = history.header.clone();
     let note = format!(
         "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed)",
@@ -160,6 +170,131 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
         None => note,
     });
     History { header, ops: kept }
+}
+
+/// A detector's witness is a proof in a few ops, so the smallest history showing its anomaly
+/// is nearly always those ops alone, or with the writes that produced what they name. Both are
+/// tried first, each accepted only when every anomaly of the kind it shows on the key is the
+/// original finding itself (same ops), which the original history showed; then ops are dropped
+/// one at a time while that holds. A few checks of a handful of ops each, instead of delta
+/// debugging over the whole key; `None` sends the shrinker down that general path.
+fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<Vec<Op>> {
+    if anomaly.ops.is_empty() {
+        return None;
+    }
+    let check_opts = CheckOptions {
+        threads: 1,
+        ..*opts
+    };
+    let shows = |ops: &[&Op]| -> bool {
+        let h = History {
+            header: history.header.clone(),
+            ops: ops.iter().map(|o| (*o).clone()).collect(),
+        };
+        let report = check_history(&h, &check_opts);
+        let mut same = report
+            .anomalies()
+            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
+            .peekable();
+        same.peek().is_some() && same.all(|a| a.ops == anomaly.ops)
+    };
+    let wanted: HashSet<u64> = anomaly.ops.iter().copied().collect();
+    let mut keep: Vec<&Op> = history
+        .ops
+        .iter()
+        .filter(|o| wanted.contains(&o.id))
+        .collect();
+    if keep.len() != wanted.len() {
+        return None;
+    }
+    if !shows(&keep) {
+        keep = with_producers(history, &keep);
+        if !shows(&keep) {
+            return None;
+        }
+    }
+    let mut i = 0;
+    while i < keep.len() {
+        let mut cand = keep.clone();
+        cand.remove(i);
+        if !cand.is_empty() && shows(&cand) {
+            keep = cand;
+        } else {
+            i += 1;
+        }
+    }
+    Some(keep.into_iter().cloned().collect())
+}
+
+/// `ops` and the writes that produced the versions they name: a write id they read, an ETag
+/// they name on the same key (in a condition or an outcome).
+fn with_producers<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
+    let mut etags: HashSet<(&str, &str)> = HashSet::new();
+    let mut wids: HashSet<&str> = HashSet::new();
+    for o in ops {
+        let key = o.key.as_str();
+        let mut etag = |e: &'h Option<String>| {
+            if let Some(e) = e.as_deref().filter(|e| e.trim() != "*") {
+                etags.insert((key, normalize_etag(e)));
+            }
+        };
+        match &o.req {
+            Req::Get {
+                if_match,
+                if_none_match,
+            }
+            | Req::Head {
+                if_match,
+                if_none_match,
+            }
+            | Req::Put {
+                if_match,
+                if_none_match,
+                ..
+            } => {
+                etag(if_match);
+                etag(if_none_match);
+            }
+            Req::Delete { if_match } => etag(if_match),
+        }
+        match (&o.req, &o.out) {
+            (
+                Req::Get { .. } | Req::Head { .. },
+                Out::Ok {
+                    etag: e, write_id, ..
+                },
+            ) => {
+                etag(e);
+                wids.extend(write_id.as_deref());
+            }
+            (_, Out::NotModified { etag: e }) => etag(e),
+            _ => {}
+        }
+    }
+    let mine: HashSet<u64> = ops.iter().map(|o| o.id).collect();
+    history
+        .ops
+        .iter()
+        .filter(|o| {
+            if mine.contains(&o.id) {
+                return true;
+            }
+            let Req::Put {
+                write_id,
+                etag_if_applied,
+                ..
+            } = &o.req
+            else {
+                return false;
+            };
+            let produced = match &o.out {
+                Out::Ok { etag, .. } => etag.as_ref().or(etag_if_applied.as_ref()),
+                _ => etag_if_applied.as_ref(),
+            };
+            write_id.as_deref().is_some_and(|w| wids.contains(w))
+                || produced.is_some_and(|e| etags.contains(&(o.key.as_str(), normalize_etag(e))))
+        })
+        .collect()
 }
 
 /// The ops that bear on `key`: its own, the copies that read it, the reads of those copies'
