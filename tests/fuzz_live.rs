@@ -1,4 +1,4 @@
-//! Checking a campaign as it goes (docs/checker.md §7.1): snapshots taken while the writers run
+//! Checking a campaign as it goes (docs/checker.md §9): snapshots taken while the writers run
 //! (ops in flight as unanswered) show only anomalies the whole run shows, the watcher sees an
 //! injected fault before the campaign ends, and the final verdict is the whole history's.
 

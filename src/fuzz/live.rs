@@ -1,5 +1,5 @@
 //! What a drive has recorded so far, readable while it runs, so a campaign can be checked as it
-//! goes (docs/checker.md §7.1).
+//! goes (docs/checker.md §9).
 //!
 //! A snapshot is a *prefix* of the campaign's history: every op that has returned, as it will
 //! appear in the final history, and every op still in flight as unanswered (it may land at any
