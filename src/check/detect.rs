@@ -747,15 +747,21 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     }
     // The earliest return among the ops that show a version (its writer or any observer): the
     // version was definitely installed by then.
-    let mut first_seen: FxHashMap<Sym, u64> = FxHashMap::default();
+    // With the op that showed it then: it belongs to the witness, which must prove the
+    // anomaly on its own.
+    let mut first_seen: FxHashMap<Sym, (u64, usize)> = FxHashMap::default();
     for (&e, &w) in &ctx.producer {
-        first_seen.insert(e, ops[w].ret);
+        first_seen.insert(e, (ops[w].ret, w));
     }
-    for o in ops.iter().filter(|o| o.role == Role::Required) {
+    for (i, o) in ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
         if let Some(e) = ctx.observed_version(o)
             && let Some(t) = first_seen.get_mut(&e)
+            && o.ret < t.0
         {
-            *t = (*t).min(o.ret);
+            *t = (o.ret, i);
         }
     }
     let mut out = Vec::new();
@@ -769,7 +775,7 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
         let Some(&w) = ctx.producer.get(&e) else {
             continue;
         };
-        let wret = first_seen[&e];
+        let (wret, seen_by) = first_seen[&e];
         if wret == u64::MAX {
             continue;
         }
@@ -840,13 +846,38 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
             ),
             _ => format!("saw {}", etag(kh, e)),
         };
+        let (ops_w, first, [b, c]) = if seen_by == w {
+            (
+                vec![w, y, r],
+                format!(
+                    "A is the only write that produced {}; that version was in place by {} at the latest.",
+                    etag(kh, e),
+                    ms(wret)
+                ),
+                ["B", "C"],
+            )
+        } else {
+            let seen = match ops[seen_by].kind {
+                Kind::Write { .. } => "named it in an If-Match that succeeded",
+                _ => "saw it",
+            };
+            (
+                vec![w, seen_by, y, r],
+                format!(
+                    "A is the only write that produced {}; B {seen} and returned at {}, so that version was in place by then.",
+                    etag(kh, e),
+                    ms(wret)
+                ),
+                ["C", "D"],
+            )
+        };
         out.push(Finding {
             kind,
-            ops: vec![w, y, r],
+            ops: ops_w,
             lines: vec![
-                format!("A is the only write that produced {}; that version was in place by {} at the latest.", etag(kh, e), ms(wret)),
-                format!("B began after that and {}, so that state came after A's version; B completed at {}.", y_what, ms(yo.ret)),
-                format!("C began at {}, after B completed, yet C {}: {}.", ms(o.call), r_what, kind.name()),
+                first,
+                format!("{b} began after that and {y_what}, so that state came after A's version; {b} completed at {}.", ms(yo.ret)),
+                format!("{c} began at {}, after {b} completed, yet {c} {r_what}: {}.", ms(o.call), kind.name()),
             ],
         });
     }

@@ -208,7 +208,7 @@ fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Op
         return None;
     }
     if !shows(&keep) {
-        keep = with_producers(history, &keep);
+        keep = with_context(history, &keep);
         if !shows(&keep) {
             return None;
         }
@@ -224,6 +224,67 @@ fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Op
         }
     }
     Some(keep.into_iter().cloned().collect())
+}
+
+/// `ops` with the context a pattern's name depends on: the writes that produced the versions
+/// they name (a write id they read, an ETag they name on the same key, in a condition or an
+/// outcome), and the first op that names each version their writes produced (whether anybody
+/// saw a write tells a lost write from a stale read).
+fn with_context<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
+    let mut context = with_producers(history, ops);
+    let mut written: HashSet<(&str, &str)> = HashSet::new();
+    let mut written_ids: HashSet<&str> = HashSet::new();
+    for o in ops {
+        if let Req::Put {
+            write_id,
+            etag_if_applied,
+            ..
+        } = &o.req
+        {
+            let produced = match &o.out {
+                Out::Ok { etag, .. } => etag.as_ref().or(etag_if_applied.as_ref()),
+                _ => etag_if_applied.as_ref(),
+            };
+            if let Some(e) = produced {
+                written.insert((o.key.as_str(), normalize_etag(e)));
+            }
+            written_ids.extend(write_id.as_deref());
+        }
+    }
+    let mut first: HashMap<(&str, &str), &Op> = HashMap::new();
+    for o in &history.ops {
+        let named: Option<&str> = match (&o.req, &o.out) {
+            (Req::Get { .. } | Req::Head { .. }, Out::Ok { etag, .. })
+            | (_, Out::NotModified { etag }) => etag.as_deref(),
+            (Req::Put { if_match, .. }, Out::Ok { .. }) => if_match.as_deref(),
+            _ => None,
+        };
+        let by_id = match (&o.req, &o.out) {
+            (Req::Get { .. } | Req::Head { .. }, Out::Ok { write_id, .. }) => {
+                write_id.as_deref().filter(|w| written_ids.contains(w))
+            }
+            _ => None,
+        };
+        let version = named
+            .map(|e| (o.key.as_str(), normalize_etag(e)))
+            .filter(|v| written.contains(v));
+        if let Some(v) = version.or(by_id.map(|w| (o.key.as_str(), w))) {
+            let slot = first.entry(v).or_insert(o);
+            if o.call_ns < slot.call_ns {
+                *slot = o;
+            }
+        }
+    }
+    let have: HashSet<u64> = context.iter().map(|o| o.id).collect();
+    let mut extra: Vec<&Op> = first
+        .into_values()
+        .filter(|o| !have.contains(&o.id))
+        .collect();
+    extra.sort_by_key(|o| o.id);
+    extra.dedup_by_key(|o| o.id);
+    context.extend(extra);
+    context.sort_by_key(|o| (o.call_ns, o.id));
+    context
 }
 
 /// `ops` and the writes that produced the versions they name: a write id they read, an ETag
