@@ -22,11 +22,22 @@ fn main() {
     };
     let opts = CheckOptions::default();
     let mut printed = false;
-    for (bug, seeds) in [(Bug::LostUpdate, 0..5u64), (Bug::StaleRead, 0..3u64)] {
+    let others = [
+        Bug::DoubleCreate,
+        Bug::StaleRead,
+        Bug::Phantom304,
+        Bug::LostAckWrite,
+        Bug::Resurrection,
+    ];
+    let runs = std::iter::once((Bug::LostUpdate, 0..5u64)).chain(others.map(|b| (b, 0..2u64)));
+    for (bug, seeds) in runs {
         for seed in seeds {
             let cfg = GenConfig {
                 writers: 8,
                 ops: 2000,
+                delete_rate: if bug == Bug::Resurrection { 0.15 } else { 0.0 },
+                blind_rate: if bug == Bug::LostAckWrite { 0.1 } else { 0.0 },
+                create_rate: if bug == Bug::DoubleCreate { 0.1 } else { 0.02 },
                 bug: Some(bug),
                 ..GenConfig::default()
             };
