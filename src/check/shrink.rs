@@ -172,12 +172,19 @@ fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly) -> History {
     History { header, ops: kept }
 }
 
+/// The most ops the fast path gathers around a witness, and the most rounds it widens the
+/// context, before leaving the witness to delta debugging.
+const MAX_CONTEXT: usize = 64;
+const MAX_WIDENING: usize = 8;
+
 /// A detector's witness is a proof in a few ops, so the smallest history showing its anomaly
 /// is nearly always those ops alone, or with the writes that produced what they name. Both are
 /// tried first, each accepted only when every anomaly of the kind it shows on the key is the
 /// original finding itself (same ops), which the original history showed; then ops are dropped
 /// one at a time while that holds. A few checks of a handful of ops each, instead of delta
-/// debugging over the whole key; `None` sends the shrinker down that general path.
+/// debugging over the whole key; `None` sends the shrinker down that general path. When the
+/// witness's own context is not enough (a conditional write whose version's producer is itself
+/// a conditional write), the context is widened round by round along those producers.
 fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<Vec<Op>> {
     if anomaly.ops.is_empty() {
         return None;
@@ -207,11 +214,16 @@ fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Op
     if keep.len() != wanted.len() {
         return None;
     }
-    if !shows(&keep) {
-        keep = with_context(history, &keep);
-        if !shows(&keep) {
+    // A version named by a conditional write is explained by its own producer's chain: widen
+    // the context until it shows the anomaly, a bounded number of times.
+    let mut widened = 0;
+    while !shows(&keep) {
+        let wider = with_context(history, &keep);
+        widened += 1;
+        if wider.len() == keep.len() || wider.len() > MAX_CONTEXT || widened > MAX_WIDENING {
             return None;
         }
+        keep = wider;
     }
     let mut i = 0;
     while i < keep.len() {
