@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::fuzz::{Counters, DriveError, DriveLimits, Mix, Schedule, drive};
+use crate::fuzz::{Counters, DriveError, DriveLimits, Mix, Recording, Schedule, drive_recorded};
 use crate::history::History;
 use crate::s3::Session;
 
@@ -43,11 +43,22 @@ impl Campaign {
         session: &Session,
         counters: Arc<Counters>,
     ) -> Result<History, DriveError> {
+        self.run_recorded(session, counters, Arc::default()).await
+    }
+
+    /// [`Campaign::run`], recording into `recording`, which a checker may snapshot while the
+    /// campaign runs (`fuzz` checks as it goes).
+    pub async fn run_recorded(
+        &self,
+        session: &Session,
+        counters: Arc<Counters>,
+        recording: Arc<Recording>,
+    ) -> Result<History, DriveError> {
         let limits = DriveLimits {
             max_ops: self.ops,
             max_duration: self.duration,
         };
-        drive(session, &self.schedule(), limits, counters).await
+        drive_recorded(session, &self.schedule(), limits, counters, recording).await
     }
 }
 

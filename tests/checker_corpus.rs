@@ -235,7 +235,7 @@ fn an_exhausted_budget_is_unknown_not_a_guess() {
     assert!(
         String::from_utf8(out)
             .unwrap()
-            .contains("unknown: key k0: state budget")
+            .contains("unknown: key k0: the search reached its cap of 1 cached configurations")
     );
     let _ = std::fs::remove_file(&path);
 }

@@ -10,6 +10,7 @@ use super::anomaly::AnomalyKind;
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step,
 };
+use super::window::Explainers;
 
 /// A detected pattern, with ops as indices into `KeyHistory::ops`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ fn raw_model_findings(ctx: &Ctx) -> Vec<Finding> {
     }
     all.extend(double_creates(ctx));
     all.extend(lost_acknowledged_writes(ctx));
-    all.extend(definite_state(ctx));
+    all.extend(overwritten(ctx));
     if ctx.unique {
         all.extend(stale_family(ctx));
     }
@@ -151,8 +152,6 @@ struct Ctx<'a> {
     /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
     unique: bool,
     producer: FxHashMap<Sym, usize>,
-    /// Possibly-applied mutations (required or ambiguous).
-    may_apply: Stab,
     /// Definitely applied mutations sorted by return, with the prefix argmax of call.
     done_rets: Vec<u64>,
     done_latest: Vec<usize>,
@@ -185,10 +184,6 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let may_apply = Stab::new(
-            ops,
-            (0..ops.len()).filter(|&i| ops[i].role != Role::Excluded && ops[i].is_mutation()),
-        );
         let mut done: Vec<usize> = (0..ops.len())
             .filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation())
             .collect();
@@ -248,7 +243,6 @@ impl<'a> Ctx<'a> {
             kh,
             unique,
             producer,
-            may_apply,
             done_rets: done.iter().map(|&i| ops[i].ret).collect(),
             done_latest,
             observed_etags,
@@ -753,15 +747,21 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
     }
     // The earliest return among the ops that show a version (its writer or any observer): the
     // version was definitely installed by then.
-    let mut first_seen: FxHashMap<Sym, u64> = FxHashMap::default();
+    // With the op that showed it then: it belongs to the witness, which must prove the
+    // anomaly on its own.
+    let mut first_seen: FxHashMap<Sym, (u64, usize)> = FxHashMap::default();
     for (&e, &w) in &ctx.producer {
-        first_seen.insert(e, ops[w].ret);
+        first_seen.insert(e, (ops[w].ret, w));
     }
-    for o in ops.iter().filter(|o| o.role == Role::Required) {
+    for (i, o) in ops.iter().enumerate() {
+        if o.role != Role::Required {
+            continue;
+        }
         if let Some(e) = ctx.observed_version(o)
             && let Some(t) = first_seen.get_mut(&e)
+            && o.ret < t.0
         {
-            *t = (*t).min(o.ret);
+            *t = (o.ret, i);
         }
     }
     let mut out = Vec::new();
@@ -775,7 +775,7 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
         let Some(&w) = ctx.producer.get(&e) else {
             continue;
         };
-        let wret = first_seen[&e];
+        let (wret, seen_by) = first_seen[&e];
         if wret == u64::MAX {
             continue;
         }
@@ -846,26 +846,63 @@ fn stale_family(ctx: &Ctx) -> Vec<Finding> {
             ),
             _ => format!("saw {}", etag(kh, e)),
         };
+        let (ops_w, first, [b, c]) = if seen_by == w {
+            (
+                vec![w, y, r],
+                format!(
+                    "A is the only write that produced {}; that version was in place by {} at the latest.",
+                    etag(kh, e),
+                    ms(wret)
+                ),
+                ["B", "C"],
+            )
+        } else {
+            let seen = match ops[seen_by].kind {
+                Kind::Write { .. } => "named it in an If-Match that succeeded",
+                _ => "saw it",
+            };
+            (
+                vec![w, seen_by, y, r],
+                format!(
+                    "A is the only write that produced {}; B {seen} and returned at {}, so that version was in place by then.",
+                    etag(kh, e),
+                    ms(wret)
+                ),
+                ["C", "D"],
+            )
+        };
         out.push(Finding {
             kind,
-            ops: vec![w, y, r],
+            ops: ops_w,
             lines: vec![
-                format!("A is the only write that produced {}; that version was in place by {} at the latest.", etag(kh, e), ms(wret)),
-                format!("B began after that and {}, so that state came after A's version; B completed at {}.", y_what, ms(yo.ret)),
-                format!("C began at {}, after B completed, yet C {}: {}.", ms(o.call), r_what, kind.name()),
+                first,
+                format!("{b} began after that and {y_what}, so that state came after A's version; {b} completed at {}.", ms(yo.ret)),
+                format!("{c} began at {}, after {b} completed, yet {c} {r_what}: {}.", ms(o.call), kind.name()),
             ],
         });
     }
     out
 }
 
-/// Ops whose state is pinned by real time alone: W is the latest-starting mutation that
-/// returned before R was called, and no other possibly-applied mutation overlaps [W.call,
-/// R.ret], so every linearization puts R in W's state (or the initial absent state if no
-/// mutation was even called by R.ret). If R's outcome is illegal there, nothing can explain it.
-fn definite_state(ctx: &Ctx) -> Vec<Finding> {
+/// Ops whose outcome no state they can have explains: the *overwritten state* rule.
+///
+/// W is the latest-starting mutation that returned before R was called (absent: the initial
+/// state). W takes effect before R, and every mutation that returned before W was called takes
+/// effect before W, so W's state or that of a mutation falling between W and R is R's state.
+/// Such a mutation overlaps [W.call, R.ret]. If R's outcome is illegal in W's state and in the
+/// state of every possibly-applied mutation overlapping that window (ambiguous ones are in
+/// flight for ever after their call), no linearization explains R. Concurrent mutations that
+/// leave illegal states do not help R, so they do not block the proof: a definite write, then
+/// an `If-None-Match: *` success with writes but no delete in between, is caught however many
+/// writers raced. The witness is W and R alone: without the others, W's state is R's.
+pub fn overwritten_states(kh: &KeyHistory) -> Vec<Finding> {
+    overwritten(&Ctx::new(kh))
+}
+
+fn overwritten(ctx: &Ctx) -> Vec<Finding> {
     let kh = ctx.kh;
     let ops = &kh.ops;
+    let explainers = Explainers::new(kh);
     let mut out = Vec::new();
     for (r, o) in ops.iter().enumerate() {
         if o.role != Role::Required {
@@ -873,21 +910,35 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
         }
         let k = ctx.done_rets.partition_point(|&t| t < o.call);
         let (state, w) = if k == 0 {
-            if ctx.may_apply.find(o.ret, 0, &[r]).is_some() {
-                continue;
-            }
             (State::Absent, None)
         } else {
             let w = ctx.done_latest[k - 1];
-            if ctx.may_apply.find(o.ret, ops[w].call, &[w, r]).is_some() {
-                continue;
-            }
             (ops[w].written_state().unwrap_or(State::Absent), Some(w))
         };
         if step(state, &o.kind).is_some() {
             continue;
         }
+        let from = w.map_or(0, |w| ops[w].call);
+        let exclude = match w {
+            Some(w) => vec![w, r],
+            None => vec![r],
+        };
+        if explainers.any(kh, r, from, &exclude) {
+            continue;
+        }
+        // Nobody ever saw W's version, and R saw an older one or none: W's write was lost
+        // (the racing writes that cannot explain R were lost with it or never landed).
         let w_unobserved = w.is_some_and(|w| ctx.unobserved(w));
+        let w_creates = w.is_some_and(|w| {
+            matches!(
+                ops[w].kind,
+                Kind::Write {
+                    if_none_match: Some(Cond::Any),
+                    if_match: None,
+                    ..
+                }
+            )
+        });
         let kind = match o.kind {
             Kind::Read {
                 out: ReadOut::NotFound,
@@ -934,6 +985,12 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
                 ..
             } if w.is_some() => AnomalyKind::StaleRead,
             Kind::Read { .. } => AnomalyKind::NonLinearizable,
+            // A create over a create: two If-None-Match: * writes both won.
+            Kind::Write {
+                if_none_match: Some(Cond::Any),
+                if_match: None,
+                ..
+            } if w_creates => AnomalyKind::DoubleCreate,
             Kind::Write { .. } | Kind::Delete { .. } => AnomalyKind::IgnoredPrecondition,
         };
         let st = describe_state(kh, state);
@@ -943,21 +1000,21 @@ fn definite_state(ctx: &Ctx) -> Vec<Finding> {
                 vec![w, r],
                 vec![
                     format!(
-                        "A returned at {} before B began at {}, and no other write or delete on the key was in flight between {} and B's return.",
+                        "A returned at {} before B began at {}, so B took effect after A, in A's state unless another write or delete fell between them.",
                         ms(ops[w].ret),
                         ms(o.call),
-                        start_of(&ops[w])
                     ),
                     format!(
-                        "So the object was {st} throughout B, yet B {outcome}: {}.",
-                        kind.name()
+                        "A left the object {st}, where B's outcome is illegal, and no write or delete that could leave a state where it is legal was in flight between {} and B's return (every other one returned before A began or began after B returned).",
+                        start_of(&ops[w])
                     ),
+                    format!("Yet B {outcome}: {}.", kind.name()),
                 ],
             ),
             None => (
                 vec![r],
                 vec![format!(
-                    "No write or delete on the key had even begun when A returned, so the object was absent, yet A {outcome}: {}.",
+                    "No write or delete on the key that could leave a state where A's outcome is legal had even begun when A returned, and the object starts absent, yet A {outcome}: {}.",
                     kind.name()
                 )],
             ),

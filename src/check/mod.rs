@@ -48,6 +48,7 @@ pub mod shrink;
 pub mod tier1;
 pub mod tier2;
 pub mod validate;
+pub mod window;
 pub mod witness;
 
 pub use anomaly::{Anomaly, AnomalyKind};

@@ -11,7 +11,7 @@ use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
 use super::tier1::{Tier1Result, tier1};
-use super::tier2::{Budget, SearchResult, search};
+use super::tier2::{Budget, Exhausted, SearchResult, search};
 use super::validate::validate_certificate;
 use crate::history::History;
 use crate::history::view::OpSource;
@@ -55,7 +55,12 @@ pub enum Tier {
 pub enum KeyVerdict {
     Linearizable,
     NotLinearizable,
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+        /// What the search exhausted and where it was stuck, when a budget ran out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exhausted: Option<Exhausted>,
+    },
 }
 
 /// The result for one key.
@@ -125,7 +130,7 @@ impl CheckReport {
             .keys
             .iter()
             .filter_map(|k| match &k.verdict {
-                KeyVerdict::Unknown { reason } => Some(format!("key {}: {reason}", k.key)),
+                KeyVerdict::Unknown { reason, .. } => Some(format!("key {}: {reason}", k.key)),
                 _ => None,
             })
             .collect();
@@ -264,6 +269,7 @@ pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
                                 reason: format!(
                                     "internal error: the search's order did not validate ({e})"
                                 ),
+                                exhausted: None,
                             };
                         }
                     },
@@ -286,10 +292,13 @@ pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
                             explanation: lines.join("\n"),
                         });
                     }
-                    SearchResult::Unknown { reason, states } => {
+                    SearchResult::Unknown(exhausted) => {
                         report.decided_by = None;
-                        report.states = states;
-                        report.verdict = KeyVerdict::Unknown { reason };
+                        report.states = exhausted.states;
+                        report.verdict = KeyVerdict::Unknown {
+                            reason: exhausted.to_string(),
+                            exhausted: Some(exhausted),
+                        };
                     }
                 }
             }

@@ -29,6 +29,11 @@ use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 /// still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also true of `history`.
 /// Returns the input unchanged if it does not show the anomaly.
 pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> History {
+    if anomaly.kind != AnomalyKind::NonLinearizable
+        && let Some(kept) = from_witness(history, anomaly, opts)
+    {
+        return noted(history, kept, anomaly);
+    }
     let deadline = Instant::now() + opts.time_budget;
     let check_opts = CheckOptions {
         threads: 1,
@@ -147,6 +152,11 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
         .filter(|(_, k)| *k)
         .map(|(o, _)| o)
         .collect();
+    noted(history, kept, anomaly)
+}
+
+/// The shrunk history, its header saying what it was shrunk from and what it shows.
+fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly) -> History {
     let mut header = history.header.clone();
     let note = format!(
         "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed)",
@@ -160,6 +170,204 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
         None => note,
     });
     History { header, ops: kept }
+}
+
+/// The most ops the fast path gathers around a witness, and the most rounds it widens the
+/// context, before leaving the witness to delta debugging.
+const MAX_CONTEXT: usize = 64;
+const MAX_WIDENING: usize = 8;
+
+/// A detector's witness is a proof in a few ops, so the smallest history showing its anomaly
+/// is nearly always those ops alone, or with the writes that produced what they name. Both are
+/// tried first, each accepted only when every anomaly of the kind it shows on the key is the
+/// original finding itself (same ops), which the original history showed; then ops are dropped
+/// one at a time while that holds. A few checks of a handful of ops each, instead of delta
+/// debugging over the whole key; `None` sends the shrinker down that general path. When the
+/// witness's own context is not enough (a conditional write whose version's producer is itself
+/// a conditional write), the context is widened round by round along those producers.
+fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<Vec<Op>> {
+    if anomaly.ops.is_empty() {
+        return None;
+    }
+    let check_opts = CheckOptions {
+        threads: 1,
+        ..*opts
+    };
+    let shows = |ops: &[&Op]| -> bool {
+        let h = History {
+            header: history.header.clone(),
+            ops: ops.iter().map(|o| (*o).clone()).collect(),
+        };
+        let report = check_history(&h, &check_opts);
+        let mut same = report
+            .anomalies()
+            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
+            .peekable();
+        same.peek().is_some() && same.all(|a| a.ops == anomaly.ops)
+    };
+    let wanted: HashSet<u64> = anomaly.ops.iter().copied().collect();
+    let mut keep: Vec<&Op> = history
+        .ops
+        .iter()
+        .filter(|o| wanted.contains(&o.id))
+        .collect();
+    if keep.len() != wanted.len() {
+        return None;
+    }
+    // A version named by a conditional write is explained by its own producer's chain: widen
+    // the context until it shows the anomaly, a bounded number of times.
+    let mut widened = 0;
+    while !shows(&keep) {
+        let wider = with_context(history, &keep);
+        widened += 1;
+        if wider.len() == keep.len() || wider.len() > MAX_CONTEXT || widened > MAX_WIDENING {
+            return None;
+        }
+        keep = wider;
+    }
+    let mut i = 0;
+    while i < keep.len() {
+        let mut cand = keep.clone();
+        cand.remove(i);
+        if !cand.is_empty() && shows(&cand) {
+            keep = cand;
+        } else {
+            i += 1;
+        }
+    }
+    Some(keep.into_iter().cloned().collect())
+}
+
+/// `ops` with the context a pattern's name depends on: the writes that produced the versions
+/// they name (a write id they read, an ETag they name on the same key, in a condition or an
+/// outcome), and the first op that names each version their writes produced (whether anybody
+/// saw a write tells a lost write from a stale read).
+fn with_context<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
+    let mut context = with_producers(history, ops);
+    let mut written: HashSet<(&str, &str)> = HashSet::new();
+    let mut written_ids: HashSet<&str> = HashSet::new();
+    for o in ops {
+        if let Req::Put {
+            write_id,
+            etag_if_applied,
+            ..
+        } = &o.req
+        {
+            let produced = match &o.out {
+                Out::Ok { etag, .. } => etag.as_ref().or(etag_if_applied.as_ref()),
+                _ => etag_if_applied.as_ref(),
+            };
+            if let Some(e) = produced {
+                written.insert((o.key.as_str(), normalize_etag(e)));
+            }
+            written_ids.extend(write_id.as_deref());
+        }
+    }
+    let mut first: HashMap<(&str, &str), &Op> = HashMap::new();
+    for o in &history.ops {
+        let named: Option<&str> = match (&o.req, &o.out) {
+            (Req::Get { .. } | Req::Head { .. }, Out::Ok { etag, .. })
+            | (_, Out::NotModified { etag }) => etag.as_deref(),
+            (Req::Put { if_match, .. }, Out::Ok { .. }) => if_match.as_deref(),
+            _ => None,
+        };
+        let by_id = match (&o.req, &o.out) {
+            (Req::Get { .. } | Req::Head { .. }, Out::Ok { write_id, .. }) => {
+                write_id.as_deref().filter(|w| written_ids.contains(w))
+            }
+            _ => None,
+        };
+        let version = named
+            .map(|e| (o.key.as_str(), normalize_etag(e)))
+            .filter(|v| written.contains(v));
+        if let Some(v) = version.or(by_id.map(|w| (o.key.as_str(), w))) {
+            let slot = first.entry(v).or_insert(o);
+            if o.call_ns < slot.call_ns {
+                *slot = o;
+            }
+        }
+    }
+    let have: HashSet<u64> = context.iter().map(|o| o.id).collect();
+    let mut extra: Vec<&Op> = first
+        .into_values()
+        .filter(|o| !have.contains(&o.id))
+        .collect();
+    extra.sort_by_key(|o| o.id);
+    extra.dedup_by_key(|o| o.id);
+    context.extend(extra);
+    context.sort_by_key(|o| (o.call_ns, o.id));
+    context
+}
+
+/// `ops` and the writes that produced the versions they name: a write id they read, an ETag
+/// they name on the same key (in a condition or an outcome).
+fn with_producers<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
+    let mut etags: HashSet<(&str, &str)> = HashSet::new();
+    let mut wids: HashSet<&str> = HashSet::new();
+    for o in ops {
+        let key = o.key.as_str();
+        let mut etag = |e: &'h Option<String>| {
+            if let Some(e) = e.as_deref().filter(|e| e.trim() != "*") {
+                etags.insert((key, normalize_etag(e)));
+            }
+        };
+        match &o.req {
+            Req::Get {
+                if_match,
+                if_none_match,
+            }
+            | Req::Head {
+                if_match,
+                if_none_match,
+            }
+            | Req::Put {
+                if_match,
+                if_none_match,
+                ..
+            } => {
+                etag(if_match);
+                etag(if_none_match);
+            }
+            Req::Delete { if_match } => etag(if_match),
+        }
+        match (&o.req, &o.out) {
+            (
+                Req::Get { .. } | Req::Head { .. },
+                Out::Ok {
+                    etag: e, write_id, ..
+                },
+            ) => {
+                etag(e);
+                wids.extend(write_id.as_deref());
+            }
+            (_, Out::NotModified { etag: e }) => etag(e),
+            _ => {}
+        }
+    }
+    let mine: HashSet<u64> = ops.iter().map(|o| o.id).collect();
+    history
+        .ops
+        .iter()
+        .filter(|o| {
+            if mine.contains(&o.id) {
+                return true;
+            }
+            let Req::Put {
+                write_id,
+                etag_if_applied,
+                ..
+            } = &o.req
+            else {
+                return false;
+            };
+            let produced = match &o.out {
+                Out::Ok { etag, .. } => etag.as_ref().or(etag_if_applied.as_ref()),
+                _ => etag_if_applied.as_ref(),
+            };
+            write_id.as_deref().is_some_and(|w| wids.contains(w))
+                || produced.is_some_and(|e| etags.contains(&(o.key.as_str(), normalize_etag(e))))
+        })
+        .collect()
 }
 
 /// The ops that bear on `key`: its own, the copies that read it, the reads of those copies'

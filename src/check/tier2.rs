@@ -16,8 +16,11 @@
 //!   that fails does pass 2 treat every ambiguous write as optional.
 //! - **Budgets.** A deadline and a cap on cached configurations; hitting either is `Unknown`.
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use super::model::{FxHashSet, KeyHistory, Kind, Role, State, WriteOut, step};
 
@@ -39,11 +42,88 @@ pub enum SearchResult {
     /// going further (Knossos's `:op`): the pending op with the earliest return.
     Illegal { blocking: Option<u64> },
     /// The budget ran out.
-    Unknown { reason: String, states: usize },
+    Unknown(Exhausted),
+}
+
+/// Which limit stopped a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// The cap on cached configurations (`--max-states`).
+    States,
+    /// The wall-clock budget (`--time-budget`, `fuzz --check-budget`).
+    Time,
+    /// Another part of the check asked it to stop.
+    Cancelled,
+}
+
+/// What a search that ran out of budget had done, and where it was stuck: enough for a user
+/// to tell which flag to raise, or that the history itself (a wide window of unanswered
+/// writes) is what makes it hard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exhausted {
+    pub limit: Limit,
+    /// Configurations cached when it stopped.
+    pub states: usize,
+    /// The cap on them.
+    pub max_states: usize,
+    /// Time spent searching this key.
+    pub elapsed_ms: u64,
+    /// The ops the search had to order.
+    pub ops: usize,
+    /// The most of them one branch had linearized.
+    pub deepest: usize,
+    /// At that point, the pending op whose return forced the backtracking (by id).
+    pub stuck_at: Option<u64>,
+    /// The widest choice it met: how many ops could have gone next at once.
+    pub window: usize,
+    /// How many of those were unanswered writes or deletes, each of which may land at any time
+    /// after its call or never: every one of them multiplies the orders to try.
+    pub ambiguous: usize,
+    /// The unanswered writes and deletes of the key the search had to place or drop.
+    pub optional: usize,
+}
+
+impl fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.limit {
+            Limit::States => format!(
+                "the search reached its cap of {} cached configurations",
+                self.max_states
+            ),
+            Limit::Time => "the search ran out of time".to_string(),
+            Limit::Cancelled => "the search was cancelled".to_string(),
+        };
+        write!(
+            f,
+            "{what} after {:.1} s and {} configurations; it had ordered at most {} of {} ops",
+            self.elapsed_ms as f64 / 1e3,
+            self.states,
+            self.deepest,
+            self.ops
+        )?;
+        if let Some(op) = self.stuck_at {
+            write!(f, ", the furthest stopping before op {op}")?;
+        }
+        write!(
+            f,
+            "; at its widest {} ops could go next, {} of them unanswered writes or deletes ({} on the key), each of which may land at any time after its call or never",
+            self.window, self.ambiguous, self.optional
+        )?;
+        match self.limit {
+            Limit::States => write!(
+                f,
+                "; re-check with a higher `s3conform check --max-states` (about 40 bytes each)"
+            ),
+            Limit::Time => write!(f, "; raise `check --time-budget` or `fuzz --check-budget`"),
+            Limit::Cancelled => Ok(()),
+        }
+    }
 }
 
 /// Searches with the two-pass treatment of ambiguous writes.
 pub fn search(kh: &KeyHistory, budget: &Budget) -> SearchResult {
+    let started = Instant::now();
     let observed = observed_optional(kh);
     let has_optional = kh.ops.iter().any(|o| o.role == Role::Optional);
     if has_optional {
@@ -57,12 +137,12 @@ pub fn search(kh: &KeyHistory, budget: &Budget) -> SearchResult {
                 r => r,
             })
             .collect();
-        if let r @ SearchResult::Linearizable(_) = search_with_roles(kh, &roles, budget) {
+        if let r @ SearchResult::Linearizable(_) = search_with_roles(kh, &roles, budget, started) {
             return r;
         }
     }
     let roles: Vec<Role> = kh.ops.iter().map(|o| o.role).collect();
-    search_with_roles(kh, &roles, budget)
+    search_with_roles(kh, &roles, budget, started)
 }
 
 /// Which optional ops had their content seen by another op (so pass 1 assumes them applied).
@@ -151,6 +231,9 @@ struct Search<'a> {
     cache: FxHashSet<(u128, State)>,
     best: usize,
     blocking: Option<usize>,
+    /// The widest choice of ops to linearize next it met: all of them, and the unanswered.
+    widest: (usize, usize),
+    started: Instant,
     count: usize,
     frames: Vec<Frame>,
 }
@@ -176,7 +259,7 @@ fn read_only(kind: &Kind) -> bool {
 }
 
 impl<'a> Search<'a> {
-    fn new(kh: &'a KeyHistory, roles: &[Role]) -> Self {
+    fn new(kh: &'a KeyHistory, roles: &[Role], started: Instant) -> Self {
         let mut ops: Vec<usize> = (0..kh.ops.len())
             .filter(|&i| roles[i] != Role::Excluded)
             .collect();
@@ -200,6 +283,8 @@ impl<'a> Search<'a> {
             cache: FxHashSet::default(),
             best: 0,
             blocking: None,
+            widest: (0, 0),
+            started,
             count: 0,
             frames: Vec::new(),
         }
@@ -286,6 +371,10 @@ impl<'a> Search<'a> {
             self.best = self.count;
             self.blocking = blocking;
         }
+        if cands.len() > self.widest.0 {
+            let ambiguous = cands.iter().filter(|&&k| !self.required[k]).count();
+            self.widest = (cands.len(), ambiguous);
+        }
         if !self.cache.insert((self.hash, self.state)) {
             for &k in eager.iter().rev() {
                 self.set(k, false);
@@ -293,13 +382,7 @@ impl<'a> Search<'a> {
             return Ok(Enter::Dead);
         }
         if self.cache.len() > budget.max_states {
-            return Err(SearchResult::Unknown {
-                reason: format!(
-                    "state budget of {} configurations exhausted",
-                    budget.max_states
-                ),
-                states: self.cache.len(),
-            });
+            return Err(self.exhausted(Limit::States, budget));
         }
         let cands: Vec<usize> = cands
             .into_iter()
@@ -334,16 +417,10 @@ impl Search<'_> {
             iterations += 1;
             if iterations.is_multiple_of(1024) {
                 if Instant::now() >= budget.deadline {
-                    return SearchResult::Unknown {
-                        reason: "time budget exhausted".into(),
-                        states: self.cache.len(),
-                    };
+                    return self.exhausted(Limit::Time, budget);
                 }
                 if budget.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                    return SearchResult::Unknown {
-                        reason: "cancelled".into(),
-                        states: self.cache.len(),
-                    };
+                    return self.exhausted(Limit::Cancelled, budget);
                 }
             }
             let Some(top) = self.frames.last_mut() else {
@@ -385,6 +462,21 @@ impl Search<'_> {
         }
     }
 
+    fn exhausted(&self, limit: Limit, budget: &Budget) -> SearchResult {
+        SearchResult::Unknown(Exhausted {
+            limit,
+            states: self.cache.len(),
+            max_states: budget.max_states,
+            elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            ops: self.ops.len(),
+            deepest: self.best,
+            stuck_at: self.blocking.map(|k| self.op(k).id),
+            window: self.widest.0,
+            ambiguous: self.widest.1,
+            optional: self.optional.len(),
+        })
+    }
+
     fn path(&self) -> Vec<u64> {
         let mut out = Vec::new();
         for f in &self.frames {
@@ -410,6 +502,11 @@ impl Search<'_> {
     }
 }
 
-fn search_with_roles(kh: &KeyHistory, roles: &[Role], budget: &Budget) -> SearchResult {
-    Search::new(kh, roles).run(budget)
+fn search_with_roles(
+    kh: &KeyHistory,
+    roles: &[Role],
+    budget: &Budget,
+    started: Instant,
+) -> SearchResult {
+    Search::new(kh, roles, started).run(budget)
 }

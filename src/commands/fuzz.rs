@@ -13,7 +13,7 @@ use super::target::{TargetArgs, TargetError};
 use crate::campaign::Campaign;
 use crate::check::{self, CheckOptions, CheckReport, Verdict, Witness, WitnessOptions};
 use crate::exit_code;
-use crate::fuzz::{Counters, DriveError, Mix};
+use crate::fuzz::{Counters, DriveError, Mix, Recording, Watch};
 use crate::history::{History, write_history};
 use crate::report::outdir::{self, OutDir, OutDirError};
 use crate::report::{FuzzAnomaly, FuzzSummary};
@@ -133,10 +133,33 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         duration: args.duration,
         mix: args.mix.unwrap_or_default(),
     };
+    let opts = CheckOptions {
+        time_budget: args.check_budget,
+        ..CheckOptions::default()
+    };
     let counters = Arc::new(Counters::default());
-    let bar = progress_bar(args, counters.clone());
+    let recording = Arc::new(Recording::default());
+    let watch = (!args.no_progress).then(|| Watch::start(recording.clone(), opts));
+    let bar = progress_bar(args, counters.clone(), watch.as_ref());
     let started = Instant::now();
-    let drove = campaign.run(&connected.session, counters.clone()).await;
+    let mut drove = campaign
+        .run_recorded(&connected.session, counters.clone(), recording)
+        .await;
+    let ended = Instant::now();
+    let since_last_answer = match &drove {
+        Ok(h) => {
+            let last = h
+                .ops
+                .iter()
+                .filter(|o| !o.out.is_ambiguous())
+                .map(|o| o.ret_ns)
+                .max()
+                .unwrap_or(0);
+            Duration::from_nanos(connected.session.now_ns().saturating_sub(last))
+        }
+        Err(_) => Duration::ZERO,
+    };
+    let seen_while_running = watch.as_ref().and_then(Watch::stop);
     if let Some((bar, ticker)) = bar {
         ticker.abort();
         bar.finish_and_clear();
@@ -144,6 +167,33 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let elapsed = started.elapsed();
     let label = connected.info.label.clone();
     let connected_bucket = connected.session.bucket().to_owned();
+    if let Ok(history) = &mut drove {
+        history.header.profile = Some(args.target.profile.to_string());
+        history.header.note = Some(format!(
+            "s3conform fuzz against {label}, bucket {}, run prefix {}",
+            connected_bucket, connected_root
+        ));
+    }
+    // The verdict and its witnesses are made while the cleanup runs.
+    let checking = drove.as_ref().ok().map(|history| {
+        let history = history.clone();
+        let shrink = !args.no_shrink;
+        tokio::task::spawn_blocking(move || {
+            let report = check::check_history(&history, &opts);
+            let found = match report.verdict() {
+                Verdict::Anomalous(_) => check::witnesses(
+                    &history,
+                    &report,
+                    &WitnessOptions {
+                        shrink,
+                        check: opts,
+                    },
+                ),
+                _ => Vec::new(),
+            };
+            (report, found, Instant::now())
+        })
+    });
     let keep = args.target.keep;
     let cleanup = interrupts.finish(connected, keep).await;
     let cleaned = Cleanup::of(cleanup.as_ref(), keep);
@@ -152,12 +202,7 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         return Ok(report_stop(reason, cleaned, &connected_root, timeout));
     }
     let cleanup = cleanup.unwrap_or_default();
-    let mut history = drove?;
-    history.header.profile = Some(args.target.profile.to_string());
-    history.header.note = Some(format!(
-        "s3conform fuzz against {label}, bucket {}, run prefix {}",
-        connected_bucket, connected_root
-    ));
+    let history = drove?;
     let n = history.ops.len();
     println!(
         "  drove {n} ops in {:.2} s ({:.0} ops/s), {} ambiguous, {} x 412, {} x 409",
@@ -170,17 +215,25 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     if !keep && let Some(line) = left_behind(Cleanup::Done(&cleanup), &connected_root) {
         eprintln!("warning: {line}");
     }
-
-    let opts = CheckOptions {
-        time_budget: args.check_budget,
-        ..CheckOptions::default()
-    };
-    let history_for_check = history.clone();
-    let report =
-        tokio::task::spawn_blocking(move || check::check_history(&history_for_check, &opts))
+    let (report, found, ready) = match checking {
+        Some(task) => task
             .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
+        // Not reached: a drive that succeeded is always being checked.
+        None => (
+            check::check_history(&history, &opts),
+            Vec::new(),
+            Instant::now(),
+        ),
+    };
     let verdict = report.verdict();
+    println!(
+        "  verdict ready {:.1} ms after the last answer{}",
+        (since_last_answer + ready.saturating_duration_since(ended)).as_secs_f64() * 1e3,
+        seen_while_running
+            .map(|s| format!(" (while running: {})", s.line()))
+            .unwrap_or_default()
+    );
     print!("{}", check::render::notes(&report));
     let mut summary = FuzzSummary {
         seed,
@@ -203,14 +256,6 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
         }
         Verdict::Anomalous(_) => {
             summary.verdict = "anomalous".to_owned();
-            let found = check::witnesses(
-                &history,
-                &report,
-                &WitnessOptions {
-                    shrink: !args.no_shrink,
-                    check: opts,
-                },
-            );
             println!(
                 "verdict: NOT linearizable: {}",
                 check::witness::names(&found)
@@ -325,6 +370,7 @@ pub fn witness(history: &History, witness: &Witness) -> FuzzAnomaly {
 fn progress_bar(
     args: &FuzzArgs,
     counters: Arc<Counters>,
+    watch: Option<&Watch>,
 ) -> Option<(ProgressBar, tokio::task::JoinHandle<()>)> {
     if args.no_progress {
         return None;
@@ -338,11 +384,16 @@ fn progress_bar(
         .progress_chars("=> "),
     );
     let b = bar.clone();
+    let so_far = watch.map(Watch::reader);
     let ticker = tokio::spawn(async move {
         loop {
             b.set_position(counters.ops.load(Ordering::Relaxed));
+            let checked = so_far
+                .as_ref()
+                .and_then(|r| r())
+                .map_or_else(|| "checking as it goes".to_owned(), |s| s.line());
             b.set_message(format!(
-                "{} ambiguous, {} x 412, {} x 409 (anomalies are checked at the end)",
+                "{} ambiguous, {} x 412, {} x 409, {checked}",
                 counters.ambiguous.load(Ordering::Relaxed),
                 counters.precondition_failed.load(Ordering::Relaxed),
                 counters.conflicts.load(Ordering::Relaxed)

@@ -10,13 +10,14 @@
 //!   which write it saw.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
 
+use super::live::Recording;
 use super::schedule::{Action, ReadCondition, ReadKind, Schedule, WriteCondition};
 use crate::history::{Header, History, Op, Out, Req, Via};
 use crate::s3::{
@@ -64,7 +65,7 @@ pub enum DriveError {
 struct Shared {
     session: Session,
     keys: Vec<Key>,
-    ops: Mutex<Vec<Op>>,
+    recording: Arc<Recording>,
     next_client: AtomicU64,
     next_write: AtomicU64,
     counters: Arc<Counters>,
@@ -90,13 +91,24 @@ pub async fn drive(
     limits: DriveLimits,
     counters: Arc<Counters>,
 ) -> Result<History, DriveError> {
+    drive_recorded(session, schedule, limits, counters, Arc::default()).await
+}
+
+/// [`drive`], recording into `recording`, which others may snapshot while the drive runs.
+pub async fn drive_recorded(
+    session: &Session,
+    schedule: &Schedule,
+    limits: DriveLimits,
+    counters: Arc<Counters>,
+    recording: Arc<Recording>,
+) -> Result<History, DriveError> {
     let keys = (0..schedule.keys)
         .map(|i| session.key(&format!("k{i}")))
         .collect::<Result<Vec<_>, _>>()?;
     let shared = Arc::new(Shared {
         session: session.clone(),
         keys,
-        ops: Mutex::new(Vec::new()),
+        recording,
         next_client: AtomicU64::new(0),
         next_write: AtomicU64::new(0),
         counters,
@@ -124,17 +136,12 @@ pub async fn drive(
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
     }
-    let mut ops = std::mem::take(&mut *shared.ops.lock().unwrap_or_else(|e| e.into_inner()));
-    ops.sort_by_key(|o| (o.call_ns, o.client));
-    for (i, op) in ops.iter_mut().enumerate() {
-        op.id = i as u64;
-    }
     let header = Header {
         seed: schedule.seed,
         endpoint: Some(session.target().endpoint.to_string()),
         ..Header::new()
     };
-    Ok(History { header, ops })
+    Ok(shared.recording.take(header))
 }
 
 /// One writer: a client id (renewed after an ambiguous op) and the ETags it last saw.
@@ -264,6 +271,16 @@ impl Writer {
         req: Req,
         request: Request,
     ) -> Result<(Observation, Out), DriveError> {
+        // In flight from just before the operation layer takes the call instant.
+        let token = self.shared.recording.begin(Op {
+            id: 0,
+            client: self.client,
+            key: self.key(key).relative().to_owned(),
+            call_ns: self.shared.session.now_ns(),
+            ret_ns: 0,
+            req: req.clone(),
+            out: Out::PreconditionFailed,
+        });
         let obs = self.shared.session.call(&request).await?;
         let out = out_of(&obs, &req);
         let c = &self.shared.counters;
@@ -289,11 +306,7 @@ impl Writer {
             req,
             out: out.clone(),
         };
-        self.shared
-            .ops
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(op);
+        self.shared.recording.finish(token, op);
         if obs.is_ambiguous() {
             // A process whose op may still land is retired; a fresh one takes its place.
             self.client = self.shared.next_client.fetch_add(1, Ordering::Relaxed);

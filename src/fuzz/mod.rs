@@ -6,9 +6,13 @@
 //! ```
 
 pub mod driver;
+pub mod live;
 pub mod schedule;
+pub mod watch;
 
-pub use driver::{Counters, DriveError, DriveLimits, WRITE_ID_META, drive};
+pub use driver::{Counters, DriveError, DriveLimits, WRITE_ID_META, drive, drive_recorded};
+pub use live::Recording;
 pub use schedule::{
     Action, Mix, MixError, Program, ReadCondition, ReadKind, Schedule, WriteCondition,
 };
+pub use watch::{SoFar, Watch};

@@ -79,6 +79,20 @@ files['bad/garbage-read--on-a-key-with-a-copy']=H().op(1,0,10,put("w1","a1",inm=
 # A copy writes only after its source existed: here after the blind write of w3, so the read
 # of w3 afterwards shows the copy's version lost.
 files['bad/lost-acknowledged-write--copy-landed-after-its-source-was-created']=H().op(1,0,10,put("w2","a2",inm="*"),ok("a2"),key="d").op(2,20,60,copy("s"),ok("c1"),key="d").op(3,22,29,put("w3","a3"),ok("a3"),key="d").op(4,30,40,put("w1","a1",inm="*"),ok("a1"),key="s").op(5,70,80,get(),ok("a3","w3"),key="d")
+# Overwritten states: the latest write that returned before an op began left a state where the
+# op's outcome is illegal, and every write or delete that could leave a legal one had returned
+# before that write began. Racing writes that cannot help do not hide it.
+files['bad/ignored-precondition--create-after-a-write-despite-racing-blind-writes']=H().op(1,0,10,put("w1","a1"),ok("a1")).op(2,5,40,put("w2","a2"),ok("a2")).op(3,8,9,put("w3","a3"),amb()).op(4,12,13,put("w4","a4"),amb()).op(5,20,30,put("w5","a5",inm="*"),ok("a5"))
+files['bad/double-create--after-a-create-despite-racing-blind-writes']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,5,40,put("w2","a2"),ok("a2")).op(3,12,13,put("w3","a3"),amb()).op(5,20,30,put("w5","a5",inm="*"),ok("a5"))
+# Non-MD5 ETags: the unanswered write's ETag is unknown, so no ETag is known to be unique; the
+# If-Match still names a version a later definite write replaced.
+files['bad/ignored-precondition--if-match-on-an-overwritten-version']=H().op(1,0,10,put("w1","0cc175b9c0f1b6a831c399e26977",inm="*"),ok("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c")).op(2,20,30,put("w2","92eb5ffee6ae2fec3ad71c777531"),ok("2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")).op(6,31,33,get(),ok("2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d","w2")).op(3,25,45,put("w3","4a8a08f09d37b73795649038408b",im=E("2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")),P).op(4,40,50,put("w4","8277e0910d750195b448797616e0",im=E("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c")),ok("3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e")).op(5,60,70,put("w5","e1671797c52e15f763380b45e841"),amb())
+files['bad/stale-read--overwritten-version-despite-a-racing-blind-write']=H().op(1,0,10,put("w1","a1",inm="*"),ok("a1")).op(2,20,30,put("w2","a2"),ok("a2")).op(5,31,33,get(),ok("a2","w2")).op(3,25,60,put("w3","a3"),ok("a3")).op(4,35,45,get(),ok("a1","w1"))
+# Their near misses: an unanswered delete could fall between; the old version's write was
+# still in flight when the overwriting one began.
+files['good/create-after-a-write-with-an-unanswered-delete-between']=H().op(1,0,10,put("w1","a1"),ok("a1")).op(2,5,40,put("w2","a2"),ok("a2")).op(3,12,13,dele(),amb()).op(5,20,30,put("w5","a5",inm="*"),ok("a5"))
+files['good/if-match-on-a-version-written-concurrently-with-its-overwrite']=H().op(1,0,10,put("w1","0cc175b9c0f1b6a831c399e26977",inm="*"),ok("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c")).op(2,15,30,put("w2","92eb5ffee6ae2fec3ad71c777531"),ok("2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")).op(3,18,25,put("w3","4a8a08f09d37b73795649038408b"),ok("5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b")).op(4,40,50,put("w4","8277e0910d750195b448797616e0",im=E("2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")),ok("3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e")).op(5,60,70,put("w5","e1671797c52e15f763380b45e841"),amb())
+files['good/read-of-a-version-written-concurrently-with-its-overwrite']=H().op(1,0,12,put("w0","a0",inm="*"),ok("a0")).op(1,15,35,put("w1","a1"),ok("a1")).op(2,20,30,put("w2","a2"),ok("a2")).op(3,25,60,put("w3","a3"),ok("a3")).op(4,40,45,get(),ok("a1","w1"))
 for name,h in files.items():
     path=os.path.join(base,name+'.jsonl')
     os.makedirs(os.path.dirname(path),exist_ok=True)
