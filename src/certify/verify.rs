@@ -69,6 +69,11 @@ fn parse<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Reads and parses the certificate at `path`: the one reader of `certificate.json`.
+pub fn read_certificate(path: &Path) -> Result<Certificate, VerifyError> {
+    parse(&read(path)?, path, "certificate")
+}
+
 /// Verifies the certificate at `cert_path` against `evidence_path` (default: the evidence file
 /// the certificate names, beside it), judging with `requirements_path` when given (default: the
 /// file the certificate names, or the embedded one).
