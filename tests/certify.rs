@@ -408,6 +408,23 @@ fn verify_finds_tampered_evidence_and_a_tampered_certificate() {
         1
     );
 
+    // Other wording of the requirements: the certificate is not current, and says so apart
+    // from tampering.
+    let reworded = folder.join("reworded.yaml");
+    let wording = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("requirements/coreweave.yaml"),
+    )
+    .unwrap();
+    std::fs::write(&reworded, format!("{wording}# reworded\n")).unwrap();
+    let found = s3conform::certify::verify::verify(&cert, None, Some(&reworded)).unwrap();
+    assert!(found.requirements_changed, "{:?}", found.differences);
+    assert_eq!(
+        verify(&cert, &["--requirements", &reworded.display().to_string()]),
+        1
+    );
+    let found = s3conform::certify::verify::verify(&cert, None, None).unwrap();
+    assert!(!found.requirements_changed && found.differences.is_empty());
+
     // The certificate alone edited: a requirement's verdict no longer follows from the evidence.
     let mut c: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();

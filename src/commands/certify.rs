@@ -294,6 +294,18 @@ fn verify_command(args: &CertifyArgs, cert: &std::path::Path) -> Result<u8, Cert
             cert.display()
         );
         Ok(exit_code::SUCCESS)
+    } else if found.requirements_changed {
+        // Judged against other wording: not a forgery, but not a statement about these
+        // requirements either; its verdicts cannot be recomputed against them.
+        println!(
+            "NOT CURRENT: {} was judged against other requirements; re-certify, or verify with \
+             --requirements naming the file it was judged against:",
+            cert.display()
+        );
+        for d in &found.differences {
+            println!("  {d}");
+        }
+        Ok(exit_code::FAILURE)
     } else {
         println!("TAMPERED: {} does not match its evidence:", cert.display());
         for d in &found.differences {
