@@ -631,6 +631,64 @@ mod tests {
         assert_eq!(ex.answer_line(), "200 ETag \"e2\"");
     }
 
+    /// The summary table's row says what the certificate says, and links each violated promise
+    /// to the anchor its page gives it (built here, where certificates are made from evidence).
+    #[test]
+    fn the_summary_row_is_the_certificate_and_links_to_its_proofs() {
+        use crate::certify::{render_html, summary};
+        let fail = Verdict::Fail {
+            mismatches: vec![Mismatch {
+                step: 1,
+                field: "status".into(),
+                expected: "412".into(),
+                observed: "200".into(),
+            }],
+        };
+        let ev = evidence(
+            vec![
+                case(
+                    "put::a",
+                    fail,
+                    Observation::answered(200, None, Some("\"e2\"")),
+                ),
+                case("put::b", Verdict::Pass, refused()),
+            ],
+            vec![campaign("storm", CampaignKind::SafeCreate, vec![], 8)],
+        );
+        let reqs = requirements(vec![
+            requirement("R-A", &["put::a"], &[]),
+            requirement("R-B", &["put::b"], &[CampaignKind::SafeCreate]),
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        let entry = |link: &str, screenshot| summary::Entry {
+            cert: cert.clone(),
+            link: link.into(),
+            screenshot,
+        };
+        let table = summary::markdown(&[entry("reports/x", true)]);
+        let row = table.lines().nth(2).expect("one row");
+        assert!(
+            row.contains("![not conformant](reports/x/badge.svg)"),
+            "{row}"
+        );
+        assert!(
+            row.contains("[R-A](reports/x/certificate.html#v-R-A)"),
+            "{row}"
+        );
+        assert!(!row.contains("#v-R-B"), "{row}");
+        // R-B rests on a campaign over the ambiguity threshold: not established.
+        assert!(row.contains("| 0 / 1 / 1 / 0 |"), "{row}");
+        assert!(row.contains("| storm (2.0%) |"), "{row}");
+        assert!(
+            row.contains("[screenshot](reports/x/screenshot.png)"),
+            "{row}"
+        );
+        assert!(render_html::html(&cert).contains("id=\"v-R-A\""));
+        // Without a folder the links are the files' names; without a screenshot, none is linked.
+        let bare = summary::markdown(&[entry("", false)]);
+        assert!(bare.contains("[R-A](certificate.html#v-R-A)") && !bare.contains("screenshot"));
+    }
+
     #[test]
     fn ambiguous_answers_never_violate_but_too_many_make_it_inconclusive() {
         let mut ambiguous = Observation::answered(500, Some("InternalError"), None);
