@@ -256,7 +256,7 @@ pub fn html(cert: &Certificate) -> String {
     );
     let _ = writeln!(
         out,
-        "<p>The verdict rests on the answers of {} suite case(s) and {} fuzz campaign(s), judged against <em>{}</em> (<code>{}</code>); the certificate is recomputed from them by <code>s3conform certify --verify</code>. See <a href=\"#basis\">what this rests on</a>.</p>",
+        "<p>The verdict rests on the answers to the {} suite case(s) listed below and to {} fuzz campaign(s), judged against <em>{}</em> (<code>{}</code>); the certificate is recomputed from them by <code>s3conform certify --verify</code>. See <a href=\"#basis\">what this rests on</a>.</p>",
         cert.requirements
             .iter()
             .flat_map(|r| r.cases.iter().map(|c| c.case.as_str()))
