@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates every committed report: the reference endpoint under both profiles, each
 # third-party server (suite + fuzz campaigns, and its baseline of known divergences), the
-# comparison matrix, and the certificates under reports/certificates/. Needs the servers installed: .ci/endpoints.sh install
+# comparison matrix, the certificates under reports/certificates/ with a screenshot of one, and
+# the README's certificate table. Needs the servers installed: .ci/endpoints.sh install
 #
 # The fuzz campaigns are the `CAMPAIGNS` of tests/endpoints_suite.rs, each on a fresh server:
 # the default mix (`s3conform fuzz` with no --mix) on every server, then safe creates racing
@@ -36,4 +37,24 @@ for p in coreweave aws; do
   done
 done
 S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test endpoints_certify -- --test-threads 1 --include-ignored
+# A screenshot of one not-conformant certificate page as headless Chromium renders it
+# (SeaweedFS's when it is not conformant, else the first that is not), linked from the README's
+# table; skipped with a message when Chromium is absent.
+rm -f reports/certificates/*/screenshot.png
+shot=""
+for d in reports/certificates/seaweedfs reports/certificates/*; do
+  if grep -q '^  "verdict": "not-conformant"' "$d/certificate.json" 2>/dev/null; then shot="$d"; break; fi
+done
+chrome="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
+if [ -z "$chrome" ]; then
+  echo "regenerate.sh: no chromium on PATH; no screenshot taken" >&2
+elif [ -z "$shot" ]; then
+  echo "regenerate.sh: no certificate is not conformant; no screenshot taken" >&2
+else
+  timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --window-size=1280,1600 --screenshot="$PWD/$shot/screenshot.png" "file://$PWD/$shot/certificate.html" 2>/dev/null \
+    || echo "regenerate.sh: chromium failed; no screenshot taken" >&2
+fi
+# The README's certificate table, rendered from the certificates just made (tests/certdocs.rs).
+S3CONFORM_WRITE_DOCS=1 cargo test --quiet --test certdocs the_readme_table_is_the_committed_certificates
 "$bin" compare reports/*.json --markdown reports/COMPARISON.md --html reports/COMPARISON.html --quiet

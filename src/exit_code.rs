@@ -4,7 +4,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | everything passed; the history is linearizable |
-//! | 1 | a case failed, or an anomaly was found; a certificate is not conformant, or `certify --verify` found it tampered |
+//! | 1 | a case failed, or an anomaly was found; a certificate is not conformant, or `certify --verify` found it tampered or not current |
 //! | 2 | a usage, configuration or setup error (bad flags, bad YAML, endpoint down) |
 //! | 3 | the checker ran out of budget (Unknown) and found no anomaly; a certificate is partial or inconclusive |
 //! | 4 | nothing was selected (a filter matched no case) |

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use clap::Parser;
 use s3conform::case::Suite;
 use s3conform::certify::model::{Certificate, Overall, State};
-use s3conform::certify::requirements;
+use s3conform::certify::{render_html, requirements};
 use s3conform::cli::{Cli, run};
 use s3conform::profile::Profile;
 
@@ -135,7 +135,7 @@ fn the_reference_endpoint_is_conformant_under_both_profiles() {
 /// compare-and-swap), and racing CAS writers all win.
 #[test]
 fn ignore_if_match() {
-    names(
+    let cert = names(
         "ignore-if-match",
         Profile::Coreweave,
         &[
@@ -144,17 +144,59 @@ fn ignore_if_match() {
             "race::put-cas-16",
         ],
     );
+    the_page_shows_each_proof_once(&cert);
 }
 
 /// Check-then-write creates: racing If-None-Match: * creators all win, in the race cases and in
 /// the safe-create storm.
 #[test]
 fn non_atomic_create() {
-    names(
+    let cert = names(
         "non-atomic-create",
         Profile::Coreweave,
         &["race::put-safe-create-16", "race::put-safe-create-32-small"],
     );
+    the_page_shows_each_proof_once(&cert);
+}
+
+/// The page of a certificate where one fault breaks many promises: each violated promise has
+/// its anchor (the README's table links to it), a failed case or a witness that proves several
+/// promises is shown in full once, and every link within the page leads somewhere.
+fn the_page_shows_each_proof_once(cert: &Certificate) {
+    let page = render_html::html(cert);
+    let ids: Vec<&str> = page
+        .split(" id=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an id is repeated: {ids:?}");
+    for r in violated(cert) {
+        assert!(
+            ids.contains(&format!("v-{r}").as_str()),
+            "no anchor for {r}"
+        );
+    }
+    let shared = cert
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == State::Violated)
+        .flat_map(|r| r.cases.iter().filter(|c| c.outcome == "fail"))
+        .count();
+    let shown = ids.iter().filter(|i| i.starts_with("c-")).count();
+    assert!(
+        shown > 0 && shown < shared,
+        "{shown} of {shared} failed cases in full"
+    );
+    for target in page.split("href=\"#").skip(1) {
+        let target = &target[..target.find('"').unwrap()];
+        assert!(
+            ids.contains(&target),
+            "a link to #{target}, which is nowhere"
+        );
+    }
 }
 
 /// 200 with the body where If-None-Match matches: the conditional-read promise.
@@ -365,6 +407,23 @@ fn verify_finds_tampered_evidence_and_a_tampered_certificate() {
         verify(&forged_cert, &["--evidence", &forged.display().to_string()]),
         1
     );
+
+    // Other wording of the requirements: the certificate is not current, and says so apart
+    // from tampering.
+    let reworded = folder.join("reworded.yaml");
+    let wording = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("requirements/coreweave.yaml"),
+    )
+    .unwrap();
+    std::fs::write(&reworded, format!("{wording}# reworded\n")).unwrap();
+    let found = s3conform::certify::verify::verify(&cert, None, Some(&reworded)).unwrap();
+    assert!(found.requirements_changed, "{:?}", found.differences);
+    assert_eq!(
+        verify(&cert, &["--requirements", &reworded.display().to_string()]),
+        1
+    );
+    let found = s3conform::certify::verify::verify(&cert, None, None).unwrap();
+    assert!(!found.requirements_changed && found.differences.is_empty());
 
     // The certificate alone edited: a requirement's verdict no longer follows from the evidence.
     let mut c: serde_json::Value =

@@ -6,6 +6,7 @@
 //! suite + campaigns --engine--> Evidence (evidence.json, SHA-256)
 //! Evidence + Requirements --verdict--> Certificate --> certificate.json / .md / .html, badge.svg
 //! certificate.json + evidence.json --verify--> verified | tampered (what differs)
+//! certificate.json... --summary--> one Markdown table (the README's)
 //! ```
 
 pub mod badge;
@@ -17,5 +18,6 @@ pub mod model;
 pub mod render_html;
 pub mod render_markdown;
 pub mod requirements;
+pub mod summary;
 pub mod verdict;
 pub mod verify;

@@ -3,6 +3,7 @@
 //! vendor's words with the request and answer that prove it, then every requirement, the
 //! campaigns, and what the verdict rests on.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::badge::colour;
@@ -80,22 +81,113 @@ fn case_block(out: &mut String, c: &CaseResult) {
     }
 }
 
-/// The witnesses of `r`: every one, or (`first_per_kind`) the first of each anomaly kind, with a
-/// count of the rest, so the top of the page stays readable.
-fn witnesses(out: &mut String, r: &RequirementResult, first_per_kind: bool) {
-    let mut shown: Vec<&str> = Vec::new();
+/// What the top of the page has already shown in full: a case or a witness that proves several
+/// promises is shown once, and linked from the others, so the page stays readable when one
+/// fault breaks dozens of promises.
+#[derive(Default)]
+struct Shown {
+    cases: HashSet<String>,
+    witnesses: HashSet<String>,
+}
+
+/// A witness's anchor: its campaign, kind and key name it within a certificate.
+fn witness_anchor(campaign: &str, kind: &str, key: &str) -> String {
+    format!("w-{campaign}-{kind}-{key}")
+}
+
+/// A failed case already shown in full above: its deciding exchange on one line, and a link.
+fn case_line(out: &mut String, c: &CaseResult) {
+    let exchange = c
+        .decisive
+        .as_ref()
+        .map(|ex| {
+            format!(
+                ": <code>{}</code> answered <code>{}</code>",
+                escape(&ex.request_line()),
+                escape(&ex.answer_line())
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "<p>Case <a href=\"#c-{id}\"><code>{id}</code></a> ({}){exchange}; shown in full above.</p>",
+        escape(&c.outcome),
+        id = escape(&c.case)
+    );
+}
+
+/// For a promise no failed case breaks: that the verdict rests on a campaign's history as a
+/// whole, which a reader would otherwise look for among the cases.
+pub(super) fn campaign_only(r: &RequirementResult, failed: usize) -> Option<String> {
+    if failed > 0 {
+        return None;
+    }
+    let broke: Vec<&str> = r
+        .campaigns
+        .iter()
+        .filter(|c| !c.witnesses.is_empty())
+        .map(|c| c.campaign.as_str())
+        .collect();
+    if broke.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "None of its {} case(s) failed. It is violated because it rests on what the campaigns \
+         stand for ({}), and the history recorded by {} holds an anomaly that breaks it; each \
+         witness below is that history shrunk to the operations that still show the anomaly.",
+        r.cases.len(),
+        r.campaigns
+            .iter()
+            .map(|c| c.campaign.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        broke.join(", ")
+    ))
+}
+
+/// A case in full; a failed one only the first time the page shows it, linked after that.
+fn case_once(out: &mut String, c: &CaseResult, shown: &mut Shown) {
+    if c.outcome != "fail" {
+        case_block(out, c);
+    } else if shown.cases.insert(c.case.clone()) {
+        let _ = writeln!(out, "<div id=\"c-{}\">", escape(&c.case));
+        case_block(out, c);
+        out.push_str("</div>\n");
+    } else {
+        case_line(out, c);
+    }
+}
+
+/// The witnesses of `r`: every one, or (`first_per_kind`, at the top of the page) the first of
+/// each anomaly kind with a count of the rest; each in full only the first time the page shows
+/// it, linked after that.
+fn witnesses(out: &mut String, r: &RequirementResult, first_per_kind: bool, shown: &mut Shown) {
+    let mut kinds: Vec<&str> = Vec::new();
     let mut rest = 0;
     for c in &r.campaigns {
         for f in &c.witnesses {
             let w = &f.witness;
-            if first_per_kind && shown.contains(&w.kind.as_str()) {
+            if first_per_kind && kinds.contains(&w.kind.as_str()) {
                 rest += 1;
                 continue;
             }
-            shown.push(&w.kind);
+            kinds.push(&w.kind);
+            let anchor = witness_anchor(&c.campaign, &w.kind, &w.key);
+            if !shown.witnesses.insert(anchor.clone()) {
+                let _ = writeln!(
+                    out,
+                    "<p>Campaign <code>{}</code> found <strong>{}</strong> on key <code>{}</code>: <a href=\"#{}\">the witness above</a>.</p>",
+                    escape(&c.campaign),
+                    escape(&w.kind),
+                    escape(&w.key),
+                    escape(&anchor)
+                );
+                continue;
+            }
             let _ = writeln!(
                 out,
-                "<p>Campaign <code>{}</code> found <strong>{}</strong> on key <code>{}</code>:</p>\n<pre>{}\n\n{}</pre>",
+                "<p id=\"{}\">Campaign <code>{}</code> found <strong>{}</strong> on key <code>{}</code>:</p>\n<pre>{}\n\n{}</pre>",
+                escape(&anchor),
                 escape(&c.campaign),
                 escape(&w.kind),
                 escape(&w.key),
@@ -134,6 +226,23 @@ pub fn html(cert: &Certificate) -> String {
     let b = &cert.basis;
     let mut out = head(&format!("{}: {}", cert.title, cert.verdict.words()), STYLE);
     let _ = writeln!(out, "<h1>Certificate: {}</h1>", escape(&cert.title));
+    let violated_ids: Vec<String> = cert
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == State::Violated)
+        .map(|r| format!("<a href=\"#v-{id}\">{id}</a>", id = escape(&r.id)))
+        .collect();
+    // The overall reason names every violated promise: the count reads at a glance, and the
+    // names lead, as links, to each proof in the section below.
+    let because = if violated_ids.is_empty() {
+        escape(&cert.because)
+    } else {
+        format!(
+            "{} of its {} documented promises violated (<a href=\"#broken\">the proofs</a>)",
+            violated_ids.len(),
+            cert.requirements.len()
+        )
+    };
     let _ = writeln!(
         out,
         "<p><span class=\"verdict\" style=\"background:{}\">{}</span></p>\n<p>Endpoint <code>{}</code> ({}), profile <strong>{}</strong>, level {}: {}.</p>",
@@ -143,7 +252,20 @@ pub fn html(cert: &Certificate) -> String {
         escape(&b.endpoint.label),
         b.profile,
         b.level.name(),
-        escape(&cert.because)
+        because
+    );
+    let _ = writeln!(
+        out,
+        "<p>The verdict rests on the answers to the {} suite case(s) listed below and to {} fuzz campaign(s), judged against <em>{}</em> (<code>{}</code>); the certificate is recomputed from them by <code>s3conform certify --verify</code>. See <a href=\"#basis\">what this rests on</a>.</p>",
+        cert.requirements
+            .iter()
+            .flat_map(|r| r.cases.iter().map(|c| c.case.as_str()))
+            .chain(cert.extras.iter().map(|e| e.case.case.as_str()))
+            .collect::<HashSet<_>>()
+            .len(),
+        cert.campaigns.len(),
+        escape(&b.requirements.title),
+        escape(&b.requirements.origin)
     );
     let c = &cert.counts;
     let _ = writeln!(
@@ -163,8 +285,14 @@ pub fn html(cert: &Certificate) -> String {
         .collect();
     // A failed case's single exchange is the plainest proof: those promises come first.
     violated.sort_by_key(|r| !r.cases.iter().any(|c| c.outcome == "fail"));
+    let mut shown = Shown::default();
     if !violated.is_empty() {
-        out.push_str("<h2>Promises the endpoint broke</h2>\n");
+        let _ = writeln!(
+            out,
+            "<h2 id=\"broken\">Promises the endpoint broke</h2>\n<p>{}.</p>",
+            violated_ids.join(", ")
+        );
+        out.push_str("<p>Each broken promise in the vendor's words, then the proof: a failed case's request and the answer that contradicts the promise, or a campaign's witness (the operations, as recorded, that no correct order explains). A case or witness that breaks several promises is shown in full once and linked from the others.</p>\n");
         for r in violated {
             let _ = writeln!(
                 out,
@@ -176,8 +304,11 @@ pub fn html(cert: &Certificate) -> String {
                 escape(&r.because)
             );
             let failed: Vec<_> = r.cases.iter().filter(|c| c.outcome == "fail").collect();
+            if let Some(note) = campaign_only(r, failed.len()) {
+                let _ = writeln!(out, "<p><em>{}</em></p>", escape(&note));
+            }
             for c in failed.iter().take(TOP_CASES) {
-                case_block(&mut out, c);
+                case_once(&mut out, c, &mut shown);
             }
             if failed.len() > TOP_CASES {
                 let _ = writeln!(
@@ -187,7 +318,7 @@ pub fn html(cert: &Certificate) -> String {
                     escape(&r.id)
                 );
             }
-            witnesses(&mut out, r, true);
+            witnesses(&mut out, r, true, &mut shown);
             out.push_str("</div>\n");
         }
     }
@@ -219,7 +350,7 @@ pub fn html(cert: &Certificate) -> String {
             id = escape(&r.id)
         );
         for c in &r.cases {
-            case_block(&mut out, c);
+            case_once(&mut out, c, &mut shown);
         }
         for c in &r.campaigns {
             let _ = writeln!(
@@ -229,7 +360,7 @@ pub fn html(cert: &Certificate) -> String {
                 c.checker.name()
             );
         }
-        witnesses(&mut out, r, false);
+        witnesses(&mut out, r, false, &mut shown);
         out.push_str("</details>\n");
     }
     out.push_str("<h2>Campaigns</h2>\n<table><thead><tr><th>campaign</th><th>mix</th><th>seed</th><th>writers</th><th>keys</th><th>ops</th><th>412</th><th>409</th><th>ambiguous</th><th>checker</th><th>check time</th></tr></thead><tbody>\n");
@@ -281,7 +412,7 @@ pub fn html(cert: &Certificate) -> String {
     }
     let _ = writeln!(
         out,
-        "<h2>What this rests on</h2>\n<table>\
+        "<h2 id=\"basis\">What this rests on</h2>\n<table>\
          <tr><td>tool</td><td>s3conform {}</td></tr>\
          <tr><td>profile</td><td>{}</td></tr>\
          <tr><td>requirements</td><td>{} (<code>{}</code>, SHA-256 <code>{}</code>)</td></tr>\

@@ -1,6 +1,7 @@
 //! `certificate.md`: the certificate as Markdown, for a pull request, an issue or a README.
 //! Violations come first, each with the exchange or the witness that proves it.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::model::{CaseResult, Certificate, RequirementResult, State};
@@ -45,16 +46,66 @@ fn case_evidence(out: &mut String, c: &CaseResult) {
     }
 }
 
-fn violation(out: &mut String, r: &RequirementResult) {
+/// The witnesses and failed cases the page has shown in full: one that proves several promises
+/// is shown under the first and named under the others, so one fault breaking dozens of promises
+/// does not repeat the same proof dozens of times.
+#[derive(Default)]
+struct Shown {
+    /// Case id, and the requirement it is shown under.
+    cases: HashMap<String, String>,
+    /// (campaign, kind, key), and the requirement it is shown under.
+    witnesses: HashMap<(String, String, String), String>,
+}
+
+fn violation(out: &mut String, r: &RequirementResult, shown: &mut Shown) {
     let _ = writeln!(out, "### {} (violated)\n", r.id);
     let _ = writeln!(out, "> {}\n", r.statement);
     let _ = writeln!(out, "Source: {}. {}\n", r.source, r.because);
-    for c in r.cases.iter().filter(|c| c.outcome == "fail") {
-        case_evidence(out, c);
+    let failed = r.cases.iter().filter(|c| c.outcome == "fail").count();
+    if let Some(note) = super::render_html::campaign_only(r, failed) {
+        let _ = writeln!(out, "*{note}*\n");
     }
+    for c in r.cases.iter().filter(|c| c.outcome == "fail") {
+        match shown.cases.get(&c.case) {
+            Some(under) => {
+                let exchange = c
+                    .decisive
+                    .as_ref()
+                    .map(|ex| format!(": `{}` answered `{}`", ex.request_line(), ex.answer_line()))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- case `{}` ({}){exchange}; shown in full under {under}",
+                    c.case, c.outcome
+                );
+            }
+            None => {
+                shown.cases.insert(c.case.clone(), r.id.clone());
+                case_evidence(out, c);
+            }
+        }
+    }
+    // The first witness of each anomaly kind; the rest are in certificate.json.
+    let mut kinds: Vec<&str> = Vec::new();
+    let mut rest = 0;
     for c in &r.campaigns {
         for f in &c.witnesses {
             let w = &f.witness;
+            if kinds.contains(&w.kind.as_str()) {
+                rest += 1;
+                continue;
+            }
+            kinds.push(&w.kind);
+            let key = (c.campaign.clone(), w.kind.clone(), w.key.clone());
+            if let Some(under) = shown.witnesses.get(&key) {
+                let _ = writeln!(
+                    out,
+                    "- campaign `{}`: {} on `{}`; the witness is shown under {under}",
+                    c.campaign, w.kind, w.key
+                );
+                continue;
+            }
+            shown.witnesses.insert(key, r.id.clone());
             let _ = writeln!(
                 out,
                 "- campaign `{}`: {} on `{}`\n\n```text\n{}\n{}\n```",
@@ -66,6 +117,12 @@ fn violation(out: &mut String, r: &RequirementResult) {
             );
         }
     }
+    if rest > 0 {
+        let _ = writeln!(
+            out,
+            "- {rest} more witness(es) of the same kinds (`certificate.json`, `certificate.html`)"
+        );
+    }
     out.push('\n');
 }
 
@@ -74,18 +131,40 @@ pub fn markdown(cert: &Certificate) -> String {
     let b = &cert.basis;
     let mut out = String::new();
     let _ = writeln!(out, "# Certificate: {}\n", cert.title);
-    let _ = writeln!(
-        out,
-        "**Verdict: {}** under profile `{}`: {}.\n",
-        cert.verdict.words().to_uppercase(),
-        b.profile,
-        cert.because
-    );
     let c = &cert.counts;
+    // The overall reason names every violated promise; the count reads at a glance, and the
+    // names head the section of proofs.
+    let because = if c.violated > 0 {
+        format!(
+            "{} of its {} documented promises violated",
+            c.violated,
+            cert.requirements.len()
+        )
+    } else {
+        cert.because.clone()
+    };
     let _ = writeln!(
         out,
-        "Requirements: {} hold, {} violated, {} not established, {} not applicable, {} not testable.\n",
-        c.holds, c.violated, c.not_established, c.not_applicable, c.not_testable
+        "**Verdict: {}**: endpoint `{}` ({}), profile `{}`, level {}: {because}.\n",
+        cert.verdict.words().to_uppercase(),
+        b.endpoint.url,
+        b.endpoint.label,
+        b.profile,
+        b.level.name()
+    );
+    let _ = writeln!(
+        out,
+        "Of {} documented promises: {} hold, {} violated, {} not established, {} not applicable, {} not testable from outside. Judged against {} (`{}`, SHA-256 `{}`); `s3conform certify --verify certificate.json` recomputes every verdict from `{}`.\n",
+        cert.requirements.len(),
+        c.holds,
+        c.violated,
+        c.not_established,
+        c.not_applicable,
+        c.not_testable,
+        b.requirements.title,
+        b.requirements.origin,
+        b.requirements.digest,
+        cert.evidence.file
     );
     let mut violated: Vec<_> = cert
         .requirements
@@ -95,9 +174,18 @@ pub fn markdown(cert: &Certificate) -> String {
     // A failed case's single exchange is the plainest proof: those promises come first.
     violated.sort_by_key(|r| !r.cases.iter().any(|c| c.outcome == "fail"));
     if !violated.is_empty() {
-        out.push_str("## Violated promises\n\n");
+        let _ = writeln!(
+            out,
+            "## Violated promises\n\n{}.\n",
+            violated
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut shown = Shown::default();
         for r in violated {
-            violation(&mut out, r);
+            violation(&mut out, r, &mut shown);
         }
     }
     out.push_str(

@@ -493,8 +493,12 @@ mod tests {
              - id: doc\n    title: \"Conditional requests\"\n    publisher: Vendor\n\
              requirements:\n{entries}extras:\n  - case: \"get::extra\"\n    reason: \"not in the documents\"\n"
         );
-        crate::certify::requirements::parse("requirements/coreweave.yaml", text.as_bytes(), Profile::Coreweave)
-            .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        crate::certify::requirements::parse(
+            "requirements/coreweave.yaml",
+            text.as_bytes(),
+            Profile::Coreweave,
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 
     fn campaign(
@@ -577,7 +581,11 @@ mod tests {
         // The suite these tests imagine: the cases the evidence ran plus every case the
         // requirements name (resolving refuses a name that matches no case).
         let mut ids: Vec<String> = ev.cases.iter().map(|c| c.name.clone()).collect();
-        ids.extend(reqs.requirements.iter().flat_map(|r| r.cases.iter().cloned()));
+        ids.extend(
+            reqs.requirements
+                .iter()
+                .flat_map(|r| r.cases.iter().cloned()),
+        );
         ids.extend(reqs.extras.iter().map(|e| e.case.clone()));
         ids.sort();
         ids.dedup();
@@ -621,6 +629,64 @@ mod tests {
         let ex = verdict_of(&cert, "R-A").cases[0].decisive.clone().unwrap();
         assert_eq!(ex.request_line(), "PutObject k  If-None-Match: *");
         assert_eq!(ex.answer_line(), "200 ETag \"e2\"");
+    }
+
+    /// The summary table's row says what the certificate says, and links each violated promise
+    /// to the anchor its page gives it (built here, where certificates are made from evidence).
+    #[test]
+    fn the_summary_row_is_the_certificate_and_links_to_its_proofs() {
+        use crate::certify::{render_html, summary};
+        let fail = Verdict::Fail {
+            mismatches: vec![Mismatch {
+                step: 1,
+                field: "status".into(),
+                expected: "412".into(),
+                observed: "200".into(),
+            }],
+        };
+        let ev = evidence(
+            vec![
+                case(
+                    "put::a",
+                    fail,
+                    Observation::answered(200, None, Some("\"e2\"")),
+                ),
+                case("put::b", Verdict::Pass, refused()),
+            ],
+            vec![campaign("storm", CampaignKind::SafeCreate, vec![], 8)],
+        );
+        let reqs = requirements(vec![
+            requirement("R-A", &["put::a"], &[]),
+            requirement("R-B", &["put::b"], &[CampaignKind::SafeCreate]),
+        ]);
+        let cert = judge_all(&reqs, &ev);
+        let entry = |link: &str, screenshot| summary::Entry {
+            cert: cert.clone(),
+            link: link.into(),
+            screenshot,
+        };
+        let table = summary::markdown(&[entry("reports/x", true)]);
+        let row = table.lines().nth(2).expect("one row");
+        assert!(
+            row.contains("![not conformant](reports/x/badge.svg)"),
+            "{row}"
+        );
+        assert!(
+            row.contains("[R-A](reports/x/certificate.html#v-R-A)"),
+            "{row}"
+        );
+        assert!(!row.contains("#v-R-B"), "{row}");
+        // R-B rests on a campaign over the ambiguity threshold: not established.
+        assert!(row.contains("| 0 / 1 / 1 / 0 |"), "{row}");
+        assert!(row.contains("| storm (2.0%) |"), "{row}");
+        assert!(
+            row.contains("[screenshot](reports/x/screenshot.png)"),
+            "{row}"
+        );
+        assert!(render_html::html(&cert).contains("id=\"v-R-A\""));
+        // Without a folder the links are the files' names; without a screenshot, none is linked.
+        let bare = summary::markdown(&[entry("", false)]);
+        assert!(bare.contains("[R-A](certificate.html#v-R-A)") && !bare.contains("screenshot"));
     }
 
     #[test]

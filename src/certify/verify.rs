@@ -48,6 +48,9 @@ pub struct Findings {
     pub differences: Vec<String>,
     /// Things not checked, and why.
     pub notes: Vec<String>,
+    /// Set when the requirements file differs from the one the certificate was judged against:
+    /// the certificate may be honest but is not current, and its verdicts were not recomputed.
+    pub requirements_changed: bool,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, VerifyError> {
@@ -67,6 +70,11 @@ fn parse<T: serde::de::DeserializeOwned>(
         what,
         message: e.to_string(),
     })
+}
+
+/// Reads and parses the certificate at `path`: the one reader of `certificate.json`.
+pub fn read_certificate(path: &Path) -> Result<Certificate, VerifyError> {
+    parse(&read(path)?, path, "certificate")
 }
 
 /// Verifies the certificate at `cert_path` against `evidence_path` (default: the evidence file
@@ -123,6 +131,7 @@ pub fn verify(
             "the requirements ({}) have SHA-256 {}, the certificate was judged against {}",
             reqs.origin, reqs.digest, evidence.basis.requirements.digest
         ));
+        found.requirements_changed = true;
         return Ok(found);
     }
     let ids: Vec<String> = evidence.cases.iter().map(|c| c.name.clone()).collect();

@@ -14,7 +14,7 @@ use crate::certify::levels::Level;
 use crate::certify::model::{Certificate, State};
 use crate::certify::requirements::{self, RequirementsError};
 use crate::certify::verify::{self, VerifyError};
-use crate::certify::{badge, render_html, render_markdown, verdict};
+use crate::certify::{badge, render_html, render_markdown, summary, verdict};
 use crate::exit_code;
 use crate::report::outdir::{self, OutDir, OutDirError};
 
@@ -53,6 +53,12 @@ pub struct CertifyArgs {
     /// and every verdict, and say what differs (exit 0 verified, 1 tampered).
     #[arg(long, value_name = "CERT.json")]
     pub verify: Option<PathBuf>,
+
+    /// Print one Markdown table of these certificates instead of certifying: per certificate its
+    /// endpoint, badge, counts, violated promises (linked to the page), campaigns over the
+    /// ambiguity threshold and links, linked as the paths are given.
+    #[arg(long, value_name = "CERT.json", num_args = 1.., conflicts_with = "verify")]
+    pub summary: Vec<PathBuf>,
 
     /// With --verify: the evidence file (default: the one the certificate names, beside it).
     #[arg(long, value_name = "PATH", requires = "verify")]
@@ -96,6 +102,15 @@ fn now_rfc3339() -> String {
 pub fn run(args: &CertifyArgs, rt: &tokio::runtime::Runtime) -> Result<u8, CertifyError> {
     if let Some(cert) = &args.verify {
         return verify_command(args, cert);
+    }
+    if !args.summary.is_empty() {
+        let entries = args
+            .summary
+            .iter()
+            .map(|p| summary::entry(p, std::path::Path::new("")))
+            .collect::<Result<Vec<_>, _>>()?;
+        print!("{}", summary::markdown(&entries));
+        return Ok(exit_code::SUCCESS);
     }
     let profile = args.target.profile;
     let requirements = match &args.requirements {
@@ -279,6 +294,18 @@ fn verify_command(args: &CertifyArgs, cert: &std::path::Path) -> Result<u8, Cert
             cert.display()
         );
         Ok(exit_code::SUCCESS)
+    } else if found.requirements_changed {
+        // Judged against other wording: not a forgery, but not a statement about these
+        // requirements either; its verdicts cannot be recomputed against them.
+        println!(
+            "NOT CURRENT: {} was judged against other requirements; re-certify, or verify with \
+             --requirements naming the file it was judged against:",
+            cert.display()
+        );
+        for d in &found.differences {
+            println!("  {d}");
+        }
+        Ok(exit_code::FAILURE)
     } else {
         println!("TAMPERED: {} does not match its evidence:", cert.display());
         for d in &found.differences {
