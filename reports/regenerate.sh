@@ -23,5 +23,5 @@ bin="$CARGO_TARGET_DIR/debug/s3conform"
 for p in coreweave aws; do
   "$bin" run --quiet --profile "$p" --stable-json --json "reports/reference-$p.json" >/dev/null || true
 done
-S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test endpoints_suite -- --test-threads 1 --include-ignored
+S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test tests -- endpoints_suite:: --test-threads 1 --include-ignored
 "$bin" compare reports/*.json --markdown reports/COMPARISON.md --html reports/COMPARISON.html --quiet

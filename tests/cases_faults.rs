@@ -2,9 +2,7 @@
 //! named cases fail (a `Fail` verdict, never an `Error`), and cases the fault does not touch
 //! still pass.
 
-mod cases_common;
-
-use cases_common::{problems, run_against_reference};
+use crate::support::cases::{problems, run_against_reference};
 use s3conform::profile::Profile;
 use s3conform::report::{RunReport, Verdict};
 use s3conform::server::{Fault, FaultSet};
