@@ -63,6 +63,8 @@ fn ignore_if_match_missing_key_is_caught_under_aws() {
 
 #[test]
 fn non_atomic_create_is_caught() {
+    // Two racers must overlap inside the fault's window: a race measurement, so it takes turns.
+    let _one = crate::support::TIMED.blocking_lock();
     catches(
         Fault::NonAtomicCreate,
         Profile::Coreweave,
