@@ -24,7 +24,7 @@ bin="$CARGO_TARGET_DIR/debug/s3conform"
 for p in coreweave aws; do
   "$bin" run --quiet --profile "$p" --stable-json --json "reports/reference-$p.json" >/dev/null || true
 done
-S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test endpoints_suite -- --test-threads 1 --include-ignored
+S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test tests -- endpoints_suite:: --test-threads 1 --include-ignored
 # Certificates (`s3conform certify`, quick level, seed 12): the reference endpoint under both
 # profiles, then each third-party server under the profile of its report. Certificates are not
 # normalized: their evidence digest must match the bytes `certify --verify` reads.
@@ -36,7 +36,7 @@ for p in coreweave aws; do
     cp s3conform-out/certify-reference-$p/latest/$f "reports/certificates/reference-$p/"
   done
 done
-S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test endpoints_certify -- --test-threads 1 --include-ignored
+S3CONFORM_WRITE_REPORTS=1 cargo test --quiet --test tests -- endpoints_certify:: --test-threads 1 --include-ignored
 # A screenshot of one not-conformant certificate page as headless Chromium renders it
 # (SeaweedFS's when it is not conformant, else the first that is not), linked from the README's
 # table; skipped with a message when Chromium is absent.
@@ -56,5 +56,5 @@ else
     || echo "regenerate.sh: chromium failed; no screenshot taken" >&2
 fi
 # The README's certificate table, rendered from the certificates just made (tests/certdocs.rs).
-S3CONFORM_WRITE_DOCS=1 cargo test --quiet --test certdocs the_readme_table_is_the_committed_certificates
+S3CONFORM_WRITE_DOCS=1 cargo test --quiet --test tests -- certdocs::the_readme_table_is_the_committed_certificates
 "$bin" compare reports/*.json --markdown reports/COMPARISON.md --html reports/COMPARISON.html --quiet

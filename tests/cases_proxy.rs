@@ -2,11 +2,9 @@
 //! concurrent at the server, so every race loser gets 412, never 409. The suite still passes
 //! under both profiles, because no case asserts which interleaving happened.
 
-mod cases_common;
-
 use std::sync::Arc;
 
-use cases_common::{cases_dir, connect, problems};
+use crate::support::cases::{cases_dir, connect, problems};
 use s3conform::case::Suite;
 use s3conform::profile::Profile;
 use s3conform::report::{EndpointInfo, RunReport};

@@ -1,9 +1,7 @@
 //! The whole YAML suite passes against the embedded reference endpoint under both profiles.
 //! A case that fails here is either a wrong case or a wrong reference: both are bugs.
 
-mod cases_common;
-
-use cases_common::{problems, run_against_reference};
+use crate::support::cases::{problems, run_against_reference};
 use s3conform::profile::Profile;
 use s3conform::server::FaultSet;
 

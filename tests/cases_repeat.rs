@@ -2,9 +2,7 @@
 //! passes both times. Values that must differ between runs (RenameObject client tokens) come
 //! from `${unique}`; a fixed token would make every run after the first fail.
 
-mod cases_common;
-
-use cases_common::{cases_dir, problems, run_repeatedly_against_reference};
+use crate::support::cases::{cases_dir, problems, run_repeatedly_against_reference};
 use s3conform::case::{Suite, parse_str};
 use s3conform::profile::Profile;
 use s3conform::server::FaultSet;

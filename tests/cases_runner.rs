@@ -1,7 +1,7 @@
 //! The `run` command's contract: filters like `cargo test`, exit 4 when nothing is selected,
 //! exit 2 (with the rest still run) when a case file is malformed, exit 1 on a failure.
 
-mod cases_common;
+use crate::support::cases;
 
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ use s3conform::server::{Fault, FaultSet};
 fn a_filter_matching_nothing_is_exit_4() {
     let args = SelectArgs {
         filter: Some("no-such-case-anywhere".into()),
-        cases: Some(cases_common::cases_dir()),
+        cases: Some(cases::cases_dir()),
         ..SelectArgs::default()
     };
     let err = args.load().expect_err("nothing selected");
@@ -37,7 +37,7 @@ fn an_unreadable_cases_dir_is_exit_2() {
 #[test]
 fn exact_and_skip_select_like_cargo_test() {
     let base = SelectArgs {
-        cases: Some(cases_common::cases_dir()),
+        cases: Some(cases::cases_dir()),
         ..SelectArgs::default()
     };
     let suite = base.load().expect("cases");
@@ -65,7 +65,7 @@ fn exact_and_skip_select_like_cargo_test() {
 
 #[test]
 fn a_fault_makes_the_run_exit_1_with_a_readable_diff() {
-    let report = cases_common::run_against_reference(
+    let report = cases::run_against_reference(
         Profile::Coreweave,
         FaultSet::from(Fault::NotModifiedAs200),
         Some("get::if-none-match-hit"),
@@ -92,11 +92,8 @@ fn a_fault_makes_the_run_exit_1_with_a_readable_diff() {
 /// does not fail the run.
 #[test]
 fn observed_values_are_recorded_and_never_fail() {
-    let report = cases_common::run_against_reference(
-        Profile::Aws,
-        FaultSet::none(),
-        Some("get::if-match-star"),
-    );
+    let report =
+        cases::run_against_reference(Profile::Aws, FaultSet::none(), Some("get::if-match-star"));
     let case = &report.cases[0];
     assert_eq!(case.verdict, Verdict::Observed);
     assert_eq!(report.counts().observed, 1);
@@ -115,7 +112,7 @@ fn observed_values_are_recorded_and_never_fail() {
 #[test]
 fn malformed_files_are_listed_and_the_rest_still_runs() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
-    let report = cases_common::run_dir_against_reference(&dir, Profile::Coreweave);
+    let report = cases::run_dir_against_reference(&dir, Profile::Coreweave);
     let good = report
         .cases
         .iter()
@@ -140,7 +137,7 @@ fn list_selects_like_run() {
     let ok = ListArgs {
         select: SelectArgs {
             filter: Some("race::".into()),
-            cases: Some(cases_common::cases_dir()),
+            cases: Some(cases::cases_dir()),
             ..SelectArgs::default()
         },
     };
@@ -148,7 +145,7 @@ fn list_selects_like_run() {
     let none = ListArgs {
         select: SelectArgs {
             filter: Some("nothing-like-this".into()),
-            cases: Some(cases_common::cases_dir()),
+            cases: Some(cases::cases_dir()),
             ..SelectArgs::default()
         },
     };

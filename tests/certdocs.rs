@@ -45,7 +45,7 @@ fn the_readme_table_is_the_committed_certificates() {
     } else {
         panic!(
             "README.md's certificate table is not what reports/certificates/ holds: run \
-             `S3CONFORM_WRITE_DOCS=1 cargo test --test certdocs` and commit the result.\n\
+             `S3CONFORM_WRITE_DOCS=1 cargo test -- certdocs::` and commit the result.\n\
              It should read:\n{want}"
         );
     }

@@ -7,10 +7,7 @@
 //! fault breaks (the same ones `tests/cases_faults.rs` shows failing, for the reason given) and
 //! asks the profile's requirements which promises those cases establish.
 
-mod support;
-
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use clap::Parser;
 use s3conform::case::Suite;
@@ -18,10 +15,6 @@ use s3conform::certify::model::{Certificate, Overall, State};
 use s3conform::certify::{render_html, requirements};
 use s3conform::cli::{Cli, run};
 use s3conform::profile::Profile;
-
-/// One certification at a time: campaigns measure races, and two sharing 2 cores overlap every
-/// op (a spurious 409 then always has a concurrent write to excuse it).
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("certify-{name}"));
@@ -31,7 +24,10 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Runs `s3conform certify -q --seed 5 ARGS --out DIR` and returns the exit code and the folder.
 fn certify(name: &str, args: &[&str]) -> (u8, PathBuf) {
-    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // One certification at a time, and none beside another timed test: campaigns measure
+    // races, and two sharing 2 cores overlap every op (a spurious 409 then always has a
+    // concurrent write to excuse it).
+    let _one = crate::support::TIMED.blocking_lock();
     let out = scratch(name);
     let mut argv = vec!["s3conform", "certify", "-q", "--seed", "5", "--out"];
     let out_text = out.display().to_string();

@@ -1,4 +1,4 @@
-//! The checker against an independent oracle (`tests/oracle/`, no code shared with
+//! The checker against an independent oracle (`tests/support/oracle/`, no code shared with
 //! `src/check/`), in both directions, on thousands of small generated histories with copies,
 //! multipart uploads, `If-None-Match: *` reads, non-MD5 ETags, unanswered writes that land late
 //! or never, `NoSuchUpload`, deletes and recreates:
@@ -8,8 +8,7 @@
 //!   write id (a 304) reveals one: the oracle fixes the ETag there, the checker's model leaves
 //!   it open. Those misses are counted and printed, and must stay rare.
 
-#[path = "oracle/mod.rs"]
-mod oracle;
+use crate::support::oracle;
 
 use std::path::Path;
 use std::time::Duration;

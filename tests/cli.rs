@@ -5,9 +5,7 @@
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use binary::{run as s3conform, text};
-
-mod binary;
+use crate::support::binary::{run as s3conform, text};
 
 fn assert_usage_error(out: &Output, needle: &str) {
     let t = text(out);

@@ -1,15 +1,10 @@
 //! The overwritten-state detector (docs/checker.md §3.2): it closes, before any search, the
 //! histories whose violation has a two-op proof however many writers raced, and it fires only
-//! on histories the independent oracle (`tests/oracle/`) finds non-linearizable.
-
-// The oracle's helper for the two-way comparison (`has_unknown_etag_write`) is not needed here.
-#[allow(dead_code)]
-#[path = "oracle/mod.rs"]
-mod oracle;
+//! on histories the independent oracle (`tests/support/oracle/`) finds non-linearizable.
 
 use std::time::{Duration, Instant};
 
-use oracle::Answer;
+use crate::support::oracle::{self, Answer};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use s3conform::check::detect::overwritten_states;

@@ -8,20 +8,14 @@
 //! written to `reports/certificates/<server>/` without the campaign histories, which are large
 //! and which `--verify` then reports as not checked.
 
-mod support;
-
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
+use crate::support::endpoints::{self, Kind};
 use s3conform::case::Suite;
 use s3conform::certify::model::{Certificate, Overall, State};
 use s3conform::certify::requirements;
 use s3conform::profile::Profile;
 use s3conform::report::baseline;
-use support::endpoints::{self, Kind};
-
-/// One server at a time: campaigns measure races.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -95,7 +89,8 @@ fn verify(cert: &Path) -> std::process::Output {
 }
 
 fn certificate_of(kind: Kind, profile: Profile) {
-    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // One server at a time, and no other timed test beside it: campaigns measure races.
+    let _one = crate::support::TIMED.blocking_lock();
     let Some(folder) = certify(kind, profile) else {
         return;
     };

@@ -5,7 +5,7 @@
 //! find it reliably (and its witness was read and found true), "no anomaly" only where no run
 //! ever found one.
 
-mod support;
+use crate::support;
 
 use s3conform::check::{self, AnomalyKind, CheckOptions, Verdict};
 use s3conform::fuzz::Mix;
@@ -143,10 +143,6 @@ fn summarize(v: &Verdict) -> String {
     }
 }
 
-/// One server at a time: the campaigns measure races, and two campaigns sharing 2 cores would
-/// measure each other.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Runs campaigns with successive seeds, each on a fresh server, until one finds any of
 /// `wanted`, up to `tries`; returns every kind found, or `None` when the server is skipped.
 async fn find(
@@ -175,7 +171,7 @@ async fn find(
 /// win. The default mix shows it in its first campaign; up to 4 seeds are allowed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3s_fs_double_create_is_found() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let wanted = [AnomalyKind::DoubleCreate];
     let Some(found) = find(Kind::S3sFs, 7101, 4, &default_shape(16), &wanted).await else {
         return;
@@ -191,7 +187,7 @@ async fn s3s_fs_double_create_is_found() {
 /// the torn objects also hide the double creates behind them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3s_fs_torn_objects_are_found() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let wanted = [AnomalyKind::GarbageRead];
     let shape = Shape {
         ops: 2000,
@@ -209,7 +205,7 @@ async fn s3s_fs_torn_objects_are_found() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3rver_anomalies_are_found() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let Some(creates) = find(
         Kind::S3rver,
         21,
@@ -245,7 +241,7 @@ async fn s3rver_anomalies_are_found() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3rver_default_mix_finds_double_creates() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let wanted = [AnomalyKind::DoubleCreate];
     let Some(found) = find(Kind::S3rver, 7101, 3, &default_shape(16), &wanted).await else {
         return;
@@ -274,7 +270,7 @@ const MULTIPART_RACES: [AnomalyKind; 4] = [
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_put_only_races_are_linearizable() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let Some(ep) = endpoints::start(Kind::SeaweedFs).await else {
         return;
     };
@@ -293,7 +289,7 @@ async fn seaweedfs_put_only_races_are_linearizable() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_default_mix_finds_racing_creates() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let shape = default_shape(16);
     let Some(found) = find(Kind::SeaweedFs, 7101, 6, &shape, &MULTIPART_RACES).await else {
         return;
@@ -307,7 +303,7 @@ async fn seaweedfs_default_mix_finds_racing_creates() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seaweedfs_multipart_and_put_creates_both_win() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let Some(found) = find(
         Kind::SeaweedFs,
         7201,
@@ -328,7 +324,7 @@ async fn seaweedfs_multipart_and_put_creates_both_win() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn localstack_is_linearizable() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let Some(ep) = endpoints::start(Kind::LocalStack).await else {
         return;
     };
@@ -356,7 +352,7 @@ async fn localstack_is_linearizable() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn localstack_default_mix_reaches_a_verdict() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let Some(ep) = endpoints::start(Kind::LocalStack).await else {
         return;
     };
@@ -371,7 +367,7 @@ async fn localstack_default_mix_reaches_a_verdict() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn moto_plain_put_races_are_linearizable_at_low_load() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let Some(ep) = endpoints::start(Kind::Moto).await else {
         return;
     };
@@ -385,7 +381,7 @@ async fn moto_plain_put_races_are_linearizable_at_low_load() {
 #[ignore = "needs a third-party server: .ci/endpoints.sh install, then cargo test -- --include-ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn moto_default_mix_finds_copies_overwriting() {
-    let _one = SERIAL.lock().await;
+    let _one = support::TIMED.lock().await;
     let wanted = [AnomalyKind::DoubleCreate];
     let Some(found) = find(Kind::Moto, 7101, 3, &default_shape(16), &wanted).await else {
         return;

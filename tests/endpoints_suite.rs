@@ -3,12 +3,11 @@
 //! the test (strict baseline).
 //!
 //! Regenerate the committed reports and baselines with `reports/regenerate.sh`
-//! (`S3CONFORM_WRITE_REPORTS=1 cargo test --test endpoints_suite`, then `s3conform compare`).
+//! (`S3CONFORM_WRITE_REPORTS=1 cargo test -- endpoints_suite::`, then `s3conform compare`).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use s3conform::case::Suite;
 use s3conform::check::{self, CheckOptions, Verdict};
@@ -19,9 +18,6 @@ use s3conform::report::{self, EndpointInfo, FuzzAnomaly, FuzzSummary, RunReport,
 use s3conform::runner::{RunOptions, run_suite};
 use s3conform::s3::{RunPrefix, Session};
 use support::endpoints::{self, Kind};
-
-/// One server at a time: two suites sharing 2 cores would measure each other's races.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -120,7 +116,7 @@ async fn fuzz_summaries(kind: Kind, writers: usize, ops: u64) -> Vec<FuzzSummary
 /// Runs the suite against `kind` and checks it against the committed baseline; when writing
 /// reports, also runs the fuzz campaigns (`fuzz_writers` writers, `fuzz_ops` ops each).
 fn suite_against(kind: Kind, profile: Profile, fuzz_writers: usize, fuzz_ops: u64) {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = support::TIMED.blocking_lock();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()

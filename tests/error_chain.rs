@@ -5,9 +5,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use binary::run as s3conform;
-
-mod binary;
+use crate::support::binary::run as s3conform;
 
 /// A path under a directory that does not exist, so opening it fails with ENOENT.
 fn missing(name: &str) -> String {

@@ -74,7 +74,7 @@ fn kinds(v: &Verdict) -> Vec<AnomalyKind> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_fault_free_seeds_at_32_writers_are_linearizable() {
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     for seed in 0..20 {
         let v = campaign(&[], 1000 + seed, 32, 5000, &Mix::default()).await;
         assert!(
@@ -85,16 +85,11 @@ async fn twenty_fault_free_seeds_at_32_writers_are_linearizable() {
     }
 }
 
-/// One campaign at a time: the anomalies depend on how ops overlap, and campaigns sharing two
-/// cores with each other overlap everything (every 409 then has a concurrent write, so none can
-/// be called spurious).
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// The fault must be named within the default budget (2000 ops); on a loaded machine a seed may
 /// not produce the interleaving the fault needs (a phantom 304 needs a conditional read to meet
 /// an overwrite), so up to six seeds are tried, stopping at the first that names it.
 async fn caught(fault: Fault, expected: AnomalyKind) {
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     let mut all = Vec::new();
     for seed in 7..13 {
         let found = kinds(&campaign(&[fault], seed, WRITERS, OPS, &Mix::default()).await);
@@ -131,7 +126,7 @@ async fn a_409_without_a_concurrent_write_is_spurious() {
     // A 409 is provably spurious only when no other write on its key overlaps it. With 16
     // writers on 2 keys on a loaded 2-core machine nearly every op overlaps a write, so the
     // default campaign may (rightly) find every 409 excusable; 4 writers leave gaps.
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     let mut all = Vec::new();
     for seed in 7..10 {
         let found = kinds(&campaign(&[Fault::Spurious409], seed, 4, OPS, &Mix::default()).await);
@@ -145,7 +140,7 @@ async fn a_409_without_a_concurrent_write_is_spurious() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lost_answers_after_applied_writes_are_not_anomalies() {
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     for (seed, fault) in [
         (1, Fault::WriteThen500),
         (2, Fault::WriteThenReset),
@@ -183,7 +178,7 @@ async fn only_409s_no_mutation_overlaps_are_flagged() {
     // Under the fault every 5th passing conditional write is answered 409, raced or not. The
     // checker may flag only those that no other mutating request overlapped; the others are
     // what a correct lock-based or optimistic store may answer, and must be accepted.
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     let (mut flagged_seen, mut excused_seen) = (0, 0);
     for seed in 7..10 {
         let (history, verdict) =
@@ -224,7 +219,7 @@ async fn only_409s_no_mutation_overlaps_are_flagged() {
 async fn a_complete_is_timed_around_the_complete_call_and_remembers_its_upload() {
     // The write of a multipart upload can land only while Complete is in flight; the upload's
     // start is kept apart, for the 409 rule alone.
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     let mix: Mix = "multipart=3,read=1".parse().unwrap();
     let (history, verdict) = campaign_history(&[], 5, 4, 200, &mix).await;
     assert!(matches!(verdict, Verdict::Linearizable), "{verdict:?}");
@@ -262,7 +257,7 @@ async fn a_complete_is_timed_around_the_complete_call_and_remembers_its_upload()
 async fn every_shrunk_witness_is_a_true_story_of_its_campaign() {
     // Shrinking may not invent: each anomaly a shrunk history shows by itself must be one the
     // detectors find, with the same ops, in the campaign's full history.
-    let _one = SERIAL.lock().await;
+    let _one = crate::support::TIMED.lock().await;
     let mut shrunk = 0;
     for (seed, fault) in [
         (7, Fault::IgnoreIfMatch),

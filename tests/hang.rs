@@ -7,7 +7,7 @@
 //! 2 × (timeout + 1 s) = 4 s in all. So `run` and `fuzz` end within [`BOUND`] of the freeze,
 //! and setup against an endpoint frozen from the start ends within the same bound.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -106,6 +106,7 @@ fn assert_stuck(what: &str, out: &Output, took: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_against_an_endpoint_that_freezes_mid_suite_ends_within_the_bound() {
+    let _one = support::TIMED.lock().await;
     let (_server, proxy) = frozen_after(60).await;
     let (out, took) = s3conform(args("run", &proxy.url, &["-q"])).await;
     assert!(proxy.frozen(), "the proxy froze mid-run");
@@ -114,6 +115,7 @@ async fn run_against_an_endpoint_that_freezes_mid_suite_ends_within_the_bound() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuzz_against_an_endpoint_that_freezes_mid_campaign_ends_within_the_bound() {
+    let _one = support::TIMED.lock().await;
     let (_server, proxy) = frozen_after(60).await;
     let extra = ["--ops", "1000000", "--duration", "60s", "--no-progress"];
     let (out, took) = s3conform(args("fuzz", &proxy.url, &extra)).await;
@@ -123,6 +125,7 @@ async fn fuzz_against_an_endpoint_that_freezes_mid_campaign_ends_within_the_boun
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endpoint_frozen_from_the_start_fails_setup_within_the_bound() {
+    let _one = support::TIMED.lock().await;
     let (_server, proxy) = frozen_after(0).await;
     for cmd in ["run", "fuzz"] {
         let (out, took) = s3conform(args(cmd, &proxy.url, &[])).await;
@@ -186,6 +189,7 @@ async fn interrupted_run(timeout: &str, second: Option<Duration>) -> (Output, Du
 /// backstop), cleanup within 2 × 3 s; exit 130 and the prefix to clean.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_during_a_frozen_run_cleans_up_within_the_bound_and_exits_130() {
+    let _one = support::TIMED.lock().await;
     let (out, took) = interrupted_run("2", None).await;
     let t = text(&out);
     eprintln!(
@@ -213,6 +217,7 @@ async fn ctrl_c_during_a_frozen_run_cleans_up_within_the_bound_and_exits_130() {
 /// 20 s timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_ctrl_c_abandons_at_once() {
+    let _one = support::TIMED.lock().await;
     let (out, took) = interrupted_run("20", Some(Duration::from_millis(500))).await;
     let t = text(&out);
     eprintln!(
@@ -230,6 +235,7 @@ async fn a_second_ctrl_c_abandons_at_once() {
 /// bound. The objects come from a `fuzz --keep` through the same proxy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_against_an_endpoint_that_freezes_mid_sweep_ends_within_the_bound() {
+    let _one = support::TIMED.lock().await;
     let (_server, proxy) = frozen_after(usize::MAX).await;
     let keep = ["--ops", "200", "--keep", "--no-progress", "--keys", "40"];
     let (out, _) = s3conform(args("fuzz", &proxy.url, &keep)).await;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod binary;
+use crate::support::binary;
 
 fn s3conform(cwd: &Path, args: &[&str]) -> Output {
     binary::command()

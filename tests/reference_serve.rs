@@ -2,8 +2,6 @@
 //! profile (never the secret key, which it takes from the environment), answers S3 requests,
 //! and exits 0 on SIGTERM.
 
-#![cfg(unix)]
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;

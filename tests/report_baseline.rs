@@ -1,6 +1,6 @@
 //! The CI gate: applying, writing and reading baselines, and the exit codes they lead to.
 
-mod report_support;
+use crate::support::reports;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ fn tmp(name: &str) -> PathBuf {
 
 /// The sample with every baseline mark cleared, as a runner produces it.
 fn unmarked() -> RunReport {
-    let mut r = report_support::sample();
+    let mut r = reports::sample();
     for c in &mut r.cases {
         c.baseline = None;
     }
@@ -86,7 +86,7 @@ fn apply_marks_known_fixed_and_not_run() {
 
 #[test]
 fn apply_replaces_earlier_marks() {
-    let mut report = report_support::sample();
+    let mut report = reports::sample();
     baseline::apply(&mut report, &Baseline::new("seaweedfs"));
     assert!(report.cases.iter().all(|c| c.baseline.is_none()));
 }
@@ -139,7 +139,7 @@ fn written_baseline_round_trips_and_excuses_every_failure() {
 
 #[test]
 fn from_report_keeps_existing_reasons() {
-    let b = baseline::from_report(&report_support::sample());
+    let b = baseline::from_report(&reports::sample());
     assert_eq!(
         b.entries["put::safe-create-existing"],
         "ignores If-None-Match on PUT (vendor ticket 42)"
@@ -190,14 +190,14 @@ fn bad_baselines_are_named_errors() {
 fn exit_codes() {
     let code = |r: &RunReport, strict| exit_code::of_run(r, strict);
     // The sample has an unexcused failure and error.
-    let sample = report_support::sample();
+    let sample = reports::sample();
     assert_eq!(code(&sample, false), exit_code::FAILURE);
 
-    let mut clean = report_support::clean("x", Profile::Aws);
+    let mut clean = reports::clean("x", Profile::Aws);
     assert_eq!(code(&clean, false), exit_code::SUCCESS);
 
     // Known failures do not fail the run.
-    clean.cases[0].verdict = report_support::status_fail(0, "412", "200");
+    clean.cases[0].verdict = reports::status_fail(0, "412", "200");
     assert_eq!(code(&clean, false), exit_code::FAILURE);
     clean.cases[0].baseline = Some(BaselineMark::Known { reason: "r".into() });
     assert_eq!(code(&clean, false), exit_code::SUCCESS);

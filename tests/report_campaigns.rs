@@ -2,7 +2,7 @@
 //! comparison, as failed and with its reason: a campaign that silently vanished would read as
 //! a server that was never tried, or as one that passed.
 
-mod report_support;
+use crate::support::reports;
 
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ const WHY: &str = "s3rver stopped answering: connection refused";
 
 /// A clean report with one campaign that ran and one that did not.
 fn with_failed_campaign() -> RunReport {
-    let mut r = report_support::clean("s3rver", Profile::Coreweave);
+    let mut r = reports::clean("s3rver", Profile::Coreweave);
     r.fuzz = vec![
         FuzzSummary {
             seed: 7001,
@@ -79,7 +79,7 @@ fn a_failed_campaign_is_shown_in_the_run_report() {
 
 #[test]
 fn a_failed_campaign_is_shown_in_the_comparison() {
-    let reference = report_support::clean("reference", Profile::Coreweave);
+    let reference = reports::clean("reference", Profile::Coreweave);
     let matrix = compare::build(vec![
         (PathBuf::from("reports/reference.json"), reference),
         (PathBuf::from("reports/s3rver.json"), with_failed_campaign()),

@@ -1,6 +1,6 @@
 //! `s3conform compare` on three hand-made reports: the matrix, its renderings and bad inputs.
 
-mod report_support;
+use crate::support::reports;
 
 use std::path::{Path, PathBuf};
 
@@ -32,19 +32,19 @@ fn set_observed(r: &mut RunReport, value: &str) {
 
 /// The reference endpoint under both profiles (same label) and a buggy third-party server.
 fn reports() -> Vec<(PathBuf, RunReport)> {
-    let mut cw = report_support::clean("reference", Profile::Coreweave);
+    let mut cw = reports::clean("reference", Profile::Coreweave);
     cw.endpoint.embedded = true;
     set_observed(&mut cw, "400");
-    let mut aws = report_support::clean("reference", Profile::Aws);
+    let mut aws = reports::clean("reference", Profile::Aws);
     aws.endpoint.embedded = true;
     set_observed(&mut aws, "501");
     aws.cases.retain(|c| c.name != "delete::if-match-slow");
-    let mut s3rver = report_support::sample();
+    let mut s3rver = reports::sample();
     s3rver.endpoint.label = "s3rver".into();
     s3rver.endpoint.url = "http://127.0.0.1:4568".into();
-    let mut extra = report_support::case(
+    let mut extra = reports::case(
         "head::if-modified-since-future",
-        report_support::status_fail(1, "304", "412"),
+        reports::status_fail(1, "304", "412"),
         Vec::new(),
     );
     extra.operation = "head".into();
@@ -105,7 +105,7 @@ fn matrix_names_columns_and_judges_cells() {
 
 #[test]
 fn fail_cells_show_what_was_answered() {
-    use report_support::{case, obs, step};
+    use reports::{case, obs, step};
     use s3conform::report::{Mismatch, Verdict};
     let mismatch = |step: usize, field: &str, expected: &str, observed: &str| Mismatch {
         step,
@@ -113,7 +113,7 @@ fn fail_cells_show_what_was_answered() {
         expected: expected.into(),
         observed: observed.into(),
     };
-    let mut r = report_support::clean("minio", Profile::Aws);
+    let mut r = reports::clean("minio", Profile::Aws);
     r.cases = vec![
         case(
             "get::if-match-missing",
@@ -160,7 +160,7 @@ fn fail_cells_show_what_was_answered() {
 
 #[test]
 fn observed_cells_are_compact_in_the_terminal_only() {
-    let mut r = report_support::clean("minio", Profile::Aws);
+    let mut r = reports::clean("minio", Profile::Aws);
     set_observed(&mut r, "412 PreconditionFailed x15");
     let case = r
         .cases
@@ -180,11 +180,11 @@ fn observed_cells_are_compact_in_the_terminal_only() {
 
 #[test]
 fn repeated_label_and_profile_are_numbered() {
-    let a = report_support::clean("minio", Profile::Aws);
+    let a = reports::clean("minio", Profile::Aws);
     let m = compare::build(vec![
         ("a.json".into(), a.clone()),
         ("b.json".into(), a.clone()),
-        ("c.json".into(), report_support::clean("moto", Profile::Aws)),
+        ("c.json".into(), reports::clean("moto", Profile::Aws)),
     ]);
     let names: Vec<&str> = m.endpoints.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["minio/aws #1", "minio/aws #2", "moto"]);

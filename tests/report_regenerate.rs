@@ -3,7 +3,7 @@
 //! `reports/COMPARISON.md` and `reports/COMPARISON.html` are exactly what
 //! `s3conform compare reports/*.json` makes of them.
 //!
-//! `S3CONFORM_WRITE_REPORTS=1 cargo test --test report_regenerate` rewrites the run reports in
+//! `S3CONFORM_WRITE_REPORTS=1 cargo test -- report_regenerate::` rewrites the run reports in
 //! normalized form and the comparison from them, instead of checking (`reports/regenerate.sh`
 //! does the same through the binary).
 
@@ -60,7 +60,7 @@ fn committed_reports_carry_no_volatile_values() {
     assert!(
         unstable.is_empty(),
         "not normalized (regenerate with `reports/regenerate.sh`, or normalize with \
-         `S3CONFORM_WRITE_REPORTS=1 cargo test --test report_regenerate`): {unstable:?}"
+         `S3CONFORM_WRITE_REPORTS=1 cargo test -- report_regenerate::`): {unstable:?}"
     );
 }
 

@@ -1,7 +1,7 @@
 //! Every sink of one hand-built RunReport: terminal and Markdown pinned by snapshots, JSON
 //! round-tripped, JUnit parsed back as XML.
 
-mod report_support;
+use crate::support::reports;
 
 use std::path::{Path, PathBuf};
 
@@ -17,13 +17,13 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn terminal_output_is_pinned() {
-    let out = terminal::render(&report_support::sample(), 100);
+    let out = terminal::render(&reports::sample(), 100);
     insta::assert_snapshot!("terminal_100", out);
 }
 
 #[test]
 fn terminal_output_fits_a_narrow_terminal() {
-    let out = terminal::render(&report_support::sample(), 60);
+    let out = terminal::render(&reports::sample(), 60);
     for line in out.lines() {
         assert!(
             line.chars().count() <= 60,
@@ -35,19 +35,19 @@ fn terminal_output_fits_a_narrow_terminal() {
 
 #[test]
 fn terminal_output_has_no_colour_codes() {
-    let out = terminal::render(&report_support::sample(), 100);
+    let out = terminal::render(&reports::sample(), 100);
     assert!(!out.contains('\u{1b}'), "escape sequence in output");
 }
 
 #[test]
 fn markdown_output_is_pinned() {
-    let out = markdown::render(&report_support::sample());
+    let out = markdown::render(&reports::sample());
     insta::assert_snapshot!("markdown", out);
 }
 
 #[test]
 fn markdown_escapes_table_breaking_text() {
-    let out = markdown::render(&report_support::sample());
+    let out = markdown::render(&reports::sample());
     // The description of get::if-none-match-current holds `|` and `<...>`.
     assert!(
         out.contains("If-None-Match with the current ETag \\| answers 304 &lt;Not Modified&gt;")
@@ -57,14 +57,14 @@ fn markdown_escapes_table_breaking_text() {
 
 #[test]
 fn counts_by_operation_add_up_to_the_report_counts() {
-    let report = report_support::sample();
+    let report = reports::sample();
     let all = text::tally(text::by_operation(&report).into_iter().flat_map(|(_, c)| c));
     assert_eq!(all, report.counts());
 }
 
 #[test]
 fn json_round_trips() {
-    let report = report_support::sample();
+    let report = reports::sample();
     let text = json::to_string(&report);
     let back = json::from_str(&text, Path::new("mem.json")).unwrap();
     assert_eq!(back, report);
@@ -76,11 +76,11 @@ fn json_round_trips() {
 
 #[test]
 fn json_reader_ignores_unknown_fields() {
-    let mut value = serde_json::to_value(report_support::sample()).unwrap();
+    let mut value = serde_json::to_value(reports::sample()).unwrap();
     value["from_the_future"] = serde_json::json!({ "x": 1 });
     value["cases"][0]["also_new"] = serde_json::json!(true);
     let back = json::from_str(&value.to_string(), Path::new("mem.json")).unwrap();
-    assert_eq!(back, report_support::sample());
+    assert_eq!(back, reports::sample());
 }
 
 fn read_err(text: &str) -> String {
@@ -103,7 +103,7 @@ fn json_reader_explains_bad_files() {
     assert!(read_err("{\"cases\": []}").contains("`format` is missing"));
     let history = read_err("{\"format\": \"s3conform-history\", \"format_version\": 1}");
     assert!(history.contains("\"s3conform-history\""), "{history}");
-    let mut v = serde_json::to_value(report_support::sample()).unwrap();
+    let mut v = serde_json::to_value(reports::sample()).unwrap();
     let next = s3conform::report::model::FORMAT_VERSION + 1;
     v["format_version"] = next.into();
     let newer = read_err(&v.to_string());
@@ -161,7 +161,7 @@ fn element_counts(xml: &str) -> std::collections::BTreeMap<String, usize> {
 
 #[test]
 fn junit_is_valid_xml_with_one_testcase_per_case() {
-    let report = report_support::sample();
+    let report = reports::sample();
     let xml = junit::render(&report);
     let counts = element_counts(&xml);
     assert_eq!(counts["testsuites"], 1);
@@ -178,7 +178,7 @@ fn junit_is_valid_xml_with_one_testcase_per_case() {
 
 #[test]
 fn junit_parses_back_with_the_right_statuses() {
-    let report = report_support::sample();
+    let report = reports::sample();
     let parsed = quick_junit::Report::deserialize_from_str(&junit::render(&report)).unwrap();
     let cases: Vec<_> = parsed
         .test_suites
@@ -241,17 +241,17 @@ fn junit_parses_back_with_the_right_statuses() {
 /// The JSON report is a format other tools read: a change to it shows up here, on purpose.
 #[test]
 fn json_output_is_pinned() {
-    insta::assert_snapshot!("json", json::to_string(&report_support::sample()));
+    insta::assert_snapshot!("json", json::to_string(&reports::sample()));
 }
 
 #[test]
 fn junit_output_is_pinned() {
-    insta::assert_snapshot!("junit", junit::render(&report_support::sample()));
+    insta::assert_snapshot!("junit", junit::render(&reports::sample()));
 }
 
 #[test]
 fn empty_report_renders_everywhere() {
-    let mut report: RunReport = report_support::sample();
+    let mut report: RunReport = reports::sample();
     report.cases.clear();
     report.fuzz.clear();
     let out = terminal::render(&report, 80);
@@ -265,7 +265,7 @@ fn empty_report_renders_everywhere() {
 
 #[test]
 fn junit_stays_valid_xml_with_control_characters() {
-    let mut report = report_support::sample();
+    let mut report = reports::sample();
     report.cases[0].verdict = s3conform::report::Verdict::Error {
         message: "binary \u{1}\u{1b}[31m junk & <tags> ]]>".to_owned(),
     };
@@ -276,7 +276,7 @@ fn junit_stays_valid_xml_with_control_characters() {
 
 #[test]
 fn terminal_output_fits_every_reasonable_width() {
-    let report = report_support::sample();
+    let report = reports::sample();
     for width in [40u16, 50, 80, 100, 120, 200] {
         for line in terminal::render(&report, width).lines() {
             assert!(
@@ -307,7 +307,7 @@ fn strip_ansi(s: &str) -> String {
 
 #[test]
 fn colour_changes_nothing_but_colour() {
-    let report = report_support::sample();
+    let report = reports::sample();
     let style = terminal::Style {
         width: 80,
         colour: true,

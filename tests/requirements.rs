@@ -144,7 +144,7 @@ fn the_documented_tables_are_the_files() {
     } else {
         panic!(
             "docs/requirements.md is behind requirements/ for {stale:?}: run \
-             `S3CONFORM_WRITE_DOCS=1 cargo test --test requirements` and commit the result"
+             `S3CONFORM_WRITE_DOCS=1 cargo test -- requirements::` and commit the result"
         );
     }
 }

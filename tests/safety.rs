@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use binary::{run as s3conform, text};
-
-mod binary;
+use crate::support::binary::{run as s3conform, text};
 
 /// A fresh cases directory holding one file, `<op>/<name>.yaml`.
 fn cases_dir(tag: &str, op: &str, name: &str, yaml: &str) -> PathBuf {

@@ -4,7 +4,7 @@
 //! a shared `--prefix`, plus a foreign multipart upload. Against the reference endpoint (always)
 //! and SeaweedFS (skipped loudly when not installed, a failure under CI=1).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

@@ -3,7 +3,7 @@
 //! turn a real S3 implementation away. Servers not installed are skipped loudly (a failure
 //! under CI=1).
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Instant;

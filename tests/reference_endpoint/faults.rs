@@ -9,7 +9,7 @@ use s3conform::server::{
     Fault, SPURIOUS_409_PERIOD, STALE_READ_WINDOW, WRITE_THEN_500_PERIOD, WRITE_THEN_RESET_PERIOD,
 };
 
-use crate::support::*;
+use crate::support::reference::*;
 
 fn put(
     env: &Env,
@@ -55,7 +55,7 @@ async fn non_atomic_create_lets_concurrent_creators_both_win() {
             .bucket(BUCKET)
             .key("k")
             .if_none_match("*")
-            .body(crate::races::gated_body(
+            .body(super::races::gated_body(
                 bytes::Bytes::from(format!("w{i}")),
                 gate.clone(),
             ));

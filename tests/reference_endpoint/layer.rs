@@ -9,7 +9,7 @@ use s3conform::s3::{
 };
 use s3conform::server::{Fault, FaultSet, ServerConfig, ServerHandle};
 
-use crate::support::inm_value_answer;
+use crate::support::reference::inm_value_answer;
 
 struct Layer {
     _handle: ServerHandle,

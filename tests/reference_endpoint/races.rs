@@ -16,7 +16,7 @@ use hyper::body::{Frame, SizeHint};
 use s3conform::profile::Profile;
 use tokio::sync::watch;
 
-use crate::support::*;
+use crate::support::reference::*;
 
 const RACERS: usize = 32;
 const ROUNDS: usize = 20;

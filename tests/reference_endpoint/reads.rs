@@ -3,7 +3,7 @@
 use aws_sdk_s3::primitives::DateTimeFormat;
 use s3conform::profile::Profile;
 
-use crate::support::*;
+use crate::support::reference::*;
 
 struct Obj {
     etag: String,

@@ -6,7 +6,7 @@ use aws_sdk_s3::types::{
 };
 use s3conform::profile::Profile;
 
-use crate::support::*;
+use crate::support::reference::*;
 
 #[tokio::test]
 async fn put_if_none_match_star_creates_once_and_412_leaves_object_unchanged() {

@@ -5,8 +5,6 @@
 //! not installed is skipped with a loud message, except under `CI=1`, where it is a failure:
 //! a CI run must never pass because a server quietly did not start.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -2,8 +2,6 @@
 //! it keeps every connection open and accepts new ones, but never answers again. This is what a
 //! hung load balancer or a stopped VM looks like to a client.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 

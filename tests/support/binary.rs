@@ -17,13 +17,11 @@ pub fn command() -> Command {
 }
 
 /// Runs the binary with `args` and waits for it.
-#[allow(dead_code)]
 pub fn run(args: &[&str]) -> Output {
     command().args(args).output().expect("the binary runs")
 }
 
 /// Everything it printed, stdout then stderr.
-#[allow(dead_code)]
 pub fn text(out: &Output) -> String {
     format!(
         "{}{}",

@@ -16,7 +16,6 @@ pub fn cases_dir() -> PathBuf {
 }
 
 /// Runs every case (or those matching `filter`) against a fresh reference endpoint.
-#[allow(dead_code)]
 pub fn run_against_reference(
     profile: Profile,
     faults: FaultSet,
@@ -32,7 +31,6 @@ pub fn run_against_reference(
 }
 
 /// Runs the cases of another directory (malformed files included) against a fresh endpoint.
-#[allow(dead_code)]
 pub fn run_dir_against_reference(dir: &Path, profile: Profile) -> RunReport {
     let suite = Suite::load(dir).expect("dir readable");
     run_suite_against_reference(&suite, profile, FaultSet::none(), None)
@@ -50,7 +48,6 @@ fn run_suite_against_reference(
 
 /// Runs `suite` `times` times against one fresh endpoint, cleaning up after each run, each under
 /// `prefix` (the same for every run) or a fresh run prefix.
-#[allow(dead_code)]
 pub fn run_repeatedly_against_reference(
     suite: &Suite,
     profile: Profile,
@@ -111,19 +108,7 @@ pub async fn connect(url: &str, prefix: Option<&str>) -> Session {
     Session::connect(target, prefix).await.expect("session")
 }
 
-/// Names of the cases with a given verdict kind.
-#[allow(dead_code)]
-pub fn named(report: &RunReport, kind: &str) -> Vec<String> {
-    report
-        .cases
-        .iter()
-        .filter(|c| c.verdict.name() == kind)
-        .map(|c| c.name.clone())
-        .collect()
-}
-
 /// A readable list of every non-passing case and why.
-#[allow(dead_code)]
 pub fn problems(report: &RunReport) -> String {
     let mut out = String::new();
     for c in &report.cases {

@@ -5,5 +5,4 @@ mod faults;
 mod layer;
 mod races;
 mod reads;
-mod support;
 mod writes;

@@ -3,11 +3,6 @@
 //! [`sample`] covers every `Verdict` and `BaselineMark` variant, observed values, a `parallel:`
 //! step with an ambiguous answer, and fuzz campaigns with and without anomalies.
 
-#![allow(
-    dead_code,
-    reason = "each test target uses a different part of the fixture"
-)]
-
 use std::collections::BTreeMap;
 
 use s3conform::profile::Profile;
