@@ -493,8 +493,12 @@ mod tests {
              - id: doc\n    title: \"Conditional requests\"\n    publisher: Vendor\n\
              requirements:\n{entries}extras:\n  - case: \"get::extra\"\n    reason: \"not in the documents\"\n"
         );
-        crate::certify::requirements::parse("requirements/coreweave.yaml", text.as_bytes(), Profile::Coreweave)
-            .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        crate::certify::requirements::parse(
+            "requirements/coreweave.yaml",
+            text.as_bytes(),
+            Profile::Coreweave,
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 
     fn campaign(
@@ -577,7 +581,11 @@ mod tests {
         // The suite these tests imagine: the cases the evidence ran plus every case the
         // requirements name (resolving refuses a name that matches no case).
         let mut ids: Vec<String> = ev.cases.iter().map(|c| c.name.clone()).collect();
-        ids.extend(reqs.requirements.iter().flat_map(|r| r.cases.iter().cloned()));
+        ids.extend(
+            reqs.requirements
+                .iter()
+                .flat_map(|r| r.cases.iter().cloned()),
+        );
         ids.extend(reqs.extras.iter().map(|e| e.case.clone()));
         ids.sort();
         ids.dedup();
