@@ -14,7 +14,6 @@ use super::format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Via,
 };
 use super::view::{OpSource, ReqRef};
-use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
 #[derive(Debug, thiserror::Error)]
@@ -401,11 +400,10 @@ fn validate_with_lines<S: OpSource + ?Sized>(
         message,
     };
     let n = history.len();
-    let mut ids: FxHashMap<u64, usize> = FxHashMap::default();
-    ids.reserve(n);
+    let duplicate = first_duplicate_id(history);
     for i in 0..n {
         let op = history.op(i);
-        if let Some(prev) = ids.insert(op.id, i) {
+        if let Some((_, prev)) = duplicate.filter(|&(d, _)| d == i) {
             return Err(invalid(
                 i,
                 format!(
@@ -449,7 +447,6 @@ fn validate_with_lines<S: OpSource + ?Sized>(
             });
         }
     }
-    drop(ids);
     // A client is a sequential process: its ops may touch but never overlap. The recorded
     // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
     // +∞ the checker assumes never meets a later op of the same client).
@@ -475,6 +472,25 @@ fn validate_with_lines<S: OpSource + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// The first op (in file order) whose id an earlier op already has, with that earlier op.
+/// Writers number ops in order, so one pass usually proves the ids distinct; otherwise the ids
+/// are sorted, which costs less than a table of a million ids.
+fn first_duplicate_id<S: OpSource + ?Sized>(history: &S) -> Option<(usize, usize)> {
+    let n = history.len();
+    let ids: Vec<u64> = (0..n).map(|i| history.op(i).id).collect();
+    if ids.windows(2).all(|w| w[0] < w[1]) {
+        return None;
+    }
+    let mut by_id: Vec<(u64, usize)> = ids.into_iter().zip(0..).collect();
+    by_id.sort_unstable();
+    // In each run of one id, the second op is that id's first duplicate; the earliest wins.
+    by_id
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| (w[1].1, w[0].1))
+        .min()
 }
 
 /// Streams ops out of a history file one line at a time, so huge histories need not be held
@@ -1018,6 +1034,16 @@ mod tests {
             (
                 format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(0, 2, 0, 5)),
                 "t.jsonl:3: duplicate op id 0",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n\n{}\n{}",
+                    op_line(5, 1, 0, 5),
+                    op_line(3, 2, 0, 5),
+                    op_line(3, 3, 0, 5),
+                    op_line(5, 4, 0, 5)
+                ),
+                "t.jsonl:5: duplicate op id 3 (first used on line 3)",
             ),
             (
                 format!("{HEADER}\n{}", op_line(0, 1, 9, 5)),
