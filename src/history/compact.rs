@@ -6,6 +6,13 @@
 //! produced, every write names its ETag twice). Here a string is stored once however many ops
 //! name it, and an op is looked at through an [`OpRef`] built on the fly. A [`History`] is
 //! rebuilt only when a witness has to be shown.
+//!
+//! Reading builds this form without an allocation per op: each parse thread gives the strings
+//! of its part of the file part-local symbols, keyed by the text as it stands in the line and
+//! unescaped only the first time the part meets it ([`CompactPart`]); the main thread then looks
+//! each of those strings up once in the history's table and renumbers the part's ops. Strings
+//! live end to end in one buffer, and the table holds symbols only, so a string costs its bytes
+//! and a few more.
 
 use std::hash::BuildHasher;
 

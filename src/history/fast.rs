@@ -9,6 +9,9 @@
 //!
 //! Why by hand: serde_json's derived deserializer for the internally tagged `req`/`out` enums
 //! buffers each object into a generic value first, which made reading cost more than checking.
+//!
+//! The parser leaves strings in the line ([`Raw`]), escapes in: the compact reader interns
+//! them by that text and unescapes a string only when it is new, so a line costs no allocation.
 
 use std::borrow::Cow;
 

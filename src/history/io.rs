@@ -147,7 +147,7 @@ trait OpSink {
 
 impl OpSink for (Vec<Op>, Lines) {
     type Part<'t> = Vec<Op>;
-    fn parse_line<'t>(part: &mut Vec<Op>, line: &'t str) -> bool {
+    fn parse_line(part: &mut Vec<Op>, line: &str) -> bool {
         match super::fast::parse_op_line(line).or_else(|| serde_json::from_str::<Op>(line).ok()) {
             Some(op) => {
                 part.push(op);
