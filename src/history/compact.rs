@@ -6,35 +6,51 @@
 //! produced, every write names its ETag twice). Here a string is stored once however many ops
 //! name it, and an op is looked at through an [`OpRef`] built on the fly. A [`History`] is
 //! rebuilt only when a witness has to be shown.
+//!
+//! Reading builds this form without an allocation per op: each parse thread gives the strings
+//! of its part of the file part-local symbols, keyed by the text as it stands in the line and
+//! unescaped only the first time the part meets it ([`CompactPart`]); the main thread then looks
+//! each of those strings up once in the history's table and renumbers the part's ops. Strings
+//! live end to end in one buffer, and the table holds symbols only, so a string costs its bytes
+//! and a few more.
 
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+use super::fast::{Raw, RawOp};
 use super::format::{Header, History, Op, Out, Req, Via};
 use super::view::{OpRef, OpSource, OutRef, ReqRef};
-use crate::check::model::FxHashMap;
+use crate::check::model::{FxHashMap, FxHasher};
 
-/// A string's index in [`CompactHistory::strings`]; [`NONE`] for an absent one.
-type Sym = u32;
-const NONE: Sym = Sym::MAX;
+/// A string's index in [`CompactHistory`]'s strings; [`NONE`] for an absent one.
+pub(super) type Sym = u32;
+pub(super) const NONE: Sym = Sym::MAX;
 
-/// One op: numbers, the request's and the outcome's strings as symbols, and two tags.
+/// One op with its strings as `S`: symbols in the compact form, slices of the line while a
+/// line is parsed. Numbers, the request's and the outcome's strings, and two tags.
 #[derive(Debug, Clone, Copy)]
-struct COp {
-    id: u64,
-    client: u64,
-    call_ns: u64,
-    ret_ns: u64,
-    key: Sym,
+pub(super) struct Record<S> {
+    pub id: u64,
+    pub client: u64,
+    pub call_ns: u64,
+    pub ret_ns: u64,
+    pub key: S,
     /// Get/Head: if_match, if_none_match; Put: write_id, etag_if_applied, if_match,
     /// if_none_match, source_key; Delete: if_match.
-    req: [Sym; 5],
+    pub req: [S; 5],
     /// Ok: etag, write_id; NotModified: etag; NotFound/Rejected: code; Ambiguous: cause.
-    out: [Sym; 2],
-    status: u16,
-    req_tag: ReqTag,
-    out_tag: OutTag,
+    pub out: [S; 2],
+    pub status: u16,
+    pub req_tag: ReqTag,
+    pub out_tag: OutTag,
 }
 
+/// One op of the compact form.
+type COp = Record<Sym>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReqTag {
+pub(super) enum ReqTag {
     Get,
     Head,
     Put(Via),
@@ -42,7 +58,7 @@ enum ReqTag {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OutTag {
+pub(super) enum OutTag {
     Ok,
     NotModified,
     PreconditionFailed,
@@ -53,198 +69,16 @@ enum OutTag {
     Ambiguous(bool),
 }
 
-/// A whole history in compact form, header and ops in file order.
-#[derive(Debug, Default)]
-pub struct CompactHistory {
-    pub header: Header,
-    strings: Vec<Box<str>>,
-    ops: Vec<COp>,
-    /// `req.initiated_ns` of the multipart writes that recorded it, by op index.
-    initiated: FxHashMap<usize, u64>,
-}
-
-/// Builds a [`CompactHistory`] op by op, interning strings as they come.
-#[derive(Debug, Default)]
-pub struct CompactBuilder {
-    index: FxHashMap<Box<str>, Sym>,
-    ops: Vec<COp>,
-    initiated: FxHashMap<usize, u64>,
-}
-
-impl CompactBuilder {
-    /// A builder with room for about `ops` ops.
-    pub fn with_capacity(ops: usize) -> Self {
-        CompactBuilder {
-            index: FxHashMap::default(),
-            ops: Vec::with_capacity(ops),
-            initiated: FxHashMap::default(),
-        }
-    }
-
-    fn sym(&mut self, s: String) -> Sym {
-        if let Some(&sym) = self.index.get(s.as_str()) {
-            return sym;
-        }
-        let sym = Sym::try_from(self.index.len()).unwrap_or(NONE - 1);
-        self.index.insert(s.into_boxed_str(), sym);
-        sym
-    }
-
-    fn opt(&mut self, s: Option<String>) -> Sym {
-        s.map_or(NONE, |s| self.sym(s))
-    }
-
-    /// Appends an op.
-    pub fn push(&mut self, op: Op) {
-        let mut req = [NONE; 5];
-        let req_tag = match op.req {
-            Req::Get {
-                if_match,
-                if_none_match,
-            } => {
-                req[0] = self.opt(if_match);
-                req[1] = self.opt(if_none_match);
-                ReqTag::Get
-            }
-            Req::Head {
-                if_match,
-                if_none_match,
-            } => {
-                req[0] = self.opt(if_match);
-                req[1] = self.opt(if_none_match);
-                ReqTag::Head
-            }
-            Req::Put {
-                write_id,
-                etag_if_applied,
-                if_match,
-                if_none_match,
-                via,
-                source_key,
-                initiated_ns,
-            } => {
-                req = [
-                    self.opt(write_id),
-                    self.opt(etag_if_applied),
-                    self.opt(if_match),
-                    self.opt(if_none_match),
-                    self.opt(source_key),
-                ];
-                if let Some(t) = initiated_ns {
-                    self.initiated.insert(self.ops.len(), t);
-                }
-                ReqTag::Put(via)
-            }
-            Req::Delete { if_match } => {
-                req[0] = self.opt(if_match);
-                ReqTag::Delete
-            }
-        };
-        let mut out = [NONE; 2];
-        let mut status = 0;
-        let out_tag = match op.out {
-            Out::Ok {
-                status: s,
-                etag,
-                write_id,
-            } => {
-                status = s;
-                out = [self.opt(etag), self.opt(write_id)];
-                OutTag::Ok
-            }
-            Out::NotModified { etag } => {
-                out[0] = self.opt(etag);
-                OutTag::NotModified
-            }
-            Out::PreconditionFailed => OutTag::PreconditionFailed,
-            Out::NotFound { code } => {
-                out[0] = self.opt(code);
-                OutTag::NotFound
-            }
-            Out::Conflict => OutTag::Conflict,
-            Out::Rejected { status: s, code } => {
-                status = s;
-                out[0] = self.opt(code);
-                OutTag::Rejected
-            }
-            Out::Ambiguous { cause, status: s } => {
-                status = s.unwrap_or(0);
-                out[0] = self.sym(cause);
-                OutTag::Ambiguous(s.is_some())
-            }
-        };
-        let key = self.sym(op.key);
-        self.ops.push(COp {
-            id: op.id,
-            client: op.client,
-            call_ns: op.call_ns,
-            ret_ns: op.ret_ns,
-            key,
-            req,
-            out,
-            status,
-            req_tag,
-            out_tag,
-        });
-    }
-
-    /// The finished history; the interning index is given up, so each string is held once.
-    pub fn finish(self, header: Header) -> CompactHistory {
-        let mut strings: Vec<Box<str>> = vec![Box::from(""); self.index.len()];
-        for (s, sym) in self.index {
-            strings[sym as usize] = s;
-        }
-        let mut ops = self.ops;
-        ops.shrink_to_fit();
-        CompactHistory {
-            header,
-            strings,
-            ops,
-            initiated: self.initiated,
-        }
-    }
-}
-
-impl From<&History> for CompactHistory {
-    fn from(history: &History) -> Self {
-        let mut b = CompactBuilder::with_capacity(history.ops.len());
-        for op in &history.ops {
-            b.push(op.clone());
-        }
-        b.finish(history.header.clone())
-    }
-}
-
-impl CompactHistory {
-    fn s(&self, sym: Sym) -> Option<&str> {
-        (sym != NONE).then(|| &*self.strings[sym as usize])
-    }
-
-    /// The in-memory history with the same header and ops, for rendering witnesses.
-    pub fn to_history(&self) -> History {
-        History {
-            header: self.header.clone(),
-            ops: (0..self.ops.len()).map(|i| self.op(i).to_op()).collect(),
-        }
-    }
-
-    /// Bytes held (ops, strings and their index), for the benchmark's memory figures.
-    pub fn heap_bytes(&self) -> usize {
-        self.ops.capacity() * std::mem::size_of::<COp>()
-            + self.strings.capacity() * std::mem::size_of::<Box<str>>()
-            + self.strings.iter().map(|s| s.len()).sum::<usize>()
-    }
-}
-
-impl OpSource for CompactHistory {
-    fn len(&self) -> usize {
-        self.ops.len()
-    }
-
-    fn op(&self, i: usize) -> OpRef<'_> {
-        let o = &self.ops[i];
-        let r = |k: usize| self.s(o.req[k]);
-        let req = match o.req_tag {
+impl<S> Record<S> {
+    /// The op with its strings resolved by `s` (`None`: absent). The one place the tags are
+    /// read back into a request and an outcome.
+    pub(super) fn view<'s>(
+        &'s self,
+        s: impl Fn(&'s S) -> Option<&'s str>,
+        initiated_ns: Option<u64>,
+    ) -> OpRef<'s> {
+        let r = |k: usize| s(&self.req[k]);
+        let req = match self.req_tag {
             ReqTag::Get => ReqRef::Get {
                 if_match: r(0),
                 if_none_match: r(1),
@@ -260,14 +94,14 @@ impl OpSource for CompactHistory {
                 if_none_match: r(3),
                 via,
                 source_key: r(4),
-                initiated_ns: self.initiated.get(&i).copied(),
+                initiated_ns,
             },
             ReqTag::Delete => ReqRef::Delete { if_match: r(0) },
         };
-        let x = |k: usize| self.s(o.out[k]);
-        let out = match o.out_tag {
+        let x = |k: usize| s(&self.out[k]);
+        let out = match self.out_tag {
             OutTag::Ok => OutRef::Ok {
-                status: o.status,
+                status: self.status,
                 etag: x(0),
                 write_id: x(1),
             },
@@ -276,23 +110,415 @@ impl OpSource for CompactHistory {
             OutTag::NotFound => OutRef::NotFound { code: x(0) },
             OutTag::Conflict => OutRef::Conflict,
             OutTag::Rejected => OutRef::Rejected {
-                status: o.status,
+                status: self.status,
                 code: x(0),
             },
             OutTag::Ambiguous(has_status) => OutRef::Ambiguous {
                 cause: x(0).unwrap_or_default(),
-                status: has_status.then_some(o.status),
+                status: has_status.then_some(self.status),
             },
         };
         OpRef {
-            id: o.id,
-            client: o.client,
-            key: self.s(o.key).unwrap_or_default(),
-            call_ns: o.call_ns,
-            ret_ns: o.ret_ns,
+            id: self.id,
+            client: self.client,
+            key: s(&self.key).unwrap_or_default(),
+            call_ns: self.call_ns,
+            ret_ns: self.ret_ns,
             req,
             out,
         }
+    }
+
+    /// The same op with each string mapped by `f`.
+    pub(super) fn map<T>(&self, mut f: impl FnMut(&S) -> T) -> Record<T> {
+        Record {
+            id: self.id,
+            client: self.client,
+            call_ns: self.call_ns,
+            ret_ns: self.ret_ns,
+            key: f(&self.key),
+            req: [
+                f(&self.req[0]),
+                f(&self.req[1]),
+                f(&self.req[2]),
+                f(&self.req[3]),
+                f(&self.req[4]),
+            ],
+            out: [f(&self.out[0]), f(&self.out[1])],
+            status: self.status,
+            req_tag: self.req_tag,
+            out_tag: self.out_tag,
+        }
+    }
+}
+
+/// Distinct strings, one after another in one buffer: a string costs its bytes and an end
+/// offset, not a heap allocation and a pointer.
+#[derive(Debug, Default)]
+struct Strings {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, sym: Sym) -> &str {
+        let i = sym as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+fn hash_str(s: &str) -> u64 {
+    std::hash::BuildHasherDefault::<FxHasher>::default().hash_one(s.as_bytes())
+}
+
+/// A whole history in compact form, header and ops in file order.
+#[derive(Debug, Default)]
+pub struct CompactHistory {
+    pub header: Header,
+    strings: Strings,
+    ops: Vec<COp>,
+    /// `req.initiated_ns` of the multipart writes that recorded it, by op index.
+    initiated: FxHashMap<usize, u64>,
+}
+
+/// Builds a [`CompactHistory`] op by op, or a parsed part of the file at a time, interning
+/// strings as they come.
+#[derive(Default)]
+pub struct CompactBuilder {
+    strings: Strings,
+    /// Symbols, found by the hash of the string they name.
+    index: HashTable<Sym>,
+    ops: Vec<COp>,
+    initiated: FxHashMap<usize, u64>,
+}
+
+impl std::fmt::Debug for CompactBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompactBuilder")
+            .field("strings", &self.strings.len())
+            .field("ops", &self.ops.len())
+            .finish()
+    }
+}
+
+/// The strings a parse thread met in its part of the file, each once: the symbol it gave each
+/// (its index here), the string unescaped and its hash, so the main thread only looks each up.
+#[derive(Debug, Default)]
+pub(super) struct LocalStrings<'t> {
+    /// By the text as it stands in the line (escapes in), which is what most lookups have.
+    by_raw: FxHashMap<&'t str, Sym>,
+    strings: Strings,
+    hashes: Vec<u64>,
+}
+
+impl<'t> LocalStrings<'t> {
+    /// The part-local symbol of `raw`, unescaping it only the first time it is met.
+    pub(super) fn sym(&mut self, raw: Raw<'t>) -> Sym {
+        if let Some(&s) = self.by_raw.get(raw.text()) {
+            return s;
+        }
+        let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
+        let start = self.strings.text.len();
+        raw.unescape_into(&mut self.strings.text);
+        self.strings.ends.push(self.strings.text.len());
+        self.hashes.push(hash_str(&self.strings.text[start..]));
+        self.by_raw.insert(raw.text(), sym);
+        sym
+    }
+
+    fn opt(&mut self, raw: Option<Raw<'t>>) -> Sym {
+        raw.map_or(NONE, |r| self.sym(r))
+    }
+
+    /// The record with part-local symbols.
+    pub(super) fn record(&mut self, r: &Record<Option<Raw<'t>>>) -> COp {
+        r.map(|s| self.opt(*s))
+    }
+}
+
+/// One part of the file as a parse thread left it: ops with part-local symbols, in file
+/// order, and the ops only serde could read, kept whole.
+#[derive(Debug, Default)]
+pub(super) struct CompactPart<'t> {
+    pub strings: LocalStrings<'t>,
+    /// Ops in order; an op at an index of `whole` is a placeholder.
+    pub ops: Vec<COp>,
+    pub whole: Vec<(usize, Op)>,
+    /// `req.initiated_ns` by index in `ops`.
+    pub initiated: Vec<(usize, u64)>,
+}
+
+impl<'t> CompactPart<'t> {
+    /// Appends an op the fast parser read: no allocation unless a string is new to the part.
+    pub(super) fn push_raw(&mut self, (rec, initiated): RawOp<'t>) {
+        if let Some(t) = initiated {
+            self.initiated.push((self.ops.len(), t));
+        }
+        let c = self.strings.record(&rec);
+        self.ops.push(c);
+    }
+
+    /// Appends an op only serde could read; the main thread interns its strings.
+    pub(super) fn push_whole(&mut self, op: Op) {
+        let placeholder = Record::of(&op).0.map(|_| NONE);
+        self.whole.push((self.ops.len(), op));
+        self.ops.push(placeholder);
+    }
+}
+
+impl CompactBuilder {
+    /// A builder with room for about `ops` ops.
+    pub fn with_capacity(ops: usize) -> Self {
+        CompactBuilder {
+            ops: Vec::with_capacity(ops),
+            ..CompactBuilder::default()
+        }
+    }
+
+    /// The number of ops so far.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// True before the first op.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    fn sym_hashed(&mut self, s: &str, hash: u64) -> Sym {
+        let strings = &self.strings;
+        if let Some(&sym) = self.index.find(hash, |&c| strings.get(c) == s) {
+            return sym;
+        }
+        let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
+        self.strings.push(s);
+        let strings = &self.strings;
+        self.index
+            .insert_unique(hash, sym, |&c| hash_str(strings.get(c)));
+        sym
+    }
+
+    fn sym(&mut self, s: &str) -> Sym {
+        self.sym_hashed(s, hash_str(s))
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> Sym {
+        s.map_or(NONE, |s| self.sym(s))
+    }
+
+    /// Appends an op.
+    pub fn push(&mut self, op: &Op) {
+        let (rec, initiated) = Record::of(op);
+        if let Some(t) = initiated {
+            self.initiated.insert(self.ops.len(), t);
+        }
+        let c = rec.map(|s| self.opt(*s));
+        self.ops.push(c);
+    }
+
+    /// Appends a part parsed by a thread: each of its strings is looked up once, then its ops
+    /// are renumbered into the history's symbols.
+    pub(super) fn append(&mut self, part: CompactPart<'_>) {
+        let local = &part.strings;
+        let to_global: Vec<Sym> = (0..local.strings.len())
+            .map(|i| self.sym_hashed(local.strings.get(i as Sym), local.hashes[i]))
+            .collect();
+        let base = self.ops.len();
+        for (i, t) in part.initiated {
+            self.initiated.insert(base + i, t);
+        }
+        let mut whole = part.whole.into_iter().peekable();
+        self.ops.reserve(part.ops.len());
+        for (i, op) in part.ops.iter().enumerate() {
+            if whole.peek().is_some_and(|(w, _)| *w == i) {
+                if let Some((_, op)) = whole.next() {
+                    self.push(&op);
+                }
+                continue;
+            }
+            self.ops.push(op.map(|&s| {
+                if s == NONE {
+                    NONE
+                } else {
+                    to_global[s as usize]
+                }
+            }));
+        }
+    }
+
+    /// The finished history; the interning index is given up, so each string is held once.
+    pub fn finish(self, header: Header) -> CompactHistory {
+        let CompactBuilder {
+            mut strings,
+            index,
+            mut ops,
+            initiated,
+        } = self;
+        drop(index);
+        strings.shrink_to_fit();
+        ops.shrink_to_fit();
+        CompactHistory {
+            header,
+            strings,
+            ops,
+            initiated,
+        }
+    }
+}
+
+impl Record<Option<&str>> {
+    /// An in-memory op's numbers, tags and strings (borrowed), and its `initiated_ns`.
+    fn of(op: &Op) -> (Record<Option<&str>>, Option<u64>) {
+        fn s(v: &Option<String>) -> Option<&str> {
+            v.as_deref()
+        }
+        let mut req = [None; 5];
+        let mut initiated = None;
+        let req_tag = match &op.req {
+            Req::Get {
+                if_match,
+                if_none_match,
+            } => {
+                req[0] = s(if_match);
+                req[1] = s(if_none_match);
+                ReqTag::Get
+            }
+            Req::Head {
+                if_match,
+                if_none_match,
+            } => {
+                req[0] = s(if_match);
+                req[1] = s(if_none_match);
+                ReqTag::Head
+            }
+            Req::Put {
+                write_id,
+                etag_if_applied,
+                if_match,
+                if_none_match,
+                via,
+                source_key,
+                initiated_ns,
+            } => {
+                req = [
+                    s(write_id),
+                    s(etag_if_applied),
+                    s(if_match),
+                    s(if_none_match),
+                    s(source_key),
+                ];
+                initiated = *initiated_ns;
+                ReqTag::Put(*via)
+            }
+            Req::Delete { if_match } => {
+                req[0] = s(if_match);
+                ReqTag::Delete
+            }
+        };
+        let mut out = [None; 2];
+        let mut status = 0;
+        let out_tag = match &op.out {
+            Out::Ok {
+                status: st,
+                etag,
+                write_id,
+            } => {
+                status = *st;
+                out = [s(etag), s(write_id)];
+                OutTag::Ok
+            }
+            Out::NotModified { etag } => {
+                out[0] = s(etag);
+                OutTag::NotModified
+            }
+            Out::PreconditionFailed => OutTag::PreconditionFailed,
+            Out::NotFound { code } => {
+                out[0] = s(code);
+                OutTag::NotFound
+            }
+            Out::Conflict => OutTag::Conflict,
+            Out::Rejected { status: st, code } => {
+                status = *st;
+                out[0] = s(code);
+                OutTag::Rejected
+            }
+            Out::Ambiguous { cause, status: st } => {
+                status = st.unwrap_or(0);
+                out[0] = Some(cause.as_str());
+                OutTag::Ambiguous(st.is_some())
+            }
+        };
+        let rec = Record {
+            id: op.id,
+            client: op.client,
+            call_ns: op.call_ns,
+            ret_ns: op.ret_ns,
+            key: Some(op.key.as_str()),
+            req,
+            out,
+            status,
+            req_tag,
+            out_tag,
+        };
+        (rec, initiated)
+    }
+}
+
+impl From<&History> for CompactHistory {
+    fn from(history: &History) -> Self {
+        let mut b = CompactBuilder::with_capacity(history.ops.len());
+        for op in &history.ops {
+            b.push(op);
+        }
+        b.finish(history.header.clone())
+    }
+}
+
+impl CompactHistory {
+    fn s(&self, sym: Sym) -> Option<&str> {
+        (sym != NONE).then(|| self.strings.get(sym))
+    }
+
+    /// The in-memory history with the same header and ops, for rendering witnesses.
+    pub fn to_history(&self) -> History {
+        History {
+            header: self.header.clone(),
+            ops: (0..self.ops.len()).map(|i| self.op(i).to_op()).collect(),
+        }
+    }
+
+    /// Bytes held (ops and strings), for the benchmark's memory figures.
+    pub fn heap_bytes(&self) -> usize {
+        self.ops.capacity() * std::mem::size_of::<COp>() + self.strings.heap_bytes()
+    }
+}
+
+impl OpSource for CompactHistory {
+    fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    fn op(&self, i: usize) -> OpRef<'_> {
+        self.ops[i].view(|&s| self.s(s), self.initiated.get(&i).copied())
     }
 }
 

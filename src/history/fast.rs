@@ -9,13 +9,72 @@
 //!
 //! Why by hand: serde_json's derived deserializer for the internally tagged `req`/`out` enums
 //! buffers each object into a generic value first, which made reading cost more than checking.
+//!
+//! The parser leaves strings in the line ([`Raw`]), escapes in: the compact reader interns
+//! them by that text and unescapes a string only when it is new, so a line costs no allocation.
 
-use super::format::{Op, Out, Req, Via};
+use std::borrow::Cow;
+
+use super::compact::{OutTag, Record, ReqTag};
+use super::format::{Op, Via};
+
+/// A JSON string as it stands in the line: the text between its quotes, escapes still in.
+/// The parser has checked every escape, so unescaping cannot fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Raw<'a> {
+    text: &'a str,
+    escaped: bool,
+}
+
+impl<'a> Raw<'a> {
+    /// The text between the quotes, as written.
+    pub(super) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// Appends the string's value to `out`.
+    pub(super) fn unescape_into(&self, out: &mut String) {
+        if !self.escaped {
+            out.push_str(self.text);
+            return;
+        }
+        let mut rest = self.text;
+        while let Some(i) = rest.find('\\') {
+            out.push_str(&rest[..i]);
+            // Only the one-character escapes get here (see `Parser::raw`).
+            out.push(match rest.as_bytes().get(i + 1) {
+                Some(b'b') => '\u{8}',
+                Some(b'f') => '\u{c}',
+                Some(b'n') => '\n',
+                Some(b'r') => '\r',
+                Some(b't') => '\t',
+                Some(&c) => char::from(c),
+                None => break,
+            });
+            rest = rest.get(i + 2..).unwrap_or_default();
+        }
+        out.push_str(rest);
+    }
+
+    /// The string's value, borrowed when it has no escapes.
+    pub(super) fn unescape(&self) -> Cow<'a, str> {
+        if !self.escaped {
+            return Cow::Borrowed(self.text);
+        }
+        let mut s = String::with_capacity(self.text.len());
+        self.unescape_into(&mut s);
+        Cow::Owned(s)
+    }
+}
+
+/// One op line as parsed: numbers and tags read, strings left in the line.
+pub(super) type RawOp<'a> = (Record<Option<Raw<'a>>>, Option<u64>);
 
 /// Parses one op line, or `None` when it is anything but the plain shape (the caller then
 /// asks serde, which decides).
-pub(super) fn parse_op_line(line: &str) -> Option<Op> {
+pub(super) fn parse_raw(line: &str) -> Option<RawOp<'_>> {
     let mut p = Parser {
+        s: line,
         b: line.as_bytes(),
         i: 0,
     };
@@ -24,32 +83,40 @@ pub(super) fn parse_op_line(line: &str) -> Option<Op> {
     (p.i == p.b.len()).then_some(op)
 }
 
+/// Parses one op line into an owned [`Op`], as [`parse_raw`] decides.
+pub(super) fn parse_op_line(line: &str) -> Option<Op> {
+    let (rec, initiated) = parse_raw(line)?;
+    let values = rec.map(|r| r.map(|r| r.unescape()));
+    Some(values.view(|v| v.as_deref(), initiated).to_op())
+}
+
 struct Parser<'a> {
+    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
 
 /// The fields of an op line, before they are checked for completeness.
 #[derive(Default)]
-struct OpFields {
+struct OpFields<'a> {
     id: Option<u64>,
     client: Option<u64>,
-    key: Option<String>,
+    key: Option<Raw<'a>>,
     call_ns: Option<u64>,
     ret_ns: Option<u64>,
-    req: Option<Req>,
-    out: Option<Out>,
+    req: Option<(ReqTag, [Option<Raw<'a>>; 5], Option<u64>)>,
+    out: Option<(OutTag, [Option<Raw<'a>>; 2], u16)>,
 }
 
 /// A JSON value of the kinds op lines hold.
-enum Val {
+enum Val<'a> {
     Null,
     Num(u64),
-    Str(String),
+    Str(Raw<'a>),
 }
 
-impl Val {
-    fn opt_str(self) -> Option<Option<String>> {
+impl<'a> Val<'a> {
+    fn opt_str(self) -> Option<Option<Raw<'a>>> {
         match self {
             Val::Null => Some(None),
             Val::Str(s) => Some(Some(s)),
@@ -91,61 +158,38 @@ impl<'a> Parser<'a> {
         self.b.get(self.i).copied()
     }
 
-    /// A string without escapes or control characters, borrowed from the line (anything else
-    /// is read by [`Self::string`]).
+    /// A string without escapes (names and tags; anything else is read by [`Self::raw`]).
     fn str_slice(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let rest = &self.b[start..];
-        let len = rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        if rest[len] != b'"' {
-            return None;
-        }
-        self.i = start + len + 1;
-        // The line is a `str` and `"` is ASCII, so the slice is on char boundaries.
-        std::str::from_utf8(&rest[..len]).ok()
+        let r = self.raw()?;
+        (!r.escaped).then_some(r.text)
     }
 
-    /// A string value; ETags are recorded with their quotes, so `\"` is the common escape.
-    /// `\u` escapes are left to serde.
-    fn string(&mut self) -> Option<String> {
-        self.ws();
-        let save = self.i;
-        if let Some(s) = self.str_slice() {
-            return Some(s.to_string());
-        }
-        self.i = save;
+    /// A string value, left in the line. ETags are recorded with their quotes, so `\"` is the
+    /// common escape; `\u` escapes are left to serde.
+    fn raw(&mut self) -> Option<Raw<'a>> {
         self.eat(b'"')?;
-        let mut out: Vec<u8> = Vec::with_capacity(40);
+        let start = self.i;
+        let mut escaped = false;
         loop {
             let rest = &self.b[self.i..];
             let len = rest
                 .iter()
                 .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            out.extend_from_slice(&rest[..len]);
             self.i += len;
             match self.b[self.i] {
                 b'"' => {
                     self.i += 1;
-                    return String::from_utf8(out).ok();
+                    // The line is a `str` and `"` is ASCII, so the slice is on char boundaries.
+                    let text = self.s.get(start..self.i - 1)?;
+                    return Some(Raw { text, escaped });
                 }
-                b'\\' => {
-                    let c = match self.b.get(self.i + 1)? {
-                        b'"' => b'"',
-                        b'\\' => b'\\',
-                        b'/' => b'/',
-                        b'b' => 0x08,
-                        b'f' => 0x0c,
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        _ => return None,
-                    };
-                    out.push(c);
-                    self.i += 2;
-                }
+                b'\\' => match self.b.get(self.i + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                        escaped = true;
+                        self.i += 2;
+                    }
+                    _ => return None,
+                },
                 _ => return None,
             }
         }
@@ -174,9 +218,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn val(&mut self) -> Option<Val> {
+    fn val(&mut self) -> Option<Val<'a>> {
         match self.peek()? {
-            b'"' => self.string().map(Val::Str),
+            b'"' => self.raw().map(Val::Str),
             b'n' => {
                 if self.b[self.i..].starts_with(b"null") {
                     self.i += 4;
@@ -212,33 +256,42 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn op(&mut self) -> Option<Op> {
+    fn op(&mut self) -> Option<RawOp<'a>> {
         let mut f = OpFields::default();
         self.object(|p, name| match name {
             "id" => set(&mut f.id, p.num()?),
             "client" => set(&mut f.client, p.num()?),
-            "key" => set(&mut f.key, p.string()?),
+            "key" => set(&mut f.key, p.raw()?),
             "call_ns" => set(&mut f.call_ns, p.num()?),
             "ret_ns" => set(&mut f.ret_ns, p.num()?),
             "req" => set(&mut f.req, p.req()?),
             "out" => set(&mut f.out, p.out()?),
             _ => None,
         })?;
-        Some(Op {
+        let (req_tag, req, initiated) = f.req?;
+        let (out_tag, out, status) = f.out?;
+        let rec = Record {
             id: f.id?,
             client: f.client?,
-            key: f.key?,
             call_ns: f.call_ns?,
             ret_ns: f.ret_ns?,
-            req: f.req?,
-            out: f.out?,
-        })
+            key: Some(f.key?),
+            req,
+            out,
+            status,
+            req_tag,
+            out_tag,
+        };
+        Some((rec, initiated))
     }
 
     /// The members of a tagged object: its `type` and its other fields by name, each once.
-    fn tagged(&mut self, names: &[&str]) -> Option<(&'a str, Vec<Option<Val>>)> {
+    fn tagged<const N: usize>(
+        &mut self,
+        names: &[&str; N],
+    ) -> Option<(&'a str, [Option<Val<'a>>; N])> {
         let mut ty: Option<&'a str> = None;
-        let mut vals: Vec<Option<Val>> = (0..names.len()).map(|_| None).collect();
+        let mut vals: [Option<Val<'a>>; N] = std::array::from_fn(|_| None);
         self.object(|p, name| {
             if name == "type" {
                 return set(&mut ty, p.str_slice()?);
@@ -249,7 +302,9 @@ impl<'a> Parser<'a> {
         Some((ty?, vals))
     }
 
-    fn req(&mut self) -> Option<Req> {
+    /// The request: its tag, its strings in [`Record::req`]'s order, and `initiated_ns`.
+    #[allow(clippy::type_complexity)]
+    fn req(&mut self) -> Option<(ReqTag, [Option<Raw<'a>>; 5], Option<u64>)> {
         const NAMES: [&str; 7] = [
             "if_match",
             "if_none_match",
@@ -259,60 +314,72 @@ impl<'a> Parser<'a> {
             "source_key",
             "initiated_ns",
         ];
-        let (ty, mut v) = self.tagged(&NAMES)?;
-        let mut take = |i: usize| v[i].take();
-        let opt_str = |v: Option<Val>| v.map_or(Some(None), Val::opt_str);
-        let if_match = opt_str(take(0))?;
-        let if_none_match = opt_str(take(1))?;
-        let put_only = [take(2), take(3), take(4), take(5), take(6)];
+        let (
+            ty,
+            [
+                if_match,
+                if_none_match,
+                write_id,
+                etag_if_applied,
+                via,
+                source_key,
+                initiated,
+            ],
+        ) = self.tagged(&NAMES)?;
+        let opt_str = |v: Option<Val<'a>>| v.map_or(Some(None), Val::opt_str);
+        let if_match = opt_str(if_match)?;
+        let if_none_match = opt_str(if_none_match)?;
+        let put_only = [&write_id, &etag_if_applied, &via, &source_key, &initiated];
+        let no_put_fields = put_only.iter().all(|v| v.is_none());
         let req = match ty {
-            "get" | "head" if put_only.iter().all(Option::is_none) => {
-                if ty == "get" {
-                    Req::Get {
-                        if_match,
-                        if_none_match,
-                    }
-                } else {
-                    Req::Head {
-                        if_match,
-                        if_none_match,
-                    }
-                }
-            }
-            "delete" if if_none_match.is_none() && put_only.iter().all(Option::is_none) => {
+            "get" if no_put_fields => (
+                ReqTag::Get,
+                [if_match, if_none_match, None, None, None],
+                None,
+            ),
+            "head" if no_put_fields => (
+                ReqTag::Head,
+                [if_match, if_none_match, None, None, None],
+                None,
+            ),
+            "delete" if if_none_match.is_none() && no_put_fields => {
                 // `if_none_match` on a delete is a field serde ignores: only null or absent is
                 // the same line either way, and absent vs null cannot be told apart here.
-                Req::Delete { if_match }
+                (ReqTag::Delete, [if_match, None, None, None, None], None)
             }
             "put" => {
-                let [write_id, etag_if_applied, via, source_key, initiated_ns] = put_only;
                 let via = match via? {
-                    Val::Str(s) if s == "put" => Via::Put,
-                    Val::Str(s) if s == "copy" => Via::Copy,
-                    Val::Str(s) if s == "complete_multipart" => Via::CompleteMultipart,
+                    Val::Str(s) if !s.escaped && s.text == "put" => Via::Put,
+                    Val::Str(s) if !s.escaped && s.text == "copy" => Via::Copy,
+                    Val::Str(s) if !s.escaped && s.text == "complete_multipart" => {
+                        Via::CompleteMultipart
+                    }
                     _ => return None,
                 };
-                Req::Put {
-                    write_id: opt_str(write_id)?,
-                    etag_if_applied: opt_str(etag_if_applied)?,
-                    if_match,
-                    if_none_match,
-                    via,
-                    source_key: opt_str(source_key)?,
-                    initiated_ns: initiated_ns.map_or(Some(None), Val::opt_num)?,
-                }
+                (
+                    ReqTag::Put(via),
+                    [
+                        opt_str(write_id)?,
+                        opt_str(etag_if_applied)?,
+                        if_match,
+                        if_none_match,
+                        opt_str(source_key)?,
+                    ],
+                    initiated.map_or(Some(None), Val::opt_num)?,
+                )
             }
             _ => return None,
         };
         Some(req)
     }
 
-    fn out(&mut self) -> Option<Out> {
+    /// The outcome: its tag, its strings in [`Record::out`]'s order, and its status (0 when
+    /// none was recorded).
+    #[allow(clippy::type_complexity)]
+    fn out(&mut self) -> Option<(OutTag, [Option<Raw<'a>>; 2], u16)> {
         const NAMES: [&str; 5] = ["status", "etag", "write_id", "code", "cause"];
-        let (ty, mut v) = self.tagged(&NAMES)?;
-        let mut take = |i: usize| v[i].take();
-        let (status, etag, write_id, code, cause) = (take(0), take(1), take(2), take(3), take(4));
-        let opt_str = |v: Option<Val>| v.map_or(Some(None), Val::opt_str);
+        let (ty, [status, etag, write_id, code, cause]) = self.tagged(&NAMES)?;
+        let opt_str = |v: Option<Val<'a>>| v.map_or(Some(None), Val::opt_str);
         let status16 = |v: Option<Val>| -> Option<Option<u16>> {
             match v {
                 None | Some(Val::Null) => Some(None),
@@ -322,32 +389,38 @@ impl<'a> Parser<'a> {
         };
         let none = |vs: &[&Option<Val>]| vs.iter().all(|v| v.is_none());
         let out = match ty {
-            "ok" if none(&[&code, &cause]) => Out::Ok {
-                status: status16(status)??,
-                etag: opt_str(etag)?,
-                write_id: opt_str(write_id)?,
-            },
-            "not_modified" if none(&[&status, &write_id, &code, &cause]) => Out::NotModified {
-                etag: opt_str(etag)?,
-            },
-            "precondition_failed" if none(&[&status, &etag, &write_id, &code, &cause]) => {
-                Out::PreconditionFailed
+            "ok" if none(&[&code, &cause]) => (
+                OutTag::Ok,
+                [opt_str(etag)?, opt_str(write_id)?],
+                status16(status)??,
+            ),
+            "not_modified" if none(&[&status, &write_id, &code, &cause]) => {
+                (OutTag::NotModified, [opt_str(etag)?, None], 0)
             }
-            "not_found" if none(&[&status, &etag, &write_id, &cause]) => Out::NotFound {
-                code: opt_str(code)?,
-            },
-            "conflict" if none(&[&status, &etag, &write_id, &code, &cause]) => Out::Conflict,
-            "rejected" if none(&[&etag, &write_id, &cause]) => Out::Rejected {
-                status: status16(status)??,
-                code: opt_str(code)?,
-            },
-            "ambiguous" if none(&[&etag, &write_id, &code]) => Out::Ambiguous {
-                cause: match cause? {
+            "precondition_failed" if none(&[&status, &etag, &write_id, &code, &cause]) => {
+                (OutTag::PreconditionFailed, [None, None], 0)
+            }
+            "not_found" if none(&[&status, &etag, &write_id, &cause]) => {
+                (OutTag::NotFound, [opt_str(code)?, None], 0)
+            }
+            "conflict" if none(&[&status, &etag, &write_id, &code, &cause]) => {
+                (OutTag::Conflict, [None, None], 0)
+            }
+            "rejected" if none(&[&etag, &write_id, &cause]) => {
+                (OutTag::Rejected, [opt_str(code)?, None], status16(status)??)
+            }
+            "ambiguous" if none(&[&etag, &write_id, &code]) => {
+                let cause = match cause? {
                     Val::Str(s) => s,
                     _ => return None,
-                },
-                status: status16(status)?,
-            },
+                };
+                let status = status16(status)?;
+                (
+                    OutTag::Ambiguous(status.is_some()),
+                    [Some(cause), None],
+                    status.unwrap_or(0),
+                )
+            }
             _ => return None,
         };
         Some(out)

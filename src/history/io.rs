@@ -9,12 +9,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::compact::{CompactBuilder, CompactHistory};
+use super::compact::{CompactBuilder, CompactHistory, CompactPart};
 use super::format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Via,
 };
 use super::view::{OpSource, ReqRef};
-use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
 #[derive(Debug, thiserror::Error)]
@@ -91,10 +90,7 @@ fn compact_from<R: Read>(
     name: &str,
     hint: usize,
 ) -> Result<CompactHistory, HistoryError> {
-    let mut sink = (
-        CompactBuilder::with_capacity(hint),
-        Vec::with_capacity(hint),
-    );
+    let mut sink = (CompactBuilder::with_capacity(hint), Lines::default());
     let header = read_blocks(reader, name, &mut sink)?;
     let (builder, lines) = sink;
     let compact = builder.finish(header);
@@ -103,8 +99,7 @@ fn compact_from<R: Read>(
 }
 
 fn read_into<R: Read>(reader: R, name: &str, ops: Vec<Op>) -> Result<History, HistoryError> {
-    let capacity = ops.capacity();
-    let mut sink = (ops, Vec::with_capacity(capacity));
+    let mut sink = (ops, Lines::default());
     let header = read_blocks(reader, name, &mut sink)?;
     let (ops, lines) = sink;
     let history = History { header, ops };
@@ -112,22 +107,89 @@ fn read_into<R: Read>(reader: R, name: &str, ops: Vec<Op>) -> Result<History, Hi
     Ok(history)
 }
 
-/// Where the block reader puts each op, with its line number.
-trait OpSink {
-    fn push(&mut self, line: usize, op: Op);
+/// The file line of every op, stored only where it is not the line after the previous op's
+/// (after the header, a blank line, ...): nothing per op in a file as the writer writes it.
+#[derive(Debug, Default)]
+struct Lines {
+    /// (op index, its line), by op index.
+    jumps: Vec<(usize, usize)>,
 }
 
-impl OpSink for (Vec<Op>, Vec<usize>) {
-    fn push(&mut self, line: usize, op: Op) {
-        self.0.push(op);
-        self.1.push(line);
+impl Lines {
+    /// Op `i` is on `line`; called in op order, at least for the first op after every jump.
+    fn note(&mut self, i: usize, line: usize) {
+        if self.jumps.last().is_none_or(|&(j, l)| l + (i - j) != line) {
+            self.jumps.push((i, line));
+        }
+    }
+
+    fn line(&self, i: usize) -> usize {
+        let at = self.jumps.partition_point(|&(j, _)| j <= i);
+        match at.checked_sub(1).map(|k| self.jumps[k]) {
+            Some((j, l)) => l + (i - j),
+            None => i + 2,
+        }
     }
 }
 
-impl OpSink for (CompactBuilder, Vec<usize>) {
-    fn push(&mut self, line: usize, op: Op) {
-        self.0.push(op);
-        self.1.push(line);
+/// Where the block reader puts the ops. A part of a block is parsed on a thread into a
+/// [`Self::Part`], and the parts are appended in file order.
+trait OpSink {
+    type Part<'t>: Default + Send;
+    /// Parses one op line into `part`; false when neither parser accepts it.
+    fn parse_line<'t>(part: &mut Self::Part<'t>, line: &'t str) -> bool;
+    /// Appends a part's ops.
+    fn append(&mut self, part: Self::Part<'_>);
+    /// The number of ops so far.
+    fn len(&self) -> usize;
+    fn lines(&mut self) -> &mut Lines;
+}
+
+impl OpSink for (Vec<Op>, Lines) {
+    type Part<'t> = Vec<Op>;
+    fn parse_line(part: &mut Vec<Op>, line: &str) -> bool {
+        match super::fast::parse_op_line(line).or_else(|| serde_json::from_str::<Op>(line).ok()) {
+            Some(op) => {
+                part.push(op);
+                true
+            }
+            None => false,
+        }
+    }
+    fn append(&mut self, part: Vec<Op>) {
+        self.0.extend(part);
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn lines(&mut self) -> &mut Lines {
+        &mut self.1
+    }
+}
+
+impl OpSink for (CompactBuilder, Lines) {
+    type Part<'t> = CompactPart<'t>;
+    fn parse_line<'t>(part: &mut CompactPart<'t>, line: &'t str) -> bool {
+        if let Some(raw) = super::fast::parse_raw(line) {
+            part.push_raw(raw);
+            return true;
+        }
+        match serde_json::from_str::<Op>(line) {
+            Ok(op) => {
+                part.push_whole(op);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    fn append(&mut self, part: CompactPart<'_>) {
+        self.0.append(part);
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn lines(&mut self) -> &mut Lines {
+        &mut self.1
     }
 }
 
@@ -138,10 +200,10 @@ const BLOCK: usize = 8 << 20;
 /// Reads the file in line-aligned blocks and parses each block's op lines on every core
 /// ([`super::fast`], with serde for any line it does not recognise). Lines, errors and the
 /// result are those of reading line by line. Returns the header; the caller validates.
-fn read_blocks<R: Read>(
+fn read_blocks<R: Read, S: OpSink>(
     mut reader: R,
     name: &str,
-    sink: &mut dyn OpSink,
+    sink: &mut S,
 ) -> Result<Header, HistoryError> {
     let io_err = |source| HistoryError::Io {
         file: name.to_string(),
@@ -225,13 +287,20 @@ fn split_line(text: &str) -> Option<(&str, &str)> {
     })
 }
 
-/// One part's op lines: each op with its line number within the part, or the first line that
-/// did not parse.
-type Part<'t> = (Vec<(usize, Op)>, Option<(usize, &'t str)>, usize);
+/// One part's op lines, parsed: the ops, the line (within the part) of each op that is not on
+/// the line after the previous op's, the first line that did not parse, and the part's line
+/// count.
+struct Parsed<'t, P> {
+    part: P,
+    jumps: Vec<(usize, usize)>,
+    failed: Option<(usize, &'t str)>,
+    count: usize,
+}
 
-fn parse_part(text: &str) -> Part<'_> {
-    let mut ops = Vec::with_capacity(text.len() / 160);
-    let mut n = 0;
+fn parse_part<S: OpSink>(text: &str) -> Parsed<'_, S::Part<'_>> {
+    let mut part = S::Part::default();
+    let mut jumps = Vec::new();
+    let (mut n, mut ops) = (0, 0);
     let mut rest = text;
     while let Some((l, after)) = split_line(rest) {
         rest = after;
@@ -240,22 +309,35 @@ fn parse_part(text: &str) -> Part<'_> {
         if t.is_empty() {
             continue;
         }
-        match super::fast::parse_op_line(t).or_else(|| serde_json::from_str::<Op>(t).ok()) {
-            Some(op) => ops.push((n, op)),
-            None => return (ops, Some((n, t)), n),
+        if !S::parse_line(&mut part, t) {
+            return Parsed {
+                part,
+                jumps,
+                failed: Some((n, t)),
+                count: n,
+            };
         }
+        if jumps.last().is_none_or(|&(j, l)| l + (ops - j) != n) {
+            jumps.push((ops, n));
+        }
+        ops += 1;
     }
-    (ops, None, n)
+    Parsed {
+        part,
+        jumps,
+        failed: None,
+        count: n,
+    }
 }
 
-/// Parses a block of op lines after `line` on up to `threads` threads, appending to `ops` and
-/// `lines`; returns the line number of the block's last line.
-fn parse_block(
+/// Parses a block of op lines after `line` on up to `threads` threads, appending them to
+/// `sink`; returns the line number of the block's last line.
+fn parse_block<S: OpSink>(
     text: &str,
     name: &str,
     line: usize,
     threads: usize,
-    sink: &mut dyn OpSink,
+    sink: &mut S,
 ) -> Result<usize, HistoryError> {
     let parts = if text.len() < (64 << 10) {
         1
@@ -270,13 +352,13 @@ fn parse_block(
     }
     cuts.push(text.len());
     let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let results: Vec<Part<'_>> = if pieces.len() == 1 {
-        vec![parse_part(pieces[0])]
+    let results: Vec<Parsed<'_, S::Part<'_>>> = if pieces.len() == 1 {
+        vec![parse_part::<S>(pieces[0])]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = pieces
                 .iter()
-                .map(|p| s.spawn(move || parse_part(p)))
+                .map(|p| s.spawn(move || parse_part::<S>(p)))
                 .collect();
             handles
                 .into_iter()
@@ -285,15 +367,17 @@ fn parse_block(
         })
     };
     let mut base = line;
-    for (part_ops, failed, count) in results {
-        for (n, op) in part_ops {
-            sink.push(base + n, op);
+    for parsed in results {
+        let first = sink.len();
+        for (i, n) in parsed.jumps {
+            sink.lines().note(first + i, base + n);
         }
-        if let Some((n, t)) = failed {
+        sink.append(parsed.part);
+        if let Some((n, t)) = parsed.failed {
             // serde names the field at fault, with the line's number in the file.
             parse_op(t, name, base + n)?;
         }
-        base += count;
+        base += parsed.count;
     }
     Ok(base)
 }
@@ -302,31 +386,30 @@ fn parse_block(
 /// call_ns`, and no two overlapping ops on one client. Line numbers in errors are those the
 /// history would have once written (header on line 1).
 pub fn validate(history: &History) -> Result<(), HistoryError> {
-    let lines: Vec<usize> = (0..history.ops.len()).map(|i| i + 2).collect();
-    validate_with_lines(history, "<history>", &lines)
+    validate_with_lines(history, "<history>", &Lines::default())
 }
 
 fn validate_with_lines<S: OpSource + ?Sized>(
     history: &S,
     file: &str,
-    lines: &[usize],
+    lines: &Lines,
 ) -> Result<(), HistoryError> {
     let invalid = |i: usize, message: String| HistoryError::Invalid {
         file: file.to_string(),
-        line: lines[i],
+        line: lines.line(i),
         message,
     };
     let n = history.len();
-    let mut ids: FxHashMap<u64, usize> = FxHashMap::default();
-    ids.reserve(n);
+    let duplicate = first_duplicate_id(history);
     for i in 0..n {
         let op = history.op(i);
-        if let Some(prev) = ids.insert(op.id, i) {
+        if let Some((_, prev)) = duplicate.filter(|&(d, _)| d == i) {
             return Err(invalid(
                 i,
                 format!(
                     "duplicate op id {} (first used on line {})",
-                    op.id, lines[prev]
+                    op.id,
+                    lines.line(prev)
                 ),
             ));
         }
@@ -347,7 +430,7 @@ fn validate_with_lines<S: OpSource + ?Sized>(
         {
             return Err(HistoryError::Field {
                 file: file.to_string(),
-                line: lines[i],
+                line: lines.line(i),
                 field: "req.initiated_ns".into(),
                 message: format!(
                     "op {}: the upload was initiated at {t}, after the Complete call at {}",
@@ -358,13 +441,12 @@ fn validate_with_lines<S: OpSource + ?Sized>(
         if op.key.is_empty() {
             return Err(HistoryError::Field {
                 file: file.to_string(),
-                line: lines[i],
+                line: lines.line(i),
                 field: "key".into(),
                 message: "must not be empty".into(),
             });
         }
     }
-    drop(ids);
     // A client is a sequential process: its ops may touch but never overlap. The recorded
     // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
     // +∞ the checker assumes never meets a later op of the same client).
@@ -390,6 +472,25 @@ fn validate_with_lines<S: OpSource + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// The first op (in file order) whose id an earlier op already has, with that earlier op.
+/// Writers number ops in order, so one pass usually proves the ids distinct; otherwise the ids
+/// are sorted, which costs less than a table of a million ids.
+fn first_duplicate_id<S: OpSource + ?Sized>(history: &S) -> Option<(usize, usize)> {
+    let n = history.len();
+    let ids: Vec<u64> = (0..n).map(|i| history.op(i).id).collect();
+    if ids.windows(2).all(|w| w[0] < w[1]) {
+        return None;
+    }
+    let mut by_id: Vec<(u64, usize)> = ids.into_iter().zip(0..).collect();
+    by_id.sort_unstable();
+    // In each run of one id, the second op is that id's first duplicate; the earliest wins.
+    by_id
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| (w[1].1, w[0].1))
+        .min()
 }
 
 /// Streams ops out of a history file one line at a time, so huge histories need not be held
@@ -767,9 +868,9 @@ mod tests {
     fn line_by_line(text: &[u8], name: &str) -> Result<History, HistoryError> {
         let mut rd = HistoryReader::new(text, name)?;
         let header = rd.header().clone();
-        let (mut ops, mut lines) = (Vec::new(), Vec::new());
+        let (mut ops, mut lines) = (Vec::new(), Lines::default());
         while let Some(op) = rd.next_op()? {
-            lines.push(rd.line());
+            lines.note(ops.len(), rd.line());
             ops.push(op);
         }
         let history = History { header, ops };
@@ -933,6 +1034,16 @@ mod tests {
             (
                 format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(0, 2, 0, 5)),
                 "t.jsonl:3: duplicate op id 0",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n\n{}\n{}",
+                    op_line(5, 1, 0, 5),
+                    op_line(3, 2, 0, 5),
+                    op_line(3, 3, 0, 5),
+                    op_line(5, 4, 0, 5)
+                ),
+                "t.jsonl:5: duplicate op id 3 (first used on line 3)",
             ),
             (
                 format!("{HEADER}\n{}", op_line(0, 1, 9, 5)),
