@@ -1,7 +1,8 @@
 //! `s3conform certify` end to end against the embedded endpoint: conformant under both profiles
-//! when nothing is broken; with each injected fault, the requirements whose cases (or campaign
-//! kinds) the fault breaks are named violated; `--verify` finds a tampered evidence file and a
-//! tampered certificate.
+//! when nothing is broken; with each injected fault, the requirements whose cases the fault
+//! breaks are named violated, and a campaign's anomaly violates no promise it does not disprove
+//! (a double create leaves the conditional-read promises alone); `--verify` finds a tampered
+//! evidence file and a tampered certificate.
 //!
 //! Expected requirement ids are derived, never copied from a run: each test names the cases the
 //! fault breaks (the same ones `tests/cases_faults.rs` shows failing, for the reason given) and
