@@ -1,7 +1,8 @@
 //! `s3conform certify` end to end against the embedded endpoint: conformant under both profiles
-//! when nothing is broken; with each injected fault, the requirements whose cases (or campaign
-//! kinds) the fault breaks are named violated; `--verify` finds a tampered evidence file and a
-//! tampered certificate.
+//! when nothing is broken; with each injected fault, the requirements whose cases the fault
+//! breaks are named violated, and a campaign's anomaly violates no promise it does not disprove
+//! (a double create leaves the conditional-read promises alone); `--verify` finds a tampered
+//! evidence file and a tampered certificate.
 //!
 //! Expected requirement ids are derived, never copied from a run: each test names the cases the
 //! fault breaks (the same ones `tests/cases_faults.rs` shows failing, for the reason given) and
@@ -153,6 +154,37 @@ fn non_atomic_create() {
         &["race::put-safe-create-16", "race::put-safe-create-32-small"],
     );
     the_page_shows_each_proof_once(&cert);
+    // A double create disproves safe create, not reads: no promise established by conditional
+    // reads alone is violated, whatever anomalies the campaigns found.
+    let reads = read_promises(Profile::Coreweave);
+    assert!(reads.iter().any(|id| id == "CW-GET-IM-MATCH"), "{reads:?}");
+    let got = violated(&cert);
+    for id in &reads {
+        assert!(
+            !got.contains(&id.as_str()),
+            "non-atomic-create: {id} rests on reads only, yet is violated: {}",
+            cert.requirements
+                .iter()
+                .find(|r| &r.id == id)
+                .unwrap()
+                .because
+        );
+    }
+}
+
+/// The requirements of `profile` whose cases are all conditional reads (GET or HEAD).
+fn read_promises(profile: Profile) -> Vec<String> {
+    let reqs = requirements::embedded(profile).expect("embedded requirements");
+    reqs.requirements
+        .iter()
+        .filter(|r| {
+            !r.cases.is_empty()
+                && r.cases
+                    .iter()
+                    .all(|c| c.starts_with("get::") || c.starts_with("head::"))
+        })
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 /// The page of a certificate where one fault breaks many promises: each violated promise has

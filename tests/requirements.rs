@@ -77,7 +77,7 @@ fn tables(r: &Requirements) -> String {
             d.date.as_deref().unwrap_or("")
         );
     }
-    out += "\n| id | statement | source | cases | campaigns |\n|---|---|---|---|---|\n";
+    out += "\n| id | statement | source | cases | campaigns | refuted by |\n|---|---|---|---|---|---|\n";
     for q in &r.requirements {
         let statement = if q.quoted {
             format!("\"{}\"", cell(&q.statement))
@@ -103,8 +103,14 @@ fn tables(r: &Requirements) -> String {
             .map(|k| k.name())
             .collect::<Vec<_>>()
             .join(", ");
+        let refuted_by = q
+            .refuted_by
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         out += &format!(
-            "| `{}` | {statement} | `{}` {} | {cases} | {campaigns} |\n",
+            "| `{}` | {statement} | `{}` {} | {cases} | {campaigns} | {refuted_by} |\n",
             q.id,
             q.source.document,
             cell(&q.source.section)

@@ -271,7 +271,13 @@ fn campaign(
     record
 }
 
-/// The precondition header of the op an anomaly convicts (its last op).
+/// The precondition header of the write or delete an anomaly convicts (its last op); none for a
+/// read.
+///
+/// The requirements narrow the precondition anomalies (ignored precondition, phantom 412,
+/// spurious 409) to this condition to tell a broken safe create from a broken compare-and-swap;
+/// a read's `If-Match` refused wrongly disproves neither, so a read names none and counts only
+/// against promises that list the kind unnarrowed.
 fn culprit_condition(
     history: &crate::history::History,
     anomaly: &check::Anomaly,
@@ -284,16 +290,9 @@ fn culprit_condition(
             if_match,
             if_none_match,
             ..
-        }
-        | Req::Get {
-            if_match,
-            if_none_match,
-        }
-        | Req::Head {
-            if_match,
-            if_none_match,
         } => (if_match, if_none_match),
         Req::Delete { if_match } => (if_match, &None),
+        Req::Get { .. } | Req::Head { .. } => return None,
     };
     match (if_match, if_none_match) {
         (_, Some(_)) => Some("If-None-Match".to_owned()),

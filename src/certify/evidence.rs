@@ -142,9 +142,10 @@ pub struct Finding {
     /// The witness, as `fuzz` reports it.
     #[serde(flatten)]
     pub witness: FuzzAnomaly,
-    /// The precondition of the op the anomaly convicts (the witness's last op): `If-Match` or
-    /// `If-None-Match`, or none. It tells an ignored `If-None-Match: *` (a broken safe create)
-    /// from an ignored `If-Match` (a broken compare-and-swap), which share an anomaly kind.
+    /// The precondition of the write or delete the anomaly convicts (the witness's last op):
+    /// `If-Match` or `If-None-Match`, or none (also for a read). It tells an ignored
+    /// `If-None-Match: *` (a broken safe create) from an ignored `If-Match` (a broken
+    /// compare-and-swap), which share an anomaly kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub culprit_condition: Option<String>,
 }

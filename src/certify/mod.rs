@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod exchange;
 pub mod levels;
 pub mod model;
+pub mod refutation;
 pub mod render_html;
 pub mod render_markdown;
 pub mod requirements;

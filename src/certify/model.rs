@@ -77,7 +77,7 @@ impl Overall {
 pub enum State {
     /// Every case and campaign it rests on establishes it.
     Holds,
-    /// A case failed, or a campaign found an anomaly that breaks it.
+    /// A case failed, or a campaign found an anomaly of a kind that disproves it.
     Violated,
     /// Nothing violates it, but the evidence does not establish it either.
     NotEstablished,

@@ -132,15 +132,11 @@ pub(super) fn campaign_only(r: &RequirementResult, failed: usize) -> Option<Stri
         return None;
     }
     Some(format!(
-        "None of its {} case(s) failed. It is violated because it rests on what the campaigns \
-         stand for ({}), and the history recorded by {} holds an anomaly that breaks it; each \
-         witness below is that history shrunk to the operations that still show the anomaly.",
+        "None of its {} case(s) failed. It is violated because the history recorded by {} holds \
+         an anomaly of a kind that disproves this promise (the requirements file names, for each \
+         promise, the anomaly kinds that do); each witness below is that history shrunk to the \
+         operations that still show the anomaly.",
         r.cases.len(),
-        r.campaigns
-            .iter()
-            .map(|c| c.campaign.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
         broke.join(", ")
     ))
 }

@@ -24,6 +24,8 @@ use sha2::{Digest, Sha256};
 
 use crate::case::CaseError;
 use crate::case::load::{closest, yaml_error};
+use crate::certify::refutation::Refutation;
+use crate::check::AnomalyKind;
 use crate::profile::Profile;
 
 /// The files shipped with s3conform, by profile: (origin, text).
@@ -89,6 +91,10 @@ pub struct Requirement {
     pub cases: Vec<String>,
     /// Fuzz campaign kinds that stress the promise under concurrency.
     pub campaigns: Vec<CampaignKind>,
+    /// The anomaly kinds that disprove the promise: a witness of another kind, whichever
+    /// campaign found it, leaves the promise unproven but never violated. Present exactly when
+    /// `campaigns` is.
+    pub refuted_by: Vec<Refutation>,
     /// Why no black-box test can check the promise, when none can.
     pub not_testable: Option<String>,
     /// How the suite establishes the promise where that differs from its letter (a status no
@@ -407,6 +413,8 @@ struct RawRequirement {
     #[serde(default)]
     campaigns: Vec<Spanned<CampaignKind>>,
     #[serde(default)]
+    refuted_by: Vec<Spanned<String>>,
+    #[serde(default)]
     establish: Option<Spanned<Establish>>,
     #[serde(default)]
     reason: Option<Spanned<String>>,
@@ -640,6 +648,7 @@ impl Checker<'_> {
             }
             campaigns.push(k.value);
         }
+        let refuted_by = self.refuted_by(&r, &f)?;
         let reason = match &r.reason {
             Some(reason) => Some(self.text(reason, &f("reason"))?),
             None => None,
@@ -702,9 +711,61 @@ impl Checker<'_> {
             source: Source { document, section },
             cases,
             campaigns,
+            refuted_by,
             not_testable,
             case_locations,
         })
+    }
+
+    /// The `refuted_by` entries, checked: each an anomaly kind (narrowed to a condition only
+    /// where the kind concerns one), none twice, and present exactly when campaigns are.
+    fn refuted_by(
+        &self,
+        r: &RawRequirement,
+        f: &dyn Fn(&str) -> String,
+    ) -> Result<Vec<Refutation>, CaseError> {
+        let mut out: Vec<Refutation> = Vec::new();
+        for (j, entry) in r.refuted_by.iter().enumerate() {
+            let field = f(&format!("refuted_by[{j}]"));
+            let refutation: Refutation =
+                entry
+                    .value
+                    .parse()
+                    .map_err(|e: crate::certify::refutation::BadRefutation| CaseError {
+                        hint: e
+                            .unknown
+                            .as_deref()
+                            .and_then(|u| closest(u, AnomalyKind::ALL.iter().map(|k| k.name())))
+                            .map(|n| format!("did you mean `{n}`?")),
+                        ..self.at(entry, field.clone(), e.message)
+                    })?;
+            if let Some(earlier) = out.iter().find(|o| {
+                o.kind == refutation.kind
+                    && (o.condition.is_none()
+                        || refutation.condition.is_none()
+                        || o.condition == refutation.condition)
+            }) {
+                return Err(self.at(
+                    entry,
+                    field,
+                    format!("`{refutation}` is already covered by `{earlier}`"),
+                ));
+            }
+            out.push(refutation);
+        }
+        match (r.campaigns.first(), r.refuted_by.first()) {
+            (Some(_), None) if r.establish.is_none() => Err(self.at(
+                &r.id,
+                f("refuted_by"),
+                "rests on campaigns but names no `refuted_by`: list the anomaly kinds that disprove it",
+            )),
+            (None, Some(entry)) => Err(self.at(
+                entry,
+                f("refuted_by"),
+                "`refuted_by` goes with `campaigns`: the anomalies are what the campaigns find",
+            )),
+            _ => Ok(out),
+        }
     }
 }
 
@@ -737,6 +798,7 @@ requirements:
     source: { document: guide, section: "Conditional writes" }
     cases: [put::safe-create-existing, put::safe-create-a*]
     campaigns: [safe-create, mix]
+    refuted_by: [double-create, ignored-precondition(If-None-Match)]
   - id: EX-SIGV4
     statement: "Requests are signed."
     quoted: false
@@ -837,7 +899,7 @@ extras:
     #[test]
     fn a_yaml_syntax_error_is_located() {
         let e = invalid(&GOOD.replace("    quoted: false", "   quoted: false"));
-        assert!(e.line >= 16 && e.line <= 17, "{e}");
+        assert!(e.line >= 17 && e.line <= 18, "{e}");
         assert!(
             e.to_string().starts_with("requirements/example.yaml:1"),
             "{e}"
@@ -849,7 +911,7 @@ extras:
         let e = invalid(&GOOD.replace("id: EX-SIGV4", "id: EX-PUT-INM-STAR"));
         assert_eq!(
             (e.line, e.field.as_deref()),
-            (15, Some("requirements[1].id")),
+            (16, Some("requirements[1].id")),
             "{e}"
         );
         assert!(e.message.contains("earlier requirement"), "{e}");
@@ -863,7 +925,7 @@ extras:
         ));
         assert_eq!(
             (e.line, e.field.as_deref()),
-            (18, Some("requirements[1].source.document")),
+            (19, Some("requirements[1].source.document")),
             "{e}"
         );
         assert_eq!(e.hint.as_deref(), Some("did you mean `guide`?"), "{e}");
@@ -874,6 +936,53 @@ extras:
         let e = invalid(&GOOD.replace("[safe-create, mix]", "[safe-create, storm]"));
         assert_eq!(e.line, 14, "{e}");
         assert!(e.message.contains("storm"), "{e}");
+    }
+
+    #[test]
+    fn refuting_anomalies_are_checked_and_located() {
+        let r = parse_text(GOOD).unwrap();
+        let names: Vec<String> = r.requirements[0]
+            .refuted_by
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            names,
+            ["double-create", "ignored-precondition(If-None-Match)"]
+        );
+        let e = invalid(&GOOD.replace("[double-create,", "[duble-create,"));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (15, Some("requirements[0].refuted_by[0]")),
+            "{e}"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("did you mean `double-create`?"),
+            "{e}"
+        );
+        assert!(e.message.contains("not an anomaly kind"), "{e}");
+        let e = invalid(&GOOD.replace("[double-create,", "[double-create(If-Match),"));
+        assert!(e.message.contains("concerns no single precondition"), "{e}");
+        let e =
+            invalid(&GOOD.replace("(If-None-Match)]", "(If-None-Match), ignored-precondition]"));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("requirements[0].refuted_by[2]"),
+            "{e}"
+        );
+        assert!(e.message.contains("already covered"), "{e}");
+        let e = invalid(&GOOD.replace(
+            "    refuted_by: [double-create, ignored-precondition(If-None-Match)]\n",
+            "",
+        ));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (9, Some("requirements[0].refuted_by")),
+            "{e}"
+        );
+        let e = invalid(&GOOD.replace("    campaigns: [safe-create, mix]\n", ""));
+        assert!(e.message.contains("goes with `campaigns`"), "{e}");
     }
 
     #[test]
@@ -963,7 +1072,7 @@ extras:
         ))
         .unwrap();
         let e = r.resolve(&suite()).unwrap_err().to_string();
-        assert!(e.starts_with("requirements/example.yaml:22:"), "{e}");
+        assert!(e.starts_with("requirements/example.yaml:23:"), "{e}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //!
 //! Per requirement, in order:
 //! 1. **violated** when one of its cases failed (a definite answer contradicted an asserted
-//!    expectation), or a campaign found an anomaly of a kind its campaign kinds exist to catch
-//!    ([`breaks`]); the failing exchange or the witness is the evidence;
+//!    expectation), or a campaign found an anomaly of a kind its `refuted_by` names
+//!    ([`refutes`]); the failing exchange or the witness is the evidence;
 //! 2. **not established** when it is marked not testable, when one of its cases could not be
 //!    judged (error, skipped), when a campaign it rests on reached no verdict or had more
 //!    ambiguous answers than [`AMBIGUOUS_THRESHOLD`], or when nothing it rests on asserted
@@ -25,8 +25,7 @@ use super::model::{
     Ambiguity, CampaignResult, CaseResult, Certificate, Counts, EvidenceRef, ExtraResult, FORMAT,
     FORMAT_VERSION, Overall, Rate, RequirementResult, State,
 };
-use super::requirements::{CampaignKind, Requirement, Requirements, Resolved};
-use crate::check::AnomalyKind;
+use super::requirements::{Requirement, Requirements, Resolved};
 use crate::report::{CaseReport, Verdict};
 use crate::s3::Outcome;
 
@@ -44,34 +43,22 @@ pub const AMBIGUOUS_THRESHOLD: f64 = 0.01;
 /// The name of the evidence file beside the certificate.
 pub const EVIDENCE_FILE: &str = "evidence.json";
 
-/// Whether `finding` breaks what a campaign of `kind` exists to establish; such an anomaly,
-/// found by any campaign, violates every requirement that rests on `kind`.
+/// Whether `finding` disproves `req`: the requirement rests on campaigns and its `refuted_by`
+/// names the witness's anomaly kind (narrowed, for an ignored precondition, a phantom 412 or a
+/// spurious 409, to the condition the convicted request carried).
 ///
-/// - safe create: a double create, or an `If-None-Match: *` write that was wrongly accepted
-///   (ignored precondition) or wrongly refused (phantom 412);
-/// - compare-and-swap: a lost update, or an `If-Match` write or delete wrongly accepted or
-///   refused;
-/// - a 409 with no conflicting write in flight (spurious 409) is a wrongly refused write: it
-///   breaks the kind of its precondition, as a phantom 412 does;
-/// - the mix stands for linearizability as a whole: every other named anomaly breaks it.
-pub fn breaks(kind: CampaignKind, finding: &Finding) -> bool {
-    use AnomalyKind as A;
-    let Some(anomaly) = AnomalyKind::from_name(&finding.witness.kind) else {
-        return false;
-    };
+/// The witness may come from any campaign that ran, not only one of the kinds the requirement
+/// rests on: a double create found by the default mix disproves a safe-create promise as surely
+/// as one found by a safe-create storm. What it may not do is disprove a promise it says
+/// nothing about: a double create leaves a conditional read's promise unproven (the history is
+/// not linearizable, so the checker vouches for nothing in it), never violated.
+pub fn refutes(req: &Requirement, finding: &Finding) -> bool {
     let condition = finding.culprit_condition.as_deref();
-    match (kind, anomaly) {
-        (CampaignKind::Mix, A::Spurious409) => false,
-        (CampaignKind::Mix, _) => true,
-        (CampaignKind::SafeCreate, A::DoubleCreate) | (CampaignKind::Cas, A::LostUpdate) => true,
-        (CampaignKind::SafeCreate, A::IgnoredPrecondition | A::Phantom412 | A::Spurious409) => {
-            condition == Some("If-None-Match")
-        }
-        (CampaignKind::Cas, A::IgnoredPrecondition | A::Phantom412 | A::Spurious409) => {
-            condition == Some("If-Match")
-        }
-        _ => false,
-    }
+    !req.campaigns.is_empty()
+        && req
+            .refuted_by
+            .iter()
+            .any(|r| r.admits(&finding.witness.kind, condition))
 }
 
 /// Whether an answer counts as ambiguous for the threshold: its effect is unknown. A 501 Not
@@ -143,23 +130,12 @@ fn case_result(case: &CaseReport) -> CaseResult {
     }
 }
 
-/// The witnesses in `campaign` that break a requirement resting on `kinds`.
-///
-/// A requirement that rests on a narrow kind (safe create, compare-and-swap) and on the mix is
-/// broken only by what the narrow kinds catch: the mix's campaigns add evidence for it, but a
-/// stale read in the mix says nothing about safe creates. Only a requirement that rests on the
-/// mix alone is broken by every anomaly.
-fn breaking(campaign: &CampaignRecord, kinds: &[CampaignKind]) -> Vec<Finding> {
-    let narrow: Vec<CampaignKind> = kinds
-        .iter()
-        .copied()
-        .filter(|k| *k != CampaignKind::Mix)
-        .collect();
-    let kinds = if narrow.is_empty() { kinds } else { &narrow };
+/// The witnesses in `campaign` that disprove `req` ([`refutes`]).
+fn breaking(campaign: &CampaignRecord, req: &Requirement) -> Vec<Finding> {
     campaign
         .anomalies
         .iter()
-        .filter(|f| kinds.iter().any(|kind| breaks(*kind, f)))
+        .filter(|f| refutes(req, f))
         .cloned()
         .collect()
 }
@@ -180,14 +156,23 @@ fn judge(
     let mut unsupported = Vec::new();
     for c in &evidence.campaigns {
         let relevant = req.campaigns.contains(&c.kind);
-        let witnesses = breaking(c, &req.campaigns);
+        let witnesses = breaking(c, req);
         if !witnesses.is_empty() {
             broken.push(format!("{} ({})", c.id, kinds_of(&witnesses)));
         }
         if relevant {
             let over = ambiguity.campaigns.iter().any(|r| r.of == c.id && r.over);
             if c.checker != CheckerVerdict::Linearizable && witnesses.is_empty() {
-                unsupported.push(format!("campaign {} is {}", c.id, c.checker.name()));
+                let found = kinds_of(&c.anomalies);
+                if found.is_empty() {
+                    unsupported.push(format!("campaign {} is {}", c.id, c.checker.name()));
+                } else {
+                    unsupported.push(format!(
+                        "campaign {} is {} ({found}, none of which disproves it)",
+                        c.id,
+                        c.checker.name()
+                    ));
+                }
             } else if over {
                 unsupported.push(format!("campaign {} had too many ambiguous answers", c.id));
             }
@@ -231,7 +216,7 @@ fn judge(
     }
     for kind in &req.campaigns {
         if !evidence.campaigns.iter().any(|c| c.kind == *kind) {
-            unsupported.push(format!("no {} campaign ran", kind_name(*kind)));
+            unsupported.push(format!("no {kind} campaign ran"));
         }
     }
     if !unsupported.is_empty() {
@@ -271,14 +256,6 @@ fn kinds_of(witnesses: &[Finding]) -> String {
     kinds.sort_unstable();
     kinds.dedup();
     kinds.join(", ")
-}
-
-fn kind_name(kind: CampaignKind) -> &'static str {
-    match kind {
-        CampaignKind::SafeCreate => "safe-create",
-        CampaignKind::Cas => "cas",
-        CampaignKind::Mix => "mix",
-    }
 }
 
 /// The certificate the evidence supports under `requirements` (matched to the evidence's cases
@@ -427,6 +404,8 @@ mod tests {
     use super::*;
     use crate::certify::evidence::{Basis, FileDigest, RequirementsRef};
     use crate::certify::levels::Level;
+    use crate::certify::requirements::CampaignKind;
+    use crate::check::AnomalyKind;
     use crate::profile::Profile;
     use crate::report::{EndpointInfo, FuzzAnomaly, Mismatch, StepRecord};
     use crate::s3::{AmbiguityCause, Observation};
@@ -755,57 +734,176 @@ mod tests {
         assert!(cert.because.contains("R-ERR") && !cert.because.contains("R-NT"));
     }
 
-    #[test]
-    fn anomalies_break_only_the_promises_their_campaign_kind_stands_for() {
+    /// `r` with these `refuted_by` entries.
+    fn refuted_by(mut r: Requirement, entries: &[&str]) -> Requirement {
+        r.refuted_by = entries.iter().map(|e| e.parse().unwrap()).collect();
+        r
+    }
+
+    /// The promises of the kinds a requirements file holds: a read promise, a safe-create one
+    /// (its own storm and the mix), a compare-and-swap one, and linearizability as a whole.
+    fn promises() -> Requirements {
+        use CampaignKind::{Cas, Mix, SafeCreate};
+        requirements(vec![
+            refuted_by(
+                requirement("R-READ", &["put::ok"], &[Mix]),
+                &[
+                    "stale-read",
+                    "phantom-304",
+                    "phantom-404",
+                    "garbage-read",
+                    "phantom-412(If-Match)",
+                ],
+            ),
+            refuted_by(
+                requirement("R-CREATE", &["put::ok"], &[SafeCreate, Mix]),
+                &[
+                    "double-create",
+                    "ignored-precondition(If-None-Match)",
+                    "phantom-412(If-None-Match)",
+                ],
+            ),
+            refuted_by(
+                requirement("R-CAS", &[], &[Cas]),
+                &[
+                    "lost-update",
+                    "ignored-precondition(If-Match)",
+                    "phantom-412(If-Match)",
+                ],
+            ),
+            refuted_by(
+                requirement("R-LIN", &[], &[Mix]),
+                &AnomalyKind::ALL.map(AnomalyKind::name),
+            ),
+        ])
+    }
+
+    /// The certificate of the promises with `findings` in the default mix and a clean storm of
+    /// each narrow kind.
+    fn with_mix(findings: Vec<Finding>) -> Certificate {
         let ev = evidence(
             vec![case("put::ok", Verdict::Pass, refused())],
             vec![
-                campaign(
-                    "mix",
-                    CampaignKind::Mix,
-                    vec![
-                        finding("stale-read", None),
-                        finding("ignored-precondition", Some("If-Match")),
-                    ],
-                    0,
-                ),
+                campaign("mix", CampaignKind::Mix, findings, 0),
                 campaign("storm", CampaignKind::SafeCreate, vec![], 0),
+                campaign("rmw", CampaignKind::Cas, vec![], 0),
             ],
         );
-        let reqs = requirements(vec![
-            requirement(
-                "R-CREATE",
-                &["put::ok"],
-                &[CampaignKind::SafeCreate, CampaignKind::Mix],
-            ),
-            requirement("R-CAS", &[], &[CampaignKind::Cas]),
-            requirement("R-LIN", &[], &[CampaignKind::Mix]),
-        ]);
-        let cert = judge_all(&reqs, &ev);
-        // The mix it rests on is anomalous, so safe create is not established, but neither the
-        // stale read nor an ignored If-Match breaks it.
-        assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::NotEstablished);
-        // An ignored If-Match breaks compare-and-swap wherever it was found.
-        assert_eq!(verdict_of(&cert, "R-CAS").verdict, State::Violated);
-        assert_eq!(verdict_of(&cert, "R-LIN").verdict, State::Violated);
-        assert_eq!(cert.verdict, Overall::NotConformant);
-        let ev = evidence(
-            vec![case("put::ok", Verdict::Pass, refused())],
-            vec![campaign(
-                "storm",
-                CampaignKind::SafeCreate,
-                vec![finding("ignored-precondition", Some("If-None-Match"))],
-                0,
-            )],
-        );
-        let cert = judge_all(&reqs, &ev);
-        assert_eq!(verdict_of(&cert, "R-CREATE").verdict, State::Violated);
+        judge_all(&promises(), &ev)
+    }
+
+    fn states(cert: &Certificate) -> Vec<(&str, State)> {
+        cert.requirements
+            .iter()
+            .map(|r| (r.id.as_str(), r.verdict))
+            .collect()
+    }
+
+    #[test]
+    fn a_double_create_violates_safe_create_and_leaves_a_read_promise_unproven() {
+        let cert = with_mix(vec![finding("double-create", Some("If-None-Match"))]);
         assert_eq!(
-            verdict_of(&cert, "R-CREATE").campaigns[0].witnesses[0]
+            states(&cert),
+            [
+                ("R-READ", State::NotEstablished),
+                ("R-CREATE", State::Violated),
+                ("R-CAS", State::Holds),
+                ("R-LIN", State::Violated),
+            ]
+        );
+        // Found by the mix, it disproves a promise that rests on the safe-create storm too.
+        let create = verdict_of(&cert, "R-CREATE");
+        assert!(
+            create.because.contains("mix (double-create)"),
+            "{}",
+            create.because
+        );
+        let read = verdict_of(&cert, "R-READ");
+        assert!(
+            read.because
+                .contains("campaign mix is anomalous (double-create, none of which disproves it)"),
+            "{}",
+            read.because
+        );
+        assert!(read.campaigns.iter().all(|c| c.witnesses.is_empty()));
+    }
+
+    #[test]
+    fn a_stale_read_violates_the_read_promise_and_not_the_write_ones() {
+        let cert = with_mix(vec![finding("stale-read", None)]);
+        assert_eq!(
+            states(&cert),
+            [
+                ("R-READ", State::Violated),
+                ("R-CREATE", State::NotEstablished),
+                ("R-CAS", State::Holds),
+                ("R-LIN", State::Violated),
+            ]
+        );
+        assert_eq!(
+            verdict_of(&cert, "R-READ").campaigns[0].witnesses[0]
                 .witness
                 .kind,
-            "ignored-precondition"
+            "stale-read"
         );
+    }
+
+    #[test]
+    fn a_lost_update_violates_compare_and_swap_wherever_it_was_found() {
+        let cert = with_mix(vec![finding("lost-update", Some("If-Match"))]);
+        assert_eq!(
+            states(&cert),
+            [
+                ("R-READ", State::NotEstablished),
+                ("R-CREATE", State::NotEstablished),
+                ("R-CAS", State::Violated),
+                ("R-LIN", State::Violated),
+            ]
+        );
+    }
+
+    /// An ignored precondition, a phantom 412 and a spurious 409 disprove the promise of the
+    /// condition the convicted request carried, and only that one.
+    #[test]
+    fn precondition_anomalies_are_narrowed_to_their_condition() {
+        let violated = |kind: &str, condition: Option<&str>| -> Vec<&'static str> {
+            let cert = with_mix(vec![finding(kind, condition)]);
+            ["R-READ", "R-CREATE", "R-CAS", "R-LIN"]
+                .into_iter()
+                .filter(|id| verdict_of(&cert, id).verdict == State::Violated)
+                .collect()
+        };
+        assert_eq!(
+            violated("ignored-precondition", Some("If-None-Match")),
+            ["R-CREATE", "R-LIN"]
+        );
+        assert_eq!(
+            violated("ignored-precondition", Some("If-Match")),
+            ["R-CAS", "R-LIN"]
+        );
+        assert_eq!(
+            violated("phantom-412", Some("If-Match")),
+            ["R-READ", "R-CAS", "R-LIN"]
+        );
+        assert_eq!(
+            violated("phantom-412", Some("If-None-Match")),
+            ["R-CREATE", "R-LIN"]
+        );
+        // A spurious 409 refutes only what lists it: here, linearizability as a whole.
+        assert_eq!(violated("spurious-409", Some("If-None-Match")), ["R-LIN"]);
+        // A precondition anomaly whose culprit carried no condition matches no narrowed entry.
+        assert_eq!(violated("phantom-412", None), ["R-LIN"]);
+    }
+
+    #[test]
+    fn clean_campaigns_leave_every_promise_holding() {
+        let cert = with_mix(vec![]);
+        assert!(
+            cert.requirements.iter().all(|r| r.verdict == State::Holds),
+            "{:?}",
+            states(&cert)
+        );
+        assert_eq!(cert.verdict, Overall::Conformant);
     }
 
     /// The certificate's JSON is the contract for readers and `--verify`: a change of shape
@@ -835,10 +933,9 @@ mod tests {
                 0,
             )],
         );
-        let reqs = requirements(vec![requirement(
-            "R-CREATE",
-            &["put::a"],
-            &[CampaignKind::SafeCreate],
+        let reqs = requirements(vec![refuted_by(
+            requirement("R-CREATE", &["put::a"], &[CampaignKind::SafeCreate]),
+            &["double-create"],
         )]);
         let json = serde_json::to_string_pretty(&judge_all(&reqs, &ev)).unwrap();
         insta::assert_snapshot!(json);
