@@ -201,3 +201,18 @@ fn short(v: &serde_json::Value) -> String {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `--verify` compares the rates a certificate wrote with those recomputed from the
+    /// evidence: a rate must read back bit for bit (serde_json's `float_roundtrip`), or an
+    /// untouched certificate would be called tampered. This rate did not, before.
+    #[test]
+    fn rates_read_back_bit_for_bit() {
+        for rate in [0.030902348578491966_f64, 1.0 / 3.0, 0.07142857142857142, 1e-17] {
+            let text = serde_json::to_string(&rate).unwrap();
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_bits(), rate.to_bits(), "{text}");
+        }
+    }
+}
