@@ -209,7 +209,12 @@ mod tests {
     /// untouched certificate would be called tampered. This rate did not, before.
     #[test]
     fn rates_read_back_bit_for_bit() {
-        for rate in [0.030902348578491966_f64, 1.0 / 3.0, 0.07142857142857142, 1e-17] {
+        for rate in [
+            0.030902348578491966_f64,
+            1.0 / 3.0,
+            0.07142857142857142,
+            1e-17,
+        ] {
             let text = serde_json::to_string(&rate).unwrap();
             let back: f64 = serde_json::from_str(&text).unwrap();
             assert_eq!(back.to_bits(), rate.to_bits(), "{text}");
