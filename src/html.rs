@@ -24,6 +24,27 @@ pub fn head(title: &str, style: &str) -> String {
 /// What closes a page opened with [`head`].
 pub const FOOT: &str = "</body>\n</html>\n";
 
+/// The table of a failed case's expectations that did not hold: the same on the comparison page
+/// and on a certificate, so a reader who knows one reads the other.
+pub fn mismatch_table(out: &mut String, mismatches: &[crate::report::Mismatch]) {
+    use std::fmt::Write as _;
+    out.push_str(
+        "<table class=\"mismatches\"><thead><tr><th>step</th><th>what</th>\
+         <th>expected</th><th>the endpoint answered</th></tr></thead><tbody>\n",
+    );
+    for m in mismatches {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            m.step,
+            escape(&m.field),
+            escape(&m.expected),
+            escape(&m.observed)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
 /// Escapes text for HTML element content and double- or single-quoted attributes.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

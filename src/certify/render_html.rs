@@ -63,18 +63,7 @@ fn case_block(out: &mut String, c: &CaseResult) {
     }
     out.push_str("</table>\n");
     if !c.mismatches.is_empty() {
-        out.push_str("<table><tr><th>step</th><th>what</th><th>expected</th><th>the endpoint answered</th></tr>\n");
-        for m in &c.mismatches {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                m.step,
-                escape(&m.field),
-                escape(&m.expected),
-                escape(&m.observed)
-            );
-        }
-        out.push_str("</table>\n");
+        crate::html::mismatch_table(out, &c.mismatches);
     }
     if let Some(msg) = &c.message {
         let _ = writeln!(out, "<p>{}</p>", escape(msg));

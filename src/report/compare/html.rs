@@ -221,23 +221,7 @@ fn case_detail(out: &mut String, case: &CaseReport, endpoint: &str) {
         let _ = writeln!(out, "<p>Baseline: {}</p>", escape(reason));
     }
     match &case.verdict {
-        Verdict::Fail { mismatches } => {
-            out.push_str(
-                "<table class=\"mismatches\"><thead><tr><th>step</th><th>field</th>\
-                 <th>expected</th><th>observed</th></tr></thead><tbody>\n",
-            );
-            for m in mismatches {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                    m.step,
-                    escape(&m.field),
-                    escape(&m.expected),
-                    escape(&m.observed)
-                );
-            }
-            out.push_str("</tbody></table>\n");
-        }
+        Verdict::Fail { mismatches } => crate::html::mismatch_table(out, mismatches),
         Verdict::Error { message } => {
             let _ = writeln!(out, "<p>Error: {}</p>", escape(message));
         }
