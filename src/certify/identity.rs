@@ -91,7 +91,7 @@ pub fn identify(cases: &[CaseReport]) -> Option<ServerIdentity> {
         }
     }
     // Most frequent first; a tie goes to the value seen first.
-    seen.sort_by(|a, b| b.1.cmp(&a.1));
+    seen.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut values = seen.into_iter();
     let (header, answers) = values.next()?;
     let (product, version) = version_of(&header);
