@@ -175,7 +175,9 @@ fn judge(
             let over = ambiguity.campaigns.iter().any(|r| r.of == c.id && r.over);
             if c.checker != CheckerVerdict::Linearizable && witnesses.is_empty() {
                 let found = kinds_of(&c.anomalies);
-                if found.is_empty() {
+                if c.checker == CheckerVerdict::Failed {
+                    unsupported.push(format!("campaign {} did not run to a verdict", c.id));
+                } else if found.is_empty() {
                     unsupported.push(format!("campaign {} is {}", c.id, c.checker.name()));
                 } else {
                     unsupported.push(format!(
