@@ -227,18 +227,22 @@ fn campaign(
     record.ambiguous = counters.ambiguous.load(Ordering::Relaxed);
     let halted = inputs.session.halt().reason();
     let mut history = match (drove, halted) {
-        (Ok(h), None) => h,
-        // The endpoint went silent: what it answered (and what was in flight, as unanswered)
-        // is a prefix of the campaign, and an anomaly in a prefix is one of any run that
-        // extends it (docs/checker.md §10), so it is checked; it establishes nothing.
-        (_, Some(HaltReason::Stuck)) => {
+        // A drive that ended holds every op it sent (the recording was taken from).
+        (Ok(h), None | Some(HaltReason::Stuck)) => h,
+        // The endpoint went silent mid-drive: what it answered (and what was in flight, as
+        // unanswered) is a prefix of the campaign, and an anomaly in a prefix is one of any
+        // run that extends it (docs/checker.md §10), so it is checked; it establishes nothing.
+        (Err(_), Some(HaltReason::Stuck)) => {
             let mut h = recording.snapshot();
             h.header.seed = Some(seed);
             h.header.endpoint = Some(session.target().endpoint.to_string());
             h
         }
-        (_, Some(reason)) => {
-            record.ops = recording.returned() as u64;
+        (drove, Some(reason @ HaltReason::Interrupted)) => {
+            record.ops = match drove {
+                Ok(h) => h.ops.len(),
+                Err(_) => recording.returned(),
+            } as u64;
             record.detail = Some(format!("stopped: {reason}"));
             return record;
         }
