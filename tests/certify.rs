@@ -478,6 +478,19 @@ fn verify_finds_tampered_evidence_and_a_tampered_certificate() {
     let cert = folder.join("certificate.json");
     let evidence = folder.join("evidence.json");
     assert_eq!(verify(&cert, &[]), 0, "an untouched certificate verifies");
+    // From any directory: the shipped requirements are the embedded copy, not whatever
+    // `requirements/coreweave.yaml` the current directory holds.
+    let elsewhere = std::process::Command::new(env!("CARGO_BIN_EXE_s3conform"))
+        .args(["certify", "--verify", "certificate.json"])
+        .current_dir(&folder)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        elsewhere.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&elsewhere.stdout),
+        String::from_utf8_lossy(&elsewhere.stderr)
+    );
 
     // Evidence changed after the fact: the digest no longer matches.
     let original = std::fs::read_to_string(&evidence).unwrap();

@@ -181,6 +181,14 @@ pub enum RequirementsError {
     Invalid(#[from] CaseError),
 }
 
+/// Whether `origin` names the file shipped for `profile` (`requirements/<profile>.yaml`, as the
+/// embedded copy names itself, or with an `embedded:` prefix): `--verify` then judges with the
+/// embedded copy, wherever it runs, rather than with whatever file that relative path reaches
+/// from the current directory. The digest comparison still tells an edited file apart.
+pub fn is_shipped(origin: &str, profile: Profile) -> bool {
+    origin.strip_prefix("embedded:").unwrap_or(origin) == shipped(profile).0
+}
+
 /// The shipped requirements of `profile`.
 pub fn embedded(profile: Profile) -> Result<Requirements, RequirementsError> {
     let (origin, text) = shipped(profile);

@@ -180,7 +180,7 @@ pub fn verify(
     let origin = &evidence.basis.requirements.origin;
     let reqs: Requirements = match requirements_path {
         Some(p) => requirements::load(p, profile)?,
-        None if origin.starts_with("embedded:") => requirements::embedded(profile)?,
+        None if requirements::is_shipped(origin, profile) => requirements::embedded(profile)?,
         None => requirements::load(Path::new(origin), profile)?,
     };
     if reqs.digest != evidence.basis.requirements.digest {
