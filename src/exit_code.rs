@@ -6,7 +6,7 @@
 //! | 0 | everything passed; the history is linearizable |
 //! | 1 | a case failed, or an anomaly was found; a certificate is not conformant, or `certify --verify` found it tampered or not current |
 //! | 2 | a usage, configuration or setup error (bad flags, bad YAML, endpoint down) |
-//! | 3 | the checker ran out of budget (Unknown) and found no anomaly; a certificate is partial or inconclusive |
+//! | 3 | the checker ran out of budget (Unknown) and found no anomaly; a certificate is partial or inconclusive (also when the endpoint stopped answering mid-certify) |
 //! | 4 | nothing was selected (a filter matched no case) |
 //! | 130 | interrupted (SIGINT or SIGTERM); cleanup ran unless abandoned |
 //!
@@ -99,7 +99,9 @@ pub fn with_malformed(code: u8, malformed_files: usize) -> u8 {
 }
 
 /// A run the session stopped: by the user ([`INTERRUPTED`]) or because the endpoint stopped
-/// answering ([`SETUP_ERROR`]: the endpoint, not the verdicts, is at fault).
+/// answering ([`SETUP_ERROR`]: the endpoint, not the verdicts, is at fault). `certify` answers
+/// a stopped endpoint with a certificate instead, inconclusive unless a violation stands, and
+/// takes its code from [`of_certificate`].
 pub fn of_halt(reason: HaltReason) -> u8 {
     match reason {
         HaltReason::Interrupted => INTERRUPTED,

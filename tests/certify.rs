@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use s3conform::case::Suite;
 use s3conform::certify::model::{Certificate, Overall, State};
+use s3conform::certify::refutation::Operation;
 use s3conform::certify::{render_html, requirements};
 use s3conform::cli::{Cli, run};
 use s3conform::profile::Profile;
@@ -129,7 +130,9 @@ fn the_reference_endpoint_is_conformant_under_both_profiles() {
 }
 
 /// PutObject ignores If-Match: a mismatched or stale If-Match overwrites (the 412 promise and
-/// compare-and-swap), and racing CAS writers all win.
+/// compare-and-swap), and racing CAS writers all win. The fault is PutObject's alone, so the
+/// campaigns' lost updates disprove PutObject's `If-Match` promises and no promise about
+/// another operation's (CompleteMultipartUpload, CopyObject), whose cases pass.
 #[test]
 fn ignore_if_match() {
     let cert = names(
@@ -142,6 +145,74 @@ fn ignore_if_match() {
         ],
     );
     the_page_shows_each_proof_once(&cert);
+    let reqs = requirements::embedded(Profile::Coreweave).expect("embedded requirements");
+    let narrowed_to = |r: &requirements::Requirement| -> Vec<Operation> {
+        let mut ops: Vec<Operation> = r
+            .refuted_by
+            .iter()
+            .flat_map(|x| x.operations.iter().copied())
+            .collect();
+        ops.sort();
+        ops.dedup();
+        if r.refuted_by.iter().any(|x| x.operations.is_empty()) {
+            Vec::new()
+        } else {
+            ops
+        }
+    };
+    let lists_lost_update = |r: &requirements::Requirement| {
+        r.refuted_by
+            .iter()
+            .any(|x| x.kind == s3conform::check::AnomalyKind::LostUpdate)
+    };
+    let others: Vec<&requirements::Requirement> = reqs
+        .requirements
+        .iter()
+        .filter(|r| {
+            let ops = narrowed_to(r);
+            lists_lost_update(r) && !ops.is_empty() && !ops.contains(&Operation::PutObject)
+        })
+        .collect();
+    assert!(
+        others.iter().any(|r| r.id == "CW-CMU-IM-NO-MATCH"),
+        "CompleteMultipartUpload's If-Match promise is narrowed to it"
+    );
+    for r in others {
+        let got = cert.requirements.iter().find(|x| x.id == r.id).unwrap();
+        assert_ne!(
+            got.verdict,
+            State::Violated,
+            "{}: a PutObject fault violates a promise about {:?}: {}",
+            r.id,
+            narrowed_to(r),
+            got.because
+        );
+    }
+    // And PutObject's own promise is violated by the campaigns' witnesses, each of which
+    // convicts PutObjects only.
+    let put = reqs
+        .requirements
+        .iter()
+        .find(|r| lists_lost_update(r) && narrowed_to(r) == [Operation::PutObject])
+        .expect("a promise narrowed to PutObject");
+    let got = cert.requirements.iter().find(|x| x.id == put.id).unwrap();
+    let witnesses: Vec<_> = got.campaigns.iter().flat_map(|c| &c.witnesses).collect();
+    assert!(
+        got.verdict == State::Violated && !witnesses.is_empty(),
+        "{}: {}",
+        put.id,
+        got.because
+    );
+    for w in witnesses {
+        assert_eq!(w.culprit_operations, [Operation::PutObject], "{w:?}");
+    }
+    assert!(
+        got.refuted_by
+            .iter()
+            .any(|x| x.to_string() == "lost-update(PutObject)"),
+        "the rule is on the certificate: {:?}",
+        got.refuted_by
+    );
 }
 
 /// Check-then-write creates: racing If-None-Match: * creators all win, in the race cases and in
@@ -407,6 +478,19 @@ fn verify_finds_tampered_evidence_and_a_tampered_certificate() {
     let cert = folder.join("certificate.json");
     let evidence = folder.join("evidence.json");
     assert_eq!(verify(&cert, &[]), 0, "an untouched certificate verifies");
+    // From any directory: the shipped requirements are the embedded copy, not whatever
+    // `requirements/coreweave.yaml` the current directory holds.
+    let elsewhere = std::process::Command::new(env!("CARGO_BIN_EXE_s3conform"))
+        .args(["certify", "--verify", "certificate.json"])
+        .current_dir(&folder)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        elsewhere.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&elsewhere.stdout),
+        String::from_utf8_lossy(&elsewhere.stderr)
+    );
 
     // Evidence changed after the fact: the digest no longer matches.
     let original = std::fs::read_to_string(&evidence).unwrap();

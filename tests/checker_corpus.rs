@@ -271,3 +271,86 @@ fn unknown_status_conventions_are_notes_not_anomalies() {
     assert_eq!(report.verdict(), Verdict::Linearizable);
     assert_eq!(report.notes().count(), 0);
 }
+
+/// `Anomaly::blamed` names the ops each kind convicts by their position in the detectors'
+/// witnesses; `certify` narrows per-operation promises by them. On every anomaly of the bad
+/// corpus, the convicted ops are witness ops of the role the kind names: the read for the read
+/// kinds (or a CopyObject, which reads its source: a stale source is a stale read), the two `If-Match` winners of a lost update, the two `If-None-Match: *` creates of a
+/// double create, the conditional write or delete of an ignored precondition, and none for a
+/// search verdict.
+#[test]
+fn convicted_ops_play_the_role_their_kind_names() {
+    use s3conform::history::Req;
+    for path in files("bad") {
+        let h = read_history(&path).unwrap();
+        let report = check_history(&h, &opts());
+        for a in report.anomalies() {
+            let blamed: Vec<&Req> = a
+                .blamed()
+                .iter()
+                .map(|id| {
+                    assert!(a.ops.contains(id), "{}: {a:?}", path.display());
+                    &h.ops.iter().find(|o| o.id == *id).unwrap().req
+                })
+                .collect();
+            let read = |r: &&Req| {
+                matches!(
+                    r,
+                    Req::Get { .. }
+                        | Req::Head { .. }
+                        | Req::Put {
+                            via: s3conform::history::Via::Copy,
+                            ..
+                        }
+                )
+            };
+            let write = |r: &&Req| matches!(r, Req::Put { .. } | Req::Delete { .. });
+            let at = format!("{}: {} {:?}", path.display(), a.kind, a.ops);
+            match a.kind {
+                AnomalyKind::NonLinearizable => assert!(blamed.is_empty(), "{at}"),
+                AnomalyKind::LostUpdate => {
+                    assert_eq!(blamed.len(), 2, "{at}");
+                    assert!(
+                        blamed.iter().all(|r| matches!(
+                            r,
+                            Req::Put {
+                                if_match: Some(_),
+                                ..
+                            }
+                        )),
+                        "{at}"
+                    );
+                }
+                AnomalyKind::DoubleCreate => {
+                    assert_eq!(blamed.len(), 2, "{at}");
+                    assert!(
+                        blamed.iter().all(|r| matches!(
+                            r,
+                            Req::Put { if_none_match: Some(e), .. } if e == "*"
+                        )),
+                        "{at}"
+                    );
+                }
+                AnomalyKind::StaleRead
+                | AnomalyKind::NonMonotonicRead
+                | AnomalyKind::Phantom304
+                | AnomalyKind::Resurrection
+                | AnomalyKind::GarbageRead => {
+                    assert!(blamed.len() == 1 && blamed.iter().all(read), "{at}")
+                }
+                AnomalyKind::IgnoredPrecondition | AnomalyKind::Spurious409 => {
+                    assert!(blamed.len() == 1 && blamed.iter().all(write), "{at}")
+                }
+                AnomalyKind::DuplicateEtag => {
+                    assert!(blamed.len() == 2 && blamed.iter().all(write), "{at}")
+                }
+                AnomalyKind::Phantom412 | AnomalyKind::Phantom404 => {
+                    assert_eq!(blamed.len(), 1, "{at}")
+                }
+                AnomalyKind::LostAcknowledgedWrite => {
+                    assert!(blamed.iter().any(write), "{at}")
+                }
+            }
+        }
+    }
+}

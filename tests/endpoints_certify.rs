@@ -35,28 +35,26 @@ const COMMITTED: [&str; 5] = [
 ];
 
 /// Runs the binary's `certify` against a fresh `kind` server and returns the results folder,
-/// or `None` when the server is not installed (outside CI). A run the tool halted because the
-/// server stopped answering (exit 2, no verdict: LocalStack does so now and then under load) is
-/// tried once more on a fresh server; a second halt fails the test.
+/// or `None` when the server is not installed (outside CI). A run the server left unfinished
+/// because it stopped answering (an inconclusive certificate saying where it stopped: LocalStack
+/// does so now and then under load), or that reached no certificate, is tried once more on a
+/// fresh server; a second such run fails the test.
 fn certify(kind: Kind, profile: Profile) -> Option<PathBuf> {
     match certify_once(kind, profile)? {
         Ok(folder) => Some(folder),
-        Err(status) => {
-            eprintln!(
-                "{}: certify exited {status}; once more on a fresh server",
-                kind.label()
-            );
+        Err(why) => {
+            eprintln!("{}: {why}; once more on a fresh server", kind.label());
             match certify_once(kind, profile)? {
                 Ok(folder) => Some(folder),
-                Err(status) => panic!("{}: certify exited {status} twice", kind.label()),
+                Err(why) => panic!("{}: {why}, twice", kind.label()),
             }
         }
     }
 }
 
-/// One `certify` on a fresh server: the results folder, or the exit status of a run that
-/// reached no verdict.
-fn certify_once(kind: Kind, profile: Profile) -> Option<Result<PathBuf, std::process::ExitStatus>> {
+/// One `certify` on a fresh server: the results folder of a run that finished, or why it did
+/// not (its exit status, or where the server stopped answering).
+fn certify_once(kind: Kind, profile: Profile) -> Option<Result<PathBuf, String>> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,7 +84,7 @@ fn certify_once(kind: Kind, profile: Profile) -> Option<Result<PathBuf, std::pro
         .expect("the binary runs");
     // 0, 1 and 3 are verdicts; 2 is a run that reached none.
     if !matches!(status.code(), Some(0 | 1 | 3)) {
-        return Some(Err(status));
+        return Some(Err(format!("certify exited {status}")));
     }
     drop(ep);
     let folder = std::fs::read_dir(&out)
@@ -95,6 +93,15 @@ fn certify_once(kind: Kind, profile: Profile) -> Option<Result<PathBuf, std::pro
         .map(|e| e.path())
         .find(|p| p.is_dir() && !p.ends_with("latest"))
         .expect("a results folder");
+    let cert: Certificate =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("certificate.json")).unwrap())
+            .unwrap();
+    if let Some(stop) = cert.stopped {
+        return Some(Err(format!(
+            "certify did not finish: {} during {}",
+            stop.reason, stop.during
+        )));
+    }
     Some(Ok(folder))
 }
 

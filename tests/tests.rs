@@ -18,6 +18,7 @@ mod cases_repeat;
 mod cases_runner;
 mod certdocs;
 mod certify;
+mod certify_frozen;
 mod checker_corpus;
 mod checker_oracle;
 mod checker_props;

@@ -14,16 +14,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::evidence::{CampaignRecord, CheckerVerdict, FileDigest, Finding, sha256_hex};
 use super::levels::{CampaignPlan, campaign_seed};
+use super::refutation::Operation;
 use crate::campaign::Campaign;
 use crate::case::Suite;
 use crate::check::{self, CheckOptions, Verdict, WitnessOptions};
-use crate::fuzz::Counters;
+use crate::fuzz::{Counters, Recording};
 use crate::history::write_history;
 use crate::profile::Profile;
 use crate::report::outdir::OutDir;
 use crate::report::{CaseReport, EndpointInfo};
 use crate::runner::{RunOptions, run_suite};
-use crate::s3::Session;
+use crate::s3::{HaltReason, Session};
 
 /// How much progress to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,17 @@ pub struct Ran {
     pub cases: Vec<CaseReport>,
     /// Every campaign run, in plan order (fewer than planned when the run was stopped).
     pub campaigns: Vec<CampaignRecord>,
+    /// Set when the session halted: where, and which campaigns did not run to their end.
+    pub halted: Option<Halted>,
+}
+
+/// Where a run halted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Halted {
+    /// `the suite` or `campaign <id>`.
+    pub during: String,
+    /// The plan's campaigns cut short or never started.
+    pub campaigns_unfinished: Vec<String>,
 }
 
 /// Runs the suite, then the campaigns. Must be called outside `rt` (the suite's cases block on
@@ -116,8 +128,13 @@ pub fn run(inputs: &Inputs<'_>, rt: &tokio::runtime::Handle) -> Ran {
         counts.passed, counts.failed, counts.errored, counts.observed
     ));
     let mut campaigns = Vec::new();
+    let unfinished = |from: usize| inputs.plan[from..].iter().map(|p| p.id.clone()).collect();
+    let mut halted = inputs.session.halt().reason().map(|_| Halted {
+        during: "the suite".to_owned(),
+        campaigns_unfinished: unfinished(0),
+    });
     for (i, plan) in inputs.plan.iter().enumerate() {
-        if inputs.session.halt().reason().is_some() {
+        if halted.is_some() {
             break;
         }
         inputs
@@ -134,10 +151,17 @@ pub fn run(inputs: &Inputs<'_>, rt: &tokio::runtime::Handle) -> Ran {
             record.check_ms
         ));
         campaigns.push(record);
+        if inputs.session.halt().reason().is_some() {
+            halted = Some(Halted {
+                during: format!("campaign {}", plan.id),
+                campaigns_unfinished: unfinished(i),
+            });
+        }
     }
     Ran {
         cases: report.cases,
         campaigns,
+        halted,
     }
 }
 
@@ -191,7 +215,8 @@ fn campaign(
         .live
         .then(|| progress_bar(plan.ops, counters.clone(), rt));
     let started = Instant::now();
-    let drove = rt.block_on(campaign.run(&session, counters.clone()));
+    let recording = Arc::new(Recording::default());
+    let drove = rt.block_on(campaign.run_recorded(&session, counters.clone(), recording.clone()));
     if let Some((bar, ticker)) = bar {
         ticker.abort();
         bar.finish_and_clear();
@@ -200,18 +225,32 @@ fn campaign(
     record.precondition_failed = counters.precondition_failed.load(Ordering::Relaxed);
     record.conflicts = counters.conflicts.load(Ordering::Relaxed);
     record.ambiguous = counters.ambiguous.load(Ordering::Relaxed);
-    let mut history = match drove {
-        Ok(h) => h,
-        Err(e) => {
+    let halted = inputs.session.halt().reason();
+    let mut history = match (drove, halted) {
+        // A drive that ended holds every op it sent (the recording was taken from).
+        (Ok(h), None | Some(HaltReason::Stuck)) => h,
+        // The endpoint went silent mid-drive: what it answered (and what was in flight, as
+        // unanswered) is a prefix of the campaign, and an anomaly in a prefix is one of any
+        // run that extends it (docs/checker.md §10), so it is checked; it establishes nothing.
+        (Err(_), Some(HaltReason::Stuck)) => {
+            let mut h = recording.snapshot();
+            h.header.seed = Some(seed);
+            h.header.endpoint = Some(session.target().endpoint.to_string());
+            h
+        }
+        (drove, Some(reason @ HaltReason::Interrupted)) => {
+            record.ops = match drove {
+                Ok(h) => h.ops.len(),
+                Err(_) => recording.returned(),
+            } as u64;
+            record.detail = Some(format!("stopped: {reason}"));
+            return record;
+        }
+        (Err(e), None) => {
             record.detail = Some(e.to_string());
             return record;
         }
     };
-    if let Some(reason) = inputs.session.halt().reason() {
-        record.ops = history.ops.len() as u64;
-        record.detail = Some(format!("stopped: {reason:?}"));
-        return record;
-    }
     history.header.profile = Some(inputs.profile.to_string());
     history.header.note = Some(format!(
         "s3conform certify campaign {} against {}, run prefix {}",
@@ -232,6 +271,21 @@ fn campaign(
             CheckerVerdict::Unknown
         }
     };
+    if halted.is_some() {
+        // Cut short: it vouches for nothing, whatever the prefix shows; its anomalies stand.
+        let found = match record.checker {
+            CheckerVerdict::Anomalous => "its anomalies stand",
+            _ => "no anomaly in them, but the campaign vouches for nothing it did not run",
+        };
+        record.detail = Some(format!(
+            "stopped after {} ops: the endpoint stopped answering; the ops it answered (and those \
+             in flight, as unanswered) were checked as a prefix: {found}",
+            history.ops.len()
+        ));
+        if record.checker != CheckerVerdict::Anomalous {
+            record.checker = CheckerVerdict::Failed;
+        }
+    }
     if let Verdict::Anomalous(_) = verdict {
         let found = check::witnesses(
             &history,
@@ -243,9 +297,13 @@ fn campaign(
         );
         record.anomalies = found
             .iter()
-            .map(|w| Finding {
-                witness: crate::commands::fuzz::witness(&history, w),
-                culprit_condition: culprit_condition(&history, &w.anomaly),
+            .map(|w| {
+                let (shown, anomaly) = w.shown(&history);
+                Finding {
+                    witness: crate::commands::fuzz::witness(&history, w),
+                    culprit_condition: culprit_condition(shown, anomaly),
+                    culprit_operations: culprit_operations(shown, anomaly),
+                }
             })
             .collect();
     }
@@ -299,6 +357,23 @@ fn culprit_condition(
         (Some(_), None) => Some("If-Match".to_owned()),
         (None, None) => None,
     }
+}
+
+/// The operation of every op the anomaly convicts ([`check::Anomaly::blamed`]), sorted, each
+/// once. A promise narrowed to operations is disproved only when all of them are its own.
+fn culprit_operations(
+    history: &crate::history::History,
+    anomaly: &check::Anomaly,
+) -> Vec<Operation> {
+    let mut ops: Vec<Operation> = anomaly
+        .blamed()
+        .iter()
+        .filter_map(|id| history.ops.iter().find(|o| o.id == *id))
+        .map(|o| Operation::of(&o.req))
+        .collect();
+    ops.sort_unstable();
+    ops.dedup();
+    ops
 }
 
 fn progress_bar(

@@ -6,14 +6,17 @@
 use serde::{Deserialize, Serialize};
 
 use super::levels::{CampaignPlan, Level};
+use super::refutation::Operation;
 use super::requirements::CampaignKind;
 use crate::profile::Profile;
 use crate::report::{CaseReport, EndpointInfo, FuzzAnomaly};
 
 /// The `format` of every evidence file.
 pub const FORMAT: &str = "s3conform-evidence";
-/// The current `format_version`.
-pub const FORMAT_VERSION: u32 = 1;
+/// The current `format_version`. Version 2 added the operations a witness convicts and where a
+/// run stopped; a version 1 file cannot say which operation an anomaly convicted, so it is not
+/// judged under version 2's rules.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Everything the verdicts rest on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +31,25 @@ pub struct Evidence {
     pub cases: Vec<CaseReport>,
     /// Every campaign, in the order run.
     pub campaigns: Vec<CampaignRecord>,
+    /// Set when the endpoint stopped answering before the run was done: where, and what was
+    /// left undone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stop>,
+}
+
+/// Where a run stopped because the endpoint stopped answering. What was answered before stands
+/// as recorded; what was not run establishes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stop {
+    /// Why: the endpoint's silence, with the stall limit.
+    pub reason: String,
+    /// Where: `the suite` or `campaign <id>`.
+    pub during: String,
+    /// The suite's cases that could not be judged (errors and skips), after the stop included.
+    pub cases_unjudged: usize,
+    /// The campaigns of the plan that did not run to their end: the one cut short and those
+    /// never started.
+    pub campaigns_unfinished: Vec<String>,
 }
 
 /// What a certificate rests on.
@@ -148,6 +170,11 @@ pub struct Finding {
     /// compare-and-swap), which share an anomaly kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub culprit_condition: Option<String>,
+    /// The operation of every op the witness convicts ([`crate::check::Anomaly::blamed`]),
+    /// sorted, each once: a promise about one operation is disproved only by a witness that
+    /// convicts that operation alone. Empty when the witness convicts no op.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub culprit_operations: Vec<Operation>,
 }
 
 /// A file saved beside the evidence, with its digest.

@@ -13,6 +13,7 @@ pub mod badge;
 pub mod engine;
 pub mod evidence;
 pub mod exchange;
+pub mod identity;
 pub mod levels;
 pub mod model;
 pub mod refutation;

@@ -4,15 +4,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::evidence::{Basis, CampaignRecord, CheckerVerdict, Finding};
+use super::evidence::{Basis, CampaignRecord, CheckerVerdict, Finding, Stop};
 use super::exchange::Exchange;
+use super::identity::ServerIdentity;
+use super::refutation::Refutation;
 use super::requirements::Document;
 use crate::report::Mismatch;
 
 /// The `format` of every certificate.
 pub const FORMAT: &str = "s3conform-certificate";
-/// The current `format_version`.
-pub const FORMAT_VERSION: u32 = 1;
+/// The current `format_version`. Version 2 added each requirement's `refuted_by`, the
+/// operations a witness convicts, the endpoint's `server` identity and where a run `stopped`;
+/// `--verify` refuses a certificate of another version with a message saying so.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The whole certificate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,14 @@ pub struct Certificate {
     pub counts: Counts,
     /// What the verdicts rest on.
     pub basis: Basis,
+    /// What the endpoint says about itself (its `Server` header), read from the suite's answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerIdentity>,
+    /// Set when the endpoint stopped answering before the run was done: where, and what was
+    /// left undone. Such a certificate is inconclusive unless a violation found before it
+    /// stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stop>,
     /// The evidence file and its digest.
     pub evidence: EvidenceRef,
     /// Ambiguous answers, per campaign and over the suite, against the threshold.
@@ -165,6 +177,10 @@ pub struct RequirementResult {
     /// Set when no black-box client can establish it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_testable: Option<String>,
+    /// The rule a campaign's witness is judged by: the anomaly kinds (narrowed to a condition
+    /// and to operations where the requirements file says so) that disprove it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refuted_by: Vec<Refutation>,
     /// Its cases: the deciding ones first.
     pub cases: Vec<CaseResult>,
     /// Its campaigns.

@@ -105,6 +105,22 @@ fn case_line(out: &mut String, c: &CaseResult) {
     );
 }
 
+/// The promise's refutation rule in words, for a promise that rests on campaigns: which
+/// witnesses disprove it, so a reader sees why a campaign finding violates it (or does not).
+pub(super) fn rule(r: &RequirementResult) -> Option<String> {
+    if r.refuted_by.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Refuted by a campaign witness of: {}. A condition in parentheses counts only a convicted request that carried it; operations count only a witness whose convicted operations are all among them.",
+        r.refuted_by
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// For a promise no failed case breaks: that the verdict rests on a campaign's history as a
 /// whole, which a reader would otherwise look for among the cases.
 pub(super) fn campaign_only(r: &RequirementResult, failed: usize) -> Option<String> {
@@ -230,15 +246,33 @@ pub fn html(cert: &Certificate) -> String {
     };
     let _ = writeln!(
         out,
-        "<p><span class=\"verdict\" style=\"background:{}\">{}</span></p>\n<p>Endpoint <code>{}</code> ({}), profile <strong>{}</strong>, level {}: {}.</p>",
+        "<p><span class=\"verdict\" style=\"background:{}\">{}</span></p>\n<p>Endpoint <code>{}</code> ({}{}), profile <strong>{}</strong>, level {}: {}.</p>",
         colour(cert.verdict),
         escape(&cert.verdict.words().to_uppercase()),
         escape(&b.endpoint.url),
         escape(&b.endpoint.label),
+        cert.server
+            .as_ref()
+            .map(|s| format!("; it answers <code>Server: {}</code>", escape(&s.header)))
+            .unwrap_or_default(),
         b.profile,
         b.level.name(),
         because
     );
+    if let Some(stop) = &cert.stopped {
+        let _ = writeln!(
+            out,
+            "<p class=\"stopped\"><strong>The run did not finish</strong>: {} during {}. {} case(s) could not be judged; campaigns not run to their end: {}. What the endpoint answered before stands; every promise that rested on the rest is not established.</p>",
+            escape(&stop.reason),
+            escape(&stop.during),
+            stop.cases_unjudged,
+            if stop.campaigns_unfinished.is_empty() {
+                "none".to_owned()
+            } else {
+                escape(&stop.campaigns_unfinished.join(", "))
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "<p>The verdict rests on the answers to the {} suite case(s) listed below and to {} fuzz campaign(s), judged against <em>{}</em> (<code>{}</code>); the certificate is recomputed from them by <code>s3conform certify --verify</code>. See <a href=\"#basis\">what this rests on</a>.</p>",
@@ -288,6 +322,9 @@ pub fn html(cert: &Certificate) -> String {
                 statement(r),
                 escape(&r.because)
             );
+            if let Some(rule) = rule(r) {
+                let _ = writeln!(out, "<p class=\"rule\">{}</p>", escape(&rule));
+            }
             let failed: Vec<_> = r.cases.iter().filter(|c| c.outcome == "fail").collect();
             if let Some(note) = campaign_only(r, failed.len()) {
                 let _ = writeln!(out, "<p><em>{}</em></p>", escape(&note));
@@ -307,14 +344,19 @@ pub fn html(cert: &Certificate) -> String {
             out.push_str("</div>\n");
         }
     }
-    out.push_str("<h2>Every requirement</h2>\n<table><thead><tr><th>id</th><th>verdict</th><th>promise</th><th>why</th></tr></thead><tbody>\n");
+    out.push_str("<h2>Every requirement</h2>\n<table><thead><tr><th>id</th><th>verdict</th><th>promise</th><th>why</th><th>refuted by (campaign anomalies)</th></tr></thead><tbody>\n");
     for r in &cert.requirements {
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"#r-{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"#r-{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             chip(r.verdict),
             escape(&r.statement),
             escape(&r.because),
+            r.refuted_by
+                .iter()
+                .map(|x| format!("<code>{}</code>", escape(&x.to_string())))
+                .collect::<Vec<_>>()
+                .join(", "),
             id = escape(&r.id)
         );
     }
@@ -334,6 +376,9 @@ pub fn html(cert: &Certificate) -> String {
             statement(r),
             id = escape(&r.id)
         );
+        if let Some(rule) = rule(r) {
+            let _ = writeln!(out, "<p class=\"rule\">{}</p>", escape(&rule));
+        }
         for c in &r.cases {
             case_once(&mut out, c, &mut shown);
         }
@@ -402,6 +447,7 @@ pub fn html(cert: &Certificate) -> String {
          <tr><td>profile</td><td>{}</td></tr>\
          <tr><td>requirements</td><td>{} (<code>{}</code>, SHA-256 <code>{}</code>)</td></tr>\
          <tr><td>endpoint</td><td><code>{}</code> ({})</td></tr>\
+         <tr><td>server</td><td>{}</td></tr>\
          <tr><td>bucket, region</td><td>{}, {}</td></tr>\
          <tr><td>run prefix</td><td><code>{}</code></td></tr>\
          <tr><td>started, finished</td><td>{}, {}</td></tr>\
@@ -415,6 +461,20 @@ pub fn html(cert: &Certificate) -> String {
         escape(&b.requirements.digest),
         escape(&b.endpoint.url),
         escape(&b.endpoint.label),
+        cert.server.as_ref().map_or_else(
+            || "no answer carried a <code>Server</code> header".to_owned(),
+            |s| format!(
+                "<code>{}</code>{}, on {} of {} answers{}",
+                escape(&s.header),
+                escape(&s.version_note()),
+                s.answers,
+                s.of,
+                s.others
+                    .iter()
+                    .map(|o| format!("; also <code>{}</code>", escape(o)))
+                    .collect::<String>()
+            )
+        ),
         escape(&b.bucket),
         escape(&b.region),
         escape(&b.run_prefix),

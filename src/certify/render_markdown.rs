@@ -61,6 +61,9 @@ fn violation(out: &mut String, r: &RequirementResult, shown: &mut Shown) {
     let _ = writeln!(out, "### {} (violated)\n", r.id);
     let _ = writeln!(out, "> {}\n", r.statement);
     let _ = writeln!(out, "Source: {}. {}\n", r.source, r.because);
+    if let Some(rule) = super::render_html::rule(r) {
+        let _ = writeln!(out, "{rule}\n");
+    }
     let failed = r.cases.iter().filter(|c| c.outcome == "fail").count();
     if let Some(note) = super::render_html::campaign_only(r, failed) {
         let _ = writeln!(out, "*{note}*\n");
@@ -145,13 +148,31 @@ pub fn markdown(cert: &Certificate) -> String {
     };
     let _ = writeln!(
         out,
-        "**Verdict: {}**: endpoint `{}` ({}), profile `{}`, level {}: {because}.\n",
+        "**Verdict: {}**: endpoint `{}` ({}{}), profile `{}`, level {}: {because}.\n",
         cert.verdict.words().to_uppercase(),
         b.endpoint.url,
         b.endpoint.label,
+        cert.server
+            .as_ref()
+            .map(|s| format!("; it answers `Server: {}`", s.header))
+            .unwrap_or_default(),
         b.profile,
         b.level.name()
     );
+    if let Some(stop) = &cert.stopped {
+        let _ = writeln!(
+            out,
+            "**The run did not finish**: {} during {}. {} case(s) could not be judged; campaigns not run to their end: {}. What was answered before stands; every promise that rested on the rest is not established.\n",
+            stop.reason,
+            stop.during,
+            stop.cases_unjudged,
+            if stop.campaigns_unfinished.is_empty() {
+                "none".to_owned()
+            } else {
+                stop.campaigns_unfinished.join(", ")
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "Of {} documented promises: {} hold, {} violated, {} not established, {} not applicable, {} not testable from outside. Judged against {} (`{}`, SHA-256 `{}`); `s3conform certify --verify certificate.json` recomputes every verdict from `{}`.\n",
@@ -189,17 +210,22 @@ pub fn markdown(cert: &Certificate) -> String {
         }
     }
     out.push_str(
-        "## Requirements\n\n| id | verdict | promise | source | why |\n|---|---|---|---|---|\n",
+        "## Requirements\n\n| id | verdict | promise | source | why | refuted by (campaign anomalies) |\n|---|---|---|---|---|---|\n",
     );
     for r in &cert.requirements {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             r.id,
             r.verdict.words(),
             cell(&r.statement),
             cell(&r.source),
-            cell(&r.because)
+            cell(&r.because),
+            r.refuted_by
+                .iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     out.push_str("\n## Campaigns\n\n| campaign | writers | keys | ops | 412 | 409 | ambiguous | checker | check time |\n|---|---:|---:|---:|---:|---:|---:|---|---:|\n");
@@ -255,7 +281,7 @@ pub fn markdown(cert: &Certificate) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## What this rests on\n\n| | |\n|---|---|\n| tool | s3conform {} |\n| profile | {} |\n| requirements | {} (`{}`, SHA-256 `{}`) |\n| endpoint | {} ({}) |\n| bucket, region | {}, {} |\n| run prefix | `{}` |\n| started, finished | {}, {} |\n| level | {}: the suite, then {} |\n| seed | {} (`--seed {}` replays the campaigns) |\n| evidence | `{}`, SHA-256 `{}` |\n",
+        "\n## What this rests on\n\n| | |\n|---|---|\n| tool | s3conform {} |\n| profile | {} |\n| requirements | {} (`{}`, SHA-256 `{}`) |\n| endpoint | {} ({}) |\n| server | {} |\n| bucket, region | {}, {} |\n| run prefix | `{}` |\n| started, finished | {}, {} |\n| level | {}: the suite, then {} |\n| seed | {} (`--seed {}` replays the campaigns) |\n| evidence | `{}`, SHA-256 `{}` |\n",
         b.tool_version,
         b.profile,
         b.requirements.title,
@@ -263,6 +289,28 @@ pub fn markdown(cert: &Certificate) -> String {
         b.requirements.digest,
         b.endpoint.url,
         b.endpoint.label,
+        cert.server.as_ref().map_or_else(
+            || "no answer carried a `Server` header".to_owned(),
+            |s| {
+                let others = s
+                    .others
+                    .iter()
+                    .map(|o| format!("`{}`", cell(o)))
+                    .collect::<Vec<_>>();
+                let others = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; others: {}", others.join(", "))
+                };
+                format!(
+                    "`{}`{}, on {} of {} answers{others}",
+                    cell(&s.header),
+                    s.version_note(),
+                    s.answers,
+                    s.of
+                )
+            }
+        ),
         b.bucket,
         b.region,
         b.run_prefix,

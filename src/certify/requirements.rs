@@ -25,7 +25,6 @@ use sha2::{Digest, Sha256};
 use crate::case::CaseError;
 use crate::case::load::{closest, yaml_error};
 use crate::certify::refutation::Refutation;
-use crate::check::AnomalyKind;
 use crate::profile::Profile;
 
 /// The files shipped with s3conform, by profile: (origin, text).
@@ -180,6 +179,14 @@ pub enum RequirementsError {
     /// The file is malformed or names something that does not exist; located.
     #[error(transparent)]
     Invalid(#[from] CaseError),
+}
+
+/// Whether `origin` names the file shipped for `profile` (`requirements/<profile>.yaml`, as the
+/// embedded copy names itself, or with an `embedded:` prefix): `--verify` then judges with the
+/// embedded copy, wherever it runs, rather than with whatever file that relative path reaches
+/// from the current directory. The digest comparison still tells an edited file apart.
+pub fn is_shipped(origin: &str, profile: Profile) -> bool {
+    origin.strip_prefix("embedded:").unwrap_or(origin) == shipped(profile).0
 }
 
 /// The shipped requirements of `profile`.
@@ -735,20 +742,22 @@ impl Checker<'_> {
                         hint: e
                             .unknown
                             .as_deref()
-                            .and_then(|u| closest(u, AnomalyKind::ALL.iter().map(|k| k.name())))
+                            .and_then(|u| closest(u, e.candidates.iter().copied()))
                             .map(|n| format!("did you mean `{n}`?")),
                         ..self.at(entry, field.clone(), e.message)
                     })?;
-            if let Some(earlier) = out.iter().find(|o| {
-                o.kind == refutation.kind
-                    && (o.condition.is_none()
-                        || refutation.condition.is_none()
-                        || o.condition == refutation.condition)
-            }) {
+            if let Some(earlier) = out
+                .iter()
+                .find(|o| o.covers(&refutation) || refutation.covers(o))
+            {
                 return Err(self.at(
                     entry,
                     field,
-                    format!("`{refutation}` is already covered by `{earlier}`"),
+                    if earlier.covers(&refutation) {
+                        format!("`{refutation}` is already covered by `{earlier}`")
+                    } else {
+                        format!("`{refutation}` admits every witness `{earlier}` does, so that entry is already covered: keep one")
+                    },
                 ));
             }
             out.push(refutation);
@@ -971,6 +980,27 @@ extras:
             Some("requirements[0].refuted_by[2]"),
             "{e}"
         );
+        assert!(e.message.contains("already covered"), "{e}");
+        let e = invalid(&GOOD.replace("(If-None-Match)]", "(If-None-Match PutObjct)]"));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (15, Some("requirements[0].refuted_by[1]")),
+            "{e}"
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean `PutObject`?"), "{e}");
+        let narrowed = parse_text(&GOOD.replace(
+            "(If-None-Match)]",
+            "(If-None-Match PutObject), ignored-precondition(If-None-Match CopyObject)]",
+        ))
+        .unwrap();
+        assert_eq!(
+            narrowed.requirements[0].refuted_by[1].to_string(),
+            "ignored-precondition(PutObject If-None-Match)"
+        );
+        let e = invalid(&GOOD.replace(
+            "(If-None-Match)]",
+            "(If-None-Match PutObject), ignored-precondition(PutObject)]",
+        ));
         assert!(e.message.contains("already covered"), "{e}");
         let e = invalid(&GOOD.replace(
             "    refuted_by: [double-create, ignored-precondition(If-None-Match)]\n",

@@ -98,11 +98,18 @@ pub fn markdown(entries: &[Entry]) -> String {
 fn row(e: &Entry) -> Vec<String> {
     let c = &e.cert;
     let b = &c.basis;
-    let endpoint = if b.endpoint.embedded {
+    let mut endpoint = if b.endpoint.embedded {
         format!("{} (embedded, {})", cell(&b.endpoint.label), b.profile)
     } else {
         format!("{} ({})", cell(&b.endpoint.label), b.profile)
     };
+    // The label is the operator's word; the Server header is the endpoint's.
+    if let Some(server) = &c.server {
+        endpoint += &format!("<br>Server: `{}`", cell(&server.header));
+    }
+    if c.stopped.is_some() {
+        endpoint += "<br>(the endpoint stopped answering; the run did not finish)";
+    }
     let verdict = format!("![{}]({})", c.verdict.words(), href(&e.link, "badge.svg"));
     let n = &c.counts;
     let mut counts = format!(

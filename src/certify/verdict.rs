@@ -14,13 +14,17 @@
 //! 4. **holds** otherwise.
 //!
 //! Overall: **not conformant** with one violated requirement; else **inconclusive** when the
-//! suite or a campaign had more ambiguous answers than the threshold; else **partial** when a
-//! testable requirement is not established; else **conformant**.
+//! endpoint stopped answering before the run was done, or the suite or a campaign had more
+//! ambiguous answers than the threshold; else **partial** when a testable requirement is not
+//! established; else **conformant**. A violation found before the endpoint stopped answering
+//! stands: a definite answer that contradicts a promise, or an anomaly in the prefix of a
+//! campaign (docs/checker.md §10), is true whatever would have followed.
 
 use std::collections::BTreeMap;
 
 use super::evidence::{CampaignRecord, CheckerVerdict, Evidence, Finding};
 use super::exchange;
+use super::identity;
 use super::model::{
     Ambiguity, CampaignResult, CaseResult, Certificate, Counts, EvidenceRef, ExtraResult, FORMAT,
     FORMAT_VERSION, Overall, Rate, RequirementResult, State,
@@ -52,13 +56,20 @@ pub const EVIDENCE_FILE: &str = "evidence.json";
 /// as one found by a safe-create storm. What it may not do is disprove a promise it says
 /// nothing about: a double create leaves a conditional read's promise unproven (the history is
 /// not linearizable, so the checker vouches for nothing in it), never violated.
+///
+/// An entry narrowed to operations counts a witness only when every op it convicts is of one of
+/// them: a lost update among PutObjects disproves PutObject's `If-Match` promise, not
+/// CompleteMultipartUpload's.
 pub fn refutes(req: &Requirement, finding: &Finding) -> bool {
     let condition = finding.culprit_condition.as_deref();
     !req.campaigns.is_empty()
-        && req
-            .refuted_by
-            .iter()
-            .any(|r| r.admits(&finding.witness.kind, condition))
+        && req.refuted_by.iter().any(|r| {
+            r.admits(
+                &finding.witness.kind,
+                condition,
+                &finding.culprit_operations,
+            )
+        })
 }
 
 /// Whether an answer counts as ambiguous for the threshold: its effect is unknown. A 501 Not
@@ -164,7 +175,9 @@ fn judge(
             let over = ambiguity.campaigns.iter().any(|r| r.of == c.id && r.over);
             if c.checker != CheckerVerdict::Linearizable && witnesses.is_empty() {
                 let found = kinds_of(&c.anomalies);
-                if found.is_empty() {
+                if c.checker == CheckerVerdict::Failed {
+                    unsupported.push(format!("campaign {} did not run to a verdict", c.id));
+                } else if found.is_empty() {
                     unsupported.push(format!("campaign {} is {}", c.id, c.checker.name()));
                 } else {
                     unsupported.push(format!(
@@ -308,6 +321,7 @@ pub fn certificate(
             verdict,
             because,
             not_testable: req.not_testable.clone(),
+            refuted_by: req.refuted_by.clone(),
             cases: case_results,
             campaigns,
         });
@@ -317,15 +331,45 @@ pub fn certificate(
         .filter(|r| r.over)
         .map(|r| r.of.as_str())
         .collect();
+    let stop = evidence.stopped.as_ref().map(|s| {
+        let mut undone = Vec::new();
+        if s.cases_unjudged > 0 {
+            undone.push(format!("{} case(s) could not be judged", s.cases_unjudged));
+        }
+        if !s.campaigns_unfinished.is_empty() {
+            undone.push(format!(
+                "campaign(s) not run to their end: {}",
+                s.campaigns_unfinished.join(", ")
+            ));
+        }
+        let undone = if undone.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", undone.join("; "))
+        };
+        format!("{} during {}{undone}", s.reason, s.during)
+    });
     let (verdict, because) = if counts.violated > 0 {
         let ids: Vec<&str> = results
             .iter()
             .filter(|r| r.verdict == State::Violated)
             .map(|r| r.id.as_str())
             .collect();
+        let stopped = stop
+            .as_deref()
+            .map(|s| format!("; the run did not finish: {s}"))
+            .unwrap_or_default();
         (
             Overall::NotConformant,
-            format!("violated: {}", ids.join(", ")),
+            format!("violated: {}{stopped}", ids.join(", ")),
+        )
+    } else if let Some(stop) = stop {
+        (
+            Overall::Inconclusive,
+            format!(
+                "no requirement is violated by what was answered, but the run did not finish: {stop}; {} requirement(s) not established",
+                counts.not_established
+            ),
         )
     } else if !over.is_empty() {
         (
@@ -387,6 +431,8 @@ pub fn certificate(
         because,
         counts,
         basis: evidence.basis.clone(),
+        server: identity::identify(&evidence.cases),
+        stopped: evidence.stopped.clone(),
         evidence: EvidenceRef {
             file: EVIDENCE_FILE.to_owned(),
             sha256: evidence_sha256.to_owned(),
@@ -402,8 +448,10 @@ pub fn certificate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::certify::evidence::Stop;
     use crate::certify::evidence::{Basis, FileDigest, RequirementsRef};
     use crate::certify::levels::Level;
+    use crate::certify::refutation::Operation;
     use crate::certify::requirements::CampaignKind;
     use crate::check::AnomalyKind;
     use crate::profile::Profile;
@@ -514,6 +562,10 @@ mod tests {
     }
 
     fn finding(kind: &str, condition: Option<&str>) -> Finding {
+        finding_on(kind, condition, &[Operation::PutObject])
+    }
+
+    fn finding_on(kind: &str, condition: Option<&str>, ops: &[Operation]) -> Finding {
         Finding {
             witness: FuzzAnomaly {
                 kind: kind.into(),
@@ -522,6 +574,7 @@ mod tests {
                 lanes: "c1 |--A--|\nc2   |--B--|".into(),
             },
             culprit_condition: condition.map(str::to_owned),
+            culprit_operations: ops.to_vec(),
         }
     }
 
@@ -553,6 +606,7 @@ mod tests {
             },
             cases,
             campaigns,
+            stopped: None,
         }
     }
 
@@ -893,6 +947,213 @@ mod tests {
         assert_eq!(violated("spurious-409", Some("If-None-Match")), ["R-LIN"]);
         // A precondition anomaly whose culprit carried no condition matches no narrowed entry.
         assert_eq!(violated("phantom-412", None), ["R-LIN"]);
+    }
+
+    /// A promise about one operation is disproved only by a witness that convicts that
+    /// operation alone: the same anomaly on another operation, or on a mix of two, leaves it
+    /// unproven (the mix is anomalous), never violated.
+    #[test]
+    fn operation_narrowed_promises_are_violated_only_by_their_operation() {
+        use CampaignKind::{Cas, Mix};
+        use Operation::{CompleteMultipartUpload as Cmu, CopyObject, PutObject};
+        let reqs = requirements(vec![
+            refuted_by(
+                requirement("R-PUT-CAS", &[], &[Cas, Mix]),
+                &[
+                    "lost-update(PutObject)",
+                    "ignored-precondition(PutObject If-Match)",
+                ],
+            ),
+            refuted_by(
+                requirement("R-CMU-CAS", &[], &[Mix]),
+                &[
+                    "lost-update(CompleteMultipartUpload)",
+                    "ignored-precondition(CompleteMultipartUpload If-Match)",
+                ],
+            ),
+            refuted_by(
+                requirement("R-WRITES-CAS", &[], &[Mix]),
+                &["lost-update", "ignored-precondition(If-Match)"],
+            ),
+        ]);
+        let judged = |findings: Vec<Finding>| {
+            let ev = evidence(
+                vec![],
+                vec![
+                    campaign("mix", Mix, findings, 0),
+                    campaign("rmw", Cas, vec![], 0),
+                ],
+            );
+            let cert = judge_all(&reqs, &ev);
+            states(&cert)
+                .into_iter()
+                .map(|(id, s)| (id.to_owned(), s))
+                .collect::<Vec<_>>()
+        };
+        let expect = |put, cmu, all| {
+            vec![
+                ("R-PUT-CAS".to_owned(), put),
+                ("R-CMU-CAS".to_owned(), cmu),
+                ("R-WRITES-CAS".to_owned(), all),
+            ]
+        };
+        use State::{NotEstablished as Unproven, Violated};
+        assert_eq!(
+            judged(vec![finding_on(
+                "lost-update",
+                Some("If-Match"),
+                &[PutObject]
+            )]),
+            expect(Violated, Unproven, Violated)
+        );
+        assert_eq!(
+            judged(vec![finding_on(
+                "ignored-precondition",
+                Some("If-Match"),
+                &[Cmu]
+            )]),
+            expect(Unproven, Violated, Violated)
+        );
+        // One of two operations broke its promise; the witness cannot say which.
+        assert_eq!(
+            judged(vec![finding_on(
+                "lost-update",
+                Some("If-Match"),
+                &[Cmu, PutObject]
+            )]),
+            expect(Unproven, Unproven, Violated)
+        );
+        // A CopyObject's lost update breaks neither operation's own promise.
+        assert_eq!(
+            judged(vec![finding_on(
+                "lost-update",
+                Some("If-Match"),
+                &[CopyObject]
+            )]),
+            expect(Unproven, Unproven, Violated)
+        );
+        // No convicted operation recorded: only the unnarrowed promise counts it.
+        assert_eq!(
+            judged(vec![finding_on("lost-update", Some("If-Match"), &[])]),
+            expect(Unproven, Unproven, Violated)
+        );
+        // The rule is on the certificate, as the requirements file states it.
+        let ev = evidence(vec![], vec![campaign("mix", Mix, vec![], 0)]);
+        let cert = judge_all(&reqs, &ev);
+        let rule: Vec<String> = verdict_of(&cert, "R-CMU-CAS")
+            .refuted_by
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            rule,
+            [
+                "lost-update(CompleteMultipartUpload)",
+                "ignored-precondition(CompleteMultipartUpload If-Match)"
+            ]
+        );
+    }
+
+    /// The endpoint stopped answering during the default mix: the cases judged before stand,
+    /// promises resting on the unfinished campaigns are not established, and the certificate is
+    /// inconclusive and says where it stopped; a violation found before the stop stands.
+    #[test]
+    fn a_stopped_run_is_inconclusive_and_keeps_what_was_established() {
+        use CampaignKind::{Cas, Mix};
+        let reqs = requirements(vec![
+            requirement("R-CASE", &["put::ok"], &[]),
+            refuted_by(requirement("R-CAS", &["put::ok"], &[Cas]), &["lost-update"]),
+            refuted_by(requirement("R-MIX", &[], &[Mix]), &["lost-update"]),
+            requirement("R-LATE", &["put::late"], &[]),
+        ]);
+        let mut stopped_mix = campaign("mix", Mix, vec![], 0);
+        stopped_mix.checker = CheckerVerdict::Failed;
+        stopped_mix.detail = Some("stopped after 12 ops".into());
+        let mut ev = evidence(
+            vec![
+                case("put::ok", Verdict::Pass, refused()),
+                case(
+                    "put::late",
+                    Verdict::Error {
+                        message: "step 0: not sent: the endpoint stopped answering".into(),
+                    },
+                    refused(),
+                ),
+            ],
+            vec![campaign("rmw", Cas, vec![], 0), stopped_mix],
+        );
+        ev.stopped = Some(Stop {
+            reason: "the endpoint stopped answering (no response for 2 s)".into(),
+            during: "campaign mix".into(),
+            cases_unjudged: 1,
+            campaigns_unfinished: vec!["mix".into(), "sparse".into()],
+        });
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(
+            states(&cert),
+            [
+                ("R-CASE", State::Holds),
+                ("R-CAS", State::Holds),
+                ("R-MIX", State::NotEstablished),
+                ("R-LATE", State::NotEstablished),
+            ]
+        );
+        assert_eq!(cert.verdict, Overall::Inconclusive);
+        assert!(
+            cert.because.contains("during campaign mix")
+                && cert.because.contains("mix, sparse")
+                && cert.stopped.is_some(),
+            "{}",
+            cert.because
+        );
+        // A case that failed before the stop still violates its promise.
+        ev.cases[0].verdict = Verdict::Fail {
+            mismatches: vec![Mismatch {
+                step: 1,
+                field: "status".into(),
+                expected: "412".into(),
+                observed: "200".into(),
+            }],
+        };
+        let cert = judge_all(&reqs, &ev);
+        assert_eq!(cert.verdict, Overall::NotConformant);
+        assert!(cert.because.contains("did not finish"), "{}", cert.because);
+    }
+
+    /// The endpoint's `Server` header is read from the suite's answers, most frequent first.
+    #[test]
+    fn the_server_identity_is_what_most_answers_said() {
+        let with_server = |name: &str, server: &str| {
+            let mut c = case(name, Verdict::Pass, refused());
+            for s in &mut c.steps {
+                for o in &mut s.observations {
+                    o.headers.insert("server".into(), server.into());
+                }
+            }
+            c
+        };
+        let ev = evidence(
+            vec![
+                with_server("put::a", "SeaweedFS 8000GB 4.48"),
+                with_server("put::b", "SeaweedFS 8000GB 4.48"),
+                with_server("put::c", "nginx"),
+            ],
+            vec![],
+        );
+        let reqs = requirements(vec![requirement("R-A", &["put::a"], &[])]);
+        let server = judge_all(&reqs, &ev).server.expect("a Server header");
+        assert_eq!(
+            (
+                server.header.as_str(),
+                server.product.as_str(),
+                server.version.as_deref()
+            ),
+            ("SeaweedFS 8000GB 4.48", "SeaweedFS", Some("4.48"))
+        );
+        assert_eq!((server.answers, server.of), (4, 6));
+        assert_eq!(server.others, ["nginx"]);
+        let ev = evidence(vec![case("put::a", Verdict::Pass, refused())], vec![]);
+        assert_eq!(judge_all(&reqs, &ev).server, None);
     }
 
     #[test]

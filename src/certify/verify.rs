@@ -36,9 +36,53 @@ pub enum VerifyError {
         /// What is wrong, with line and column.
         message: String,
     },
+    /// The file is of a format version this s3conform does not judge by.
+    #[error(
+        "`{path}` is {what} of format version {found}; this s3conform ({tool}) verifies version {supported}: re-certify the endpoint, or verify it with the s3conform version that wrote it ({written_by})"
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// `a certificate` or `an evidence file`.
+        what: &'static str,
+        /// Its `format_version`.
+        found: u64,
+        /// The version this build writes and verifies.
+        supported: u32,
+        /// This build's version.
+        tool: &'static str,
+        /// The version the file names (`basis.tool_version`), or "unknown".
+        written_by: String,
+    },
     /// The requirements could not be loaded.
     #[error(transparent)]
     Requirements(#[from] RequirementsError),
+}
+
+/// Refuses a file whose `format_version` is not `supported`: its fields would be read under
+/// other rules (a version 1 certificate records no operation for its witnesses, so version 2's
+/// rules cannot recompute it), and a field-by-field difference would be a confusing way to say so.
+fn check_version(
+    value: &serde_json::Value,
+    path: &Path,
+    what: &'static str,
+    supported: u32,
+) -> Result<(), VerifyError> {
+    let found = value["format_version"].as_u64().unwrap_or(0);
+    if found == u64::from(supported) {
+        return Ok(());
+    }
+    Err(VerifyError::Version {
+        path: path.to_owned(),
+        what,
+        found,
+        supported,
+        tool: env!("CARGO_PKG_VERSION"),
+        written_by: value["basis"]["tool_version"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned(),
+    })
 }
 
 /// What verification found: nothing when the certificate is verified.
@@ -87,6 +131,12 @@ pub fn verify(
 ) -> Result<Findings, VerifyError> {
     let cert_bytes = read(cert_path)?;
     let stored: serde_json::Value = parse(&cert_bytes, cert_path, "certificate")?;
+    check_version(
+        &stored,
+        cert_path,
+        "a certificate",
+        super::model::FORMAT_VERSION,
+    )?;
     let cert: Certificate = parse(&cert_bytes, cert_path, "certificate")?;
     let folder = cert_path.parent().unwrap_or(Path::new("."));
     let evidence_path =
@@ -101,6 +151,13 @@ pub fn verify(
             cert.evidence.sha256
         ));
     }
+    let raw: serde_json::Value = parse(&evidence_bytes, &evidence_path, "evidence file")?;
+    check_version(
+        &raw,
+        &evidence_path,
+        "an evidence file",
+        super::evidence::FORMAT_VERSION,
+    )?;
     let evidence: Evidence = parse(&evidence_bytes, &evidence_path, "evidence file")?;
     let evidence_folder = evidence_path.parent().unwrap_or(Path::new("."));
     for c in &evidence.campaigns {
@@ -123,7 +180,7 @@ pub fn verify(
     let origin = &evidence.basis.requirements.origin;
     let reqs: Requirements = match requirements_path {
         Some(p) => requirements::load(p, profile)?,
-        None if origin.starts_with("embedded:") => requirements::embedded(profile)?,
+        None if requirements::is_shipped(origin, profile) => requirements::embedded(profile)?,
         None => requirements::load(Path::new(origin), profile)?,
     };
     if reqs.digest != evidence.basis.requirements.digest {

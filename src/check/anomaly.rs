@@ -95,3 +95,27 @@ pub struct Anomaly {
     /// Elle-style reasoning, one step per line, referring to the ops as A, B, C, ...
     pub explanation: String,
 }
+
+impl Anomaly {
+    /// The witness ops whose answers the anomaly convicts, by id: the last op for the kinds
+    /// that convict one request (a read that saw a stale or phantom state, a write or delete
+    /// that ignored or wrongly failed its precondition, a 409 or a garbage read); both winners
+    /// of a lost update (not the write that produced the version they both matched); every op
+    /// for the kinds where the blame cannot be pinned on one of them (two creates that both
+    /// won, two writes sharing an ETag, a lost acknowledged write and whoever saw past it);
+    /// none for a search verdict, whose op is where the search got stuck, not who is wrong.
+    /// `certify` narrows a promise about one operation to anomalies whose convicted ops are all
+    /// of that operation, so naming more ops than are guilty only makes it more cautious, and
+    /// naming none keeps every narrowed promise out of it. The positions follow the detectors'
+    /// witness order.
+    pub fn blamed(&self) -> &[u64] {
+        match self.kind {
+            AnomalyKind::LostUpdate => self.ops.get(1..).unwrap_or(&[]),
+            AnomalyKind::DoubleCreate
+            | AnomalyKind::DuplicateEtag
+            | AnomalyKind::LostAcknowledgedWrite => &self.ops,
+            AnomalyKind::NonLinearizable => &[],
+            _ => self.ops.last().map_or(&[], std::slice::from_ref),
+        }
+    }
+}

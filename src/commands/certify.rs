@@ -9,7 +9,7 @@ use super::interrupt::{Cleanup, Interrupts, left_behind, report_stop};
 use super::run::{RunError, SelectArgs};
 use super::target::{TargetArgs, TargetError};
 use crate::certify::engine::{self, Inputs, Progress};
-use crate::certify::evidence::{self, Basis, Evidence, RequirementsRef, sha256_hex};
+use crate::certify::evidence::{self, Basis, Evidence, RequirementsRef, Stop, sha256_hex};
 use crate::certify::levels::Level;
 use crate::certify::model::{Certificate, State};
 use crate::certify::requirements::{self, RequirementsError};
@@ -17,6 +17,7 @@ use crate::certify::verify::{self, VerifyError};
 use crate::certify::{badge, render_html, render_markdown, summary, verdict};
 use crate::exit_code;
 use crate::report::outdir::{self, OutDir, OutDirError};
+use crate::s3::{Halt, HaltReason};
 
 /// Certify an endpoint against a profile's documented conditional-request promises.
 #[derive(Debug, Clone, clap::Args)]
@@ -190,12 +191,51 @@ pub fn run(args: &CertifyArgs, rt: &tokio::runtime::Runtime) -> Result<u8, Certi
     let keep = args.target.keep;
     let cleanup = rt.block_on(interrupts.finish(connected, keep));
     let cleaned = Cleanup::of(cleanup.as_ref(), keep);
-    if let Some(reason) = halt.reason() {
-        let timeout = Duration::from_secs(args.target.timeout);
-        eprintln!("no certificate: the run did not finish");
-        return Ok(report_stop(reason, cleaned, &root, timeout));
-    }
-    if !keep && let Some(line) = left_behind(cleaned, &root) {
+    let timeout = Duration::from_secs(args.target.timeout);
+    let stopped = match halt.reason() {
+        // Interrupted: the operator asked for no verdict.
+        Some(reason @ HaltReason::Interrupted) => {
+            eprintln!("no certificate: the run did not finish");
+            return Ok(report_stop(reason, cleaned, &root, timeout));
+        }
+        // The endpoint went silent: what it answered before stands, on an inconclusive
+        // certificate that says where it stopped.
+        Some(HaltReason::Stuck) => Some(Stop {
+            reason: format!(
+                "the endpoint stopped answering (no response for {} s, twice the --timeout of {} s)",
+                Halt::stall_for(timeout).as_secs(),
+                timeout.as_secs()
+            ),
+            during: ran
+                .halted
+                .as_ref()
+                .map_or_else(|| "cleanup".to_owned(), |h| h.during.clone()),
+            cases_unjudged: ran
+                .cases
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.verdict,
+                        crate::report::Verdict::Error { .. }
+                            | crate::report::Verdict::Skipped { .. }
+                    )
+                })
+                .count(),
+            campaigns_unfinished: ran
+                .halted
+                .as_ref()
+                .map(|h| h.campaigns_unfinished.clone())
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    if let Some(stop) = &stopped {
+        eprintln!("s3conform: error: {} during {}", stop.reason, stop.during);
+        match left_behind(cleaned, &root) {
+            Some(line) => eprintln!("s3conform: {line}"),
+            None => eprintln!("s3conform: cleanup removed everything this run wrote under {root}"),
+        }
+    } else if !keep && let Some(line) = left_behind(cleaned, &root) {
         eprintln!("warning: {line}");
     }
     let evidence = Evidence {
@@ -221,6 +261,7 @@ pub fn run(args: &CertifyArgs, rt: &tokio::runtime::Runtime) -> Result<u8, Certi
         },
         cases: ran.cases,
         campaigns: ran.campaigns,
+        stopped,
     };
     let evidence_bytes = evidence.to_bytes();
     let cert = verdict::certificate(
@@ -241,6 +282,9 @@ fn print_verdict(cert: &Certificate) {
         cert.verdict.words().to_uppercase(),
         cert.because
     );
+    if let Some(server) = &cert.server {
+        println!("  the endpoint says it is: Server: {}", server.describe());
+    }
     for r in &cert.requirements {
         if matches!(r.verdict, State::Violated | State::NotEstablished) {
             println!("  {} {}: {}", r.id, r.verdict.words(), r.because);
