@@ -148,7 +148,7 @@ impl Stab {
 }
 
 struct Ctx<'a> {
-    kh: &'a KeyHistory,
+    kh: &'a KeyHistory<'a>,
     /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
     unique: bool,
     producer: FxHashMap<Sym, usize>,

@@ -239,15 +239,19 @@ impl KOp {
     }
 }
 
-/// All ops of one key, with the interning tables.
+/// All ops of one key, with the names of its ETags and write ids.
+///
+/// The names are slices of the history's own strings (`'h`), numbered densely per key so the
+/// tiers' tables are sized by the key: the per-key form copies no string, and holds a name per
+/// distinct ETag and write id, not per op.
 #[derive(Debug, Clone, Default)]
-pub struct KeyHistory {
+pub struct KeyHistory<'h> {
     pub key: String,
     pub ops: Vec<KOp>,
     /// Normalized ETags by `Sym`.
-    pub etags: Vec<String>,
+    pub etags: Vec<&'h str>,
     /// Write ids by `Sym`.
-    pub wids: Vec<String>,
+    pub wids: Vec<&'h str>,
     /// The write ids a copy into this key may have brought (the contents its sources ever
     /// held); a read of copied content must name one of them.
     pub copyable: Vec<Sym>,
