@@ -7,6 +7,7 @@
 //! state explains become conformance notes.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::etag_ids::{EtagIds, EtagIdsBuilder};
 use super::evidence::{Global, TrustTally, source_of};
@@ -14,7 +15,7 @@ use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
 };
 use crate::history::view::{OpSource, OpSym, OutView, ReqView, StrSym, Symbols};
-use crate::history::{History, Via, normalize_etag};
+use crate::history::{History, Via};
 
 /// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
 /// appears on its destination key as a write and on its source key as a read.
@@ -29,25 +30,27 @@ pub fn split_by_key<S: OpSource + ?Sized>(history: &S) -> Vec<KeyHistory<'_>> {
 ///
 /// Everything here works on the store's string symbols ([`OpSource::symbols`]): ops are grouped
 /// by their key's symbol, ETags are numbered once per distinct string for the whole history
-/// ([`EtagIds`]), and the per-key form names ETags and write ids by slices of the store's
-/// strings, so converting neither hashes nor copies a string per op.
+/// ([`EtagIds`]), and the per-key form names ETags and write ids by the store's symbols, so
+/// converting neither hashes nor copies a string per op.
 pub struct KeyGroups<'h, S: OpSource + ?Sized = History> {
     history: &'h S,
     symbols: Symbols<'h>,
     etags: EtagIds,
     global: Global,
-    groups: Vec<Group>,
-    /// Renumbering tables of workers that finished a key, for the next key.
+    /// Each key's symbol, and where its ops start in `members` (one more, the end).
+    keys: Vec<StrSym>,
+    starts: Vec<usize>,
+    /// The ops of each key in turn, in file order: an op's index, with [`COPY_READ`] set where
+    /// the op is a copy from this key, which the key sees as a read of its content.
+    members: Vec<u32>,
+    /// Renumbering tables of workers between two keys; given up with the last key.
     scratch: Mutex<Vec<Scratch>>,
+    unconverted: AtomicUsize,
 }
 
-/// The ops of one key.
-struct Group {
-    key: StrSym,
-    /// Each op's index shifted left by one; the low bit is set where the op is a copy from
-    /// this key, which the key sees as a read of its content.
-    ops: Vec<u64>,
-}
+/// Set in a member for a copy's source side. Ops are numbered in the other 31 bits: a history
+/// of 2^31 ops would hold more than 150 GB in compact form.
+const COPY_READ: u32 = 1 << 31;
 
 impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     /// Groups the ops (in first-appearance order of the keys) and gathers the whole-history
@@ -55,39 +58,61 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     pub fn new(history: &'h S) -> Self {
         let symbols = history.symbols();
         let strings = symbols.strings();
+        let n = symbols.len();
+        debug_assert!(n < COPY_READ as usize, "{n} ops");
         let mut etags = EtagIdsBuilder::new(strings);
         let mut trust = TrustTally::default();
         let mut copies = false;
-        // By key symbol (an absent key last): its group.
+        // By key symbol (an absent key last): its group, then its size.
         let mut group_at = vec![u32::MAX; strings + 1];
-        let mut groups: Vec<Group> = Vec::new();
-        let mut group_of = |groups: &mut Vec<Group>, key: StrSym| -> usize {
+        let mut keys: Vec<StrSym> = Vec::new();
+        let mut sizes: Vec<usize> = Vec::new();
+        let mut group_of = |key: StrSym| -> u32 {
             let slot = &mut group_at[key.index().unwrap_or(strings).min(strings)];
             if *slot == u32::MAX {
-                *slot = groups.len() as u32;
-                groups.push(Group {
-                    key,
-                    ops: Vec::new(),
-                });
+                *slot = keys.len() as u32;
+                keys.push(key);
+                sizes.push(0);
             }
-            *slot as usize
+            sizes[*slot as usize] += 1;
+            *slot
         };
-        for i in 0..symbols.len() {
+        let mut op_group: Vec<u32> = Vec::with_capacity(n);
+        // (op, group of its source key), in op order.
+        let mut copy_reads: Vec<(u32, u32)> = Vec::new();
+        for i in 0..n {
             let op = symbols.op(i);
             etags.note(&symbols, &op);
             trust.add(etags.ids(), &op);
-            let x = (i as u64) << 1;
-            let g = group_of(&mut groups, op.key);
-            groups[g].ops.push(x);
+            op_group.push(group_of(op.key));
             if let ReqView::Put { via: Via::Copy, .. } = op.req {
                 copies = true;
                 if let Some(src) = source_of(&op) {
-                    let g = group_of(&mut groups, src);
-                    groups[g].ops.push(x | 1);
+                    copy_reads.push((i as u32, group_of(src)));
                 }
             }
         }
+        drop(group_of);
         drop(group_at);
+        let mut starts = Vec::with_capacity(sizes.len() + 1);
+        let mut next = Vec::with_capacity(sizes.len());
+        let mut at = 0;
+        for size in sizes {
+            starts.push(at);
+            next.push(at);
+            at += size;
+        }
+        starts.push(at);
+        let mut members = vec![0u32; at];
+        let mut copy_reads = copy_reads.into_iter().peekable();
+        for (i, g) in op_group.into_iter().enumerate() {
+            members[next[g as usize]] = i as u32;
+            next[g as usize] += 1;
+            while let Some((_, g)) = copy_reads.next_if(|&(c, _)| c as usize == i) {
+                members[next[g as usize]] = i as u32 | COPY_READ;
+                next[g as usize] += 1;
+            }
+        }
         let etags = etags.finish();
         let global = Global::new(&symbols, &etags, trust.trust(), copies);
         KeyGroups {
@@ -95,24 +120,27 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             symbols,
             etags,
             global,
-            groups,
+            unconverted: AtomicUsize::new(keys.len()),
+            keys,
+            starts,
+            members,
             scratch: Mutex::new(Vec::new()),
         }
     }
 
     /// The number of keys.
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.keys.len()
     }
 
     /// True for a history without ops.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.keys.is_empty()
     }
 
     /// The number of ops key `i` will have (a copy counts on both of its keys).
     pub fn ops(&self, i: usize) -> usize {
-        self.groups[i].ops.len()
+        self.starts[i + 1] - self.starts[i]
     }
 
     /// Key `i` in the per-key form.
@@ -122,11 +150,21 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             etag: vec![UNSET; self.etags.count()],
             wid: vec![UNSET; self.symbols.strings() + 1],
         });
-        let kh = self.convert_key(&self.groups[i], &mut scratch);
-        self.scratch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(scratch);
+        let kh = self.convert_key(
+            self.keys[i],
+            &self.members[self.starts[i]..self.starts[i + 1]],
+            &mut scratch,
+        );
+        let mut pool = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        // Once every key has been converted the tables only hold memory while keys are checked.
+        let left = self
+            .unconverted
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        if left.unwrap_or(0) > 1 {
+            pool.push(scratch);
+        } else {
+            pool.clear();
+        }
         kh
     }
 }
@@ -141,25 +179,27 @@ struct Scratch {
 const UNSET: Sym = Sym::MAX;
 
 /// Numbers one key's ETags and write ids densely, in order of first mention, so the tiers'
-/// tables are sized by the key; names them by slices of the store's strings.
+/// tables are sized by the key; names each by a symbol of the store.
 struct Interner<'s, 'h> {
     symbols: &'s Symbols<'h>,
     ids: &'s EtagIds,
     scratch: &'s mut Scratch,
-    etags: Vec<&'h str>,
-    /// The [`EtagIds::id`] of each of the key's ETags, to clear `scratch` after.
+    /// By the key's number: the first string met that names the ETag, and its [`EtagIds::id`]
+    /// (to clear `scratch` after).
+    etags: Vec<StrSym>,
     etag_ids: Vec<u32>,
-    wids: Vec<&'h str>,
+    /// By the key's number: the write id, and its place in `scratch`.
+    wids: Vec<StrSym>,
     wid_slots: Vec<usize>,
 }
 
-impl<'h> Interner<'_, 'h> {
+impl Interner<'_, '_> {
     fn etag(&mut self, raw: StrSym) -> Sym {
         let id = self.ids.id(raw);
         let slot = &mut self.scratch.etag[id as usize];
         if *slot == UNSET {
             *slot = self.etags.len() as Sym;
-            self.etags.push(normalize_etag(self.symbols.str(raw)));
+            self.etags.push(raw);
             self.etag_ids.push(id);
         }
         *slot
@@ -169,7 +209,7 @@ impl<'h> Interner<'_, 'h> {
         let slot = &mut self.scratch.wid[i];
         if *slot == UNSET {
             *slot = self.wids.len() as Sym;
-            self.wids.push(self.symbols.str(raw));
+            self.wids.push(raw);
             self.wid_slots.push(i);
         }
         *slot
@@ -184,7 +224,7 @@ impl<'h> Interner<'_, 'h> {
         })
     }
     /// The key's names; the worker's tables are left clear for the next key.
-    fn finish(self) -> (Vec<&'h str>, Vec<&'h str>) {
+    fn finish(self) -> (Vec<StrSym>, Vec<StrSym>) {
         for &id in &self.etag_ids {
             self.scratch.etag[id as usize] = UNSET;
         }
@@ -196,7 +236,7 @@ impl<'h> Interner<'_, 'h> {
 }
 
 impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
-    fn convert_key(&self, group: &Group, scratch: &mut Scratch) -> KeyHistory<'h> {
+    fn convert_key(&self, key: StrSym, members: &[u32], scratch: &mut Scratch) -> KeyHistory<'h> {
         let (global, symbols) = (&self.global, &self.symbols);
         let mut it = Interner {
             symbols,
@@ -207,11 +247,11 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             wids: Vec::new(),
             wid_slots: Vec::new(),
         };
-        let mut ops = Vec::with_capacity(group.ops.len());
-        for &x in &group.ops {
-            let orig = (x >> 1) as usize;
+        let mut ops = Vec::with_capacity(members.len());
+        for &m in members {
+            let orig = (m & !COPY_READ) as usize;
             let op = symbols.op(orig);
-            ops.push(if x & 1 == 0 {
+            ops.push(if m & COPY_READ == 0 {
                 convert_op(&mut it, global, orig, op)
             } else {
                 copy_source_read(&mut it, global, orig, op)
@@ -219,7 +259,7 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         }
         let copyable: Vec<Sym> = global
             .copyable
-            .get(&group.key)
+            .get(&key)
             .into_iter()
             .flatten()
             .map(|&w| it.wid(w))
@@ -229,7 +269,7 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             if o.role == Role::Excluded {
                 // Only the op's own key hears about its status.
                 let op = symbols.op(o.orig);
-                let own = op.key == group.key;
+                let own = op.key == key;
                 let odd = match op.out {
                     OutView::Conflict => !o.mutating,
                     OutView::NotModified { .. } => o.mutating,
@@ -263,10 +303,11 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         // After the notes: an inexplicable read teaches nothing.
         learn_etags(&mut ops, &copyable.iter().copied().collect());
         KeyHistory {
-            key: symbols.str(group.key).to_string(),
+            key: symbols.str(key).to_string(),
             ops,
             etags,
             wids,
+            names: symbols.table(),
             copyable,
             notes,
         }
@@ -652,7 +693,7 @@ mod tests {
         let Kind::Write { wid: Some(w), .. } = d.ops[0].kind else {
             panic!("{:?}", d.ops[0].kind)
         };
-        assert_eq!(d.wids[w as usize], "w1");
+        assert_eq!(d.wid(w), "w1");
         // The source side is a read of that content, by the same op.
         let read = s.ops.iter().find(|o| o.id == 0).unwrap();
         let Kind::Read {
@@ -662,7 +703,7 @@ mod tests {
         else {
             panic!("{:?}", read.kind)
         };
-        assert_eq!(s.wids[w as usize], "w1");
+        assert_eq!(s.wid(w), "w1");
     }
 
     #[test]
@@ -688,7 +729,7 @@ mod tests {
         let Kind::Write { etag: Some(e), .. } = k.ops[0].kind else {
             panic!("{:?}", k.ops[0].kind)
         };
-        assert_eq!(k.etags[e as usize], "e7");
+        assert_eq!(k.etag(e), "e7");
     }
     #[test]
     fn the_compact_form_converts_and_checks_as_the_in_memory_history_does() {

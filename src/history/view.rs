@@ -11,6 +11,8 @@
 //! compact history's records already are symbols; an in-memory history's strings are numbered
 //! once ([`SymTable`]).
 
+use std::sync::Arc;
+
 use super::compact::CompactHistory;
 use super::format::{History, Op, Out, Req, Via};
 use crate::check::model::FxHashMap;
@@ -312,6 +314,42 @@ impl OpSource for History {
     }
 }
 
+/// A store's strings by symbol, as a handle the per-key form keeps to name its ETags and write
+/// ids without a copy of their text.
+#[derive(Clone)]
+pub enum StrTable<'h> {
+    /// A compact history's strings.
+    Compact(&'h CompactHistory),
+    /// An in-memory history's strings, numbered by a [`SymTable`].
+    Table(Arc<[&'h str]>),
+}
+
+impl<'h> StrTable<'h> {
+    /// The text of a symbol ("" for [`StrSym::NONE`], as the text view reads an absent key).
+    #[inline]
+    pub fn str(&self, s: StrSym) -> &'h str {
+        match self {
+            StrTable::Compact(c) => c.string(s),
+            StrTable::Table(t) => s.index().map_or("", |i| t[i]),
+        }
+    }
+}
+
+impl Default for StrTable<'_> {
+    fn default() -> Self {
+        StrTable::Table(Arc::from(Vec::new()))
+    }
+}
+
+impl std::fmt::Debug for StrTable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StrTable::Compact(_) => "StrTable::Compact",
+            StrTable::Table(_) => "StrTable::Table",
+        })
+    }
+}
+
 /// A store's ops as symbols and its strings by symbol.
 pub enum Symbols<'h> {
     /// A compact history: its records are symbols already.
@@ -351,6 +389,14 @@ impl<'h> Symbols<'h> {
         }
     }
 
+    /// The strings, as a handle to keep.
+    pub fn table(&self) -> StrTable<'h> {
+        match self {
+            Symbols::Compact(c) => StrTable::Compact(c),
+            Symbols::Table(t) => StrTable::Table(t.strings.clone()),
+        }
+    }
+
     /// The number of distinct strings: every symbol's index is below it.
     pub fn strings(&self) -> usize {
         match self {
@@ -365,7 +411,7 @@ impl<'h> Symbols<'h> {
 /// history's.
 pub struct SymTable<'h> {
     ops: Vec<OpSym>,
-    strings: Vec<&'h str>,
+    strings: Arc<[&'h str]>,
 }
 
 impl<'h> SymTable<'h> {
@@ -384,7 +430,10 @@ impl<'h> SymTable<'h> {
             .iter()
             .map(|op| OpRef::from(op).map(&mut sym))
             .collect();
-        SymTable { ops, strings }
+        SymTable {
+            ops,
+            strings: strings.into(),
+        }
     }
 }
 
