@@ -6,7 +6,11 @@
 //! normalised once, and every op after that finds its number in an array by the string's
 //! symbol. The checker's per-key numbering of ETags starts from these numbers.
 
-use super::model::FxHashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
+
+use hashbrown::HashTable;
+
+use super::model::FxHasher;
 use crate::history::normalize_etag;
 use crate::history::view::{OpSym, OutView, ReqView, StrSym, Symbols};
 
@@ -26,12 +30,19 @@ pub(super) struct EtagIds {
 }
 
 /// Numbers the ETags as ops are met; [`EtagIdsBuilder::finish`] gives up the text index.
-pub(super) struct EtagIdsBuilder<'h> {
+pub(super) struct EtagIdsBuilder {
     ids: EtagIds,
-    by_text: FxHashMap<&'h str, u32>,
+    /// For each number, the first string met with that normalised form, found by the hash of
+    /// the normalised text: four bytes a distinct ETag, where a map keyed by the text would
+    /// hold a slice of it.
+    by_text: HashTable<StrSym>,
 }
 
-impl<'h> EtagIdsBuilder<'h> {
+fn hash(s: &str) -> u64 {
+    BuildHasherDefault::<FxHasher>::default().hash_one(s.as_bytes())
+}
+
+impl EtagIdsBuilder {
     /// A builder for a store of `strings` distinct strings.
     pub(super) fn new(strings: usize) -> Self {
         EtagIdsBuilder {
@@ -39,14 +50,14 @@ impl<'h> EtagIdsBuilder<'h> {
                 ids: vec![UNSET; strings],
                 count: 0,
             },
-            by_text: FxHashMap::default(),
+            by_text: HashTable::new(),
         }
     }
 
     /// Numbers the strings `op` names in ETag positions (its preconditions, its predicted ETag
     /// and the ETag it returned): the only strings the conversion reads as ETags.
     #[inline]
-    pub(super) fn note(&mut self, symbols: &Symbols<'h>, op: &OpSym) {
+    pub(super) fn note(&mut self, symbols: &Symbols<'_>, op: &OpSym) {
         let (a, b, c) = match op.req {
             ReqView::Get {
                 if_match,
@@ -73,7 +84,7 @@ impl<'h> EtagIdsBuilder<'h> {
         }
     }
 
-    fn sym(&mut self, symbols: &Symbols<'h>, s: StrSym) {
+    fn sym(&mut self, symbols: &Symbols<'_>, s: StrSym) {
         let Some(slot) = s.index().and_then(|i| self.ids.ids.get_mut(i)) else {
             return;
         };
@@ -81,12 +92,24 @@ impl<'h> EtagIdsBuilder<'h> {
             return;
         }
         let raw = symbols.str(s);
-        let next = self.ids.count;
-        let id = *self.by_text.entry(normalize_etag(raw)).or_insert(next);
-        if id == next {
-            self.ids.count += 1;
+        let norm = normalize_etag(raw);
+        let h = hash(norm);
+        let id = match self
+            .by_text
+            .find(h, |&first| normalize_etag(symbols.str(first)) == norm)
+        {
+            // The first string's entry was set when it was met.
+            Some(&first) => first.index().map_or(UNSET, |i| self.ids.ids[i]) & !STAR,
+            None => {
+                self.by_text
+                    .insert_unique(h, s, |&first| hash(normalize_etag(symbols.str(first))));
+                self.ids.count += 1;
+                self.ids.count - 1
+            }
+        };
+        if let Some(slot) = s.index().and_then(|i| self.ids.ids.get_mut(i)) {
+            *slot = if raw.trim() == "*" { id | STAR } else { id };
         }
-        *slot = if raw.trim() == "*" { id | STAR } else { id };
     }
 
     /// The numbers so far: those of every op noted.
@@ -125,5 +148,90 @@ impl EtagIds {
             "{s:?} was not met as an ETag"
         );
         e.unwrap_or(UNSET)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::model::{Cond, Kind, ReadOut, split_by_key};
+    use crate::history::{CompactHistory, Header, History, Op, Out, Req, Via};
+
+    fn op(id: u64, req: Req, out: Out) -> Op {
+        Op {
+            id,
+            client: id,
+            key: "k".into(),
+            call_ns: id * 100,
+            ret_ns: id * 100 + 10,
+            req,
+            out,
+        }
+    }
+    fn get(if_match: Option<&str>, if_none_match: Option<&str>) -> Req {
+        Req::Get {
+            if_match: if_match.map(str::to_owned),
+            if_none_match: if_none_match.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn spellings_of_one_etag_are_one_etag_and_only_a_bare_star_is_any() {
+        let ok = |e: &str| Out::Ok {
+            status: 200,
+            etag: Some(e.into()),
+            write_id: Some("w1".into()),
+        };
+        let ops = vec![
+            op(
+                0,
+                Req::Put {
+                    write_id: Some("w1".into()),
+                    etag_if_applied: None,
+                    if_match: None,
+                    if_none_match: Some(" * ".into()),
+                    via: Via::Put,
+                    source_key: None,
+                    initiated_ns: None,
+                },
+                Out::Ok {
+                    status: 200,
+                    etag: Some("\"a1\"".into()),
+                    write_id: None,
+                },
+            ),
+            op(1, get(Some("W/\"a1\""), None), ok(" a1 ")),
+            op(2, get(Some("a1"), Some("\"*\"")), ok("W/a1")),
+        ];
+        let h = History {
+            header: Header::new(),
+            ops,
+        };
+        for kh in [
+            split_by_key(&h).remove(0),
+            split_by_key(&CompactHistory::from(&h)).remove(0),
+        ] {
+            // "a1" in five spellings, and the ETag `"*"` (quoted: not a wildcard).
+            assert_eq!(kh.etags.len(), 2, "{kh:?}");
+            assert_eq!((kh.etag(0), kh.etag(1)), ("a1", "*"));
+            let Kind::Write { if_none_match, .. } = kh.ops[0].kind else {
+                panic!("{:?}", kh.ops[0].kind)
+            };
+            assert_eq!(if_none_match, Some(Cond::Any));
+            for o in &kh.ops[1..] {
+                let Kind::Read {
+                    if_match,
+                    out: ReadOut::Ok { etag, .. },
+                    ..
+                } = o.kind
+                else {
+                    panic!("{:?}", o.kind)
+                };
+                assert_eq!((if_match, etag), (Some(Cond::Etag(0)), Some(0)));
+            }
+            let Kind::Read { if_none_match, .. } = kh.ops[2].kind else {
+                panic!()
+            };
+            assert_eq!(if_none_match, Some(Cond::Etag(1)));
+        }
     }
 }
