@@ -92,7 +92,6 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
                 }
             }
         }
-        drop(group_of);
         drop(group_at);
         let mut starts = Vec::with_capacity(sizes.len() + 1);
         let mut next = Vec::with_capacity(sizes.len());
