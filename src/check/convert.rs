@@ -6,16 +6,20 @@
 //! unanswered write's unknown ETag is learnt from the reads that report it, and outcomes no
 //! state explains become conformance notes.
 
-use super::evidence::{Global, source_of};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::etag_ids::{EtagIds, EtagIdsBuilder};
+use super::evidence::{Global, TrustTally, source_of};
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
 };
-use crate::history::view::{OpRef, OpSource, OutRef, ReqRef};
-use crate::history::{History, Via, normalize_etag};
+use crate::history::view::{OpSource, OpSym, OutView, ReqView, StrSym, Symbols};
+use crate::history::{History, Via};
 
 /// Splits a history by key (in first-appearance order) and converts each key's ops. A copy
 /// appears on its destination key as a write and on its source key as a read.
-pub fn split_by_key<S: OpSource + ?Sized>(history: &S) -> Vec<KeyHistory> {
+pub fn split_by_key<S: OpSource + ?Sized>(history: &S) -> Vec<KeyHistory<'_>> {
     let groups = KeyGroups::new(history);
     (0..groups.len()).map(|i| groups.convert(i)).collect()
 }
@@ -23,200 +27,289 @@ pub fn split_by_key<S: OpSource + ?Sized>(history: &S) -> Vec<KeyHistory> {
 /// A history's ops grouped by key, each group converted on demand: a checker converts a key
 /// when it gets to it and drops it when its verdict is in, so only the keys being checked are
 /// ever held in the per-key form, and keys convert in parallel.
+///
+/// Everything here works on the store's string symbols ([`OpSource::symbols`]): ops are grouped
+/// by their key's symbol, ETags are numbered once per distinct string for the whole history
+/// ([`EtagIds`]), and the per-key form names ETags and write ids by the store's symbols, so
+/// converting neither hashes nor copies a string per op.
 pub struct KeyGroups<'h, S: OpSource + ?Sized = History> {
-    global: Global<'h>,
     history: &'h S,
-    groups: Groups,
+    symbols: Symbols<'h>,
+    etags: EtagIds,
+    global: Global,
+    /// Each key's symbol, and where its ops start in `members` (one more, the end).
+    keys: Vec<StrSym>,
+    starts: Vec<usize>,
+    /// The ops of each key in turn, in file order: an op's index, with [`COPY_READ`] set where
+    /// the op is a copy from this key, which the key sees as a read of its content.
+    members: Vec<u32>,
+    /// Renumbering tables of workers between two keys; given up with the last key.
+    scratch: Mutex<Vec<Scratch>>,
+    unconverted: AtomicUsize,
 }
+
+/// Set in a member for a copy's source side. Ops are numbered in the other 31 bits: a history
+/// of 2^31 ops would hold more than 150 GB in compact form.
+const COPY_READ: u32 = 1 << 31;
 
 impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     /// Groups the ops (in first-appearance order of the keys) and gathers the whole-history
-    /// facts the conversion needs.
+    /// facts the conversion needs, in one pass over the ops.
     pub fn new(history: &'h S) -> Self {
-        let global = Global::new(history);
-        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
-        let mut groups: Groups = Vec::new();
-        for i in 0..history.len() {
-            let op = history.op(i);
-            let g = group_of(&mut index, &mut groups, op.key);
-            groups[g].1.push((i, Side::Own));
-            if let Some(src) = source_of(&op) {
-                let g = group_of(&mut index, &mut groups, src);
-                groups[g].1.push((i, Side::CopySource));
+        let symbols = history.symbols();
+        let strings = symbols.strings();
+        let n = symbols.len();
+        debug_assert!(n < COPY_READ as usize, "{n} ops");
+        let mut etags = EtagIdsBuilder::new(strings);
+        let mut trust = TrustTally::default();
+        let mut copies = false;
+        // By key symbol (an absent key last): its group, then its size.
+        let mut group_at = vec![u32::MAX; strings + 1];
+        let mut keys: Vec<StrSym> = Vec::new();
+        let mut sizes: Vec<usize> = Vec::new();
+        let mut group_of = |key: StrSym| -> u32 {
+            let slot = &mut group_at[key.index().unwrap_or(strings).min(strings)];
+            if *slot == u32::MAX {
+                *slot = keys.len() as u32;
+                keys.push(key);
+                sizes.push(0);
+            }
+            sizes[*slot as usize] += 1;
+            *slot
+        };
+        let mut op_group: Vec<u32> = Vec::with_capacity(n);
+        // (op, group of its source key), in op order.
+        let mut copy_reads: Vec<(u32, u32)> = Vec::new();
+        for i in 0..n {
+            let op = symbols.op(i);
+            etags.note(&symbols, &op);
+            trust.add(etags.ids(), &op);
+            op_group.push(group_of(op.key));
+            if let ReqView::Put { via: Via::Copy, .. } = op.req {
+                copies = true;
+                if let Some(src) = source_of(&op) {
+                    copy_reads.push((i as u32, group_of(src)));
+                }
             }
         }
+        drop(group_at);
+        let mut starts = Vec::with_capacity(sizes.len() + 1);
+        let mut next = Vec::with_capacity(sizes.len());
+        let mut at = 0;
+        for size in sizes {
+            starts.push(at);
+            next.push(at);
+            at += size;
+        }
+        starts.push(at);
+        let mut members = vec![0u32; at];
+        let mut copy_reads = copy_reads.into_iter().peekable();
+        for (i, g) in op_group.into_iter().enumerate() {
+            members[next[g as usize]] = i as u32;
+            next[g as usize] += 1;
+            while let Some((_, g)) = copy_reads.next_if(|&(c, _)| c as usize == i) {
+                members[next[g as usize]] = i as u32 | COPY_READ;
+                next[g as usize] += 1;
+            }
+        }
+        let etags = etags.finish();
+        let global = Global::new(&symbols, &etags, trust.trust(), copies);
         KeyGroups {
-            global,
             history,
-            groups,
+            symbols,
+            etags,
+            global,
+            unconverted: AtomicUsize::new(keys.len()),
+            keys,
+            starts,
+            members,
+            scratch: Mutex::new(Vec::new()),
         }
     }
 
     /// The number of keys.
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.keys.len()
     }
 
     /// True for a history without ops.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.keys.is_empty()
     }
 
     /// The number of ops key `i` will have (a copy counts on both of its keys).
     pub fn ops(&self, i: usize) -> usize {
-        self.groups[i].1.len()
+        self.starts[i + 1] - self.starts[i]
     }
 
     /// Key `i` in the per-key form.
-    pub fn convert(&self, i: usize) -> KeyHistory {
-        let (key, idx) = &self.groups[i];
-        convert_key(&self.global, key.clone(), self.history, idx)
-    }
-}
-
-type Groups = Vec<(String, Vec<(usize, Side)>)>;
-
-fn group_of<'h>(index: &mut FxHashMap<&'h str, usize>, groups: &mut Groups, key: &'h str) -> usize {
-    *index.entry(key).or_insert_with(|| {
-        groups.push((key.to_string(), Vec::new()));
-        groups.len() - 1
-    })
-}
-
-/// Which role an op plays on the key being converted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    /// The op's own key.
-    Own,
-    /// The source key of a copy: the copy read it.
-    CopySource,
-}
-
-/// Interning tables of one key. The maps borrow the history's strings, so each distinct string
-/// is copied once.
-struct Interner<'a> {
-    etags: FxHashMap<&'a str, Sym>,
-    etag_list: Vec<String>,
-    wids: FxHashMap<&'a str, Sym>,
-    wid_list: Vec<String>,
-    recent: [Option<(&'a str, Sym)>; 4],
-    next_recent: usize,
-}
-
-impl<'a> Interner<'a> {
-    fn etag(&mut self, raw: &'a str) -> Sym {
-        let norm = normalize_etag(raw);
-        // Consecutive ops mostly name the same few versions: a tiny recency cache saves a
-        // cache-missing probe into a table of a million ETags.
-        if let Some((_, s)) = self.recent.iter().flatten().find(|(r, _)| *r == norm) {
-            return *s;
+    pub fn convert(&self, i: usize) -> KeyHistory<'h> {
+        let pooled = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut scratch = pooled.unwrap_or_else(|| Scratch {
+            etag: vec![UNSET; self.etags.count()],
+            wid: vec![UNSET; self.symbols.strings() + 1],
+        });
+        let kh = self.convert_key(
+            self.keys[i],
+            &self.members[self.starts[i]..self.starts[i + 1]],
+            &mut scratch,
+        );
+        let mut pool = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        // Once every key has been converted the tables only hold memory while keys are checked.
+        let left = self
+            .unconverted
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        if left.unwrap_or(0) > 1 {
+            pool.push(scratch);
+        } else {
+            pool.clear();
         }
-        let s = match self.etags.get(norm) {
-            Some(&s) => s,
-            None => {
-                let s = self.etag_list.len() as Sym;
-                self.etag_list.push(norm.to_string());
-                self.etags.insert(norm, s);
-                s
-            }
-        };
-        self.recent[self.next_recent] = Some((norm, s));
-        self.next_recent = (self.next_recent + 1) % self.recent.len();
-        s
+        kh
     }
-    fn wid(&mut self, raw: &'a str) -> Sym {
-        if let Some(&s) = self.wids.get(raw) {
-            return s;
+}
+
+/// A worker's tables from the history's numbering to a key's: by [`EtagIds::id`] and by write
+/// id symbol, the key's own number, `UNSET` outside the key being converted.
+struct Scratch {
+    etag: Vec<Sym>,
+    wid: Vec<Sym>,
+}
+
+const UNSET: Sym = Sym::MAX;
+
+/// Numbers one key's ETags and write ids densely, in order of first mention, so the tiers'
+/// tables are sized by the key; names each by a symbol of the store.
+struct Interner<'s, 'h> {
+    symbols: &'s Symbols<'h>,
+    ids: &'s EtagIds,
+    scratch: &'s mut Scratch,
+    /// By the key's number: the first string met that names the ETag, and its [`EtagIds::id`]
+    /// (to clear `scratch` after).
+    etags: Vec<StrSym>,
+    etag_ids: Vec<u32>,
+    /// By the key's number: the write id, and its place in `scratch`.
+    wids: Vec<StrSym>,
+    wid_slots: Vec<usize>,
+}
+
+impl Interner<'_, '_> {
+    fn etag(&mut self, raw: StrSym) -> Sym {
+        let id = self.ids.id(raw);
+        let slot = &mut self.scratch.etag[id as usize];
+        if *slot == UNSET {
+            *slot = self.etags.len() as Sym;
+            self.etags.push(raw);
+            self.etag_ids.push(id);
         }
-        let s = self.wid_list.len() as Sym;
-        self.wid_list.push(raw.to_string());
-        self.wids.insert(raw, s);
-        s
+        *slot
     }
-    fn cond(&mut self, raw: Option<&'a str>) -> Option<Cond> {
+    fn wid(&mut self, raw: StrSym) -> Sym {
+        let i = raw.index().unwrap_or(self.scratch.wid.len() - 1);
+        let slot = &mut self.scratch.wid[i];
+        if *slot == UNSET {
+            *slot = self.wids.len() as Sym;
+            self.wids.push(raw);
+            self.wid_slots.push(i);
+        }
+        *slot
+    }
+    fn cond(&mut self, raw: Option<StrSym>) -> Option<Cond> {
         raw.map(|v| {
-            if v.trim() == "*" {
+            if self.ids.is_star(v) {
                 Cond::Any
             } else {
                 Cond::Etag(self.etag(v))
             }
         })
     }
+    /// The key's names; the worker's tables are left clear for the next key.
+    fn finish(self) -> (Vec<StrSym>, Vec<StrSym>) {
+        for &id in &self.etag_ids {
+            self.scratch.etag[id as usize] = UNSET;
+        }
+        for &i in &self.wid_slots {
+            self.scratch.wid[i] = UNSET;
+        }
+        (self.etags, self.wids)
+    }
 }
 
-fn convert_key<'a, S: OpSource + ?Sized>(
-    global: &Global<'a>,
-    key: String,
-    history: &'a S,
-    idx: &[(usize, Side)],
-) -> KeyHistory {
-    let n = idx.len();
-    let mut it = Interner {
-        etags: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-        etag_list: Vec::with_capacity(n / 2),
-        wids: FxHashMap::with_capacity_and_hasher(n / 2, Default::default()),
-        wid_list: Vec::with_capacity(n / 2),
-        recent: [None; 4],
-        next_recent: 0,
-    };
-    let mut ops = Vec::with_capacity(n);
-    for &(orig, side) in idx {
-        let op = history.op(orig);
-        ops.push(match side {
-            Side::Own => convert_op(&mut it, global, orig, op),
-            Side::CopySource => copy_source_read(&mut it, global, orig, op),
-        });
-    }
-    let copyable: Vec<Sym> = global
-        .copyable
-        .get(key.as_str())
-        .into_iter()
-        .flatten()
-        .map(|w| it.wid(w))
-        .collect();
-    let mut notes = Vec::new();
-    for (i, o) in ops.iter_mut().enumerate() {
-        if o.role == Role::Excluded {
-            // Only the op's own key hears about its status.
-            let own = history.op(o.orig).key == key;
-            let odd = match history.op(o.orig).out {
-                OutRef::Conflict => !o.mutating,
-                OutRef::NotModified { .. } => o.mutating,
-                _ => false,
-            };
-            if own && odd {
+impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
+    fn convert_key(&self, key: StrSym, members: &[u32], scratch: &mut Scratch) -> KeyHistory<'h> {
+        let (global, symbols) = (&self.global, &self.symbols);
+        let mut it = Interner {
+            symbols,
+            ids: &self.etags,
+            scratch,
+            etags: Vec::new(),
+            etag_ids: Vec::new(),
+            wids: Vec::new(),
+            wid_slots: Vec::new(),
+        };
+        let mut ops = Vec::with_capacity(members.len());
+        for &m in members {
+            let orig = (m & !COPY_READ) as usize;
+            let op = symbols.op(orig);
+            ops.push(if m & COPY_READ == 0 {
+                convert_op(&mut it, global, orig, op)
+            } else {
+                copy_source_read(&mut it, global, orig, op)
+            });
+        }
+        let copyable: Vec<Sym> = global
+            .copyable
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|&w| it.wid(w))
+            .collect();
+        let mut notes = Vec::new();
+        for (i, o) in ops.iter_mut().enumerate() {
+            if o.role == Role::Excluded {
+                // Only the op's own key hears about its status.
+                let op = symbols.op(o.orig);
+                let own = op.key == key;
+                let odd = match op.out {
+                    OutView::Conflict => !o.mutating,
+                    OutView::NotModified { .. } => o.mutating,
+                    _ => false,
+                };
+                if own && odd {
+                    notes.push(Note {
+                        op: i,
+                        message: format!(
+                            "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
+                            o.id,
+                            crate::check::render::describe_op(&self.history.op(o.orig).to_op())
+                        ),
+                    });
+                }
+                continue;
+            }
+            if !o.explicable() {
                 notes.push(Note {
                     op: i,
                     message: format!(
-                        "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
+                        "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
                         o.id,
-                        crate::check::render::describe_op(&history.op(o.orig).to_op())
+                        crate::check::render::describe_op(&self.history.op(o.orig).to_op())
                     ),
                 });
+                o.role = Role::Excluded;
             }
-            continue;
         }
-        if !o.explicable() {
-            notes.push(Note {
-                op: i,
-                message: format!(
-                    "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
-                    o.id,
-                    crate::check::render::describe_op(&history.op(o.orig).to_op())
-                ),
-            });
-            o.role = Role::Excluded;
+        let (etags, wids) = it.finish();
+        // After the notes: an inexplicable read teaches nothing.
+        learn_etags(&mut ops, &copyable.iter().copied().collect());
+        KeyHistory {
+            key: symbols.str(key).to_string(),
+            ops,
+            etags,
+            wids,
+            names: symbols.table(),
+            copyable,
+            notes,
         }
-    }
-    // After the notes: an inexplicable read teaches nothing.
-    learn_etags(&mut ops, &copyable.iter().copied().collect());
-    KeyHistory {
-        key,
-        ops,
-        etags: it.etag_list,
-        wids: it.wid_list,
-        copyable,
-        notes,
     }
 }
 
@@ -347,18 +440,13 @@ fn learn_from_anonymous_reads(ops: &mut [KOp]) {
 
 /// The source side of a copy: a read that saw the source present, with the content the
 /// destination's reads show the copy wrote, when they show it.
-fn copy_source_read<'a>(
-    it: &mut Interner<'a>,
-    global: &Global<'a>,
-    orig: usize,
-    op: OpRef<'a>,
-) -> KOp {
+fn copy_source_read(it: &mut Interner<'_, '_>, global: &Global, orig: usize, op: OpSym) -> KOp {
     let role = match op.out {
-        OutRef::Ok { .. } => Role::Required,
+        OutView::Ok { .. } => Role::Required,
         // A refused or unanswered copy may or may not have read its source.
         _ => Role::Excluded,
     };
-    let wid = global.copied.get(&orig).map(|w| it.wid(w));
+    let wid = global.copied.get(&orig).map(|&w| it.wid(w));
     KOp {
         id: op.id,
         client: op.client,
@@ -383,32 +471,32 @@ fn copy_source_read<'a>(
     }
 }
 
-fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: OpRef<'a>) -> KOp {
+fn convert_op(it: &mut Interner<'_, '_>, global: &Global, orig: usize, op: OpSym) -> KOp {
     let ambiguous = op.is_ambiguous();
     let mut role = Role::Required;
     let mut copied = false;
     let kind = match op.req {
-        ReqRef::Get {
+        ReqView::Get {
             if_match,
             if_none_match,
         }
-        | ReqRef::Head {
+        | ReqView::Head {
             if_match,
             if_none_match,
         } => {
             let if_match = it.cond(if_match);
             let if_none_match = it.cond(if_none_match);
             let out = match op.out {
-                OutRef::Ok { etag, write_id, .. } => ReadOut::Ok {
+                OutView::Ok { etag, write_id, .. } => ReadOut::Ok {
                     etag: etag.map(|e| it.etag(e)),
                     wid: write_id.map(|w| it.wid(w)),
                 },
-                OutRef::NotModified { etag } => ReadOut::NotModified {
+                OutView::NotModified { etag } => ReadOut::NotModified {
                     etag: etag.map(|e| it.etag(e)),
                 },
-                OutRef::PreconditionFailed => ReadOut::PreconditionFailed,
-                OutRef::NotFound { .. } => ReadOut::NotFound,
-                OutRef::Conflict | OutRef::Rejected { .. } | OutRef::Ambiguous { .. } => {
+                OutView::PreconditionFailed => ReadOut::PreconditionFailed,
+                OutView::NotFound { .. } => ReadOut::NotFound,
+                OutView::Conflict | OutView::Rejected { .. } | OutView::Ambiguous { .. } => {
                     role = Role::Excluded;
                     ReadOut::NotFound
                 }
@@ -419,7 +507,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: O
                 out,
             }
         }
-        ReqRef::Put {
+        ReqView::Put {
             write_id,
             etag_if_applied,
             if_match,
@@ -433,7 +521,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: O
             // in-place copy or one whose source was not recorded may hold anything.
             copied = source_of(&op).is_some();
             let wid = if copied {
-                global.copied.get(&orig).map(|w| it.wid(w))
+                global.copied.get(&orig).map(|&w| it.wid(w))
             } else {
                 write_id.map(|w| it.wid(w))
             };
@@ -441,26 +529,26 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: O
                 .filter(|_| global.trust.trusted(via))
                 .map(|e| it.etag(e));
             let (out, etag) = match op.out {
-                OutRef::Ok { etag, .. } => {
+                OutView::Ok { etag, .. } => {
                     (WriteOut::Applied, etag.map(|e| it.etag(e)).or(predicted))
                 }
-                OutRef::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
+                OutView::PreconditionFailed => (WriteOut::PreconditionFailed, predicted),
                 // A copy's 404 may be about its source; a Complete's 404 is about the key only
                 // when the code says NoSuchKey (NoSuchUpload is about the upload).
-                OutRef::NotFound { .. } if via == Via::Put => (WriteOut::NotFound, predicted),
-                OutRef::NotFound { code: Some(code) }
-                    if via == Via::CompleteMultipart && code == "NoSuchKey" =>
+                OutView::NotFound { .. } if via == Via::Put => (WriteOut::NotFound, predicted),
+                OutView::NotFound { code: Some(code) }
+                    if via == Via::CompleteMultipart && it.symbols.str(code) == "NoSuchKey" =>
                 {
                     (WriteOut::NotFound, predicted)
                 }
-                OutRef::Ambiguous { .. } => {
+                OutView::Ambiguous { .. } => {
                     role = Role::Optional;
                     (WriteOut::Applied, predicted)
                 }
-                OutRef::NotFound { .. }
-                | OutRef::NotModified { .. }
-                | OutRef::Conflict
-                | OutRef::Rejected { .. } => {
+                OutView::NotFound { .. }
+                | OutView::NotModified { .. }
+                | OutView::Conflict
+                | OutView::Rejected { .. } => {
                     role = Role::Excluded;
                     (WriteOut::PreconditionFailed, predicted)
                 }
@@ -473,17 +561,17 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: O
                 out,
             }
         }
-        ReqRef::Delete { if_match } => {
+        ReqView::Delete { if_match } => {
             let if_match = it.cond(if_match);
             let out = match op.out {
-                OutRef::Ok { .. } => WriteOut::Applied,
-                OutRef::PreconditionFailed => WriteOut::PreconditionFailed,
-                OutRef::NotFound { .. } => WriteOut::NotFound,
-                OutRef::Ambiguous { .. } => {
+                OutView::Ok { .. } => WriteOut::Applied,
+                OutView::PreconditionFailed => WriteOut::PreconditionFailed,
+                OutView::NotFound { .. } => WriteOut::NotFound,
+                OutView::Ambiguous { .. } => {
                     role = Role::Optional;
                     WriteOut::Applied
                 }
-                OutRef::NotModified { .. } | OutRef::Conflict | OutRef::Rejected { .. } => {
+                OutView::NotModified { .. } | OutView::Conflict | OutView::Rejected { .. } => {
                     role = Role::Excluded;
                     WriteOut::PreconditionFailed
                 }
@@ -507,7 +595,7 @@ fn convert_op<'a>(it: &mut Interner<'a>, global: &Global<'a>, orig: usize, op: O
         role,
         mutating,
         copied,
-        conflict: mutating && matches!(op.out, OutRef::Conflict),
+        conflict: mutating && matches!(op.out, OutView::Conflict),
         late_start: call > op.call_ns,
         orig,
     }
@@ -604,7 +692,7 @@ mod tests {
         let Kind::Write { wid: Some(w), .. } = d.ops[0].kind else {
             panic!("{:?}", d.ops[0].kind)
         };
-        assert_eq!(d.wids[w as usize], "w1");
+        assert_eq!(d.wid(w), "w1");
         // The source side is a read of that content, by the same op.
         let read = s.ops.iter().find(|o| o.id == 0).unwrap();
         let Kind::Read {
@@ -614,7 +702,7 @@ mod tests {
         else {
             panic!("{:?}", read.kind)
         };
-        assert_eq!(s.wids[w as usize], "w1");
+        assert_eq!(s.wid(w), "w1");
     }
 
     #[test]
@@ -640,7 +728,7 @@ mod tests {
         let Kind::Write { etag: Some(e), .. } = k.ops[0].kind else {
             panic!("{:?}", k.ops[0].kind)
         };
-        assert_eq!(k.etags[e as usize], "e7");
+        assert_eq!(k.etag(e), "e7");
     }
     #[test]
     fn the_compact_form_converts_and_checks_as_the_in_memory_history_does() {

@@ -91,7 +91,7 @@ fn ms(ns: u64) -> String {
 }
 
 fn etag(kh: &KeyHistory, e: Sym) -> String {
-    format!("\"{}\"", kh.etags[e as usize])
+    format!("\"{}\"", kh.etag(e))
 }
 
 /// Sorted intervals with the top-3 returns of every prefix, answering "is there an op, other
@@ -148,7 +148,7 @@ impl Stab {
 }
 
 struct Ctx<'a> {
-    kh: &'a KeyHistory,
+    kh: &'a KeyHistory<'a>,
     /// (U): every possibly-applied write has a known ETag, and no ETag is produced twice.
     unique: bool,
     producer: FxHashMap<Sym, usize>,
@@ -366,8 +366,8 @@ fn duplicate_etags(kh: &KeyHistory, cap: usize) -> Vec<Finding> {
                             ops: vec![j, i],
                             lines: vec![format!(
                                 "A wrote {} and B wrote {}, different content, yet both got ETag {}: If-Match can no longer tell the versions apart.",
-                                kh.wids[w0 as usize],
-                                kh.wids[w as usize],
+                                kh.wid(w0),
+                                kh.wid(w),
                                 etag(kh, e)
                             )],
                         });
@@ -502,10 +502,10 @@ fn garbage_reads(kh: &KeyHistory) -> Vec<Finding> {
         }
         let what = match (e, w) {
             (Some(e), Some(w)) => {
-                format!("ETag {} with write id {}", etag(kh, e), kh.wids[w as usize])
+                format!("ETag {} with write id {}", etag(kh, e), kh.wid(w))
             }
             (Some(e), None) => format!("ETag {}", etag(kh, e)),
-            (None, Some(w)) => format!("write id {}", kh.wids[w as usize]),
+            (None, Some(w)) => format!("write id {}", kh.wid(w)),
             (None, None) => "an object".into(),
         };
         out.push(Finding {
@@ -1054,7 +1054,7 @@ pub fn outcome_text(kh: &KeyHistory, o: &KOp) -> String {
             ..
         } => format!(
             "read the content of write {} (as reads of what it copied show)",
-            kh.wids[w as usize]
+            kh.wid(w)
         ),
         Kind::Read {
             out: ReadOut::Ok { .. },

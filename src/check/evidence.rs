@@ -15,9 +15,10 @@
 
 use std::collections::BTreeSet;
 
+use super::etag_ids::{EtagIds, EtagIdsBuilder};
 use super::model::{FxHashMap, FxHashSet};
-use crate::history::view::{OpRef, OpSource, OutRef, ReqRef};
-use crate::history::{History, Via, normalize_etag};
+use crate::history::Via;
+use crate::history::view::{OpSource, OpSym, OpView, OutView, ReqView, StrSym, Symbols};
 
 /// Which kinds of write have ETag predictions the history confirms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,41 +30,16 @@ pub struct Trust {
 impl Trust {
     /// A prediction is trusted for a kind of write when at least one definite write of that
     /// kind returned an ETag equal to its prediction and none returned a different one.
-    pub fn of(history: &History) -> Trust {
-        Trust::of_source(history)
-    }
-
-    /// As [`Trust::of`], for any store of ops.
-    pub fn of_source<S: OpSource + ?Sized>(ops: &S) -> Trust {
-        let mut seen = [(0usize, 0usize); 2];
-        for i in 0..ops.len() {
-            let op = ops.op(i);
-            let (
-                ReqRef::Put {
-                    etag_if_applied: Some(p),
-                    via,
-                    ..
-                },
-                OutRef::Ok { etag: Some(e), .. },
-            ) = (op.req, op.out)
-            else {
-                continue;
-            };
-            let slot = match via {
-                Via::Put => 0,
-                Via::CompleteMultipart => 1,
-                Via::Copy => continue,
-            };
-            if normalize_etag(p) == normalize_etag(e) {
-                seen[slot].0 += 1;
-            } else {
-                seen[slot].1 += 1;
-            }
+    pub fn of<S: OpSource + ?Sized>(history: &S) -> Trust {
+        let symbols = history.symbols();
+        let mut etags = EtagIdsBuilder::new(symbols.strings());
+        let mut tally = TrustTally::default();
+        for i in 0..symbols.len() {
+            let op = symbols.op(i);
+            etags.note(&symbols, &op);
+            tally.add(etags.ids(), &op);
         }
-        Trust {
-            put: seen[0].0 > 0 && seen[0].1 == 0,
-            multipart: seen[1].0 > 0 && seen[1].1 == 0,
-        }
+        tally.trust()
     }
 
     pub(super) fn trusted(self, via: Via) -> bool {
@@ -75,21 +51,65 @@ impl Trust {
     }
 }
 
+/// Definite writes whose predicted ETag held and failed, per kind of write, op by op.
+#[derive(Debug, Default)]
+pub(super) struct TrustTally {
+    /// (held, failed) for PUT and for Complete.
+    seen: [(usize, usize); 2],
+}
+
+impl TrustTally {
+    /// Counts `op` if it is a definite write with a prediction and an answered ETag.
+    #[inline]
+    pub(super) fn add(&mut self, etags: &EtagIds, op: &OpSym) {
+        let (
+            ReqView::Put {
+                etag_if_applied: Some(p),
+                via,
+                ..
+            },
+            OutView::Ok { etag: Some(e), .. },
+        ) = (op.req, op.out)
+        else {
+            return;
+        };
+        let slot = match via {
+            Via::Put => 0,
+            Via::CompleteMultipart => 1,
+            Via::Copy => return,
+        };
+        if etags.id(p) == etags.id(e) {
+            self.seen[slot].0 += 1;
+        } else {
+            self.seen[slot].1 += 1;
+        }
+    }
+
+    pub(super) fn trust(&self) -> Trust {
+        let [put, multipart] = self.seen;
+        Trust {
+            put: put.0 > 0 && put.1 == 0,
+            multipart: multipart.0 > 0 && multipart.1 == 0,
+        }
+    }
+}
+
 /// The whole-history facts the per-key conversion needs.
-pub(super) struct Global<'a> {
+#[derive(Debug, Default)]
+pub(super) struct Global {
     pub(super) trust: Trust,
     /// For a copy op (by index): the write id its destination reads show it copied.
-    pub(super) copied: FxHashMap<usize, &'a str>,
-    /// Per key: the write ids a copy into it may have brought.
-    pub(super) copyable: FxHashMap<&'a str, BTreeSet<&'a str>>,
+    pub(super) copied: FxHashMap<usize, StrSym>,
+    /// Per key: the write ids a copy into it may have brought, in order of their text.
+    pub(super) copyable: FxHashMap<StrSym, Vec<StrSym>>,
     /// For a copy op (by index): the earliest instant its destination write can take effect.
     pub(super) not_before: FxHashMap<usize, u64>,
 }
 
 /// The source key of a copy from another key.
-pub(super) fn source_of<'a>(op: &OpRef<'a>) -> Option<&'a str> {
+pub(super) fn source_of<S: Copy + PartialEq>(op: &OpView<S>) -> Option<S> {
     match op.req {
-        ReqRef::Put {
+        ReqView::Put {
             via: Via::Copy,
             source_key: Some(s),
             ..
@@ -99,15 +119,15 @@ pub(super) fn source_of<'a>(op: &OpRef<'a>) -> Option<&'a str> {
 }
 
 /// The write id of a PUT or Complete that may have been applied.
-fn own_wid<'a>(op: &OpRef<'a>) -> Option<&'a str> {
+fn own_wid(op: &OpSym) -> Option<StrSym> {
     match (op.req, op.out) {
         (
-            ReqRef::Put {
+            ReqView::Put {
                 write_id: Some(w),
                 via: Via::Put | Via::CompleteMultipart,
                 ..
             },
-            OutRef::Ok { .. } | OutRef::Ambiguous { .. },
+            OutView::Ok { .. } | OutView::Ambiguous { .. },
         ) => Some(w),
         _ => None,
     }
@@ -115,67 +135,59 @@ fn own_wid<'a>(op: &OpRef<'a>) -> Option<&'a str> {
 
 /// False for a 200 whose own ETag header contradicts its preconditions: no state explains it,
 /// so it is a conformance note and no evidence of what a copy wrote.
-fn consistent_200(op: &OpRef<'_>) -> bool {
-    let (ReqRef::Get {
+fn consistent_200(etags: &EtagIds, op: &OpSym) -> bool {
+    let (ReqView::Get {
         if_match,
         if_none_match,
     }
-    | ReqRef::Head {
+    | ReqView::Head {
         if_match,
         if_none_match,
     }) = op.req
     else {
         return false;
     };
-    let OutRef::Ok { etag: Some(e), .. } = op.out else {
+    let OutView::Ok { etag: Some(e), .. } = op.out else {
         return true;
     };
-    let e = normalize_etag(e);
-    let named = |h: Option<&str>| {
-        h.filter(|h| h.trim() != "*")
-            .map(|h| normalize_etag(h) == e)
-    };
+    let e = etags.id(e);
+    let named = |h: Option<StrSym>| h.filter(|&h| !etags.is_star(h)).map(|h| etags.id(h) == e);
     named(if_match) != Some(false) && named(if_none_match) != Some(true)
 }
 
-impl<'a> Global<'a> {
-    pub(super) fn new<S: OpSource + ?Sized>(history: &'a S) -> Self {
-        let all = move || (0..history.len()).map(move |i| history.op(i));
+impl Global {
+    /// The copy facts of a history (none without copies), beside the trust its writes earn.
+    pub(super) fn new(symbols: &Symbols<'_>, etags: &EtagIds, trust: Trust, copies: bool) -> Self {
         // Everything below is about copies; most histories have none.
-        if !all().any(|op| matches!(op.req, ReqRef::Put { via: Via::Copy, .. })) {
+        if !copies {
             return Global {
-                trust: Trust::of_source(history),
-                copied: FxHashMap::default(),
-                copyable: FxHashMap::default(),
-                not_before: FxHashMap::default(),
+                trust,
+                ..Global::default()
             };
         }
-        // Copies are rare and come in small histories: their facts are gathered on views.
-        let ops: Vec<OpRef<'a>> = all().collect();
-        let mut own: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+        // Copies are rare and come in small histories: their facts are gathered on all ops.
+        let ops: Vec<OpSym> = (0..symbols.len()).map(|i| symbols.op(i)).collect();
+        let mut own: FxHashMap<StrSym, FxHashSet<StrSym>> = FxHashMap::default();
         for op in &ops {
             if let Some(w) = own_wid(op) {
                 own.entry(op.key).or_default().insert(w);
             }
         }
         // Copies that answered with an ETag, by (destination key, normalized ETag).
-        let mut copies: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+        let mut copies: FxHashMap<(StrSym, u32), Vec<usize>> = FxHashMap::default();
         for (i, op) in ops.iter().enumerate() {
-            if let (ReqRef::Put { via: Via::Copy, .. }, OutRef::Ok { etag: Some(e), .. }) =
+            if let (ReqView::Put { via: Via::Copy, .. }, OutView::Ok { etag: Some(e), .. }) =
                 (op.req, op.out)
             {
-                copies
-                    .entry((op.key, normalize_etag(e)))
-                    .or_default()
-                    .push(i);
+                copies.entry((op.key, etags.id(e))).or_default().push(i);
             }
         }
         // The foreign write ids the destination's reads saw with each copy's ETag.
-        let mut seen: FxHashMap<usize, FxHashSet<&str>> = FxHashMap::default();
+        let mut seen: FxHashMap<usize, FxHashSet<StrSym>> = FxHashMap::default();
         for op in &ops {
             let (
-                ReqRef::Get { .. } | ReqRef::Head { .. },
-                OutRef::Ok {
+                ReqView::Get { .. } | ReqView::Head { .. },
+                OutView::Ok {
                     etag: Some(e),
                     write_id: Some(w),
                     ..
@@ -184,26 +196,26 @@ impl<'a> Global<'a> {
             else {
                 continue;
             };
-            if own.get(op.key).is_some_and(|s| s.contains(w)) || !consistent_200(op) {
+            if own.get(&op.key).is_some_and(|s| s.contains(&w)) || !consistent_200(etags, op) {
                 continue;
             }
-            if let Some(c) = copies.get(&(op.key, normalize_etag(e)))
+            if let Some(c) = copies.get(&(op.key, etags.id(e)))
                 && c.len() == 1
             {
                 seen.entry(c[0]).or_default().insert(w);
             }
         }
         // Content a key may hold through copies: a fixpoint over the copy edges.
-        let edges: BTreeSet<(&str, &str)> = ops
+        let edges: BTreeSet<(StrSym, StrSym)> = ops
             .iter()
             .filter_map(|op| source_of(op).map(|s| (s, op.key)))
             .collect();
-        let mut copyable: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
+        let mut copyable: FxHashMap<StrSym, BTreeSet<StrSym>> = FxHashMap::default();
         loop {
             let mut changed = false;
             for &(src, dst) in &edges {
-                let mut add: Vec<&str> = own.get(src).into_iter().flatten().copied().collect();
-                add.extend(copyable.get(src).into_iter().flatten().copied());
+                let mut add: Vec<StrSym> = own.get(&src).into_iter().flatten().copied().collect();
+                add.extend(copyable.get(&src).into_iter().flatten().copied());
                 let set = copyable.entry(dst).or_default();
                 for w in add {
                     changed |= set.insert(w);
@@ -215,24 +227,24 @@ impl<'a> Global<'a> {
         }
         // A binding must name content the source could hold; otherwise the destination's read
         // is the one that saw something nobody wrote.
-        let holds = |key: &str, w: &str| {
-            own.get(key).is_some_and(|s| s.contains(w))
-                || copyable.get(key).is_some_and(|s| s.contains(w))
+        let holds = |key: StrSym, w: StrSym| {
+            own.get(&key).is_some_and(|s| s.contains(&w))
+                || copyable.get(&key).is_some_and(|s| s.contains(&w))
         };
-        let mut copied: FxHashMap<usize, &str> = seen
+        let mut copied: FxHashMap<usize, StrSym> = seen
             .into_iter()
             .filter(|(_, ws)| ws.len() == 1)
             .filter_map(|(c, ws)| ws.into_iter().next().map(|w| (c, w)))
             .filter(|&(c, w)| source_of(&ops[c]).is_some_and(|src| holds(src, w)))
             .collect();
         // A source that only ever held one content can only have given that one.
-        let only_content = |src: &str| -> Option<&'a str> {
-            let own = own.get(src);
-            let more = copyable.get(src);
+        let only_content = |src: StrSym| -> Option<StrSym> {
+            let own = own.get(&src);
+            let more = copyable.get(&src);
             if own.map_or(0, |s| s.len()) + more.map_or(0, |s| s.len()) > 2 {
                 return None;
             }
-            let all: BTreeSet<&str> = own
+            let all: BTreeSet<StrSym> = own
                 .into_iter()
                 .flatten()
                 .chain(more.into_iter().flatten())
@@ -243,7 +255,7 @@ impl<'a> Global<'a> {
         for (i, op) in ops.iter().enumerate() {
             let Some(src) = source_of(op) else { continue };
             if copied.contains_key(&i)
-                || !matches!(op.out, OutRef::Ok { .. } | OutRef::Ambiguous { .. })
+                || !matches!(op.out, OutView::Ok { .. } | OutView::Ambiguous { .. })
             {
                 continue;
             }
@@ -253,17 +265,17 @@ impl<'a> Global<'a> {
         }
         // A copy writes after it read its source, and its source was present only once some
         // write to it (of the content it copied, when known) had been called.
-        let mut first_write: FxHashMap<&str, u64> = FxHashMap::default();
-        let mut first_copy_into: FxHashMap<&str, u64> = FxHashMap::default();
-        let mut wid_call: FxHashMap<(&str, &str), u64> = FxHashMap::default();
+        let mut first_write: FxHashMap<StrSym, u64> = FxHashMap::default();
+        let mut first_copy_into: FxHashMap<StrSym, u64> = FxHashMap::default();
+        let mut wid_call: FxHashMap<(StrSym, StrSym), u64> = FxHashMap::default();
         for w in ops.iter().filter(|w| {
-            matches!(w.req, ReqRef::Put { .. })
-                && matches!(w.out, OutRef::Ok { .. } | OutRef::Ambiguous { .. })
+            matches!(w.req, ReqView::Put { .. })
+                && matches!(w.out, OutView::Ok { .. } | OutView::Ambiguous { .. })
         }) {
             let k = w.key;
             let slot = first_write.entry(k).or_insert(u64::MAX);
             *slot = (*slot).min(w.call_ns);
-            if matches!(w.req, ReqRef::Put { via: Via::Copy, .. }) {
+            if matches!(w.req, ReqView::Put { via: Via::Copy, .. }) {
                 let slot = first_copy_into.entry(k).or_insert(u64::MAX);
                 *slot = (*slot).min(w.call_ns);
             }
@@ -280,15 +292,24 @@ impl<'a> Global<'a> {
                     .get(&(src, x))
                     .copied()
                     .unwrap_or(u64::MAX)
-                    .min(first_copy_into.get(src).copied().unwrap_or(u64::MAX)),
-                None => first_write.get(src).copied().unwrap_or(u64::MAX),
+                    .min(first_copy_into.get(&src).copied().unwrap_or(u64::MAX)),
+                None => first_write.get(&src).copied().unwrap_or(u64::MAX),
             };
             if earliest != u64::MAX {
                 not_before.insert(i, earliest);
             }
         }
+        // The per-key numbering of write ids follows this order: keep it the text's.
+        let copyable = copyable
+            .into_iter()
+            .map(|(key, ws)| {
+                let mut ws: Vec<StrSym> = ws.into_iter().collect();
+                ws.sort_by_key(|&w| symbols.str(w));
+                (key, ws)
+            })
+            .collect();
         Global {
-            trust: Trust::of_source(history),
+            trust,
             copied,
             copyable,
             not_before,

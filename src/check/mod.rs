@@ -40,6 +40,7 @@ pub mod anomaly;
 pub mod brute;
 pub mod convert;
 pub mod detect;
+mod etag_ids;
 pub mod evidence;
 pub mod model;
 pub mod render;

@@ -8,6 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::history::view::{StrSym, StrTable};
+
 /// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHash) for the
 /// checker's hot maps, whose keys are small integers and short strings from a local file.
 /// SipHash's DoS resistance buys nothing here and costs a third of Tier 1's time.
@@ -239,21 +241,57 @@ impl KOp {
     }
 }
 
-/// All ops of one key, with the interning tables.
-#[derive(Debug, Clone, Default)]
-pub struct KeyHistory {
+/// All ops of one key, with the names of its ETags and write ids.
+///
+/// ETags and write ids are numbered densely per key (`Sym`), so the tiers' tables are sized by
+/// the key; each number names a string of the history by its symbol, and the text stays the
+/// history's: the per-key form copies no string and holds four bytes per distinct ETag and
+/// write id.
+#[derive(Clone, Default)]
+pub struct KeyHistory<'h> {
     pub key: String,
     pub ops: Vec<KOp>,
-    /// Normalized ETags by `Sym`.
-    pub etags: Vec<String>,
-    /// Write ids by `Sym`.
-    pub wids: Vec<String>,
+    /// By `Sym`: the symbol of a string whose normalized form is the ETag.
+    pub etags: Vec<StrSym>,
+    /// By `Sym`: the write id's symbol.
+    pub wids: Vec<StrSym>,
+    /// The history's strings, which `etags` and `wids` name.
+    pub names: StrTable<'h>,
     /// The write ids a copy into this key may have brought (the contents its sources ever
     /// held); a read of copied content must name one of them.
     pub copyable: Vec<Sym>,
     /// Outcomes no state of the key explains under any documented status convention: reported
     /// as conformance notes, excluded from the linearizability check.
     pub notes: Vec<Note>,
+}
+
+impl<'h> KeyHistory<'h> {
+    /// ETag `e`, normalized.
+    pub fn etag(&self, e: Sym) -> &'h str {
+        crate::history::normalize_etag(self.names.str(self.etags[e as usize]))
+    }
+
+    /// Write id `w`.
+    pub fn wid(&self, w: Sym) -> &'h str {
+        self.names.str(self.wids[w as usize])
+    }
+}
+
+/// With the names as text, so two histories that name the same strings print alike whatever
+/// store holds them.
+impl std::fmt::Debug for KeyHistory<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let etags: Vec<&str> = (0..self.etags.len() as Sym).map(|e| self.etag(e)).collect();
+        let wids: Vec<&str> = (0..self.wids.len() as Sym).map(|w| self.wid(w)).collect();
+        f.debug_struct("KeyHistory")
+            .field("key", &self.key)
+            .field("ops", &self.ops)
+            .field("etags", &etags)
+            .field("wids", &wids)
+            .field("copyable", &self.copyable)
+            .field("notes", &self.notes)
+            .finish()
+    }
 }
 
 /// An op whose status no documented convention gives in any state, so it says nothing about

@@ -120,7 +120,7 @@ impl<'a> Graph<'a> {
             if let Kind::Write { etag, wid, .. } = ops[w].kind {
                 let e = etag.ok_or_else(|| format!("op {} wrote an unknown ETag", ops[w].id))?;
                 if producer.insert(e as usize, w).is_some() {
-                    return Err(format!("ETag {} was produced twice", kh.etags[e as usize]));
+                    return Err(format!("ETag {} was produced twice", kh.etag(e)));
                 }
                 if let Some(wid) = wid {
                     by_wid.insert(wid as usize, w);

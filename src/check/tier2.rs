@@ -216,7 +216,7 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 struct Search<'a> {
-    kh: &'a KeyHistory,
+    kh: &'a KeyHistory<'a>,
     /// Indices into `kh.ops` of the ops taking part, sorted by (call, ret).
     ops: Vec<usize>,
     required: Vec<bool>,

@@ -20,7 +20,7 @@ use hashbrown::HashTable;
 
 use super::fast::{Raw, RawOp};
 use super::format::{Header, History, Op, Out, Req, Via};
-use super::view::{OpRef, OpSource, OutRef, ReqRef};
+use super::view::{OpRef, OpSource, OpSym, OpView, OutView, ReqView, StrSym, Symbols};
 use crate::check::model::{FxHashMap, FxHasher};
 
 /// A string's index in [`CompactHistory`]'s strings; [`NONE`] for an absent one.
@@ -70,24 +70,24 @@ pub(super) enum OutTag {
 }
 
 impl<S> Record<S> {
-    /// The op with its strings resolved by `s` (`None`: absent). The one place the tags are
-    /// read back into a request and an outcome.
-    pub(super) fn view<'s>(
+    /// The op with its strings resolved by `s` (`None`: absent) into text or symbols. The one
+    /// place the tags are read back into a request and an outcome.
+    pub(super) fn view<'s, T: Copy + Default>(
         &'s self,
-        s: impl Fn(&'s S) -> Option<&'s str>,
+        s: impl Fn(&'s S) -> Option<T>,
         initiated_ns: Option<u64>,
-    ) -> OpRef<'s> {
+    ) -> OpView<T> {
         let r = |k: usize| s(&self.req[k]);
         let req = match self.req_tag {
-            ReqTag::Get => ReqRef::Get {
+            ReqTag::Get => ReqView::Get {
                 if_match: r(0),
                 if_none_match: r(1),
             },
-            ReqTag::Head => ReqRef::Head {
+            ReqTag::Head => ReqView::Head {
                 if_match: r(0),
                 if_none_match: r(1),
             },
-            ReqTag::Put(via) => ReqRef::Put {
+            ReqTag::Put(via) => ReqView::Put {
                 write_id: r(0),
                 etag_if_applied: r(1),
                 if_match: r(2),
@@ -96,29 +96,29 @@ impl<S> Record<S> {
                 source_key: r(4),
                 initiated_ns,
             },
-            ReqTag::Delete => ReqRef::Delete { if_match: r(0) },
+            ReqTag::Delete => ReqView::Delete { if_match: r(0) },
         };
         let x = |k: usize| s(&self.out[k]);
         let out = match self.out_tag {
-            OutTag::Ok => OutRef::Ok {
+            OutTag::Ok => OutView::Ok {
                 status: self.status,
                 etag: x(0),
                 write_id: x(1),
             },
-            OutTag::NotModified => OutRef::NotModified { etag: x(0) },
-            OutTag::PreconditionFailed => OutRef::PreconditionFailed,
-            OutTag::NotFound => OutRef::NotFound { code: x(0) },
-            OutTag::Conflict => OutRef::Conflict,
-            OutTag::Rejected => OutRef::Rejected {
+            OutTag::NotModified => OutView::NotModified { etag: x(0) },
+            OutTag::PreconditionFailed => OutView::PreconditionFailed,
+            OutTag::NotFound => OutView::NotFound { code: x(0) },
+            OutTag::Conflict => OutView::Conflict,
+            OutTag::Rejected => OutView::Rejected {
                 status: self.status,
                 code: x(0),
             },
-            OutTag::Ambiguous(has_status) => OutRef::Ambiguous {
+            OutTag::Ambiguous(has_status) => OutView::Ambiguous {
                 cause: x(0).unwrap_or_default(),
                 status: has_status.then_some(self.status),
             },
         };
-        OpRef {
+        OpView {
             id: self.id,
             client: self.client,
             key: s(&self.key).unwrap_or_default(),
@@ -506,6 +506,28 @@ impl CompactHistory {
         }
     }
 
+    /// Op `i` with its strings as symbols: no string is looked at.
+    #[inline]
+    pub fn sym_op(&self, i: usize) -> OpSym {
+        let rec = &self.ops[i];
+        // Only a write records `initiated_ns`, and most histories have none.
+        let initiated = match rec.req_tag {
+            ReqTag::Put(_) if !self.initiated.is_empty() => self.initiated.get(&i).copied(),
+            _ => None,
+        };
+        rec.view(|&s| (s != NONE).then(|| StrSym::new(s)), initiated)
+    }
+
+    /// The text of a symbol ("" for [`StrSym::NONE`], as [`OpSource::op`] reads an absent key).
+    pub fn string(&self, sym: StrSym) -> &str {
+        sym.index().map_or("", |i| self.strings.get(i as Sym))
+    }
+
+    /// The number of distinct strings: every symbol's index is below it.
+    pub fn string_count(&self) -> usize {
+        self.strings.len()
+    }
+
     /// Bytes held (ops and strings), for the benchmark's memory figures.
     pub fn heap_bytes(&self) -> usize {
         self.ops.capacity() * std::mem::size_of::<COp>() + self.strings.heap_bytes()
@@ -519,6 +541,10 @@ impl OpSource for CompactHistory {
 
     fn op(&self, i: usize) -> OpRef<'_> {
         self.ops[i].view(|&s| self.s(s), self.initiated.get(&i).copied())
+    }
+
+    fn symbols(&self) -> Symbols<'_> {
+        Symbols::Compact(self)
     }
 }
 
