@@ -46,4 +46,5 @@ mod safety;
 mod safety_bucket;
 mod safety_probes;
 mod schedule_digest;
+mod shrinking;
 mod witnesses;

@@ -20,29 +20,121 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::anomaly::{Anomaly, AnomalyKind};
+use super::convert::KeyGroups;
 use super::detect::all_findings;
 use super::model::{Role, split_by_key};
-use super::report::{CheckOptions, check_history};
+use super::report::{CheckOptions, check_key};
+use super::tier2::Budget;
 use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 
-/// Shrinks `history` to a (1-minimal, within the time budget) sub-history in which the checker
-/// still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also true of `history`.
-/// Returns the input unchanged if it does not show the anomaly.
+/// The work delta debugging may do for the witnesses of one history, counted in ops checked
+/// (the sizes of the candidate histories it checks) plus the configurations their searches
+/// cache. A check costs about half a microsecond per op on one core, so this is some 50 ms:
+/// the verdict of a campaign is not held back for long by a witness that only delta debugging
+/// can shrink. A candidate is kept only once checked, so a witness whose budget runs out is
+/// still true, only perhaps not minimal, and says so. Counting work instead of time keeps the
+/// shrunk witness of a history the same on a loaded machine as on an idle one.
+pub const DD_WORK: u64 = 100_000;
+
+/// Work left for delta debugging; one per history, shared by its witnesses in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    left: u64,
+}
+
+impl Work {
+    /// A budget of `units` (ops checked plus configurations cached).
+    pub fn new(units: u64) -> Self {
+        Work { left: units }
+    }
+
+    fn spend(&mut self, units: u64) {
+        self.left = self.left.saturating_sub(units);
+    }
+
+    fn exhausted(&self) -> bool {
+        self.left == 0
+    }
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Work::new(DD_WORK)
+    }
+}
+
+/// How a witness was shrunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// From the detector's own proof: its ops and the writes they name.
+    Witness,
+    /// Delta debugging over the key's ops.
+    DeltaDebugging,
+    /// Not at all: the history does not show the anomaly by itself.
+    Unshrunk,
+}
+
+/// A shrunk history and how it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shrinking {
+    pub history: History,
+    pub method: Method,
+    /// Candidate histories checked.
+    pub checks: usize,
+    /// False when delta debugging stopped at its work or time budget: the history still shows
+    /// the anomaly, truly, but a smaller one may too.
+    pub complete: bool,
+}
+
+/// Shrinks `history` to a (1-minimal, within [`DD_WORK`] and the time budget) sub-history in
+/// which the checker still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also
+/// true of `history`. Returns the input unchanged if it does not show the anomaly.
 pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> History {
+    shrink_within(history, anomaly, opts, &mut Work::default()).history
+}
+
+/// The anomalies the checker reports on `key` in `h`: only that key is checked, in this thread,
+/// exactly as [`super::check_history`] checks it. Returns them with the work the check did.
+fn anomalies_on(h: &History, key: &str, opts: &CheckOptions) -> (Vec<Anomaly>, u64) {
+    let groups = KeyGroups::new(h);
+    let budget = Budget {
+        deadline: Instant::now() + opts.time_budget,
+        max_states: opts.max_states,
+        cancel: None,
+    };
+    for i in 0..groups.len() {
+        let kh = groups.convert(i);
+        if kh.key == key {
+            let r = check_key(&kh, &budget);
+            return (r.anomalies, (kh.ops.len() + r.states) as u64);
+        }
+    }
+    (Vec::new(), 0)
+}
+
+/// [`shrink`] drawing delta debugging's work from `work`, saying how it went.
+pub fn shrink_within(
+    history: &History,
+    anomaly: &Anomaly,
+    opts: &CheckOptions,
+    work: &mut Work,
+) -> Shrinking {
     if anomaly.kind != AnomalyKind::NonLinearizable
-        && let Some(kept) = from_witness(history, anomaly, opts)
+        && let Some((kept, checks)) = from_witness(history, anomaly, opts)
     {
-        return noted(history, kept, anomaly);
+        return Shrinking {
+            history: noted(history, kept, anomaly, true),
+            method: Method::Witness,
+            checks,
+            complete: true,
+        };
     }
     let deadline = Instant::now() + opts.time_budget;
-    let check_opts = CheckOptions {
-        threads: 1,
-        ..*opts
-    };
     let ops = relevant_ops(history, &anomaly.key);
     let confirmed = confirmed_findings(history, &anomaly.key, anomaly.kind);
     let search_verdict = anomaly.kind == AnomalyKind::NonLinearizable;
-    let shows = |keep: &[bool]| -> bool {
+    let mut checks = 0usize;
+    let mut shows = |keep: &[bool], work: &mut Work| -> bool {
         let h = History {
             header: history.header.clone(),
             ops: ops
@@ -52,20 +144,25 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
                 .map(|(o, _)| o.clone())
                 .collect(),
         };
-        let report = check_history(&h, &check_opts);
-        let mut same = report
-            .anomalies()
-            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
-            .peekable();
+        checks += 1;
+        let (found, spent) = anomalies_on(&h, &anomaly.key, opts);
+        work.spend(spent);
+        let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
         // Every anomaly of this kind the smaller history shows must be true of the original:
         // whichever of them is printed, it tells no story the original does not.
         same.peek().is_some() && same.all(|a| search_verdict || confirmed.contains(&a.ops))
     };
     let n = ops.len();
     let mut keep = vec![true; n];
-    if !shows(&keep) {
-        return history.clone();
+    if !shows(&keep, work) {
+        return Shrinking {
+            history: history.clone(),
+            method: Method::Unshrunk,
+            checks,
+            complete: true,
+        };
     }
+    let out_of_budget = |work: &Work| work.exhausted() || Instant::now() >= deadline;
     // For the search's verdict only state-preserving ops may go one by one.
     let removable: Vec<bool> = if search_verdict {
         state_preserving(&ops, &anomaly.key)
@@ -87,21 +184,37 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     for &i in &late {
         cand[i] = false;
     }
-    if !late.is_empty() && shows(&cand) {
+    if !late.is_empty() && shows(&cand, work) {
         keep = cand;
+    }
+    // The search stopped at the op it could not place: what is in flight with it is what it
+    // could not order, so the state-preserving ops outside that window are tried as one.
+    if search_verdict && !out_of_budget(work) {
+        let mut cand = keep.clone();
+        let (lo, hi) = window_of(&ops, anomaly);
+        for i in 0..n {
+            let o = &ops[i];
+            let overlaps = o.call_ns <= hi && (o.out.is_ambiguous() || o.ret_ns >= lo);
+            if removable[i] && !anomaly.ops.contains(&o.id) && !overlaps {
+                cand[i] = false;
+            }
+        }
+        if cand != keep && cand.iter().any(|k| *k) && shows(&cand, work) {
+            keep = cand;
+        }
     }
     // ddmin over the remaining ops.
     let mut chunks = 2usize;
     loop {
         let alive: Vec<usize> = (0..n).filter(|&i| keep[i] && removable[i]).collect();
-        if alive.len() <= 1 || Instant::now() >= deadline {
+        if alive.len() <= 1 || out_of_budget(work) {
             break;
         }
         let chunks_now = chunks.min(alive.len());
         let size = alive.len().div_ceil(chunks_now);
         let mut progressed = false;
         for part in alive.chunks(size) {
-            if Instant::now() >= deadline {
+            if out_of_budget(work) {
                 break;
             }
             let mut cand = keep.clone();
@@ -113,7 +226,7 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
             } else {
                 remove(&mut cand, part);
             }
-            if cand.iter().any(|k| *k) && cand != keep && shows(&cand) {
+            if cand.iter().any(|k| *k) && cand != keep && shows(&cand, work) {
                 keep = cand;
                 progressed = true;
                 break;
@@ -133,37 +246,69 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     if !search_verdict {
         let readers = reader_closures(&ops);
         let mut i = 0;
-        while i < n && Instant::now() < deadline {
+        while i < n && !out_of_budget(work) {
             if keep[i] {
                 let mut cand = keep.clone();
                 for &j in &readers[i] {
                     cand[j] = false;
                 }
-                if cand.iter().any(|k| *k) && shows(&cand) {
+                if cand.iter().any(|k| *k) && shows(&cand, work) {
                     keep = cand;
                 }
             }
             i += 1;
         }
     }
+    let complete = !out_of_budget(work);
     let kept: Vec<Op> = ops
         .into_iter()
         .zip(keep)
         .filter(|(_, k)| *k)
         .map(|(o, _)| o)
         .collect();
-    noted(history, kept, anomaly)
+    Shrinking {
+        history: noted(history, kept, anomaly, complete),
+        method: Method::DeltaDebugging,
+        checks,
+        complete,
+    }
+}
+
+/// The span of the ops the search could not place (the anomaly's ops): from the first call to
+/// the last return, an unanswered one reaching to the end of time. The whole history when the
+/// search named no op.
+fn window_of(ops: &[Op], anomaly: &Anomaly) -> (u64, u64) {
+    let mine = ops.iter().filter(|o| anomaly.ops.contains(&o.id));
+    let lo = mine.clone().map(|o| o.call_ns).min();
+    let hi = mine
+        .map(|o| {
+            if o.out.is_ambiguous() {
+                u64::MAX
+            } else {
+                o.ret_ns
+            }
+        })
+        .max();
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        _ => (0, u64::MAX),
+    }
 }
 
 /// The shrunk history, its header saying what it was shrunk from and what it shows.
-fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly) -> History {
+fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly, complete: bool) -> History {
     let mut header = history.header.clone();
     let note = format!(
-        "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed)",
+        "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed){}",
         history.ops.len(),
         kept.len(),
         anomaly.kind,
-        anomaly.key
+        anomaly.key,
+        if complete {
+            ""
+        } else {
+            "; the shrinker's budget ran out, so a smaller history may show it too"
+        }
     );
     header.note = Some(match header.note {
         Some(n) => format!("{n}; {note}"),
@@ -185,24 +330,23 @@ const MAX_WIDENING: usize = 8;
 /// debugging over the whole key; `None` sends the shrinker down that general path. When the
 /// witness's own context is not enough (a conditional write whose version's producer is itself
 /// a conditional write), the context is widened round by round along those producers.
-fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<Vec<Op>> {
+fn from_witness(
+    history: &History,
+    anomaly: &Anomaly,
+    opts: &CheckOptions,
+) -> Option<(Vec<Op>, usize)> {
     if anomaly.ops.is_empty() {
         return None;
     }
-    let check_opts = CheckOptions {
-        threads: 1,
-        ..*opts
-    };
+    let checks = std::cell::Cell::new(0usize);
     let shows = |ops: &[&Op]| -> bool {
         let h = History {
             header: history.header.clone(),
             ops: ops.iter().map(|o| (*o).clone()).collect(),
         };
-        let report = check_history(&h, &check_opts);
-        let mut same = report
-            .anomalies()
-            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
-            .peekable();
+        checks.set(checks.get() + 1);
+        let (found, _) = anomalies_on(&h, &anomaly.key, opts);
+        let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
         same.peek().is_some() && same.all(|a| a.ops == anomaly.ops)
     };
     let wanted: HashSet<u64> = anomaly.ops.iter().copied().collect();
@@ -235,7 +379,7 @@ fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Op
             i += 1;
         }
     }
-    Some(keep.into_iter().cloned().collect())
+    Some((keep.into_iter().cloned().collect(), checks.get()))
 }
 
 /// `ops` with the context a pattern's name depends on: the writes that produced the versions
@@ -597,6 +741,7 @@ fn closures_through(ops: &[Op], through_writes: bool) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::check_history;
     use crate::history::{Header, Req};
 
     fn op(id: u64, call: u64, ret: u64, req: Req, out: Out) -> Op {
