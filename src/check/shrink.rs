@@ -25,6 +25,7 @@ use super::detect::all_findings;
 use super::model::{Role, split_by_key};
 use super::report::{CheckOptions, check_key};
 use super::tier2::Budget;
+use crate::history::view::{OpRef, OpSource};
 use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 
 /// The work delta debugging may do for the witnesses of one history, counted in ops checked
@@ -46,6 +47,11 @@ impl Work {
     /// A budget of `units` (ops checked plus configurations cached).
     pub fn new(units: u64) -> Self {
         Work { left: units }
+    }
+
+    /// The units not spent yet.
+    pub fn left(&self) -> u64 {
+        self.left
     }
 
     fn spend(&mut self, units: u64) {
@@ -93,9 +99,27 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     shrink_within(history, anomaly, opts, &mut Work::default()).history
 }
 
+/// Some of a history's ops, borrowed: a candidate is checked without copying its ops.
+struct Subset<'a> {
+    ops: Vec<&'a Op>,
+}
+
+impl OpSource for Subset<'_> {
+    fn len(&self) -> usize {
+        self.ops.len()
+    }
+    fn op(&self, i: usize) -> OpRef<'_> {
+        OpRef::from(self.ops[i])
+    }
+}
+
 /// The anomalies the checker reports on `key` in `h`: only that key is checked, in this thread,
 /// exactly as [`super::check_history`] checks it. Returns them with the work the check did.
-fn anomalies_on(h: &History, key: &str, opts: &CheckOptions) -> (Vec<Anomaly>, u64) {
+fn anomalies_on<S: OpSource + ?Sized>(
+    h: &S,
+    key: &str,
+    opts: &CheckOptions,
+) -> (Vec<Anomaly>, u64) {
     let groups = KeyGroups::new(h);
     let budget = Budget {
         deadline: Instant::now() + opts.time_budget,
@@ -135,13 +159,12 @@ pub fn shrink_within(
     let search_verdict = anomaly.kind == AnomalyKind::NonLinearizable;
     let mut checks = 0usize;
     let mut shows = |keep: &[bool], work: &mut Work| -> bool {
-        let h = History {
-            header: history.header.clone(),
+        let h = Subset {
             ops: ops
                 .iter()
                 .zip(keep)
                 .filter(|(_, k)| **k)
-                .map(|(o, _)| o.clone())
+                .map(|(o, _)| o)
                 .collect(),
         };
         checks += 1;
@@ -186,22 +209,6 @@ pub fn shrink_within(
     }
     if !late.is_empty() && shows(&cand, work) {
         keep = cand;
-    }
-    // The search stopped at the op it could not place: what is in flight with it is what it
-    // could not order, so the state-preserving ops outside that window are tried as one.
-    if search_verdict && !out_of_budget(work) {
-        let mut cand = keep.clone();
-        let (lo, hi) = window_of(&ops, anomaly);
-        for i in 0..n {
-            let o = &ops[i];
-            let overlaps = o.call_ns <= hi && (o.out.is_ambiguous() || o.ret_ns >= lo);
-            if removable[i] && !anomaly.ops.contains(&o.id) && !overlaps {
-                cand[i] = false;
-            }
-        }
-        if cand != keep && cand.iter().any(|k| *k) && shows(&cand, work) {
-            keep = cand;
-        }
     }
     // ddmin over the remaining ops.
     let mut chunks = 2usize;
@@ -274,27 +281,6 @@ pub fn shrink_within(
     }
 }
 
-/// The span of the ops the search could not place (the anomaly's ops): from the first call to
-/// the last return, an unanswered one reaching to the end of time. The whole history when the
-/// search named no op.
-fn window_of(ops: &[Op], anomaly: &Anomaly) -> (u64, u64) {
-    let mine = ops.iter().filter(|o| anomaly.ops.contains(&o.id));
-    let lo = mine.clone().map(|o| o.call_ns).min();
-    let hi = mine
-        .map(|o| {
-            if o.out.is_ambiguous() {
-                u64::MAX
-            } else {
-                o.ret_ns
-            }
-        })
-        .max();
-    match (lo, hi) {
-        (Some(lo), Some(hi)) => (lo, hi),
-        _ => (0, u64::MAX),
-    }
-}
-
 /// The shrunk history, its header saying what it was shrunk from and what it shows.
 fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly, complete: bool) -> History {
     let mut header = history.header.clone();
@@ -340,10 +326,7 @@ fn from_witness(
     }
     let checks = std::cell::Cell::new(0usize);
     let shows = |ops: &[&Op]| -> bool {
-        let h = History {
-            header: history.header.clone(),
-            ops: ops.iter().map(|o| (*o).clone()).collect(),
-        };
+        let h = Subset { ops: ops.to_vec() };
         checks.set(checks.get() + 1);
         let (found, _) = anomalies_on(&h, &anomaly.key, opts);
         let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
@@ -717,23 +700,28 @@ fn closures_through(ops: &[Op], through_writes: bool) -> Vec<Vec<usize>> {
         d
     };
     let direct: Vec<Vec<usize>> = (0..ops.len()).map(direct).collect();
+    // One visit mark per op, stamped with the op whose closure is being gathered, so each
+    // closure costs its own size, not the history's.
+    let mut seen = vec![usize::MAX; ops.len()];
     (0..ops.len())
         .map(|i| {
-            let mut seen = vec![false; ops.len()];
+            let mut closure = vec![i];
             let mut stack = vec![i];
-            seen[i] = true;
+            seen[i] = i;
             while let Some(j) = stack.pop() {
                 for &k in &direct[j] {
                     let writes = ops[k].req.is_mutation();
-                    if !seen[k] && (through_writes || !writes) {
-                        seen[k] = true;
+                    if seen[k] != i && (through_writes || !writes) {
+                        seen[k] = i;
+                        closure.push(k);
                         if through_writes {
                             stack.push(k);
                         }
                     }
                 }
             }
-            (0..ops.len()).filter(|&k| seen[k]).collect()
+            closure.sort_unstable();
+            closure
         })
         .collect()
 }

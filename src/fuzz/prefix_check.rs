@@ -4,10 +4,10 @@
 //! A key's verdict depends on its own ops and, through copies, on the keys it copies from or
 //! into (what a copy read, when it could write). So keys are taken in *groups* joined by
 //! copies, and a group whose ops are the same as in the last snapshot keeps its per-key
-//! reports. A recording only grows: an op begins (one more in flight) or returns (one fewer
-//! in flight, one more returned), and never goes away. So a group with as many returned ops
-//! and as many ops in flight as last time holds exactly the same ops, in the same order, and
-//! its reports carry over with their op ids renumbered to the new snapshot's.
+//! reports. An op keeps its id from snapshot to snapshot ([`super::Recording::snapshot`]) and
+//! only changes by returning, so a group holds the same ops as last time exactly when it has
+//! the same op ids in the same order and as many of them have returned; its reports then
+//! carry over as they are.
 //!
 //! The rest of the snapshot, the groups that changed, is checked as a history of its own:
 //! each group is closed under copies, so every key there is converted and judged exactly as
@@ -27,7 +27,6 @@ type Keys = BTreeSet<String>;
 #[derive(Debug)]
 struct Seen {
     returned: usize,
-    in_flight: usize,
     /// The group's op ids in that snapshot, in snapshot order.
     ids: Vec<u64>,
     reports: Vec<KeyReport>,
@@ -62,32 +61,16 @@ impl PrefixChecker {
                 .iter()
                 .filter(|&&i| !in_flight(&snapshot.ops[i].out))
                 .count();
-            let in_flight = members.len() - returned;
             let ids: Vec<u64> = members.iter().map(|&i| snapshot.ops[i].id).collect();
             match self.seen.remove(&keys) {
                 Some(old)
                     if old.returned == returned
-                        && old.in_flight == in_flight
+                        && old.ids == ids
                         && old.reports.iter().all(reusable) =>
                 {
-                    let renumber: HashMap<u64, u64> =
-                        old.ids.iter().copied().zip(ids.iter().copied()).collect();
-                    let reports: Vec<KeyReport> = old
-                        .reports
-                        .into_iter()
-                        .map(|r| renumbered(r, &renumber))
-                        .collect();
                     self.reused_ops += members.len();
-                    kept.extend(reports.iter().cloned());
-                    next.insert(
-                        keys,
-                        Seen {
-                            returned,
-                            in_flight,
-                            ids,
-                            reports,
-                        },
-                    );
+                    kept.extend(old.reports.iter().cloned());
+                    next.insert(keys, old);
                 }
                 _ => {
                     fresh_ops.extend(members.iter().map(|&i| snapshot.ops[i].clone()));
@@ -95,7 +78,6 @@ impl PrefixChecker {
                         keys,
                         Seen {
                             returned,
-                            in_flight,
                             ids,
                             reports: Vec::new(),
                         },
@@ -103,7 +85,8 @@ impl PrefixChecker {
                 }
             }
         }
-        fresh_ops.sort_by_key(|o| o.id);
+        // In the snapshot's order, as the whole snapshot's check sees them.
+        fresh_ops.sort_by_key(|o| (o.call_ns, o.client));
         let fresh = History {
             header: snapshot.header.clone(),
             ops: fresh_ops,
@@ -139,21 +122,6 @@ fn reusable(r: &KeyReport) -> bool {
 
 fn in_flight(out: &Out) -> bool {
     matches!(out, Out::Ambiguous { cause, .. } if cause == IN_FLIGHT)
-}
-
-/// A report with every op id it holds renumbered.
-fn renumbered(mut r: KeyReport, map: &HashMap<u64, u64>) -> KeyReport {
-    let id = |i: &mut u64| *i = map.get(i).copied().unwrap_or(*i);
-    if let Some(c) = &mut r.certificate {
-        c.iter_mut().for_each(id);
-    }
-    for a in &mut r.anomalies {
-        a.ops.iter_mut().for_each(id);
-    }
-    for n in &mut r.notes {
-        id(&mut n.op);
-    }
-    r
 }
 
 /// The snapshot's ops in groups of keys joined by copies (a copy joins its destination and
