@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
-use super::detect::all_findings;
+use super::detect::{Finding, all_findings, model_findings, protocol_findings};
 use super::model::{Role, split_by_key};
 use super::report::{CheckOptions, check_key};
 use super::tier2::Budget;
@@ -113,25 +113,51 @@ impl OpSource for Subset<'_> {
     }
 }
 
-/// The anomalies the checker reports on `key` in `h`: only that key is checked, in this thread,
-/// exactly as [`super::check_history`] checks it. Returns them with the work the check did.
+/// The anomalies of `kind` the checker reports on `key` in `h`: only that key is checked, in
+/// this thread, as [`super::check_history`] checks it. Returns them with the work the check did.
+///
+/// For a detector's kind, the detectors alone answer: [`check_key`] reports exactly their
+/// findings whenever they have any (each is sound, so no certificate can exist beside one), and
+/// none of that kind otherwise. So the version graph and, above all, the search, which a
+/// candidate without the anomaly would otherwise run to its budget, are skipped. The shrunk
+/// witness that is shown is still re-checked by the whole checker ([`super::witnesses`]).
 fn anomalies_on<S: OpSource + ?Sized>(
     h: &S,
     key: &str,
+    kind: AnomalyKind,
     opts: &CheckOptions,
 ) -> (Vec<Anomaly>, u64) {
     let groups = KeyGroups::new(h);
-    let budget = Budget {
-        deadline: Instant::now() + opts.time_budget,
-        max_states: opts.max_states,
-        cancel: None,
-    };
     for i in 0..groups.len() {
         let kh = groups.convert(i);
-        if kh.key == key {
+        if kh.key != key {
+            continue;
+        }
+        let ids = |f: Finding| Anomaly {
+            kind: f.kind,
+            key: kh.key.clone(),
+            ops: f.ops.iter().map(|&i| kh.ops[i].id).collect(),
+            explanation: String::new(),
+        };
+        let found = if kind == AnomalyKind::NonLinearizable {
+            let budget = Budget {
+                deadline: Instant::now() + opts.time_budget,
+                max_states: opts.max_states,
+                cancel: None,
+            };
             let r = check_key(&kh, &budget);
             return (r.anomalies, (kh.ops.len() + r.states) as u64);
-        }
+        } else if kind.is_protocol() {
+            protocol_findings(&kh)
+        } else {
+            model_findings(&kh)
+        };
+        let found = found
+            .into_iter()
+            .filter(|f| f.kind == kind)
+            .map(ids)
+            .collect();
+        return (found, kh.ops.len() as u64);
     }
     (Vec::new(), 0)
 }
@@ -168,7 +194,7 @@ pub fn shrink_within(
                 .collect(),
         };
         checks += 1;
-        let (found, spent) = anomalies_on(&h, &anomaly.key, opts);
+        let (found, spent) = anomalies_on(&h, &anomaly.key, anomaly.kind, opts);
         work.spend(spent);
         let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
         // Every anomaly of this kind the smaller history shows must be true of the original:
@@ -328,7 +354,7 @@ fn from_witness(
     let shows = |ops: &[&Op]| -> bool {
         let h = Subset { ops: ops.to_vec() };
         checks.set(checks.get() + 1);
-        let (found, _) = anomalies_on(&h, &anomaly.key, opts);
+        let (found, _) = anomalies_on(&h, &anomaly.key, anomaly.kind, opts);
         let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
         same.peek().is_some() && same.all(|a| a.ops == anomaly.ops)
     };
