@@ -3,15 +3,96 @@
 //! the median and spread of the check and of the shrink + render step over several rounds.
 //!
 //! `cargo bench --bench witness` (add `-- --quick` for fewer rounds).
+//!
+//! `cargo bench --bench witness -- FILE.jsonl...` times recorded histories instead (a fuzz
+//! campaign's `--history`, a `bench --emit` file): each step of what `check FILE` does after
+//! starting (read, check, rebuild the shown ops, witnesses, render) and each witness's shrink
+//! on its own, with how it was shrunk, in how many checks, and whether it is minimal.
 
+use std::path::Path;
 use std::time::Instant;
 
 use s3conform::bench::{Bug, GenConfig, generate_seeded};
-use s3conform::check::{CheckOptions, WitnessOptions, check_history, render, witnesses};
+use s3conform::check::shrink::{Work, shrink_within};
+use s3conform::check::{
+    CheckOptions, WitnessOptions, check_history, check_ops, render, witness, witnesses,
+};
+use s3conform::history::read_compact;
 
 fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
     (v[0], v[v.len() / 2], v[v.len() - 1])
+}
+
+/// The steps of `check FILE` after the process starts, medians over `rounds`, then each
+/// witness's shrink.
+fn file(path: &Path, rounds: usize) {
+    let opts = CheckOptions::default();
+    let mut steps: [Vec<f64>; 5] = Default::default();
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let compact = read_compact(path).expect("a readable history");
+        steps[0].push(ms(t));
+        let t = Instant::now();
+        let report = check_ops(&compact, &opts);
+        steps[1].push(ms(t));
+        let t = Instant::now();
+        let history = compact.to_history();
+        drop(compact);
+        steps[2].push(ms(t));
+        let t = Instant::now();
+        let found = witnesses(
+            &history,
+            &report,
+            &WitnessOptions {
+                shrink: true,
+                check: opts,
+            },
+        );
+        steps[3].push(ms(t));
+        let t = Instant::now();
+        let text: String = found.iter().map(|w| render::witness(&history, w)).collect();
+        std::hint::black_box(text);
+        steps[4].push(ms(t));
+    }
+    let [read, check, rebuild, shrink, show] = steps.map(median);
+    println!(
+        "{}: medians of {rounds}: read {:.2} ms, check {:.2}, rebuild ops {:.2}, witnesses {:.2} ({:.2}–{:.2}), render {:.2}",
+        path.display(),
+        read.1,
+        check.1,
+        rebuild.1,
+        shrink.1,
+        shrink.0,
+        shrink.2,
+        show.1
+    );
+    let history = read_compact(path).expect("a readable history").to_history();
+    let report = check_history(&history, &opts);
+    let found = witnesses(
+        &history,
+        &report,
+        &WitnessOptions {
+            shrink: false,
+            check: opts,
+        },
+    );
+    let mut work = Work::default();
+    for w in &found {
+        let t = Instant::now();
+        let s = shrink_within(&history, &w.anomaly, &opts, &mut work);
+        println!(
+            "  {:<40} {:>8.2} ms  {:?}, {} checks, {} -> {} ops{}",
+            witness::Witness::name(w),
+            ms(t),
+            s.method,
+            s.checks,
+            history.ops.len(),
+            s.history.ops.len(),
+            if s.complete { "" } else { ", budget ran out" }
+        );
+    }
 }
 
 fn main() {
@@ -20,6 +101,16 @@ fn main() {
     } else {
         21
     };
+    let files: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a.ends_with(".jsonl"))
+        .collect();
+    if !files.is_empty() {
+        for f in &files {
+            file(Path::new(f), rounds);
+        }
+        return;
+    }
     let opts = CheckOptions::default();
     let mut printed = false;
     let others = [

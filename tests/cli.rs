@@ -100,6 +100,11 @@ fn out_of_range_numbers_are_usage_errors_naming_the_range() {
             "1..=1000000",
         ),
         (&["run", "--test-threads", "100000"][..], "1..=256"),
+        (&["fuzz", "--max-states", "0"][..], "1..=100000000"),
+        (
+            &["check", "h.jsonl", "--max-states", "0"][..],
+            "1..=100000000",
+        ),
     ] {
         let started = Instant::now();
         let out = s3conform(args);

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use s3conform::bench::{Bug, GenConfig, generate_seeded};
 use s3conform::campaign::Campaign;
-use s3conform::check::{CheckOptions, Verdict, check_history};
+use s3conform::check::{CheckOptions, CheckReport, Verdict, check_history};
 use s3conform::embedded::{self, Embedded};
-use s3conform::fuzz::{Counters, Mix, Recording, Watch};
+use s3conform::fuzz::{Counters, Mix, PrefixChecker, Recording, Watch};
 use s3conform::history::{History, read_history, write_history};
 use s3conform::s3::RunPrefix;
 use s3conform::server::{Fault, ServerConfig};
@@ -80,6 +81,15 @@ async fn a_prefix_shows_only_anomalies_of_the_whole_run() {
             whole
         );
         let whole_anomalous = matches!(whole, Verdict::Anomalous(_));
+        // Re-checking only the keys that saw a new op gives what checking it all gives.
+        let mut prefixes = PrefixChecker::default();
+        for (i, snap) in snaps.iter().enumerate() {
+            assert_eq!(
+                timeless(prefixes.check(snap, &CheckOptions::default(), &AtomicBool::new(false))),
+                timeless(check_history(snap, &CheckOptions::default())),
+                "{faults:?}: snapshot {i}"
+            );
+        }
         for (i, snap) in snaps.iter().enumerate() {
             // Ops in flight are unanswered in a snapshot: a fault-free run with lost answers
             // (500 after the write) must never look anomalous in any prefix.
@@ -110,4 +120,57 @@ fn read_history_bytes(bytes: &[u8]) -> History {
     let h = read_history(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     h
+}
+
+/// A report without its timings, which differ from run to run.
+fn timeless(mut r: CheckReport) -> CheckReport {
+    r.elapsed_ms = 0.0;
+    for k in &mut r.keys {
+        k.elapsed_ms = 0.0;
+    }
+    r
+}
+
+#[test]
+fn snapshots_re_check_only_the_keys_with_new_ops_and_agree_with_a_whole_check() {
+    // Eight keys with a lost update each, recorded key after key, some ops left in flight
+    // across snapshots: most snapshots change one key, and the rest carry over.
+    let h = generate_seeded(
+        &GenConfig {
+            keys: 8,
+            ops: 150,
+            bug: Some(Bug::LostUpdate),
+            ..GenConfig::default()
+        },
+        5,
+    );
+    let mut ops = h.ops.clone();
+    ops.sort_by_key(|o| (o.key.clone(), o.call_ns));
+    let recording = Recording::default();
+    let mut prefixes = PrefixChecker::default();
+    let opts = CheckOptions::default();
+    let mut reused = 0;
+    let mut open: Vec<(u64, s3conform::history::Op)> = Vec::new();
+    for (n, chunk) in ops.chunks(40).enumerate() {
+        for op in chunk {
+            let token = recording.begin(op.clone());
+            open.push((token, op.clone()));
+        }
+        // Leave the chunk's last two ops in flight until the next chunk.
+        let keep = open.len().saturating_sub(2);
+        for (token, op) in open.drain(..keep) {
+            recording.finish(token, op);
+        }
+        let snap = recording.snapshot();
+        let mine = prefixes.check(&snap, &opts, &AtomicBool::new(false));
+        reused += prefixes.reused_ops;
+        assert_eq!(
+            timeless(mine),
+            timeless(check_history(&snap, &opts)),
+            "snapshot {n}"
+        );
+    }
+    assert!(reused > 1000, "only {reused} ops re-used");
+    let whole = prefixes.check(&recording.snapshot(), &opts, &AtomicBool::new(false));
+    assert!(matches!(whole.verdict(), Verdict::Anomalous(_)));
 }

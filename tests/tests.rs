@@ -47,4 +47,5 @@ mod safety;
 mod safety_bucket;
 mod safety_probes;
 mod schedule_digest;
+mod shrinking;
 mod witnesses;

@@ -55,7 +55,7 @@ pub mod witness;
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
     CheckOptions, CheckReport, ConformanceNote, KeyReport, KeyVerdict, Tier, Verdict,
-    check_history, check_key, check_ops,
+    check_history, check_key, check_ops, check_ops_until,
 };
 pub use shrink::shrink;
 pub use witness::{Shrunk, Witness, WitnessOptions, witnesses};

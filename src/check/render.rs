@@ -276,8 +276,18 @@ pub fn witness_explanation(original: &History, witness: &Witness) -> String {
     let (history, anomaly) = witness.shown(original);
     match &witness.shrunk {
         Some(s) if s.history.ops.len() < original.ops.len() => format!(
-            "(shrunk from {} to {} ops)\n{}",
+            "(shrunk from {} to {} ops{})\n{}",
             original.ops.len(),
+            s.history.ops.len(),
+            if s.minimal {
+                ""
+            } else {
+                "; the shrinker's budget ran out, so fewer may show it too"
+            },
+            text(history, anomaly)
+        ),
+        Some(s) if !s.minimal => format!(
+            "({} ops: the shrinker's budget ran out before it removed any)\n{}",
             s.history.ops.len(),
             text(history, anomaly)
         ),

@@ -163,6 +163,17 @@ pub fn check_history(history: &History, opts: &CheckOptions) -> CheckReport {
 
 /// [`check_history`] on any store of ops: `check` runs it on the compact form it reads.
 pub fn check_ops<S: OpSource + ?Sized>(history: &S, opts: &CheckOptions) -> CheckReport {
+    check_ops_until(history, opts, &AtomicBool::new(false))
+}
+
+/// [`check_ops`], abandoning every search once `cancel` is set (its key is then Unknown,
+/// "cancelled"): a check nobody will read any more, one superseded or interrupted, gives its
+/// core back.
+pub fn check_ops_until<S: OpSource + ?Sized>(
+    history: &S,
+    opts: &CheckOptions,
+    cancel: &AtomicBool,
+) -> CheckReport {
     let start = Instant::now();
     let deadline = start + opts.time_budget;
     let groups = KeyGroups::new(history);
@@ -173,7 +184,6 @@ pub fn check_ops<S: OpSource + ?Sized>(history: &S, opts: &CheckOptions) -> Chec
     };
     let results: Mutex<Vec<Option<KeyReport>>> = Mutex::new(vec![None; groups.len()]);
     let next = AtomicUsize::new(0);
-    let cancel = AtomicBool::new(false);
     let threads = opts.threads.clamp(1, groups.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -184,7 +194,7 @@ pub fn check_ops<S: OpSource + ?Sized>(history: &S, opts: &CheckOptions) -> Chec
                     let budget = Budget {
                         deadline,
                         max_states: opts.max_states,
-                        cancel: Some(&cancel),
+                        cancel: Some(cancel),
                     };
                     let kh = groups.convert(i);
                     let r = check_key(&kh, &budget);

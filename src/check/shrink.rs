@@ -20,52 +20,198 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::anomaly::{Anomaly, AnomalyKind};
-use super::detect::all_findings;
+use super::convert::KeyGroups;
+use super::detect::{Finding, all_findings, model_findings, protocol_findings};
 use super::model::{Role, split_by_key};
-use super::report::{CheckOptions, check_history};
+use super::report::{CheckOptions, check_key};
+use super::tier2::Budget;
+use crate::history::view::{OpRef, OpSource};
 use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 
-/// Shrinks `history` to a (1-minimal, within the time budget) sub-history in which the checker
-/// still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also true of `history`.
-/// Returns the input unchanged if it does not show the anomaly.
+/// The work delta debugging may do for the witnesses of one history, counted in ops checked
+/// (the sizes of the candidate histories it checks) plus the configurations their searches
+/// cache. A check costs about half a microsecond per op on one core, so this is some 50 ms:
+/// the verdict of a campaign is not held back for long by a witness that only delta debugging
+/// can shrink. A candidate is kept only once checked, so a witness whose budget runs out is
+/// still true, only perhaps not minimal, and says so. Counting work instead of time keeps the
+/// shrunk witness of a history the same on a loaded machine as on an idle one.
+pub const DD_WORK: u64 = 100_000;
+
+/// Work left for delta debugging; one per history, shared by its witnesses in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    left: u64,
+}
+
+impl Work {
+    /// A budget of `units` (ops checked plus configurations cached).
+    pub fn new(units: u64) -> Self {
+        Work { left: units }
+    }
+
+    /// The units not spent yet.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
+    fn spend(&mut self, units: u64) {
+        self.left = self.left.saturating_sub(units);
+    }
+
+    fn exhausted(&self) -> bool {
+        self.left == 0
+    }
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Work::new(DD_WORK)
+    }
+}
+
+/// How a witness was shrunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// From the detector's own proof: its ops and the writes they name.
+    Witness,
+    /// Delta debugging over the key's ops.
+    DeltaDebugging,
+    /// Not at all: the history does not show the anomaly by itself.
+    Unshrunk,
+}
+
+/// A shrunk history and how it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shrinking {
+    pub history: History,
+    pub method: Method,
+    /// Candidate histories checked.
+    pub checks: usize,
+    /// False when delta debugging stopped at its work or time budget: the history still shows
+    /// the anomaly, truly, but a smaller one may too.
+    pub complete: bool,
+}
+
+/// Shrinks `history` to a (1-minimal, within [`DD_WORK`] and the time budget) sub-history in
+/// which the checker still reports an anomaly of `anomaly.kind` on `anomaly.key` that is also
+/// true of `history`. Returns the input unchanged if it does not show the anomaly.
 pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> History {
+    shrink_within(history, anomaly, opts, &mut Work::default()).history
+}
+
+/// Some of a history's ops, borrowed: a candidate is checked without copying its ops.
+struct Subset<'a> {
+    ops: Vec<&'a Op>,
+}
+
+impl OpSource for Subset<'_> {
+    fn len(&self) -> usize {
+        self.ops.len()
+    }
+    fn op(&self, i: usize) -> OpRef<'_> {
+        OpRef::from(self.ops[i])
+    }
+}
+
+/// The anomalies of `kind` the checker reports on `key` in `h`: only that key is checked, in
+/// this thread, as [`super::check_history`] checks it. Returns them with the work the check did.
+///
+/// For a detector's kind, the detectors alone answer: [`check_key`] reports exactly their
+/// findings whenever they have any (each is sound, so no certificate can exist beside one), and
+/// none of that kind otherwise. So the version graph and, above all, the search, which a
+/// candidate without the anomaly would otherwise run to its budget, are skipped. The shrunk
+/// witness that is shown is still re-checked by the whole checker ([`super::witnesses`]).
+fn anomalies_on<S: OpSource + ?Sized>(
+    h: &S,
+    key: &str,
+    kind: AnomalyKind,
+    opts: &CheckOptions,
+) -> (Vec<Anomaly>, u64) {
+    let groups = KeyGroups::new(h);
+    for i in 0..groups.len() {
+        let kh = groups.convert(i);
+        if kh.key != key {
+            continue;
+        }
+        let ids = |f: Finding| Anomaly {
+            kind: f.kind,
+            key: kh.key.clone(),
+            ops: f.ops.iter().map(|&i| kh.ops[i].id).collect(),
+            explanation: String::new(),
+        };
+        let found = if kind == AnomalyKind::NonLinearizable {
+            let budget = Budget {
+                deadline: Instant::now() + opts.time_budget,
+                max_states: opts.max_states,
+                cancel: None,
+            };
+            let r = check_key(&kh, &budget);
+            return (r.anomalies, (kh.ops.len() + r.states) as u64);
+        } else if kind.is_protocol() {
+            protocol_findings(&kh)
+        } else {
+            model_findings(&kh)
+        };
+        let found = found
+            .into_iter()
+            .filter(|f| f.kind == kind)
+            .map(ids)
+            .collect();
+        return (found, kh.ops.len() as u64);
+    }
+    (Vec::new(), 0)
+}
+
+/// [`shrink`] drawing delta debugging's work from `work`, saying how it went.
+pub fn shrink_within(
+    history: &History,
+    anomaly: &Anomaly,
+    opts: &CheckOptions,
+    work: &mut Work,
+) -> Shrinking {
     if anomaly.kind != AnomalyKind::NonLinearizable
-        && let Some(kept) = from_witness(history, anomaly, opts)
+        && let Some((kept, checks)) = from_witness(history, anomaly, opts)
     {
-        return noted(history, kept, anomaly);
+        return Shrinking {
+            history: noted(history, kept, anomaly, true),
+            method: Method::Witness,
+            checks,
+            complete: true,
+        };
     }
     let deadline = Instant::now() + opts.time_budget;
-    let check_opts = CheckOptions {
-        threads: 1,
-        ..*opts
-    };
     let ops = relevant_ops(history, &anomaly.key);
     let confirmed = confirmed_findings(history, &anomaly.key, anomaly.kind);
     let search_verdict = anomaly.kind == AnomalyKind::NonLinearizable;
-    let shows = |keep: &[bool]| -> bool {
-        let h = History {
-            header: history.header.clone(),
+    let mut checks = 0usize;
+    let mut shows = |keep: &[bool], work: &mut Work| -> bool {
+        let h = Subset {
             ops: ops
                 .iter()
                 .zip(keep)
                 .filter(|(_, k)| **k)
-                .map(|(o, _)| o.clone())
+                .map(|(o, _)| o)
                 .collect(),
         };
-        let report = check_history(&h, &check_opts);
-        let mut same = report
-            .anomalies()
-            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
-            .peekable();
+        checks += 1;
+        let (found, spent) = anomalies_on(&h, &anomaly.key, anomaly.kind, opts);
+        work.spend(spent);
+        let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
         // Every anomaly of this kind the smaller history shows must be true of the original:
         // whichever of them is printed, it tells no story the original does not.
         same.peek().is_some() && same.all(|a| search_verdict || confirmed.contains(&a.ops))
     };
     let n = ops.len();
     let mut keep = vec![true; n];
-    if !shows(&keep) {
-        return history.clone();
+    if !shows(&keep, work) {
+        return Shrinking {
+            history: history.clone(),
+            method: Method::Unshrunk,
+            checks,
+            complete: true,
+        };
     }
+    let out_of_budget = |work: &Work| work.exhausted() || Instant::now() >= deadline;
     // For the search's verdict only state-preserving ops may go one by one.
     let removable: Vec<bool> = if search_verdict {
         state_preserving(&ops, &anomaly.key)
@@ -87,21 +233,21 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     for &i in &late {
         cand[i] = false;
     }
-    if !late.is_empty() && shows(&cand) {
+    if !late.is_empty() && shows(&cand, work) {
         keep = cand;
     }
     // ddmin over the remaining ops.
     let mut chunks = 2usize;
     loop {
         let alive: Vec<usize> = (0..n).filter(|&i| keep[i] && removable[i]).collect();
-        if alive.len() <= 1 || Instant::now() >= deadline {
+        if alive.len() <= 1 || out_of_budget(work) {
             break;
         }
         let chunks_now = chunks.min(alive.len());
         let size = alive.len().div_ceil(chunks_now);
         let mut progressed = false;
         for part in alive.chunks(size) {
-            if Instant::now() >= deadline {
+            if out_of_budget(work) {
                 break;
             }
             let mut cand = keep.clone();
@@ -113,7 +259,7 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
             } else {
                 remove(&mut cand, part);
             }
-            if cand.iter().any(|k| *k) && cand != keep && shows(&cand) {
+            if cand.iter().any(|k| *k) && cand != keep && shows(&cand, work) {
                 keep = cand;
                 progressed = true;
                 break;
@@ -133,37 +279,48 @@ pub fn shrink(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Hist
     if !search_verdict {
         let readers = reader_closures(&ops);
         let mut i = 0;
-        while i < n && Instant::now() < deadline {
+        while i < n && !out_of_budget(work) {
             if keep[i] {
                 let mut cand = keep.clone();
                 for &j in &readers[i] {
                     cand[j] = false;
                 }
-                if cand.iter().any(|k| *k) && shows(&cand) {
+                if cand.iter().any(|k| *k) && shows(&cand, work) {
                     keep = cand;
                 }
             }
             i += 1;
         }
     }
+    let complete = !out_of_budget(work);
     let kept: Vec<Op> = ops
         .into_iter()
         .zip(keep)
         .filter(|(_, k)| *k)
         .map(|(o, _)| o)
         .collect();
-    noted(history, kept, anomaly)
+    Shrinking {
+        history: noted(history, kept, anomaly, complete),
+        method: Method::DeltaDebugging,
+        checks,
+        complete,
+    }
 }
 
 /// The shrunk history, its header saying what it was shrunk from and what it shows.
-fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly) -> History {
+fn noted(history: &History, kept: Vec<Op>, anomaly: &Anomaly, complete: bool) -> History {
     let mut header = history.header.clone();
     let note = format!(
-        "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed)",
+        "shrunk from {} ops to {} showing {} on key {} (that anomaly is also true of the original; others this file shows may come from the ops removed){}",
         history.ops.len(),
         kept.len(),
         anomaly.kind,
-        anomaly.key
+        anomaly.key,
+        if complete {
+            ""
+        } else {
+            "; the shrinker's budget ran out, so a smaller history may show it too"
+        }
     );
     header.note = Some(match header.note {
         Some(n) => format!("{n}; {note}"),
@@ -185,24 +342,20 @@ const MAX_WIDENING: usize = 8;
 /// debugging over the whole key; `None` sends the shrinker down that general path. When the
 /// witness's own context is not enough (a conditional write whose version's producer is itself
 /// a conditional write), the context is widened round by round along those producers.
-fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<Vec<Op>> {
+fn from_witness(
+    history: &History,
+    anomaly: &Anomaly,
+    opts: &CheckOptions,
+) -> Option<(Vec<Op>, usize)> {
     if anomaly.ops.is_empty() {
         return None;
     }
-    let check_opts = CheckOptions {
-        threads: 1,
-        ..*opts
-    };
+    let checks = std::cell::Cell::new(0usize);
     let shows = |ops: &[&Op]| -> bool {
-        let h = History {
-            header: history.header.clone(),
-            ops: ops.iter().map(|o| (*o).clone()).collect(),
-        };
-        let report = check_history(&h, &check_opts);
-        let mut same = report
-            .anomalies()
-            .filter(|a| a.kind == anomaly.kind && a.key == anomaly.key)
-            .peekable();
+        let h = Subset { ops: ops.to_vec() };
+        checks.set(checks.get() + 1);
+        let (found, _) = anomalies_on(&h, &anomaly.key, anomaly.kind, opts);
+        let mut same = found.iter().filter(|a| a.kind == anomaly.kind).peekable();
         same.peek().is_some() && same.all(|a| a.ops == anomaly.ops)
     };
     let wanted: HashSet<u64> = anomaly.ops.iter().copied().collect();
@@ -235,7 +388,7 @@ fn from_witness(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Op
             i += 1;
         }
     }
-    Some(keep.into_iter().cloned().collect())
+    Some((keep.into_iter().cloned().collect(), checks.get()))
 }
 
 /// `ops` with the context a pattern's name depends on: the writes that produced the versions
@@ -573,23 +726,28 @@ fn closures_through(ops: &[Op], through_writes: bool) -> Vec<Vec<usize>> {
         d
     };
     let direct: Vec<Vec<usize>> = (0..ops.len()).map(direct).collect();
+    // One visit mark per op, stamped with the op whose closure is being gathered, so each
+    // closure costs its own size, not the history's.
+    let mut seen = vec![usize::MAX; ops.len()];
     (0..ops.len())
         .map(|i| {
-            let mut seen = vec![false; ops.len()];
+            let mut closure = vec![i];
             let mut stack = vec![i];
-            seen[i] = true;
+            seen[i] = i;
             while let Some(j) = stack.pop() {
                 for &k in &direct[j] {
                     let writes = ops[k].req.is_mutation();
-                    if !seen[k] && (through_writes || !writes) {
-                        seen[k] = true;
+                    if seen[k] != i && (through_writes || !writes) {
+                        seen[k] = i;
+                        closure.push(k);
                         if through_writes {
                             stack.push(k);
                         }
                     }
                 }
             }
-            (0..ops.len()).filter(|&k| seen[k]).collect()
+            closure.sort_unstable();
+            closure
         })
         .collect()
 }
@@ -597,6 +755,7 @@ fn closures_through(ops: &[Op], through_writes: bool) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::check_history;
     use crate::history::{Header, Req};
 
     fn op(id: u64, call: u64, ret: u64, req: Req, out: Out) -> Op {

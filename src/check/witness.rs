@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::anomaly::{Anomaly, AnomalyKind};
 use super::report::{CheckOptions, CheckReport, check_history};
-use super::shrink::shrink;
+use super::shrink::{Work, shrink_within};
 use crate::history::History;
 
 /// How witnesses are made.
@@ -49,6 +49,9 @@ pub struct Shrunk {
     pub history: History,
     /// The anomaly the checker finds in `history` by itself.
     pub anomaly: Anomaly,
+    /// False when the shrinker's budget ran out first: the witness is true, and a smaller
+    /// history may show it too.
+    pub minimal: bool,
 }
 
 impl Witness {
@@ -94,8 +97,12 @@ pub fn witnesses(history: &History, report: &CheckReport, opts: &WitnessOptions)
             time_budget: opts.check.time_budget.min(SHRINK_BUDGET),
             ..opts.check
         };
+        // One budget for delta debugging across the findings, in the order found, so a
+        // history with many findings that only delta debugging shrinks still gets its
+        // verdict promptly.
+        let mut work = Work::default();
         for w in &mut found {
-            w.shrunk = shrunk(history, &w.anomaly, &check);
+            w.shrunk = shrunk(history, &w.anomaly, &check, &mut work);
         }
     }
     found
@@ -110,8 +117,14 @@ pub fn names(witnesses: &[Witness]) -> String {
         .join(", ")
 }
 
-fn shrunk(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<Shrunk> {
-    let small = shrink(history, anomaly, opts);
+fn shrunk(
+    history: &History,
+    anomaly: &Anomaly,
+    opts: &CheckOptions,
+    work: &mut Work,
+) -> Option<Shrunk> {
+    let shrinking = shrink_within(history, anomaly, opts, work);
+    let small = shrinking.history;
     let again = check_history(&small, opts);
     let found = again
         .anomalies()
@@ -120,6 +133,7 @@ fn shrunk(history: &History, anomaly: &Anomaly, opts: &CheckOptions) -> Option<S
     Some(Shrunk {
         history: small,
         anomaly: found,
+        minimal: shrinking.complete,
     })
 }
 

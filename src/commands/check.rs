@@ -23,15 +23,11 @@ pub struct CheckArgs {
     /// verdict is Unknown (exit 3), never a guess.
     #[arg(long, default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub time_budget: Duration,
-    /// Cap on configurations the search caches per key (about 40 bytes each), 1 to 10^8: at
-    /// the top that is about 4 GB per key being searched.
     #[arg(
         long,
-        default_value_t = 5_000_000,
-        value_parser = clap::builder::TypedValueParser::map(
-            clap::value_parser!(u64).range(1..=100_000_000),
-            |v| v as usize
-        )
+        help = MAX_STATES_HELP,
+        default_value_t = CheckOptions::default().max_states,
+        value_parser = max_states_parser()
     )]
     pub max_states: usize,
     /// Write a self-contained HTML timeline of the witnesses to PATH.
@@ -63,6 +59,16 @@ pub struct CheckArgs {
         )
     )]
     pub threads: Option<usize>,
+}
+
+/// The help of `--max-states`, which `check` and `fuzz` share.
+pub const MAX_STATES_HELP: &str = "Cap on configurations the search caches per key (about 40 bytes each), 1 to 10^8: at the top that is about 4 GB per key being searched";
+
+/// The parser of `--max-states`, which `check` and `fuzz` share: 1 to 10^8.
+pub fn max_states_parser() -> impl clap::builder::TypedValueParser<Value = usize> {
+    clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=100_000_000), |v| {
+        v as usize
+    })
 }
 
 /// Why `check` could not produce a verdict.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -72,6 +72,14 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::duration::parse_flag)]
     pub check_budget: Duration,
 
+    #[arg(
+        long,
+        help = super::check::MAX_STATES_HELP,
+        default_value_t = CheckOptions::default().max_states,
+        value_parser = super::check::max_states_parser()
+    )]
+    pub max_states: usize,
+
     /// Show each witness as found, without shrinking it (witnesses are shrunk by default, one
     /// per anomaly kind and key, as `check` shows them).
     #[arg(long)]
@@ -135,6 +143,7 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     };
     let opts = CheckOptions {
         time_budget: args.check_budget,
+        max_states: args.max_states,
         ..CheckOptions::default()
     };
     let counters = Arc::new(Counters::default());
@@ -174,12 +183,16 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
             connected_bucket, connected_root
         ));
     }
-    // The verdict and its witnesses are made while the cleanup runs.
+    // The verdict and its witnesses are made while the cleanup runs; an interrupted run
+    // cancels the check's searches, so the process does not wait for a verdict it will not
+    // print.
+    let cancel = Arc::new(AtomicBool::new(false));
     let checking = drove.as_ref().ok().map(|history| {
         let history = history.clone();
         let shrink = !args.no_shrink;
+        let cancel = cancel.clone();
         tokio::task::spawn_blocking(move || {
-            let report = check::check_history(&history, &opts);
+            let report = check::check_ops_until(&history, &opts, &cancel);
             let found = match report.verdict() {
                 Verdict::Anomalous(_) => check::witnesses(
                     &history,
@@ -198,6 +211,7 @@ pub async fn run(args: &FuzzArgs) -> Result<u8, FuzzError> {
     let cleanup = interrupts.finish(connected, keep).await;
     let cleaned = Cleanup::of(cleanup.as_ref(), keep);
     if let Some(reason) = halt.reason() {
+        cancel.store(true, Ordering::Relaxed);
         let timeout = Duration::from_secs(args.target.timeout);
         return Ok(report_stop(reason, cleaned, &connected_root, timeout));
     }

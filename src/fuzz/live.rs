@@ -37,7 +37,8 @@ impl Recording {
     }
 
     /// Notes that `op` (its request, client, key and a call instant no later than the real
-    /// one) has been sent; returns the token [`Recording::finish`] takes.
+    /// one) has been sent; returns the token [`Recording::finish`] takes, which is also the
+    /// op's id in every snapshot.
     pub fn begin(&self, mut op: Op) -> u64 {
         op.ret_ns = op.call_ns;
         op.out = Out::Ambiguous {
@@ -47,12 +48,14 @@ impl Recording {
         let mut inner = self.lock();
         let token = inner.next_token;
         inner.next_token += 1;
+        op.id = token;
         inner.in_flight.insert(token, op);
         token
     }
 
     /// Records the answered (or ambiguous) op that `token` began.
-    pub fn finish(&self, token: u64, op: Op) {
+    pub fn finish(&self, token: u64, mut op: Op) {
+        op.id = token;
         let mut inner = self.lock();
         inner.in_flight.remove(&token);
         inner.done.push(op);
@@ -64,7 +67,8 @@ impl Recording {
     }
 
     /// The history so far: returned ops and ops in flight (unanswered), sorted by call, without
-    /// ETag predictions.
+    /// ETag predictions. An op keeps its id from one snapshot to the next (the order ops
+    /// began in), so what a check of one snapshot says about an op holds in the next.
     pub fn snapshot(&self) -> History {
         let mut ops: Vec<Op> = {
             let inner = self.lock();
@@ -83,22 +87,22 @@ impl Recording {
                 *etag_if_applied = None;
             }
         }
-        ordered(Header::new(), ops)
+        ops.sort_by_key(|o| (o.call_ns, o.client));
+        History {
+            header: Header::new(),
+            ops,
+        }
     }
 
     /// Everything returned, as the final history (ops sorted by call, ids in that order).
     pub fn take(&self, header: Header) -> History {
-        let ops = std::mem::take(&mut self.lock().done);
-        ordered(header, ops)
+        let mut ops = std::mem::take(&mut self.lock().done);
+        ops.sort_by_key(|o| (o.call_ns, o.client));
+        for (i, op) in ops.iter_mut().enumerate() {
+            op.id = i as u64;
+        }
+        History { header, ops }
     }
-}
-
-fn ordered(header: Header, mut ops: Vec<Op>) -> History {
-    ops.sort_by_key(|o| (o.call_ns, o.client));
-    for (i, op) in ops.iter_mut().enumerate() {
-        op.id = i as u64;
-    }
-    History { header, ops }
 }
 
 #[cfg(test)]
@@ -139,7 +143,9 @@ mod tests {
         r.finish(a, put(1, 11, 20, ok.clone()));
         let snap = r.snapshot();
         assert_eq!(snap.ops.len(), 2);
-        assert_eq!((snap.ops[0].client, snap.ops[0].id), (2, 0));
+        // Sorted by call; each op keeps the id of its turn to begin.
+        assert_eq!((snap.ops[0].client, snap.ops[0].id), (2, 1));
+        assert_eq!((snap.ops[1].client, snap.ops[1].id), (1, 0));
         assert!(snap.ops[0].out.is_ambiguous());
         assert_eq!(snap.ops[1].out, ok);
         assert!(snap.ops.iter().all(|o| matches!(

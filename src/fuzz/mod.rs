@@ -7,11 +7,13 @@
 
 pub mod driver;
 pub mod live;
+pub mod prefix_check;
 pub mod schedule;
 pub mod watch;
 
 pub use driver::{Counters, DriveError, DriveLimits, WRITE_ID_META, drive, drive_recorded};
 pub use live::Recording;
+pub use prefix_check::PrefixChecker;
 pub use schedule::{
     Action, Mix, MixError, Program, ReadCondition, ReadKind, Schedule, WriteCondition,
 };

@@ -5,14 +5,17 @@
 //! ([`super::live`]), so every anomaly it shows is an anomaly of the whole run; the final
 //! verdict is still the check of the whole history, made when the drive ends. Checks are
 //! spaced by at least twice the time the last one took, so watching costs at most about a
-//! third of a core however long the history grows.
+//! third of a core however long the history grows, and each re-checks only the keys that saw
+//! a new op ([`PrefixChecker`]). Stopping the watch cancels a search under way, so the final
+//! check does not share the core with a snapshot nobody will read.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::live::Recording;
-use crate::check::{CheckOptions, Verdict, WitnessOptions, check_history, witness, witnesses};
+use super::prefix_check::PrefixChecker;
+use crate::check::{CheckOptions, Verdict, WitnessOptions, witness, witnesses};
 
 /// The least time between two checks.
 const EVERY: Duration = Duration::from_millis(250);
@@ -67,6 +70,7 @@ impl Watch {
         std::thread::spawn(move || {
             let mut checked = 0;
             let mut wait = EVERY;
+            let mut prefixes = PrefixChecker::default();
             loop {
                 let until = Instant::now() + wait;
                 while Instant::now() < until {
@@ -81,7 +85,8 @@ impl Watch {
                 let started = Instant::now();
                 let snapshot = recording.snapshot();
                 checked = recording.returned();
-                let report = check_history(&snapshot, &opts);
+                // Stopping the watch cancels its search: the final check needs the core.
+                let report = prefixes.check(&snapshot, &opts, &halt);
                 let found = match report.verdict() {
                     Verdict::Anomalous(_) => witnesses(
                         &snapshot,
@@ -119,8 +124,8 @@ impl Watch {
         move || so_far.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Stops checking (a check under way finishes in the background) and returns what was
-    /// found so far.
+    /// Stops checking (a search under way is cancelled, the rest of that check finishes in the
+    /// background) and returns what was found so far.
     pub fn stop(&self) -> Option<SoFar> {
         self.stop.store(true, Ordering::Relaxed);
         self.so_far()
