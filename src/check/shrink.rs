@@ -25,7 +25,7 @@ use super::detect::{Finding, all_findings, model_findings, protocol_findings};
 use super::model::{Role, split_by_key};
 use super::report::{CheckOptions, check_key};
 use super::tier2::Budget;
-use crate::history::view::{OpRef, OpSource};
+use crate::history::view::{OpRef, OpSource, SymTable, Symbols};
 use crate::history::{History, Op, Out, Req, Via, normalize_etag};
 
 /// The work delta debugging may do for the witnesses of one history, counted in ops checked
@@ -110,6 +110,9 @@ impl OpSource for Subset<'_> {
     }
     fn op(&self, i: usize) -> OpRef<'_> {
         OpRef::from(self.ops[i])
+    }
+    fn symbols(&self) -> Symbols<'_> {
+        Symbols::Table(SymTable::of_ops(self.ops.iter().copied()))
     }
 }
 

@@ -417,6 +417,11 @@ pub struct SymTable<'h> {
 impl<'h> SymTable<'h> {
     /// Numbers the history's strings: one hash per string an op names.
     pub fn new(history: &'h History) -> Self {
+        Self::of_ops(history.ops.iter())
+    }
+
+    /// Numbers the strings of some ops (a candidate sub-history borrowed from a larger one).
+    pub fn of_ops(ops: impl Iterator<Item = &'h Op>) -> Self {
         let mut index: FxHashMap<&'h str, StrSym> = FxHashMap::default();
         let mut strings: Vec<&'h str> = Vec::new();
         let mut sym = |s: &'h str| {
@@ -425,11 +430,7 @@ impl<'h> SymTable<'h> {
                 StrSym::new(u32::try_from(strings.len() - 1).unwrap_or(u32::MAX - 1))
             })
         };
-        let ops = history
-            .ops
-            .iter()
-            .map(|op| OpRef::from(op).map(&mut sym))
-            .collect();
+        let ops = ops.map(|op| OpRef::from(op).map(&mut sym)).collect();
         SymTable {
             ops,
             strings: strings.into(),
