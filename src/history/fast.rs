@@ -15,6 +15,8 @@
 
 use std::borrow::Cow;
 
+mod exact;
+
 use super::compact::{OutTag, Record, ReqTag};
 use super::format::{Op, Via};
 
@@ -24,12 +26,24 @@ use super::format::{Op, Via};
 pub(super) struct Raw<'a> {
     text: &'a str,
     escaped: bool,
+    /// Where `text` starts in the line, so a part of the file can name it by its place.
+    pos: usize,
 }
 
 impl<'a> Raw<'a> {
     /// The text between the quotes, as written.
     pub(super) fn text(&self) -> &'a str {
         self.text
+    }
+
+    /// Where the text starts in the line it was parsed from.
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// True when the text holds an escape (its value differs from the text).
+    pub(super) fn escaped(&self) -> bool {
+        self.escaped
     }
 
     /// Appends the string's value to `out`.
@@ -71,8 +85,14 @@ impl<'a> Raw<'a> {
 pub(super) type RawOp<'a> = (Record<Option<Raw<'a>>>, Option<u64>);
 
 /// Parses one op line, or `None` when it is anything but the plain shape (the caller then
-/// asks serde, which decides).
+/// asks serde, which decides). The exact shape the writer emits is read first, field names as
+/// byte literals in the writer's order; any other arrangement (spaces, another field order)
+/// goes through the general parser below, which reads the same values.
 pub(super) fn parse_raw(line: &str) -> Option<RawOp<'_>> {
+    exact::parse(line).or_else(|| general(line))
+}
+
+fn general(line: &str) -> Option<RawOp<'_>> {
     let mut p = Parser {
         s: line,
         b: line.as_bytes(),
@@ -181,7 +201,11 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                     // The line is a `str` and `"` is ASCII, so the slice is on char boundaries.
                     let text = self.s.get(start..self.i - 1)?;
-                    return Some(Raw { text, escaped });
+                    return Some(Raw {
+                        text,
+                        escaped,
+                        pos: start,
+                    });
                 }
                 b'\\' => match self.b.get(self.i + 1)? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
