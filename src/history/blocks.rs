@@ -35,6 +35,11 @@ pub(super) trait OpSink {
     /// Parses the op line `line`, which starts at byte `at` of the piece's `text`, into
     /// `part`; false when neither parser accepts it.
     fn parse_line(part: &mut Self::Part, text: &str, at: usize, line: &str) -> bool;
+    /// Parses the op line at byte `at` of `text` if it is exactly as the writer writes it,
+    /// and returns its length with its newline; `None` sends the line to [`Self::parse_line`].
+    fn parse_exact(_part: &mut Self::Part, _text: &str, _at: usize) -> Option<usize> {
+        None
+    }
     /// Appends a part's ops (the part is cleared before it is used again).
     fn append(&mut self, part: &mut Self::Part);
     /// The number of ops so far.
@@ -198,6 +203,15 @@ fn parse_piece<S: OpSink>(p: &mut Piece<S::Part>) {
     *failed = None;
     let (mut n, mut ops, mut at) = (0, 0, 0);
     while at < text.len() {
+        if let Some(len) = S::parse_exact(part, text, at) {
+            n += 1;
+            at += len;
+            if jumps.last().is_none_or(|&(j, l)| l + (ops - j) != n) {
+                jumps.push((ops, n));
+            }
+            ops += 1;
+            continue;
+        }
         let rest = &text[at..];
         let len = rest.find('\n');
         let l = &rest[..len.unwrap_or(rest.len())];

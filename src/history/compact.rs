@@ -230,7 +230,6 @@ impl std::fmt::Debug for CompactBuilder {
 /// A string is found by its text as it stands in the part (escapes in), which is what most
 /// lookups have; the table holds symbols and the text's place in the part, not the text, so a
 /// part and its allocations are reused for the next part of the file.
-#[derive(Default)]
 pub(super) struct LocalStrings {
     table: HashTable<Sym>,
     /// Each symbol's text in the part (start, end, as written) and that text's hash.
@@ -238,15 +237,45 @@ pub(super) struct LocalStrings {
     strings: Strings,
     /// Each symbol's hash as the history's table keys it (of the unescaped string).
     hashes: Vec<u64>,
+    /// The last string in each of an op's string fields (key, request's, outcome's): the key,
+    /// `"*"`, a write's ETag in the outcome repeat it so often that one comparison saves a
+    /// lookup. (start, end) in the part, and the symbol.
+    recent: [(usize, usize, Sym); 8],
+}
+
+impl Default for LocalStrings {
+    fn default() -> Self {
+        LocalStrings {
+            table: HashTable::new(),
+            raw: Vec::new(),
+            strings: Strings::default(),
+            hashes: Vec::new(),
+            recent: [(0, 0, NONE); 8],
+        }
+    }
 }
 
 impl LocalStrings {
     fn clear(&mut self) {
+        self.recent = [(0, 0, NONE); 8];
         self.table.clear();
         self.raw.clear();
         self.strings.text.clear();
         self.strings.ends.clear();
         self.hashes.clear();
+    }
+
+    /// [`Self::sym`] for the string in field `k` of an op, trying the field's last string
+    /// first.
+    fn field(&mut self, k: usize, text: &str, at: usize, raw: Raw<'_>) -> Sym {
+        let (a, b, sym) = self.recent[k];
+        if sym != NONE && text.as_bytes().get(a..b) == Some(raw.text().as_bytes()) {
+            return sym;
+        }
+        let sym = self.sym(text, at, raw);
+        let a = at + raw.pos();
+        self.recent[k] = (a, a + raw.text().len(), sym);
+        sym
     }
 
     /// The part-local symbol of `raw`, found in a line that starts at `at` in the part's
@@ -315,7 +344,11 @@ impl CompactPart {
             self.initiated.push((self.ops.len(), t));
         }
         let strings = &mut self.strings;
-        let c = rec.map(|s| s.map_or(NONE, |raw| strings.sym(text, at, raw)));
+        let mut k = 0;
+        let c = rec.map(|s| {
+            k += 1;
+            s.map_or(NONE, |raw| strings.field(k - 1, text, at, raw))
+        });
         self.ops.push(c);
     }
 
@@ -355,8 +388,7 @@ impl CompactBuilder {
         self.strings.push(s);
         self.hashes.push(hash);
         let hashes = &self.hashes;
-        self.index
-            .insert_unique(hash, sym, |&c| hashes[c as usize]);
+        self.index.insert_unique(hash, sym, |&c| hashes[c as usize]);
         sym
     }
 

@@ -169,6 +169,11 @@ impl OpSink for (CompactBuilder, Lines) {
     fn clear(part: &mut CompactPart, len: usize) {
         part.clear(len);
     }
+    fn parse_exact(part: &mut CompactPart, text: &str, at: usize) -> Option<usize> {
+        let (raw, len) = super::fast::parse_line_at(text.get(at..)?)?;
+        part.push_raw(text, at, raw);
+        Some(len)
+    }
     fn parse_line(part: &mut CompactPart, text: &str, at: usize, line: &str) -> bool {
         if let Some(raw) = super::fast::parse_raw(line) {
             part.push_raw(text, at, raw);
@@ -838,7 +843,10 @@ mod tests {
             text = write_history(Vec::new(), &h).unwrap();
             // Larger than a parallel block, so several threads and cuts take part.
             assert!(text.len() > 64 << 10);
-            assert_eq!(read_into(&text[..], "g.jsonl", Vec::new(), None).unwrap(), h);
+            assert_eq!(
+                read_into(&text[..], "g.jsonl", Vec::new(), None).unwrap(),
+                h
+            );
         }
         // Blank lines, CRLF, spaces, a line serde must read, and breakage deep in the file.
         let s = String::from_utf8(text).unwrap();
@@ -867,6 +875,38 @@ mod tests {
         let at = bytes.len() / 2;
         bytes[at] = 0xff;
         same_as_line_by_line(&bytes, "u.jsonl");
+    }
+
+    #[test]
+    fn pieces_cut_anywhere_read_as_the_line_reader_did() {
+        use crate::bench::{GenConfig, generate_seeded};
+        let cfg = GenConfig {
+            writers: 4,
+            ops: 12_000,
+            keys: 1,
+            ..GenConfig::default()
+        };
+        let h = generate_seeded(&cfg, 7);
+        let text = String::from_utf8(write_history(Vec::new(), &h).unwrap()).unwrap();
+        // Several pieces, a line longer than a piece in the middle, and a header after more
+        // blank lines than a piece holds.
+        assert!(text.len() > 2 << 20, "{}", text.len());
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mid = lines.len() / 2;
+        let key = format!("\"key\":\"{}\"", "x".repeat(3 << 20));
+        lines[mid] = lines[mid].replacen("\"key\":\"k0\"", &key, 1);
+        assert!(lines[mid].len() > 3 << 20);
+        let blank = "\n".repeat((1 << 20) + 5);
+        same_as_line_by_line(format!("{blank}{}", lines.join("\n")).as_bytes(), "p.jsonl");
+        same_as_line_by_line(lines.join("\r\n").as_bytes(), "crlf.jsonl");
+        // An error in the long line, and bytes that are not UTF-8 in it.
+        let mut broken = lines.clone();
+        broken[mid] = broken[mid].replacen("\"id\":", "\"id\":-", 1);
+        same_as_line_by_line(broken.join("\n").as_bytes(), "l.jsonl");
+        let mut bytes = lines.join("\n").into_bytes();
+        let at = bytes.len() / 2;
+        bytes[at] = 0xff;
+        same_as_line_by_line(&bytes, "lu.jsonl");
     }
 
     #[test]
@@ -959,6 +999,37 @@ mod tests {
             (
                 format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(1, 1, 4, 8)),
                 "client 1 has overlapping ops",
+            ),
+            // A client's ops out of order in the file: still the first pair in time.
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n{}",
+                    op_line(0, 1, 10, 20),
+                    op_line(1, 1, 30, 40),
+                    op_line(2, 1, 0, 12)
+                ),
+                "t.jsonl:2: client 1 has overlapping ops 2 [0, 12] and 0 [10, 20]",
+            ),
+            // The lowest client with an overlap is named, wherever it is in the file.
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n{}\n{}",
+                    op_line(0, 5, 0, 5),
+                    op_line(1, 5, 4, 8),
+                    op_line(2, 2, 0, 5),
+                    op_line(3, 2, 5, 6)
+                ),
+                "t.jsonl:3: client 5 has overlapping ops 0 [0, 5] and 1 [4, 8]",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n{}\n{}",
+                    op_line(0, 5, 0, 5),
+                    op_line(1, 5, 4, 8),
+                    op_line(2, 2, 0, 5),
+                    op_line(3, 2, 3, 6)
+                ),
+                "t.jsonl:5: client 2 has overlapping ops 2 [0, 5] and 3 [3, 6]",
             ),
         ];
         for (text, want) in cases {

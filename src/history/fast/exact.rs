@@ -20,9 +20,26 @@ struct Cur<'a> {
 
 /// Parses `line` if it has the writer's exact shape.
 pub(in crate::history) fn parse(line: &str) -> Option<RawOp<'_>> {
+    parse_prefix(line).and_then(|(op, len)| (len == line.len()).then_some(op))
+}
+
+/// Parses an op of the writer's exact shape at the start of `text`, and returns it with the
+/// length of its line: the op must end at a newline (which the length includes) or at the
+/// end of `text`. So a block of such lines is read without looking for line ends first.
+pub(in crate::history) fn parse_line_at(text: &str) -> Option<(RawOp<'_>, usize)> {
+    let (op, len) = parse_prefix(text)?;
+    match text.as_bytes().get(len) {
+        None => Some((op, len)),
+        Some(b'\n') => Some((op, len + 1)),
+        Some(_) => None,
+    }
+}
+
+/// An op of the exact shape at the start of `text`, and its length.
+fn parse_prefix(text: &str) -> Option<(RawOp<'_>, usize)> {
     let mut c = Cur {
-        s: line,
-        b: line.as_bytes(),
+        s: text,
+        b: text.as_bytes(),
         i: 0,
     };
     c.lit(b"{\"id\":")?;
@@ -40,9 +57,6 @@ pub(in crate::history) fn parse(line: &str) -> Option<RawOp<'_>> {
     c.lit(b",\"out\":{\"type\":\"")?;
     let (out_tag, out, status) = c.out()?;
     c.lit(b"}")?;
-    if c.i != c.b.len() {
-        return None;
-    }
     let rec = Record {
         id,
         client,
@@ -55,7 +69,7 @@ pub(in crate::history) fn parse(line: &str) -> Option<RawOp<'_>> {
         req_tag,
         out_tag,
     };
-    Some((rec, initiated))
+    Some(((rec, initiated), c.i))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
