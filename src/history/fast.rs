@@ -1,5 +1,9 @@
 //! The fast path of the history reader: op lines of the shape [`super::HistoryWriter`] emits,
-//! parsed by hand, block by block, on every core.
+//! parsed by hand, a piece of the file at a time on every core ([`super::blocks`]).
+//!
+//! Two hand parsers: [`exact`] reads a line exactly as the writer writes it (field names as
+//! byte literals in the writer's order), and the general one below reads the same fields in
+//! any order and spacing. A line the exact parser declines goes to the general one.
 //!
 //! Every file is still read exactly as serde would read it: a line this parser does not
 //! recognise in full (an escape in a string, a field it does not expect, a number that is not
