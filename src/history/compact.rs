@@ -361,10 +361,14 @@ impl CompactPart {
 }
 
 impl CompactBuilder {
-    /// A builder with room for about `ops` ops.
+    /// A builder with room for about `ops` ops, and for the distinct strings so many ops
+    /// usually name (most writes bring a new ETag and write id, which later ops repeat), so
+    /// the index seldom grows while the file is read.
     pub fn with_capacity(ops: usize) -> Self {
         CompactBuilder {
             ops: Vec::with_capacity(ops),
+            index: HashTable::with_capacity(ops / 2),
+            hashes: Vec::with_capacity(ops / 2),
             ..CompactBuilder::default()
         }
     }
@@ -379,17 +383,22 @@ impl CompactBuilder {
         self.ops.is_empty()
     }
 
+    /// The symbol of `s`, whose hash is `hash`: one probe of the index, found or inserted.
     fn sym_hashed(&mut self, s: &str, hash: u64) -> Sym {
-        let strings = &self.strings;
-        if let Some(&sym) = self.index.find(hash, |&c| strings.get(c) == s) {
-            return sym;
+        let (strings, hashes) = (&self.strings, &self.hashes);
+        match self
+            .index
+            .entry(hash, |&c| strings.get(c) == s, |&c| hashes[c as usize])
+        {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
+                slot.insert(sym);
+                self.strings.push(s);
+                self.hashes.push(hash);
+                sym
+            }
         }
-        let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
-        self.strings.push(s);
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        self.index.insert_unique(hash, sym, |&c| hashes[c as usize]);
-        sym
     }
 
     fn sym(&mut self, s: &str) -> Sym {
