@@ -207,8 +207,12 @@ pub struct CompactBuilder {
     strings: Strings,
     /// Symbols, found by the hash of the string they name.
     index: HashTable<Sym>,
+    /// Each symbol's hash, so growing the index hashes no string again.
+    hashes: Vec<u64>,
     ops: Vec<COp>,
     initiated: FxHashMap<usize, u64>,
+    /// A part's symbols renumbered, kept between parts for its allocation.
+    to_global: Vec<Sym>,
 }
 
 impl std::fmt::Debug for CompactBuilder {
@@ -222,58 +226,129 @@ impl std::fmt::Debug for CompactBuilder {
 
 /// The strings a parse thread met in its part of the file, each once: the symbol it gave each
 /// (its index here), the string unescaped and its hash, so the main thread only looks each up.
-#[derive(Debug, Default)]
-pub(super) struct LocalStrings<'t> {
-    /// By the text as it stands in the line (escapes in), which is what most lookups have.
-    by_raw: FxHashMap<&'t str, Sym>,
+///
+/// A string is found by its text as it stands in the part (escapes in), which is what most
+/// lookups have; the table holds symbols and the text's place in the part, not the text, so a
+/// part and its allocations are reused for the next part of the file.
+pub(super) struct LocalStrings {
+    table: HashTable<Sym>,
+    /// Each symbol's text in the part (start, end, as written) and that text's hash.
+    raw: Vec<(usize, usize, u64)>,
     strings: Strings,
+    /// Each symbol's hash as the history's table keys it (of the unescaped string).
     hashes: Vec<u64>,
+    /// The last string in each of an op's string fields (key, request's, outcome's): the key,
+    /// `"*"`, a write's ETag in the outcome repeat it so often that one comparison saves a
+    /// lookup. (start, end) in the part, and the symbol.
+    recent: [(usize, usize, Sym); 8],
 }
 
-impl<'t> LocalStrings<'t> {
-    /// The part-local symbol of `raw`, unescaping it only the first time it is met.
-    pub(super) fn sym(&mut self, raw: Raw<'t>) -> Sym {
-        if let Some(&s) = self.by_raw.get(raw.text()) {
+impl Default for LocalStrings {
+    fn default() -> Self {
+        LocalStrings {
+            table: HashTable::new(),
+            raw: Vec::new(),
+            strings: Strings::default(),
+            hashes: Vec::new(),
+            recent: [(0, 0, NONE); 8],
+        }
+    }
+}
+
+impl LocalStrings {
+    fn clear(&mut self) {
+        self.recent = [(0, 0, NONE); 8];
+        self.table.clear();
+        self.raw.clear();
+        self.strings.text.clear();
+        self.strings.ends.clear();
+        self.hashes.clear();
+    }
+
+    /// [`Self::sym`] for the string in field `k` of an op, trying the field's last string
+    /// first.
+    fn field(&mut self, k: usize, text: &str, at: usize, raw: Raw<'_>) -> Sym {
+        let (a, b, sym) = self.recent[k];
+        if sym != NONE && text.as_bytes().get(a..b) == Some(raw.text().as_bytes()) {
+            return sym;
+        }
+        let sym = self.sym(text, at, raw);
+        let a = at + raw.pos();
+        self.recent[k] = (a, a + raw.text().len(), sym);
+        sym
+    }
+
+    /// The part-local symbol of `raw`, found in a line that starts at `at` in the part's
+    /// `text`; unescaped and hashed again only the first time the part meets it.
+    fn sym(&mut self, text: &str, at: usize, raw: Raw<'_>) -> Sym {
+        let r = raw.text();
+        let h = hash_str(r);
+        let spans = &self.raw;
+        let same = |&s: &Sym| {
+            let (a, b, _) = spans[s as usize];
+            text.as_bytes().get(a..b) == Some(r.as_bytes())
+        };
+        if let Some(&s) = self.table.find(h, same) {
             return s;
         }
         let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
         let start = self.strings.text.len();
         raw.unescape_into(&mut self.strings.text);
         self.strings.ends.push(self.strings.text.len());
-        self.hashes.push(hash_str(&self.strings.text[start..]));
-        self.by_raw.insert(raw.text(), sym);
+        self.hashes.push(if raw.escaped() {
+            hash_str(&self.strings.text[start..])
+        } else {
+            h
+        });
+        let a = at + raw.pos();
+        self.raw.push((a, a + r.len(), h));
+        let spans = &self.raw;
+        self.table.insert_unique(h, sym, |&s| spans[s as usize].2);
         sym
-    }
-
-    fn opt(&mut self, raw: Option<Raw<'t>>) -> Sym {
-        raw.map_or(NONE, |r| self.sym(r))
-    }
-
-    /// The record with part-local symbols.
-    pub(super) fn record(&mut self, r: &Record<Option<Raw<'t>>>) -> COp {
-        r.map(|s| self.opt(*s))
     }
 }
 
 /// One part of the file as a parse thread left it: ops with part-local symbols, in file
-/// order, and the ops only serde could read, kept whole.
-#[derive(Debug, Default)]
-pub(super) struct CompactPart<'t> {
-    pub strings: LocalStrings<'t>,
+/// order, and the ops only serde could read, kept whole. Owns everything it holds, so the
+/// reader hands it back to a parse thread for a later part with its allocations.
+#[derive(Default)]
+pub(super) struct CompactPart {
+    strings: LocalStrings,
     /// Ops in order; an op at an index of `whole` is a placeholder.
-    pub ops: Vec<COp>,
-    pub whole: Vec<(usize, Op)>,
+    ops: Vec<COp>,
+    whole: Vec<(usize, Op)>,
     /// `req.initiated_ns` by index in `ops`.
-    pub initiated: Vec<(usize, u64)>,
+    initiated: Vec<(usize, u64)>,
 }
 
-impl<'t> CompactPart<'t> {
-    /// Appends an op the fast parser read: no allocation unless a string is new to the part.
-    pub(super) fn push_raw(&mut self, (rec, initiated): RawOp<'t>) {
+impl CompactPart {
+    /// Empties the part for a new piece of the file of `len` bytes.
+    pub(super) fn clear(&mut self, len: usize) {
+        self.strings.clear();
+        self.ops.clear();
+        self.whole.clear();
+        self.initiated.clear();
+        // Room for the ops and strings a part of this size usually holds (op lines are a few
+        // hundred bytes and name a new string or two).
+        self.ops.reserve(len / 160);
+        let spans = &self.strings.raw;
+        self.strings
+            .table
+            .reserve(len / 128, |&s| spans[s as usize].2);
+    }
+
+    /// Appends an op the fast parser read from a line starting at `at` in the part's `text`:
+    /// no allocation unless a string is new to the part.
+    pub(super) fn push_raw(&mut self, text: &str, at: usize, (rec, initiated): RawOp<'_>) {
         if let Some(t) = initiated {
             self.initiated.push((self.ops.len(), t));
         }
-        let c = self.strings.record(&rec);
+        let strings = &mut self.strings;
+        let mut k = 0;
+        let c = rec.map(|s| {
+            k += 1;
+            s.map_or(NONE, |raw| strings.field(k - 1, text, at, raw))
+        });
         self.ops.push(c);
     }
 
@@ -286,10 +361,14 @@ impl<'t> CompactPart<'t> {
 }
 
 impl CompactBuilder {
-    /// A builder with room for about `ops` ops.
+    /// A builder with room for about `ops` ops, and for the distinct strings so many ops
+    /// usually name (most writes bring a new ETag and write id, which later ops repeat), so
+    /// the index seldom grows while the file is read.
     pub fn with_capacity(ops: usize) -> Self {
         CompactBuilder {
             ops: Vec::with_capacity(ops),
+            index: HashTable::with_capacity(ops / 2),
+            hashes: Vec::with_capacity(ops / 2),
             ..CompactBuilder::default()
         }
     }
@@ -304,17 +383,22 @@ impl CompactBuilder {
         self.ops.is_empty()
     }
 
+    /// The symbol of `s`, whose hash is `hash`: one probe of the index, found or inserted.
     fn sym_hashed(&mut self, s: &str, hash: u64) -> Sym {
-        let strings = &self.strings;
-        if let Some(&sym) = self.index.find(hash, |&c| strings.get(c) == s) {
-            return sym;
+        let (strings, hashes) = (&self.strings, &self.hashes);
+        match self
+            .index
+            .entry(hash, |&c| strings.get(c) == s, |&c| hashes[c as usize])
+        {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
+                slot.insert(sym);
+                self.strings.push(s);
+                self.hashes.push(hash);
+                sym
+            }
         }
-        let sym = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
-        self.strings.push(s);
-        let strings = &self.strings;
-        self.index
-            .insert_unique(hash, sym, |&c| hash_str(strings.get(c)));
-        sym
     }
 
     fn sym(&mut self, s: &str) -> Sym {
@@ -336,32 +420,57 @@ impl CompactBuilder {
     }
 
     /// Appends a part parsed by a thread: each of its strings is looked up once, then its ops
-    /// are renumbered into the history's symbols.
-    pub(super) fn append(&mut self, part: CompactPart<'_>) {
+    /// are renumbered into the history's symbols. The part keeps its allocations for reuse.
+    pub(super) fn append(&mut self, part: &mut CompactPart) {
         let local = &part.strings;
-        let to_global: Vec<Sym> = (0..local.strings.len())
-            .map(|i| self.sym_hashed(local.strings.get(i as Sym), local.hashes[i]))
-            .collect();
+        let mut to_global = std::mem::take(&mut self.to_global);
+        to_global.clear();
+        for (i, &h) in local.hashes.iter().enumerate() {
+            to_global.push(self.sym_hashed(local.strings.get(i as Sym), h));
+        }
         let base = self.ops.len();
-        for (i, t) in part.initiated {
+        for &(i, t) in &part.initiated {
             self.initiated.insert(base + i, t);
         }
-        let mut whole = part.whole.into_iter().peekable();
-        self.ops.reserve(part.ops.len());
-        for (i, op) in part.ops.iter().enumerate() {
-            if whole.peek().is_some_and(|(w, _)| *w == i) {
-                if let Some((_, op)) = whole.next() {
-                    self.push(&op);
-                }
-                continue;
+        let global = |s: &Sym| {
+            if *s == NONE {
+                NONE
+            } else {
+                to_global[*s as usize]
             }
-            self.ops.push(op.map(|&s| {
-                if s == NONE {
-                    NONE
-                } else {
-                    to_global[s as usize]
-                }
-            }));
+        };
+        self.ops.reserve(part.ops.len());
+        let mut done = 0;
+        for (w, op) in part.whole.drain(..) {
+            self.ops
+                .extend(part.ops[done..w].iter().map(|op| op.map(global)));
+            self.push(&op);
+            done = w + 1;
+        }
+        self.ops
+            .extend(part.ops[done..].iter().map(|op| op.map(global)));
+        self.to_global = to_global;
+    }
+
+    /// The id of op `i`.
+    pub(super) fn id(&self, i: usize) -> u64 {
+        self.ops[i].id
+    }
+
+    /// What validation reads of op `i`: its numbers, its `initiated_ns`, whether its key is
+    /// empty. Read from the records, without building the op.
+    pub(super) fn facts(&self, i: usize) -> super::io::Facts {
+        let op = &self.ops[i];
+        super::io::Facts {
+            id: op.id,
+            client: op.client,
+            call_ns: op.call_ns,
+            ret_ns: op.ret_ns,
+            initiated_ns: match op.req_tag {
+                ReqTag::Put(_) if !self.initiated.is_empty() => self.initiated.get(&i).copied(),
+                _ => None,
+            },
+            empty_key: op.key == NONE || self.strings.get(op.key).is_empty(),
         }
     }
 
@@ -370,10 +479,12 @@ impl CompactBuilder {
         let CompactBuilder {
             mut strings,
             index,
+            hashes,
             mut ops,
             initiated,
+            to_global,
         } = self;
-        drop(index);
+        drop((index, hashes, to_global));
         strings.shrink_to_fit();
         ops.shrink_to_fit();
         CompactHistory {

@@ -1,5 +1,9 @@
 //! The fast path of the history reader: op lines of the shape [`super::HistoryWriter`] emits,
-//! parsed by hand, block by block, on every core.
+//! parsed by hand, a piece of the file at a time on every core ([`super::blocks`]).
+//!
+//! Two hand parsers: [`exact`] reads a line exactly as the writer writes it (field names as
+//! byte literals in the writer's order), and the general one below reads the same fields in
+//! any order and spacing. A line the exact parser declines goes to the general one.
 //!
 //! Every file is still read exactly as serde would read it: a line this parser does not
 //! recognise in full (an escape in a string, a field it does not expect, a number that is not
@@ -15,6 +19,10 @@
 
 use std::borrow::Cow;
 
+mod exact;
+
+pub(super) use exact::parse_line_at;
+
 use super::compact::{OutTag, Record, ReqTag};
 use super::format::{Op, Via};
 
@@ -24,12 +32,24 @@ use super::format::{Op, Via};
 pub(super) struct Raw<'a> {
     text: &'a str,
     escaped: bool,
+    /// Where `text` starts in the line, so a part of the file can name it by its place.
+    pos: usize,
 }
 
 impl<'a> Raw<'a> {
     /// The text between the quotes, as written.
     pub(super) fn text(&self) -> &'a str {
         self.text
+    }
+
+    /// Where the text starts in the line it was parsed from.
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// True when the text holds an escape (its value differs from the text).
+    pub(super) fn escaped(&self) -> bool {
+        self.escaped
     }
 
     /// Appends the string's value to `out`.
@@ -71,8 +91,14 @@ impl<'a> Raw<'a> {
 pub(super) type RawOp<'a> = (Record<Option<Raw<'a>>>, Option<u64>);
 
 /// Parses one op line, or `None` when it is anything but the plain shape (the caller then
-/// asks serde, which decides).
+/// asks serde, which decides). The exact shape the writer emits is read first, field names as
+/// byte literals in the writer's order; any other arrangement (spaces, another field order)
+/// goes through the general parser below, which reads the same values.
 pub(super) fn parse_raw(line: &str) -> Option<RawOp<'_>> {
+    exact::parse(line).or_else(|| general(line))
+}
+
+fn general(line: &str) -> Option<RawOp<'_>> {
     let mut p = Parser {
         s: line,
         b: line.as_bytes(),
@@ -181,7 +207,11 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                     // The line is a `str` and `"` is ASCII, so the slice is on char boundaries.
                     let text = self.s.get(start..self.i - 1)?;
-                    return Some(Raw { text, escaped });
+                    return Some(Raw {
+                        text,
+                        escaped,
+                        pos: start,
+                    });
                 }
                 b'\\' => match self.b.get(self.i + 1)? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
@@ -454,6 +484,162 @@ mod tests {
             assert!(fast.is_some(), "{line}");
             assert_eq!(fast, serde, "{line}");
         }
+    }
+
+    /// The op a parse gives, for comparing two parses.
+    fn op_of(raw: Option<RawOp<'_>>) -> Option<Op> {
+        let (rec, initiated) = raw?;
+        let values = rec.map(|r| r.map(|r| r.unescape()));
+        Some(values.view(|v| v.as_deref(), initiated).to_op())
+    }
+
+    #[test]
+    fn every_line_the_writer_writes_takes_the_exact_path_and_reads_as_the_general_parser_reads_it()
+    {
+        use crate::bench::{Bug, GenConfig, generate_seeded};
+        use crate::history::format::{Out, Req};
+        let mut ops: Vec<Op> = Vec::new();
+        for (i, bug) in [None, Some(Bug::LostUpdate)].into_iter().enumerate() {
+            let cfg = GenConfig {
+                writers: 4,
+                ops: 3000,
+                keys: 3,
+                ambiguous_rate: 0.1,
+                blind_rate: 0.1,
+                delete_rate: 0.1,
+                bug,
+                ..GenConfig::default()
+            };
+            ops.extend(generate_seeded(&cfg, i as u64).ops);
+        }
+        // Every shape the format has, escapes and large numbers included.
+        let base = ops[0].clone();
+        let with = |req: Req, out: Out| Op {
+            req,
+            out,
+            ..base.clone()
+        };
+        let put = |via, source_key: Option<&str>, initiated_ns| Req::Put {
+            write_id: Some("w\"1".into()),
+            etag_if_applied: None,
+            if_match: Some("\"e\"".into()),
+            if_none_match: Some("*".into()),
+            via,
+            source_key: source_key.map(String::from),
+            initiated_ns,
+        };
+        ops.extend([
+            with(put(Via::Copy, Some("src/\u{1}"), None), Out::Conflict),
+            with(
+                put(
+                    Via::CompleteMultipart,
+                    None,
+                    Some(9_999_999_999_999_999_999),
+                ),
+                Out::NotFound {
+                    code: Some("NoSuchUpload".into()),
+                },
+            ),
+            with(
+                Req::Head {
+                    if_match: None,
+                    if_none_match: Some("\"é\"".into()),
+                },
+                Out::NotModified { etag: None },
+            ),
+            with(
+                Req::Delete { if_match: None },
+                Out::Rejected {
+                    status: 501,
+                    code: None,
+                },
+            ),
+            with(
+                Req::Get {
+                    if_match: None,
+                    if_none_match: None,
+                },
+                Out::Ambiguous {
+                    cause: "5xx\n".into(),
+                    status: Some(503),
+                },
+            ),
+            Op {
+                id: 9_999_999_999_999_999_999,
+                call_ns: 0,
+                key: "k\\\t".into(),
+                ..with(
+                    Req::Delete {
+                        if_match: Some("x".into()),
+                    },
+                    Out::PreconditionFailed,
+                )
+            },
+        ]);
+        let (mut verbs, mut outs) = (
+            std::collections::HashSet::new(),
+            std::collections::HashSet::new(),
+        );
+        for op in &ops {
+            let line = serde_json::to_string(op).unwrap();
+            let exact = exact::parse(&line);
+            verbs.insert(op.req.verb());
+            outs.insert(std::mem::discriminant(&op.out));
+            if line.contains("\\u") {
+                // serde writes a control character as \u; the general parser leaves it to serde.
+                assert!(exact.is_none(), "{line}");
+                continue;
+            }
+            let exact = op_of(exact);
+            assert_eq!(exact.as_ref(), Some(op), "{line}");
+            assert_eq!(exact, op_of(general(&line)), "{line}");
+        }
+        assert_eq!((verbs.len(), outs.len()), (6, 7), "{verbs:?}");
+    }
+
+    #[test]
+    fn the_exact_path_leaves_any_other_arrangement_to_the_general_parser() {
+        let exact_ok = r#"{"id":1,"client":4,"key":"k0","call_ns":6000,"ret_ns":7000,"req":{"type":"get","if_match":null,"if_none_match":null},"out":{"type":"ok","status":200,"etag":"\"9e10\"","write_id":"w0"}}"#;
+        assert!(exact::parse(exact_ok).is_some());
+        let general_only = [
+            // Spaces, another field order, a field left out, a null the writer skips.
+            exact_ok.replace(":", ": "),
+            exact_ok.replace(r#""id":1,"client":4"#, r#""client":4,"id":1"#),
+            exact_ok.replace(r#","write_id":"w0""#, ""),
+            exact_ok.replace(
+                r#"{"type":"ok","status":200,"etag":"\"9e10\"","write_id":"w0"}"#,
+                r#"{"type":"not_found","code":null}"#,
+            ),
+        ];
+        for line in &general_only {
+            assert!(exact::parse(line).is_none(), "{line}");
+            assert_eq!(
+                op_of(general(line)),
+                serde_json::from_str::<Op>(line).ok(),
+                "{line}"
+            );
+        }
+        let neither = [
+            exact_ok.replace("\"id\":1", "\"id\":01"),
+            exact_ok.replace("\"id\":1", "\"id\":1.5"),
+            exact_ok.replace("\"id\":1", "\"id\":1e3"),
+            exact_ok.replace("\"id\":1", "\"id\":99999999999999999999"),
+            exact_ok.replace("\"id\":1", "\"id\":-1"),
+            exact_ok.replace("\"status\":200", "\"status\":70000"),
+            exact_ok.replace("k0", "k\u{1}0"),
+            exact_ok.replace("k0", "k\\u00410"),
+            exact_ok.replace("k0", "k\\x0"),
+            format!("{exact_ok}x"),
+            exact_ok[..exact_ok.len() - 1].to_string(),
+        ];
+        for line in &neither {
+            assert!(exact::parse(line).is_none(), "{line}");
+            assert!(general(line).is_none(), "{line}");
+        }
+        // 20 digits: too long for the exact path, read by the general one when it fits.
+        let big = exact_ok.replace("\"id\":1", "\"id\":10000000000000000000");
+        assert!(exact::parse(&big).is_none());
+        assert_eq!(op_of(general(&big)), serde_json::from_str::<Op>(&big).ok());
     }
 
     #[test]

@@ -9,11 +9,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::blocks::{self, OpSink};
 use super::compact::{CompactBuilder, CompactHistory, CompactPart};
 use super::format::{
-    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Via,
+    FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
 };
-use super::view::{OpSource, ReqRef};
+use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
 #[derive(Debug, thiserror::Error)]
@@ -63,14 +64,15 @@ pub fn read_history(path: &Path) -> Result<History, HistoryError> {
         file: name.clone(),
         source,
     })?;
+    let size = file.metadata().ok().map(|m| m.len());
     // Capacity for the ops the file can hold at most; pages never touched cost no memory.
-    let hint = file.metadata().map_or(0, |m| m.len() / 120) as usize;
-    read_into(file, &name, Vec::with_capacity(hint))
+    let hint = size.map_or(0, |n| n / 120) as usize;
+    read_into(file, &name, Vec::with_capacity(hint), size)
 }
 
 /// Parses and validates a history from any buffered reader; `name` is used in errors.
 pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, HistoryError> {
-    read_into(reader, name, Vec::new())
+    read_into(reader, name, Vec::new(), None)
 }
 
 /// Reads a history file whole, validates it, and keeps it in compact form (what `check`
@@ -81,26 +83,31 @@ pub fn read_compact(path: &Path) -> Result<CompactHistory, HistoryError> {
         file: name.clone(),
         source,
     })?;
-    let hint = file.metadata().map_or(0, |m| m.len() / 200) as usize;
-    compact_from(file, &name, hint)
+    let size = file.metadata().ok().map(|m| m.len());
+    compact_from(file, &name, size)
 }
 
 fn compact_from<R: Read>(
     reader: R,
     name: &str,
-    hint: usize,
+    size: Option<u64>,
 ) -> Result<CompactHistory, HistoryError> {
+    let hint = size.map_or(0, |n| n / 200) as usize;
     let mut sink = (CompactBuilder::with_capacity(hint), Lines::default());
-    let header = read_blocks(reader, name, &mut sink)?;
+    let header = blocks::read(reader, name, &mut sink, size)?;
     let (builder, lines) = sink;
-    let compact = builder.finish(header);
-    validate_with_lines(&compact, name, &lines)?;
-    Ok(compact)
+    validate_with_lines(&builder, name, &lines)?;
+    Ok(builder.finish(header))
 }
 
-fn read_into<R: Read>(reader: R, name: &str, ops: Vec<Op>) -> Result<History, HistoryError> {
+fn read_into<R: Read>(
+    reader: R,
+    name: &str,
+    ops: Vec<Op>,
+    size: Option<u64>,
+) -> Result<History, HistoryError> {
     let mut sink = (ops, Lines::default());
-    let header = read_blocks(reader, name, &mut sink)?;
+    let header = blocks::read(reader, name, &mut sink, size)?;
     let (ops, lines) = sink;
     let history = History { header, ops };
     validate_with_lines(&history, name, &lines)?;
@@ -110,14 +117,14 @@ fn read_into<R: Read>(reader: R, name: &str, ops: Vec<Op>) -> Result<History, Hi
 /// The file line of every op, stored only where it is not the line after the previous op's
 /// (after the header, a blank line, ...): nothing per op in a file as the writer writes it.
 #[derive(Debug, Default)]
-struct Lines {
+pub(super) struct Lines {
     /// (op index, its line), by op index.
     jumps: Vec<(usize, usize)>,
 }
 
 impl Lines {
     /// Op `i` is on `line`; called in op order, at least for the first op after every jump.
-    fn note(&mut self, i: usize, line: usize) {
+    pub(super) fn note(&mut self, i: usize, line: usize) {
         if self.jumps.last().is_none_or(|&(j, l)| l + (i - j) != line) {
             self.jumps.push((i, line));
         }
@@ -132,22 +139,12 @@ impl Lines {
     }
 }
 
-/// Where the block reader puts the ops. A part of a block is parsed on a thread into a
-/// [`Self::Part`], and the parts are appended in file order.
-trait OpSink {
-    type Part<'t>: Default + Send;
-    /// Parses one op line into `part`; false when neither parser accepts it.
-    fn parse_line<'t>(part: &mut Self::Part<'t>, line: &'t str) -> bool;
-    /// Appends a part's ops.
-    fn append(&mut self, part: Self::Part<'_>);
-    /// The number of ops so far.
-    fn len(&self) -> usize;
-    fn lines(&mut self) -> &mut Lines;
-}
-
 impl OpSink for (Vec<Op>, Lines) {
-    type Part<'t> = Vec<Op>;
-    fn parse_line(part: &mut Vec<Op>, line: &str) -> bool {
+    type Part = Vec<Op>;
+    fn clear(part: &mut Vec<Op>, _len: usize) {
+        part.clear();
+    }
+    fn parse_line(part: &mut Vec<Op>, _text: &str, _at: usize, line: &str) -> bool {
         match super::fast::parse_op_line(line).or_else(|| serde_json::from_str::<Op>(line).ok()) {
             Some(op) => {
                 part.push(op);
@@ -156,33 +153,7 @@ impl OpSink for (Vec<Op>, Lines) {
             None => false,
         }
     }
-    fn append(&mut self, part: Vec<Op>) {
-        self.0.extend(part);
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn lines(&mut self) -> &mut Lines {
-        &mut self.1
-    }
-}
-
-impl OpSink for (CompactBuilder, Lines) {
-    type Part<'t> = CompactPart<'t>;
-    fn parse_line<'t>(part: &mut CompactPart<'t>, line: &'t str) -> bool {
-        if let Some(raw) = super::fast::parse_raw(line) {
-            part.push_raw(raw);
-            return true;
-        }
-        match serde_json::from_str::<Op>(line) {
-            Ok(op) => {
-                part.push_whole(op);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-    fn append(&mut self, part: CompactPart<'_>) {
+    fn append(&mut self, part: &mut Vec<Op>) {
         self.0.append(part);
     }
     fn len(&self) -> usize {
@@ -193,193 +164,90 @@ impl OpSink for (CompactBuilder, Lines) {
     }
 }
 
-/// How much of the file is parsed at once: large enough that starting threads costs nothing,
-/// small enough that the text never costs memory next to the ops.
-const BLOCK: usize = 8 << 20;
-
-/// Reads the file in line-aligned blocks and parses each block's op lines on every core
-/// ([`super::fast`], with serde for any line it does not recognise). Lines, errors and the
-/// result are those of reading line by line. Returns the header; the caller validates.
-fn read_blocks<R: Read, S: OpSink>(
-    mut reader: R,
-    name: &str,
-    sink: &mut S,
-) -> Result<Header, HistoryError> {
-    let io_err = |source| HistoryError::Io {
-        file: name.to_string(),
-        source,
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut header: Option<Header> = None;
-    // Lines before the current block.
-    let mut line = 0usize;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut eof = false;
-    let mut want = BLOCK;
-    while !eof || !buf.is_empty() {
-        // Fill the buffer to a block, then cut it after its last newline (or at end of file).
-        while !eof && buf.len() < want {
-            let have = buf.len();
-            buf.resize(want.max(have + 4096), 0);
-            let n = loop {
-                match reader.read(&mut buf[have..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(io_err(e)),
-                }
-            };
-            buf.truncate(have + n);
-            eof = n == 0;
+impl OpSink for (CompactBuilder, Lines) {
+    type Part = CompactPart;
+    fn clear(part: &mut CompactPart, len: usize) {
+        part.clear(len);
+    }
+    fn parse_exact(part: &mut CompactPart, text: &str, at: usize) -> Option<usize> {
+        let (raw, len) = super::fast::parse_line_at(text.get(at..)?)?;
+        part.push_raw(text, at, raw);
+        Some(len)
+    }
+    fn parse_line(part: &mut CompactPart, text: &str, at: usize, line: &str) -> bool {
+        if let Some(raw) = super::fast::parse_raw(line) {
+            part.push_raw(text, at, raw);
+            return true;
         }
-        let cut = match buf.iter().rposition(|&b| b == b'\n') {
-            Some(i) => i + 1,
-            None if eof => buf.len(),
-            None => {
-                // A line longer than a block: read on until it ends.
-                want = buf.len() * 2;
-                continue;
+        match serde_json::from_str::<Op>(line) {
+            Ok(op) => {
+                part.push_whole(op);
+                true
             }
-        };
-        want = BLOCK;
-        let (text, bad_utf8) = match std::str::from_utf8(&buf[..cut]) {
-            Ok(t) => (t, false),
-            Err(e) => {
-                // The lines before the one that is not UTF-8 are read first, as a line-by-line
-                // reader would, so an earlier error still wins.
-                let valid = &buf[..e.valid_up_to()];
-                let upto = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                (std::str::from_utf8(&buf[..upto]).unwrap_or_default(), true)
-            }
-        };
-        let mut rest = text;
-        if header.is_none() {
-            while let Some((first, after)) = split_line(rest) {
-                rest = after;
-                line += 1;
-                if !first.trim().is_empty() {
-                    header = Some(parse_header(first.trim(), name, line)?);
-                    break;
-                }
-            }
+            Err(_) => false,
         }
-        line = parse_block(rest, name, line, threads, sink)?;
-        if bad_utf8 {
-            return Err(io_err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            )));
-        }
-        buf.drain(..cut);
     }
-    header.ok_or_else(|| HistoryError::Empty {
-        file: name.to_string(),
-    })
-}
-
-/// The first line of `text` (without its newline) and the rest, or `None` when empty.
-fn split_line(text: &str) -> Option<(&str, &str)> {
-    if text.is_empty() {
-        return None;
+    fn append(&mut self, part: &mut CompactPart) {
+        self.0.append(part);
     }
-    Some(match text.find('\n') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, ""),
-    })
-}
-
-/// One part's op lines, parsed: the ops, the line (within the part) of each op that is not on
-/// the line after the previous op's, the first line that did not parse, and the part's line
-/// count.
-struct Parsed<'t, P> {
-    part: P,
-    jumps: Vec<(usize, usize)>,
-    failed: Option<(usize, &'t str)>,
-    count: usize,
-}
-
-fn parse_part<S: OpSink>(text: &str) -> Parsed<'_, S::Part<'_>> {
-    let mut part = S::Part::default();
-    let mut jumps = Vec::new();
-    let (mut n, mut ops) = (0, 0);
-    let mut rest = text;
-    while let Some((l, after)) = split_line(rest) {
-        rest = after;
-        n += 1;
-        let t = l.trim();
-        if t.is_empty() {
-            continue;
-        }
-        if !S::parse_line(&mut part, t) {
-            return Parsed {
-                part,
-                jumps,
-                failed: Some((n, t)),
-                count: n,
-            };
-        }
-        if jumps.last().is_none_or(|&(j, l)| l + (ops - j) != n) {
-            jumps.push((ops, n));
-        }
-        ops += 1;
+    fn len(&self) -> usize {
+        self.0.len()
     }
-    Parsed {
-        part,
-        jumps,
-        failed: None,
-        count: n,
+    fn lines(&mut self) -> &mut Lines {
+        &mut self.1
     }
 }
 
-/// Parses a block of op lines after `line` on up to `threads` threads, appending them to
-/// `sink`; returns the line number of the block's last line.
-fn parse_block<S: OpSink>(
-    text: &str,
-    name: &str,
-    line: usize,
-    threads: usize,
-    sink: &mut S,
-) -> Result<usize, HistoryError> {
-    let parts = if text.len() < (64 << 10) {
-        1
-    } else {
-        threads.max(1)
-    };
-    let mut cuts = vec![0];
-    for k in 1..parts {
-        let at = (text.len() * k / parts).max(*cuts.last().unwrap_or(&0));
-        let next = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
-        cuts.push(next);
+/// What validation reads of an op: its numbers, and whether its key is empty.
+pub(super) struct Facts {
+    pub id: u64,
+    pub client: u64,
+    pub call_ns: u64,
+    pub ret_ns: u64,
+    pub initiated_ns: Option<u64>,
+    pub empty_key: bool,
+}
+
+/// A history as validation reads it: op by op, numbers only, so the compact form is validated
+/// from its records without building an op.
+pub(super) trait Checkable {
+    fn count(&self) -> usize;
+    fn facts(&self, i: usize) -> Facts;
+    fn id(&self, i: usize) -> u64 {
+        self.facts(i).id
     }
-    cuts.push(text.len());
-    let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let results: Vec<Parsed<'_, S::Part<'_>>> = if pieces.len() == 1 {
-        vec![parse_part::<S>(pieces[0])]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = pieces
-                .iter()
-                .map(|p| s.spawn(move || parse_part::<S>(p)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
-    let mut base = line;
-    for parsed in results {
-        let first = sink.len();
-        for (i, n) in parsed.jumps {
-            sink.lines().note(first + i, base + n);
-        }
-        sink.append(parsed.part);
-        if let Some((n, t)) = parsed.failed {
-            // serde names the field at fault, with the line's number in the file.
-            parse_op(t, name, base + n)?;
-        }
-        base += parsed.count;
+}
+
+impl Checkable for History {
+    fn count(&self) -> usize {
+        self.ops.len()
     }
-    Ok(base)
+    fn facts(&self, i: usize) -> Facts {
+        let op = &self.ops[i];
+        Facts {
+            id: op.id,
+            client: op.client,
+            call_ns: op.call_ns,
+            ret_ns: op.ret_ns,
+            initiated_ns: match op.req {
+                Req::Put { initiated_ns, .. } => initiated_ns,
+                _ => None,
+            },
+            empty_key: op.key.is_empty(),
+        }
+    }
+}
+
+impl Checkable for CompactBuilder {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn facts(&self, i: usize) -> Facts {
+        CompactBuilder::facts(self, i)
+    }
+    fn id(&self, i: usize) -> u64 {
+        CompactBuilder::id(self, i)
+    }
 }
 
 /// Validates an in-memory history (as the fuzz driver builds it): unique ids, `ret_ns >=
@@ -389,7 +257,7 @@ pub fn validate(history: &History) -> Result<(), HistoryError> {
     validate_with_lines(history, "<history>", &Lines::default())
 }
 
-fn validate_with_lines<S: OpSource + ?Sized>(
+fn validate_with_lines<S: Checkable + ?Sized>(
     history: &S,
     file: &str,
     lines: &Lines,
@@ -399,10 +267,10 @@ fn validate_with_lines<S: OpSource + ?Sized>(
         line: lines.line(i),
         message,
     };
-    let n = history.len();
+    let n = history.count();
     let duplicate = first_duplicate_id(history);
     for i in 0..n {
-        let op = history.op(i);
+        let op = history.facts(i);
         if let Some((_, prev)) = duplicate.filter(|&(d, _)| d == i) {
             return Err(invalid(
                 i,
@@ -422,10 +290,7 @@ fn validate_with_lines<S: OpSource + ?Sized>(
                 ),
             ));
         }
-        if let ReqRef::Put {
-            initiated_ns: Some(t),
-            ..
-        } = op.req
+        if let Some(t) = op.initiated_ns
             && t > op.call_ns
         {
             return Err(HistoryError::Field {
@@ -438,7 +303,7 @@ fn validate_with_lines<S: OpSource + ?Sized>(
                 ),
             });
         }
-        if op.key.is_empty() {
+        if op.empty_key {
             return Err(HistoryError::Field {
                 file: file.to_string(),
                 line: lines.line(i),
@@ -450,40 +315,87 @@ fn validate_with_lines<S: OpSource + ?Sized>(
     // A client is a sequential process: its ops may touch but never overlap. The recorded
     // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
     // +∞ the checker assumes never meets a later op of the same client).
+    match first_overlap(history) {
+        Some((ia, ib)) => {
+            let (a, b) = (history.facts(ia), history.facts(ib));
+            Err(invalid(
+                ib,
+                format!(
+                    "client {} has overlapping ops {} [{}, {}] and {} [{}, {}]",
+                    a.client, a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b.ret_ns
+                ),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The first two ops of one client that overlap, in the order of (client, call, return, file
+/// position): the earlier op and the later one. Writers record a client's ops in the order it
+/// made them, so one pass in file order usually sees each client's ops already in that order
+/// and compares each op only with its client's previous one; otherwise all ops are sorted.
+fn first_overlap<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
+    /// A client's latest op (call, return, index) and its first overlapping pair.
+    type Client = Option<((u64, u64, usize), Option<(usize, usize)>)>;
+    let n = history.count();
+    // Clients are small numbers in every writer; others go to a map.
+    let mut small: Vec<Client> = Vec::new();
+    let mut large: FxHashMap<u64, Client> = FxHashMap::default();
+    let mut in_order = true;
+    for i in 0..n {
+        let f = history.facts(i);
+        let slot = match usize::try_from(f.client) {
+            Ok(c) if c < 1 << 16 => {
+                if small.len() <= c {
+                    small.resize(c + 1, None);
+                }
+                &mut small[c]
+            }
+            _ => large.entry(f.client).or_insert(None),
+        };
+        let bad = match *slot {
+            Some(((call, ret, j), bad)) => {
+                if (f.call_ns, f.ret_ns) < (call, ret) {
+                    in_order = false;
+                    break;
+                }
+                bad.or((f.call_ns < ret).then_some((j, i)))
+            }
+            None => None,
+        };
+        *slot = Some(((f.call_ns, f.ret_ns, i), bad));
+    }
+    if in_order {
+        let small = small
+            .iter()
+            .zip(0u64..)
+            .filter_map(|(c, id)| Some((id, (*c)?.1?)));
+        let large = large.iter().filter_map(|(&id, c)| Some((id, (*c)?.1?)));
+        return small.chain(large).min().map(|(_, pair)| pair);
+    }
     let mut by_client: Vec<(u64, u64, u64, u32)> = (0..n)
         .map(|i| {
-            let op = history.op(i);
-            (op.client, op.call_ns, op.ret_ns, i as u32)
+            let f = history.facts(i);
+            (f.client, f.call_ns, f.ret_ns, i as u32)
         })
         .collect();
     // By client, then call, then return; ties keep file order, as a stable sort by index did.
     by_client.sort_unstable();
-    for w in by_client.windows(2) {
-        let ((ca, _, a_ret, ia), (cb, b_call, b_ret, ib)) = (w[0], w[1]);
-        if ca == cb && b_call < a_ret {
-            let (a, b) = (history.op(ia as usize), history.op(ib as usize));
-            return Err(invalid(
-                ib as usize,
-                format!(
-                    "client {ca} has overlapping ops {} [{}, {}] and {} [{}, {}]",
-                    a.id, a.call_ns, a.ret_ns, b.id, b.call_ns, b_ret
-                ),
-            ));
-        }
-    }
-    Ok(())
+    by_client
+        .windows(2)
+        .find(|w| w[0].0 == w[1].0 && w[1].1 < w[0].2)
+        .map(|w| (w[0].3 as usize, w[1].3 as usize))
 }
 
 /// The first op (in file order) whose id an earlier op already has, with that earlier op.
 /// Writers number ops in order, so one pass usually proves the ids distinct; otherwise the ids
 /// are sorted, which costs less than a table of a million ids.
-fn first_duplicate_id<S: OpSource + ?Sized>(history: &S) -> Option<(usize, usize)> {
-    let n = history.len();
-    let ids: Vec<u64> = (0..n).map(|i| history.op(i).id).collect();
-    if ids.windows(2).all(|w| w[0] < w[1]) {
+fn first_duplicate_id<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
+    let n = history.count();
+    if (1..n).all(|i| history.id(i - 1) < history.id(i)) {
         return None;
     }
-    let mut by_id: Vec<(u64, usize)> = ids.into_iter().zip(0..).collect();
+    let mut by_id: Vec<(u64, usize)> = (0..n).map(|i| (history.id(i), i)).collect();
     by_id.sort_unstable();
     // In each run of one id, the second op is that id's first duplicate; the earliest wins.
     by_id
@@ -577,7 +489,7 @@ impl<R: BufRead> Iterator for HistoryReader<R> {
     }
 }
 
-fn parse_header(text: &str, file: &str, line: usize) -> Result<Header, HistoryError> {
+pub(super) fn parse_header(text: &str, file: &str, line: usize) -> Result<Header, HistoryError> {
     let value = parse_value(text, file, line)?;
     let field = |field: &str, message: String| HistoryError::Field {
         file: file.to_string(),
@@ -636,7 +548,7 @@ fn parse_value(text: &str, file: &str, line: usize) -> Result<Value, HistoryErro
     Ok(value)
 }
 
-fn parse_op(text: &str, file: &str, line: usize) -> Result<Op, HistoryError> {
+pub(super) fn parse_op(text: &str, file: &str, line: usize) -> Result<Op, HistoryError> {
     match serde_json::from_str::<Op>(text) {
         Ok(op) => Ok(op),
         Err(e) => {
@@ -879,9 +791,9 @@ mod tests {
     }
 
     fn same_as_line_by_line(text: &[u8], name: &str) {
-        let fast = read_into(text, name, Vec::new());
+        let fast = read_into(text, name, Vec::new(), None);
         let slow = line_by_line(text, name);
-        let compact = compact_from(text, name, 0).map(|c| c.to_history());
+        let compact = compact_from(text, name, None).map(|c| c.to_history());
         match (&compact, &slow) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
@@ -931,7 +843,10 @@ mod tests {
             text = write_history(Vec::new(), &h).unwrap();
             // Larger than a parallel block, so several threads and cuts take part.
             assert!(text.len() > 64 << 10);
-            assert_eq!(read_into(&text[..], "g.jsonl", Vec::new()).unwrap(), h);
+            assert_eq!(
+                read_into(&text[..], "g.jsonl", Vec::new(), None).unwrap(),
+                h
+            );
         }
         // Blank lines, CRLF, spaces, a line serde must read, and breakage deep in the file.
         let s = String::from_utf8(text).unwrap();
@@ -960,6 +875,38 @@ mod tests {
         let at = bytes.len() / 2;
         bytes[at] = 0xff;
         same_as_line_by_line(&bytes, "u.jsonl");
+    }
+
+    #[test]
+    fn pieces_cut_anywhere_read_as_the_line_reader_did() {
+        use crate::bench::{GenConfig, generate_seeded};
+        let cfg = GenConfig {
+            writers: 4,
+            ops: 12_000,
+            keys: 1,
+            ..GenConfig::default()
+        };
+        let h = generate_seeded(&cfg, 7);
+        let text = String::from_utf8(write_history(Vec::new(), &h).unwrap()).unwrap();
+        // Several pieces, a line longer than a piece in the middle, and a header after more
+        // blank lines than a piece holds.
+        assert!(text.len() > 2 << 20, "{}", text.len());
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mid = lines.len() / 2;
+        let key = format!("\"key\":\"{}\"", "x".repeat(3 << 20));
+        lines[mid] = lines[mid].replacen("\"key\":\"k0\"", &key, 1);
+        assert!(lines[mid].len() > 3 << 20);
+        let blank = "\n".repeat((1 << 20) + 5);
+        same_as_line_by_line(format!("{blank}{}", lines.join("\n")).as_bytes(), "p.jsonl");
+        same_as_line_by_line(lines.join("\r\n").as_bytes(), "crlf.jsonl");
+        // An error in the long line, and bytes that are not UTF-8 in it.
+        let mut broken = lines.clone();
+        broken[mid] = broken[mid].replacen("\"id\":", "\"id\":-", 1);
+        same_as_line_by_line(broken.join("\n").as_bytes(), "l.jsonl");
+        let mut bytes = lines.join("\n").into_bytes();
+        let at = bytes.len() / 2;
+        bytes[at] = 0xff;
+        same_as_line_by_line(&bytes, "lu.jsonl");
     }
 
     #[test]
@@ -1052,6 +999,37 @@ mod tests {
             (
                 format!("{HEADER}\n{}\n{}", op_line(0, 1, 0, 5), op_line(1, 1, 4, 8)),
                 "client 1 has overlapping ops",
+            ),
+            // A client's ops out of order in the file: still the first pair in time.
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n{}",
+                    op_line(0, 1, 10, 20),
+                    op_line(1, 1, 30, 40),
+                    op_line(2, 1, 0, 12)
+                ),
+                "t.jsonl:2: client 1 has overlapping ops 2 [0, 12] and 0 [10, 20]",
+            ),
+            // The lowest client with an overlap is named, wherever it is in the file.
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n{}\n{}",
+                    op_line(0, 5, 0, 5),
+                    op_line(1, 5, 4, 8),
+                    op_line(2, 2, 0, 5),
+                    op_line(3, 2, 5, 6)
+                ),
+                "t.jsonl:3: client 5 has overlapping ops 0 [0, 5] and 1 [4, 8]",
+            ),
+            (
+                format!(
+                    "{HEADER}\n{}\n{}\n{}\n{}",
+                    op_line(0, 5, 0, 5),
+                    op_line(1, 5, 4, 8),
+                    op_line(2, 2, 0, 5),
+                    op_line(3, 2, 3, 6)
+                ),
+                "t.jsonl:5: client 2 has overlapping ops 2 [0, 5] and 3 [3, 6]",
             ),
         ];
         for (text, want) in cases {

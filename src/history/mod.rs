@@ -3,6 +3,7 @@
 //! See [`mod@format`] for the specification of every field; [`io`] reads and writes it as a stream
 //! and validates what it reads.
 
+mod blocks;
 pub mod compact;
 mod fast;
 pub mod format;
