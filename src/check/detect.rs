@@ -42,10 +42,13 @@ pub fn all_findings(kh: &KeyHistory) -> Vec<Finding> {
     out
 }
 
+/// One pattern detector over a key.
+type Detector = dyn Fn(&Ctx) -> Vec<Finding>;
+
 /// Every detector in priority order, or `None` when `stop` said so between two of them (the
 /// caller then no longer needs the answer: another tier decided the key).
 fn raw_model_findings(ctx: &Ctx, stop: &dyn Fn() -> bool) -> Option<Vec<Finding>> {
-    let detectors: [&dyn Fn(&Ctx) -> Vec<Finding>; 6] = [
+    let detectors: [&Detector; 6] = [
         &|c| garbage_reads(c.kh),
         &|c| {
             if c.unique {

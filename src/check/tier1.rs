@@ -110,6 +110,12 @@ struct Graph<'a> {
     /// Smallest return and largest call in each writer's cluster (writer included).
     minret: Vec<u64>,
     maxcall: Vec<u64>,
+    /// Each writer's rank among the writers (`u32::MAX` for other ops), so a strategy maps
+    /// writers to versions in a vector of the writers' size, not the key's.
+    rank: Vec<u32>,
+    writers: usize,
+    /// The ops placed by interval rather than by the version they name (412, 404, ...).
+    flexible: Vec<usize>,
 }
 
 impl<'a> Graph<'a> {
@@ -231,6 +237,16 @@ impl<'a> Graph<'a> {
                 maxcall[w] = maxcall[w].max(ops[i].call);
             }
         }
+        let mut rank = vec![u32::MAX; ops.len()];
+        for (r, &w) in writers.iter().enumerate() {
+            rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
+        }
+        let flexible: Vec<usize> = (0..ops.len())
+            .filter(|&i| {
+                !(ops[i].role == Role::Excluded || (ops[i].role == Role::Optional && !is_writer[i]))
+                    && cluster[i].is_none()
+            })
+            .collect();
         Ok(Graph {
             ops,
             is_writer,
@@ -238,6 +254,9 @@ impl<'a> Graph<'a> {
             cluster,
             minret,
             maxcall,
+            rank,
+            writers: writers.len(),
+            flexible,
         })
     }
 
@@ -295,10 +314,10 @@ impl<'a> Graph<'a> {
         let mut versions: Vec<Option<usize>> = vec![None];
         versions.extend(frags.iter().flat_map(|f| f.iter().map(|&w| Some(w))));
         let m = versions.len();
-        let mut version_of = DenseMap::new(ops.len());
+        let mut version_of = vec![usize::MAX; self.writers];
         for (j, v) in versions.iter().enumerate() {
             if let Some(w) = v {
-                version_of.insert(*w, j);
+                version_of[self.rank[*w] as usize] = j;
             }
         }
         let states: Vec<State> = versions
@@ -332,13 +351,7 @@ impl<'a> Graph<'a> {
                 next_present[j + 1]
             };
         }
-        let flexible: Vec<usize> = (0..ops.len())
-            .filter(|&i| {
-                !(ops[i].role == Role::Excluded
-                    || (ops[i].role == Role::Optional && !self.is_writer[i]))
-                    && self.cluster[i].is_none()
-            })
-            .collect();
+        let flexible = &self.flexible;
         let mut pinned: FxHashMap<usize, usize> = FxHashMap::default();
         // The flexible ops placed in a round, with their versions.
         let mut placed: Vec<(usize, usize)> = Vec::with_capacity(flexible.len());
@@ -378,7 +391,7 @@ impl<'a> Graph<'a> {
             let mut failed = Vec::new();
             placed.clear();
             let mut hint = 0;
-            for &i in &flexible {
+            for &i in flexible {
                 let op = &ops[i];
                 let j = match pinned.get(&i) {
                     Some(&j) => Some(j),
@@ -401,7 +414,7 @@ impl<'a> Graph<'a> {
                 let mut keyed: Vec<u128> = Vec::with_capacity(ops.len());
                 for (i, op) in ops.iter().enumerate() {
                     if let Some(w) = self.cluster[i] {
-                        let j = version_of.get(w).expect("every writer has a version");
+                        let j = version_of[self.rank[w] as usize];
                         keyed.push(key(op.call.max(s[j]), j, !self.is_writer[i], i));
                     }
                 }

@@ -219,6 +219,10 @@ struct Search<'a> {
     kh: &'a KeyHistory,
     /// Indices into `kh.ops` of the ops taking part, sorted by (call, ret).
     ops: Vec<usize>,
+    /// Their calls and returns by position, side by side: the window is rebuilt at every step
+    /// and reads little else.
+    call: Vec<u64>,
+    ret: Vec<u64>,
     required: Vec<bool>,
     /// Positions (into `ops`) of the optional ones.
     optional: Vec<usize>,
@@ -273,7 +277,9 @@ impl<'a> Search<'a> {
             .map(|i| (kh.ops[i].call, kh.ops[i].ret, i))
             .collect();
         keyed.sort_unstable();
-        let ops: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
+        let ops: Vec<usize> = keyed.iter().map(|&(_, _, i)| i).collect();
+        let call = keyed.iter().map(|&(c, _, _)| c).collect();
+        let ret = keyed.iter().map(|&(_, r, _)| r).collect();
         let required: Vec<bool> = ops.iter().map(|&i| roles[i] == Role::Required).collect();
         let optional = (0..ops.len()).filter(|&k| !required[k]).collect();
         let zobrist = (0..ops.len() as u64)
@@ -283,6 +289,8 @@ impl<'a> Search<'a> {
         Search {
             kh,
             ops,
+            call,
+            ret,
             required,
             optional,
             lin: vec![false; n],
@@ -335,25 +343,25 @@ impl<'a> Search<'a> {
         let mut arg = None;
         let mut k = self.p;
         while k < self.ops.len() {
-            let op = self.op(k);
-            if op.call > minret {
+            if self.call[k] > minret {
                 break;
             }
             if !self.lin[k] {
                 window.push(k);
-                if self.required[k] && op.ret < minret {
-                    minret = op.ret;
+                if self.required[k] && self.ret[k] < minret {
+                    minret = self.ret[k];
                     arg = Some(k);
                 }
             }
             k += 1;
         }
-        for &k in &self.optional {
-            if k < self.p && !self.lin[k] {
+        let below_p = self.optional.partition_point(|&k| k < self.p);
+        for &k in &self.optional[..below_p] {
+            if !self.lin[k] {
                 window.push(k);
             }
         }
-        window.retain(|&k| self.op(k).call <= minret);
+        window.retain(|&k| self.call[k] <= minret);
         self.window = window;
         arg
     }
@@ -374,15 +382,25 @@ impl<'a> Search<'a> {
     /// `self.window`.
     fn eager_closure(&mut self) -> (Vec<usize>, Option<usize>) {
         let mut done = self.fresh();
+        // The op linearized last. Every required window op before it (by position) was
+        // tried and refused, and a state-preserving op leaves the state as it was, so they
+        // stay refused (the window only gains ops after them: positions follow calls, and
+        // removing an op only raises the window's bound). So the next one is the first
+        // acceptable op after it or among the optional ones, as a scan of the whole window
+        // would find.
+        let mut last: Option<usize> = None;
         loop {
             let blocking = self.candidates();
             let found = self.window.iter().copied().find(|&k| {
-                read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+                last.is_none_or(|l| k > l || !self.required[k])
+                    && read_only(&self.op(k).kind)
+                    && step(self.state, &self.op(k).kind).is_some()
             });
             match found {
                 Some(k) => {
                     self.set(k, true);
                     done.push(k);
+                    last = Some(k);
                 }
                 None => return (done, blocking),
             }
