@@ -8,7 +8,8 @@
 
 use super::anomaly::AnomalyKind;
 use super::model::{
-    Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut, step,
+    Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, WriteOut,
+    sort_by_instant, step,
 };
 use super::window::Explainers;
 
@@ -37,29 +38,59 @@ pub fn protocol_findings(kh: &KeyHistory) -> Vec<Finding> {
 pub fn all_findings(kh: &KeyHistory) -> Vec<Finding> {
     let mut out = spurious_409(kh, usize::MAX);
     out.extend(duplicate_etags(kh, usize::MAX));
-    out.extend(raw_model_findings(&Ctx::new(kh)));
+    out.extend(raw_model_findings(&Ctx::new(kh), &|| false).unwrap_or_default());
     out
 }
 
-fn raw_model_findings(ctx: &Ctx) -> Vec<Finding> {
+/// One pattern detector over a key.
+type Detector = dyn Fn(&Ctx) -> Vec<Finding>;
+
+/// Every detector in priority order, or `None` when `stop` said so between two of them (the
+/// caller then no longer needs the answer: another tier decided the key).
+fn raw_model_findings(ctx: &Ctx, stop: &dyn Fn() -> bool) -> Option<Vec<Finding>> {
+    let detectors: [&Detector; 6] = [
+        &|c| garbage_reads(c.kh),
+        &|c| {
+            if c.unique {
+                lost_updates(c)
+            } else {
+                Vec::new()
+            }
+        },
+        &|c| double_creates(c),
+        &|c| lost_acknowledged_writes(c),
+        &|c| overwritten(c),
+        &|c| {
+            if c.unique {
+                stale_family(c)
+            } else {
+                Vec::new()
+            }
+        },
+    ];
     let mut all = Vec::new();
-    all.extend(garbage_reads(ctx.kh));
-    if ctx.unique {
-        all.extend(lost_updates(ctx));
+    for d in detectors {
+        if stop() {
+            return None;
+        }
+        all.extend(d(ctx));
     }
-    all.extend(double_creates(ctx));
-    all.extend(lost_acknowledged_writes(ctx));
-    all.extend(overwritten(ctx));
-    if ctx.unique {
-        all.extend(stale_family(ctx));
-    }
-    all
+    Some(all)
 }
 
 /// The linearizability patterns, in priority order; a later finding whose culprit (last op)
 /// already appears in an earlier one is dropped, so each bad op gets its most specific name.
 pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
-    let all = raw_model_findings(&Ctx::new(kh));
+    model_findings_until(kh, &|| false).unwrap_or_default()
+}
+
+/// [`model_findings`], abandoned (`None`) as soon as `stop` returns true between two detectors:
+/// run beside Tier 1, the detectors are wasted work once Tier 1 has a certificate.
+pub fn model_findings_until(kh: &KeyHistory, stop: &dyn Fn() -> bool) -> Option<Vec<Finding>> {
+    if stop() {
+        return None;
+    }
+    let all = raw_model_findings(&Ctx::new(kh), stop)?;
     let mut used: FxHashSet<usize> = FxHashSet::default();
     let mut per_kind: FxHashMap<AnomalyKind, usize> = FxHashMap::default();
     let mut out = Vec::new();
@@ -79,7 +110,7 @@ pub fn model_findings(kh: &KeyHistory) -> Vec<Finding> {
         *n += 1;
         out.push(f);
     }
-    out
+    Some(out)
 }
 
 fn ms(ns: u64) -> String {
@@ -113,7 +144,7 @@ impl Stab {
         start: impl Fn(&KOp) -> u64,
     ) -> Self {
         let mut idx: Vec<usize> = members.collect();
-        idx.sort_by_key(|&i| start(&ops[i]));
+        sort_by_instant(&mut idx, |i| start(&ops[i]));
         let mut top = Vec::with_capacity(idx.len());
         let mut cur = [(0u64, usize::MAX); 3];
         for &i in &idx {
@@ -187,7 +218,7 @@ impl<'a> Ctx<'a> {
         let mut done: Vec<usize> = (0..ops.len())
             .filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation())
             .collect();
-        done.sort_by_key(|&i| ops[i].ret);
+        sort_by_instant(&mut done, |i| ops[i].ret);
         let mut done_latest = Vec::with_capacity(done.len());
         let mut best: Option<usize> = None;
         for &i in &done {
@@ -576,7 +607,7 @@ fn double_creates(ctx: &Ctx) -> Vec<Finding> {
                 )
         })
         .collect();
-    creates.sort_by_key(|&i| ops[i].call);
+    sort_by_instant(&mut creates, |i| ops[i].call);
     let deletes = Stab::new(
         ops,
         (0..ops.len()).filter(|&i| {
@@ -651,7 +682,7 @@ fn lost_acknowledged_writes(ctx: &Ctx) -> Vec<Finding> {
                     ))
         })
         .collect();
-    obs.sort_by_key(|&i| ops[i].call);
+    sort_by_instant(&mut obs, |i| ops[i].call);
     let mut suffix = vec![usize::MAX; obs.len() + 1];
     for k in (0..obs.len()).rev() {
         suffix[k] = if suffix[k + 1] == usize::MAX || ops[obs[k]].ret < ops[suffix[k + 1]].ret {

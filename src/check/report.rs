@@ -10,7 +10,7 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
-use super::tier1::{Tier1Result, tier1};
+use super::tier1::{Tier1Result, tier1, tier1_with};
 use super::tier2::{Budget, Exhausted, SearchResult, search};
 use super::validate::validate_certificate;
 use crate::history::History;
@@ -185,6 +185,9 @@ pub fn check_ops_until<S: OpSource + ?Sized>(
     let results: Mutex<Vec<Option<KeyReport>>> = Mutex::new(vec![None; groups.len()]);
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, groups.len().max(1));
+    // With fewer keys than threads, each key's check takes a second thread for its detectors
+    // and search while Tier 1 runs (most often: a history of one key on two cores).
+    let helper = threads < opts.threads;
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
@@ -197,7 +200,7 @@ pub fn check_ops_until<S: OpSource + ?Sized>(
                         cancel: Some(cancel),
                     };
                     let kh = groups.convert(i);
-                    let r = check_key(&kh, &budget);
+                    let r = check_key_on(&kh, &budget, helper);
                     drop(kh);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
@@ -228,11 +231,151 @@ fn to_anomaly(kh: &KeyHistory, f: Finding) -> Anomaly {
 
 /// Checks one key: Tier 1's certificate, else Tier 1's pattern witnesses, else Tier 2.
 pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
+    check_key_on(kh, budget, false)
+}
+
+/// What the key's check found besides Tier 1: the protocol findings, whether a read saw
+/// garbage, and (when it was needed) the detectors' findings and the search's answer.
+struct Rest {
+    protocol: Vec<Finding>,
+    garbage: bool,
+    fallback: Option<Fallback>,
+}
+
+/// The detectors' findings, and the search's answer when they found nothing.
+struct Fallback {
+    findings: Vec<Finding>,
+    searched: Option<SearchResult>,
+}
+
+/// Runs the detectors, then the search if they found nothing; `None` when `stop` ended it
+/// between two detectors.
+fn fallback(kh: &KeyHistory, budget: &Budget, stop: &dyn Fn() -> bool) -> Option<Fallback> {
+    let findings = detect::model_findings_until(kh, stop)?;
+    let searched = findings.is_empty().then(|| search(kh, budget));
+    Some(Fallback { findings, searched })
+}
+
+/// The helper's instruction once Tier 1's first strategy is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Go {
+    /// Tier 1 has no certificate yet: run the detectors and the search.
+    Fallback,
+    /// Tier 1 certified the key: the detectors are not needed (unless a read saw garbage).
+    Stop,
+}
+
+/// The two-thread form of [`check_key_on`]: Tier 1 here, everything else on a helper.
+fn tier1_beside_the_rest(kh: &KeyHistory, budget: &Budget) -> (Option<Tier1Result>, Rest) {
+    use std::sync::mpsc::channel;
+    let (go_tx, go_rx) = channel::<Go>();
+    let (garbage_tx, garbage_rx) = channel::<bool>();
+    // Set once the helper's answer is no longer needed (or the caller cancelled the check):
+    // stops it between two detectors, and cancels its search.
+    let stop = AtomicBool::new(false);
+    let helper_budget = Budget {
+        cancel: Some(&stop),
+        ..*budget
+    };
+    let outer = budget.cancel;
+    let me = std::thread::current();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let (stop, done, helper_budget) = (&stop, &done, &helper_budget);
+        let helper = s.spawn(move || {
+            let protocol = detect::protocol_findings(kh);
+            let garbage = detect::has_garbage_read(kh);
+            // The receiver lives until this thread is joined.
+            let _ = garbage_tx.send(garbage);
+            // A read of garbage makes Tier 1's answer moot, so the detectors run at once and
+            // nothing stops them; otherwise they wait for Tier 1's first strategy.
+            let fallback = if garbage || go_rx.recv() == Ok(Go::Fallback) {
+                let stop_now = || !garbage && stop.load(Ordering::SeqCst);
+                fallback(kh, helper_budget, &stop_now)
+            } else {
+                None
+            };
+            done.store(true, Ordering::SeqCst);
+            me.unpark();
+            Rest {
+                protocol,
+                garbage,
+                fallback,
+            }
+        });
+        let mut garbage: Option<bool> = None;
+        let mut told = false;
+        let first = tier1_with(kh, &mut || {
+            if !told {
+                told = true;
+                let _ = go_tx.send(Go::Fallback);
+            }
+            // A read of garbage decides the key without Tier 1.
+            if garbage.is_none() {
+                garbage = garbage_rx.try_recv().ok();
+            }
+            garbage != Some(true)
+        });
+        if !told {
+            let _ = go_tx.send(match first {
+                Tier1Result::Certificate(_) => Go::Stop,
+                Tier1Result::Inconclusive(_) => Go::Fallback,
+            });
+        }
+        if matches!(first, Tier1Result::Certificate(_)) {
+            let garbage = garbage.or_else(|| garbage_rx.recv().ok()).unwrap_or(true);
+            if !garbage {
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+        // Pass a cancellation of the whole check on to the helper's search.
+        if let Some(outer) = outer {
+            while !done.load(Ordering::SeqCst) {
+                if outer.load(Ordering::Relaxed) {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                std::thread::park_timeout(Duration::from_millis(10));
+            }
+        }
+        let rest = helper
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (Some(first), rest)
+    })
+}
+
+/// [`check_key`]; with `helper`, on two threads. The verdict is the same either way: the
+/// sequential order is garbage check, Tier 1, detectors, search, each consulted only when the
+/// previous one did not decide, and the parallel form computes the same answers, only sooner.
+///
+/// With a helper, this thread runs Tier 1 while the helper runs the protocol checks and the
+/// garbage-read check; the helper starts the detectors (then the search) only once Tier 1's
+/// first strategy has failed, or at once when a read saw garbage (Tier 1's answer is then not
+/// used). A certificate from a later strategy stops the helper between two detectors or
+/// cancels its search, whose answer is then not used. So a key Tier 1 certifies at once
+/// costs no extra work, and one it cannot order costs the longer of Tier 1's remaining
+/// strategies and the detectors plus the search, not their sum.
+fn check_key_on(kh: &KeyHistory, budget: &Budget, helper: bool) -> KeyReport {
     let start = Instant::now();
-    let mut anomalies: Vec<Anomaly> = detect::protocol_findings(kh)
-        .into_iter()
-        .map(|f| to_anomaly(kh, f))
-        .collect();
+    let (first, rest) = if helper {
+        tier1_beside_the_rest(kh, budget)
+    } else {
+        let protocol = detect::protocol_findings(kh);
+        let garbage = detect::has_garbage_read(kh);
+        let first = if garbage { None } else { Some(tier1(kh)) };
+        let fallback = match first {
+            Some(Tier1Result::Certificate(_)) => None,
+            _ => fallback(kh, budget, &|| false),
+        };
+        (
+            first,
+            Rest {
+                protocol,
+                garbage,
+                fallback,
+            },
+        )
+    };
     let mut report = KeyReport {
         key: kh.key.clone(),
         ops: kh.ops.len(),
@@ -253,24 +396,32 @@ pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
         states: 0,
         elapsed_ms: 0.0,
     };
+    let mut anomalies: Vec<Anomaly> = rest
+        .protocol
+        .into_iter()
+        .map(|f| to_anomaly(kh, f))
+        .collect();
     // The model leaves a copy's content open, so a read of content no copy could bring must be
     // caught before a certificate is looked for.
-    let first = if detect::has_garbage_read(kh) {
-        Tier1Result::Inconclusive("a read saw content no write produced".into())
-    } else {
-        tier1(kh)
+    let first = match first {
+        Some(r) if !rest.garbage => r,
+        _ => Tier1Result::Inconclusive("a read saw content no write produced".into()),
     };
     match first {
         Tier1Result::Certificate(order) => report.certificate = Some(order),
         Tier1Result::Inconclusive(note) => {
             report.tier1_note = Some(note);
-            let findings = detect::model_findings(kh);
+            // Both forms have it here; computing it again would only cost time.
+            let Fallback { findings, searched } = rest.fallback.unwrap_or_else(|| Fallback {
+                findings: detect::model_findings(kh),
+                searched: None,
+            });
             if !findings.is_empty() {
                 report.verdict = KeyVerdict::NotLinearizable;
                 anomalies.extend(findings.into_iter().map(|f| to_anomaly(kh, f)));
             } else {
                 report.decided_by = Some(Tier::Search);
-                match search(kh, budget) {
+                match searched.unwrap_or_else(|| search(kh, budget)) {
                     SearchResult::Linearizable(order) => match validate_certificate(kh, &order) {
                         Ok(()) => report.certificate = Some(order),
                         Err(e) => {
@@ -317,4 +468,76 @@ pub fn check_key(kh: &KeyHistory, budget: &Budget) -> KeyReport {
     report.anomalies = anomalies;
     report.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{Bug, GenConfig, generate_seeded};
+    use crate::check::convert::split_by_key;
+
+    /// A key's report without its timing, which is all that may differ between two runs.
+    fn timeless(mut r: KeyReport) -> KeyReport {
+        r.elapsed_ms = 0.0;
+        if let KeyVerdict::Unknown {
+            exhausted: Some(e), ..
+        } = &mut r.verdict
+        {
+            e.elapsed_ms = 0;
+        }
+        r
+    }
+
+    /// The two-thread check of a key gives the report the one-thread check gives, on every
+    /// committed history (each anomaly kind, garbage reads, Tier 1 failures, the search) and on
+    /// generated ones with ambiguous and blind writes and injected bugs.
+    #[test]
+    fn a_key_checked_beside_a_helper_gets_the_same_report() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
+        let mut all = Vec::new();
+        for dir in ["good", "bad"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                all.push(crate::history::read_history(&entry.unwrap().path()).unwrap());
+            }
+        }
+        for (seed, bug) in [
+            None,
+            Some(Bug::LostUpdate),
+            Some(Bug::StaleRead),
+            Some(Bug::Resurrection),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            all.push(generate_seeded(
+                &GenConfig {
+                    writers: 8,
+                    ops: 2_000,
+                    keys: 1,
+                    ambiguous_rate: 0.05,
+                    blind_rate: 0.1,
+                    delete_rate: 0.1,
+                    bug,
+                    ..GenConfig::default()
+                },
+                seed as u64,
+            ));
+        }
+        let cancel = AtomicBool::new(false);
+        let budget = Budget {
+            deadline: Instant::now() + Duration::from_secs(60),
+            max_states: 1_000_000,
+            cancel: Some(&cancel),
+        };
+        let mut keys = 0;
+        for h in &all {
+            for kh in split_by_key(h) {
+                let alone = timeless(check_key_on(&kh, &budget, false));
+                let beside = timeless(check_key_on(&kh, &budget, true));
+                assert_eq!(alone, beside, "key {}", kh.key);
+                keys += 1;
+            }
+        }
+        assert!(keys > 50, "{keys} keys");
+    }
 }

@@ -40,6 +40,14 @@ pub enum Tier1Result {
 /// strategy, and a few alternatives (fragments by latest call or by deadline, writer points as
 /// late as possible) are tried before giving up, each validated independently.
 pub fn tier1(kh: &KeyHistory) -> Tier1Result {
+    tier1_with(kh, &mut || true)
+}
+
+/// [`tier1`], calling `rejected` each time a strategy fails (no order, or an order the
+/// validator refused) and giving up when it returns false. The checker uses it to start the
+/// detectors and the search on another core as soon as the first strategy fails, and to stop
+/// once their answer makes Tier 1's moot.
+pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1Result {
     let graph = match Graph::new(kh) {
         Ok(g) => g,
         Err(reason) => return Tier1Result::Inconclusive(reason),
@@ -61,6 +69,9 @@ pub fn tier1(kh: &KeyHistory) -> Tier1Result {
                     Err(e) => last = format!("candidate order rejected: {e}"),
                 },
                 Err(reason) => last = reason,
+            }
+            if !rejected() {
+                return Tier1Result::Inconclusive(last);
             }
         }
     }
@@ -99,6 +110,12 @@ struct Graph<'a> {
     /// Smallest return and largest call in each writer's cluster (writer included).
     minret: Vec<u64>,
     maxcall: Vec<u64>,
+    /// Each writer's rank among the writers (`u32::MAX` for other ops), so a strategy maps
+    /// writers to versions in a vector of the writers' size, not the key's.
+    rank: Vec<u32>,
+    writers: usize,
+    /// The ops placed by interval rather than by the version they name (412, 404, ...).
+    flexible: Vec<usize>,
 }
 
 impl<'a> Graph<'a> {
@@ -220,6 +237,16 @@ impl<'a> Graph<'a> {
                 maxcall[w] = maxcall[w].max(ops[i].call);
             }
         }
+        let mut rank = vec![u32::MAX; ops.len()];
+        for (r, &w) in writers.iter().enumerate() {
+            rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
+        }
+        let flexible: Vec<usize> = (0..ops.len())
+            .filter(|&i| {
+                !(ops[i].role == Role::Excluded || (ops[i].role == Role::Optional && !is_writer[i]))
+                    && cluster[i].is_none()
+            })
+            .collect();
         Ok(Graph {
             ops,
             is_writer,
@@ -227,25 +254,39 @@ impl<'a> Graph<'a> {
             cluster,
             minret,
             maxcall,
+            rank,
+            writers: writers.len(),
+            flexible,
         })
     }
 
     fn order(&self, frag: FragOrder, sched: Sched) -> Result<Vec<u64>, String> {
         let ops = self.ops;
+        // The sort key packs an op index into 32 bits and a version into 31.
+        if ops.len() >= 1 << 31 {
+            return Err(format!(
+                "{} ops on one key are more than Tier 1 orders",
+                ops.len()
+            ));
+        }
         let mut frags: Vec<&Vec<usize>> = self.fragments.iter().collect();
         match frag {
-            FragOrder::Zone => frags.sort_by_key(|f| {
+            FragOrder::Zone => frags.sort_by_cached_key(|f| {
                 (
                     self.minret[f[0]].min(self.maxcall[f[0]]),
                     ops[f[0]].call,
                     f[0],
                 )
             }),
-            FragOrder::HeadCall => frags.sort_by_key(|f| (ops[f[0]].call, ops[f[0]].ret, f[0])),
-            FragOrder::MaxCall => {
-                frags.sort_by_key(|f| (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0]))
+            FragOrder::HeadCall => {
+                frags.sort_by_cached_key(|f| (ops[f[0]].call, ops[f[0]].ret, f[0]))
             }
-            FragOrder::Deadline => frags.sort_by_key(|f| (self.minret[f[0]], ops[f[0]].call, f[0])),
+            FragOrder::MaxCall => frags.sort_by_cached_key(|f| {
+                (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0])
+            }),
+            FragOrder::Deadline => {
+                frags.sort_by_cached_key(|f| (self.minret[f[0]], ops[f[0]].call, f[0]))
+            }
         }
         // Repair adjacent pairs that real time forbids in this order but allows swapped: all
         // of fragment A's ops precede all of B's only if min ret(B) >= max call(A).
@@ -273,10 +314,10 @@ impl<'a> Graph<'a> {
         let mut versions: Vec<Option<usize>> = vec![None];
         versions.extend(frags.iter().flat_map(|f| f.iter().map(|&w| Some(w))));
         let m = versions.len();
-        let mut version_of = DenseMap::new(ops.len());
+        let mut version_of = vec![usize::MAX; self.writers];
         for (j, v) in versions.iter().enumerate() {
             if let Some(w) = v {
-                version_of.insert(*w, j);
+                version_of[self.rank[*w] as usize] = j;
             }
         }
         let states: Vec<State> = versions
@@ -310,14 +351,10 @@ impl<'a> Graph<'a> {
                 next_present[j + 1]
             };
         }
-        let flexible: Vec<usize> = (0..ops.len())
-            .filter(|&i| {
-                !(ops[i].role == Role::Excluded
-                    || (ops[i].role == Role::Optional && !self.is_writer[i]))
-                    && self.cluster[i].is_none()
-            })
-            .collect();
+        let flexible = &self.flexible;
         let mut pinned: FxHashMap<usize, usize> = FxHashMap::default();
+        // The flexible ops placed in a round, with their versions.
+        let mut placed: Vec<(usize, usize)> = Vec::with_capacity(flexible.len());
         // Writer points: version j is current on [s_j, s_{j+1}]; the ops placed in j need
         // s_j <= their return and s_{j+1} >= their call. `early` is the earliest feasible
         // schedule and `late` the latest; any monotone choice between them is feasible. A
@@ -350,34 +387,61 @@ impl<'a> Graph<'a> {
                     s
                 }
             };
+            // Flexible ops first: when one fits nowhere, this round's order is not built.
             let mut failed = Vec::new();
-            let mut keyed: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(ops.len());
-            for (i, op) in ops.iter().enumerate() {
-                if let Some(w) = self.cluster[i] {
-                    let j = version_of.get(w).expect("every writer has a version");
-                    keyed.push((op.call.max(s[j]), j, u8::from(!self.is_writer[i]), i));
-                }
-            }
-            for &i in &flexible {
+            placed.clear();
+            let mut hint = 0;
+            for &i in flexible {
                 let op = &ops[i];
                 let j = match pinned.get(&i) {
                     Some(&j) => Some(j),
-                    None => place(op, &s, &s, &states, &next_absent, &next_present),
+                    None => place(op, &s, &s, &states, &next_absent, &next_present, &mut hint),
                 };
                 match j {
-                    Some(j) => keyed.push((op.call.max(s[j]), j, 1, i)),
+                    Some(j) => placed.push((i, j)),
                     None => failed.push(i),
                 }
             }
             if failed.is_empty() {
+                // (point, version, writer first, op) packed into one integer, so the sort
+                // compares one word pair instead of a four-field tuple.
+                let key = |point: u64, j: usize, reader: bool, i: usize| -> u128 {
+                    (u128::from(point) << 64)
+                        | ((j as u128) << 33)
+                        | (u128::from(reader) << 32)
+                        | i as u128
+                };
+                let mut keyed: Vec<u128> = Vec::with_capacity(ops.len());
+                for (i, op) in ops.iter().enumerate() {
+                    if let Some(w) = self.cluster[i] {
+                        let j = version_of[self.rank[w] as usize];
+                        keyed.push(key(op.call.max(s[j]), j, !self.is_writer[i], i));
+                    }
+                }
+                for &(i, j) in &placed {
+                    keyed.push(key(ops[i].call.max(s[j]), j, true, i));
+                }
                 keyed.sort_unstable();
-                return Ok(keyed.into_iter().map(|(_, _, _, i)| ops[i].id).collect());
+                return Ok(keyed
+                    .into_iter()
+                    .map(|k| ops[(k as u64 & 0xffff_ffff) as usize].id)
+                    .collect());
             }
+            let mut hint = 0;
             for i in failed {
                 let op = &ops[i];
-                let j = place(op, &late, &early, &states, &next_absent, &next_present).ok_or_else(
-                    || format!("op {} fits no version current during its interval", op.id),
-                )?;
+                let j = place(
+                    op,
+                    &late,
+                    &early,
+                    &states,
+                    &next_absent,
+                    &next_present,
+                    &mut hint,
+                )
+                .ok_or_else(|| {
+                    format!("op {} fits no version current during its interval", op.id)
+                })?;
                 vmin[j] = vmin[j].min(op.ret);
                 vmax[j] = vmax[j].max(op.call);
                 pinned.insert(i, j);
@@ -396,7 +460,9 @@ enum Pred {
 /// The first version whose segment can meet the op's interval and in which its outcome is
 /// legal. Segment j starts at `start[j]` and ends at `end[j + 1]` (`+∞` for the last); with
 /// `start == end == s` this is the placement under one schedule, with the earliest and latest
-/// schedules it is every version the op could possibly be placed in.
+/// schedules it is every version the op could possibly be placed in. `hint` is where the
+/// previous op's segment search ended: ops come roughly in call order, so the search gallops
+/// from there instead of bisecting all versions each time.
 fn place(
     op: &KOp,
     end: &[u64],
@@ -404,10 +470,12 @@ fn place(
     states: &[State],
     next_absent: &[usize],
     next_present: &[usize],
+    hint: &mut usize,
 ) -> Option<usize> {
     let m = start.len();
-    let lo = end[1..].partition_point(|&x| x < op.call);
-    let hi = start.partition_point(|&x| x <= op.ret).checked_sub(1)?;
+    let lo = partition_near(&end[1..], *hint, |x| x < op.call);
+    *hint = lo;
+    let hi = partition_near(start, lo, |x| x <= op.ret).checked_sub(1)?;
     if lo > hi {
         return None;
     }
@@ -422,4 +490,65 @@ fn place(
         .into_iter()
         .filter(|&j| j <= hi && j < m)
         .find(|&j| step(states[j], &op.kind).is_some())
+}
+
+/// `v.partition_point(pred)` (`pred` true on a prefix of `v`, false after), found by galloping
+/// outward from `hint`: O(log d) for an answer d away from the hint.
+fn partition_near(v: &[u64], hint: usize, pred: impl Fn(u64) -> bool) -> usize {
+    let n = v.len();
+    let h = hint.min(n);
+    // The answer is in [lo, hi]: pred holds at lo - 1 (or lo == 0), fails at hi (or hi == n).
+    let (mut lo, mut hi) = (0, n);
+    if h < n && pred(v[h]) {
+        lo = h + 1;
+        let mut step = 1;
+        loop {
+            let probe = lo + step - 1;
+            if probe >= n {
+                break;
+            }
+            if pred(v[probe]) {
+                lo = probe + 1;
+                step *= 2;
+            } else {
+                hi = probe;
+                break;
+            }
+        }
+    } else {
+        hi = h;
+        let mut step = 1;
+        while hi > 0 {
+            let probe = hi.saturating_sub(step);
+            if pred(v[probe]) {
+                lo = probe + 1;
+                break;
+            }
+            hi = probe;
+            step *= 2;
+        }
+    }
+    lo + v[lo..hi].partition_point(|&x| pred(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition_near;
+
+    #[test]
+    fn galloping_finds_the_partition_point_from_any_hint() {
+        for n in 0..40usize {
+            let v: Vec<u64> = (0..n as u64).map(|x| x / 3).collect();
+            for t in 0..=(n as u64 / 3 + 1) {
+                let want = v.partition_point(|&x| x < t);
+                for hint in 0..=n + 2 {
+                    assert_eq!(
+                        partition_near(&v, hint, |x| x < t),
+                        want,
+                        "n {n} t {t} hint {hint}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -219,6 +219,10 @@ struct Search<'a> {
     kh: &'a KeyHistory<'a>,
     /// Indices into `kh.ops` of the ops taking part, sorted by (call, ret).
     ops: Vec<usize>,
+    /// Their calls and returns by position, side by side: the window is rebuilt at every step
+    /// and reads little else.
+    call: Vec<u64>,
+    ret: Vec<u64>,
     required: Vec<bool>,
     /// Positions (into `ops`) of the optional ones.
     optional: Vec<usize>,
@@ -236,6 +240,12 @@ struct Search<'a> {
     started: Instant,
     count: usize,
     frames: Vec<Frame>,
+    /// The window of the current configuration, rebuilt in place at every step: the search
+    /// computes it once or more per configuration, and a fresh vector each time was most of
+    /// its cost on long histories.
+    window: Vec<usize>,
+    /// Vectors of popped frames, cleared, for the next frames to reuse.
+    pool: Vec<Vec<usize>>,
 }
 
 enum Enter {
@@ -260,10 +270,16 @@ fn read_only(kind: &Kind) -> bool {
 
 impl<'a> Search<'a> {
     fn new(kh: &'a KeyHistory, roles: &[Role], started: Instant) -> Self {
-        let mut ops: Vec<usize> = (0..kh.ops.len())
+        // Sorted as (call, ret, index) triples, contiguous, rather than by looking each op up
+        // per comparison; the index makes the order total, so it is the same either way.
+        let mut keyed: Vec<(u64, u64, usize)> = (0..kh.ops.len())
             .filter(|&i| roles[i] != Role::Excluded)
+            .map(|i| (kh.ops[i].call, kh.ops[i].ret, i))
             .collect();
-        ops.sort_by_key(|&i| (kh.ops[i].call, kh.ops[i].ret, i));
+        keyed.sort_unstable();
+        let ops: Vec<usize> = keyed.iter().map(|&(_, _, i)| i).collect();
+        let call = keyed.iter().map(|&(c, _, _)| c).collect();
+        let ret = keyed.iter().map(|&(_, r, _)| r).collect();
         let required: Vec<bool> = ops.iter().map(|&i| roles[i] == Role::Required).collect();
         let optional = (0..ops.len()).filter(|&k| !required[k]).collect();
         let zobrist = (0..ops.len() as u64)
@@ -273,6 +289,8 @@ impl<'a> Search<'a> {
         Search {
             kh,
             ops,
+            call,
+            ret,
             required,
             optional,
             lin: vec![false; n],
@@ -287,6 +305,8 @@ impl<'a> Search<'a> {
             started,
             count: 0,
             frames: Vec::new(),
+            window: Vec::new(),
+            pool: Vec::new(),
         }
     }
 
@@ -314,82 +334,106 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Positions of unlinearized ops that may be linearized next, and the required op with the
-    /// smallest return (the one that forces backtracking).
-    fn candidates(&self) -> (Vec<usize>, Option<usize>) {
+    /// Fills `self.window` with the positions of unlinearized ops that may be linearized next,
+    /// and returns the required op with the smallest return (the one that forces backtracking).
+    fn candidates(&mut self) -> Option<usize> {
+        let mut window = std::mem::take(&mut self.window);
+        window.clear();
         let mut minret = u64::MAX;
         let mut arg = None;
-        let mut window = Vec::new();
         let mut k = self.p;
         while k < self.ops.len() {
-            let op = self.op(k);
-            if op.call > minret {
+            if self.call[k] > minret {
                 break;
             }
             if !self.lin[k] {
                 window.push(k);
-                if self.required[k] && op.ret < minret {
-                    minret = op.ret;
+                if self.required[k] && self.ret[k] < minret {
+                    minret = self.ret[k];
                     arg = Some(k);
                 }
             }
             k += 1;
         }
-        for &k in &self.optional {
-            if k < self.p && !self.lin[k] {
+        let below_p = self.optional.partition_point(|&k| k < self.p);
+        for &k in &self.optional[..below_p] {
+            if !self.lin[k] {
                 window.push(k);
             }
         }
-        window.retain(|&k| self.op(k).call <= minret);
-        (window, arg)
+        window.retain(|&k| self.call[k] <= minret);
+        self.window = window;
+        arg
     }
 
-    fn eager_closure(&mut self) -> Vec<usize> {
-        let mut done = Vec::new();
+    /// An empty vector, reused from a popped frame when there is one.
+    fn fresh(&mut self) -> Vec<usize> {
+        self.pool.pop().unwrap_or_default()
+    }
+
+    /// Returns a frame's vector to the pool.
+    fn recycle(&mut self, mut v: Vec<usize>) {
+        v.clear();
+        self.pool.push(v);
+    }
+
+    /// Linearizes every callable state-preserving op that is legal now, repeatedly. Returns
+    /// them, and the blocking op of the configuration reached, whose window is left in
+    /// `self.window`.
+    fn eager_closure(&mut self) -> (Vec<usize>, Option<usize>) {
+        let mut done = self.fresh();
+        // The op linearized last. Every required window op before it (by position) was
+        // tried and refused, and a state-preserving op leaves the state as it was, so they
+        // stay refused (the window only gains ops after them: positions follow calls, and
+        // removing an op only raises the window's bound). So the next one is the first
+        // acceptable op after it or among the optional ones, as a scan of the whole window
+        // would find.
+        let mut last: Option<usize> = None;
         loop {
-            let (cands, _) = self.candidates();
-            let found = cands.into_iter().find(|&k| {
-                read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+            let blocking = self.candidates();
+            let found = self.window.iter().copied().find(|&k| {
+                last.is_none_or(|l| k > l || !self.required[k])
+                    && read_only(&self.op(k).kind)
+                    && step(self.state, &self.op(k).kind).is_some()
             });
             match found {
                 Some(k) => {
                     self.set(k, true);
                     done.push(k);
+                    last = Some(k);
                 }
-                None => return done,
+                None => return (done, blocking),
             }
         }
     }
 
     fn enter(&mut self, budget: &Budget) -> Result<Enter, SearchResult> {
-        let eager = self.eager_closure();
+        let (eager, blocking) = self.eager_closure();
         if self.p >= self.ops.len() {
             return Ok(Enter::Done(eager));
         }
-        let (cands, blocking) = self.candidates();
         if self.count > self.best || self.blocking.is_none() {
             self.best = self.count;
             self.blocking = blocking;
         }
-        if cands.len() > self.widest.0 {
-            let ambiguous = cands.iter().filter(|&&k| !self.required[k]).count();
-            self.widest = (cands.len(), ambiguous);
+        if self.window.len() > self.widest.0 {
+            let ambiguous = self.window.iter().filter(|&&k| !self.required[k]).count();
+            self.widest = (self.window.len(), ambiguous);
         }
         if !self.cache.insert((self.hash, self.state)) {
             for &k in eager.iter().rev() {
                 self.set(k, false);
             }
+            self.recycle(eager);
             return Ok(Enter::Dead);
         }
         if self.cache.len() > budget.max_states {
             return Err(self.exhausted(Limit::States, budget));
         }
-        let cands: Vec<usize> = cands
-            .into_iter()
-            .filter(|&k| {
-                !read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
-            })
-            .collect();
+        let mut cands = self.fresh();
+        cands.extend(self.window.iter().copied().filter(|&k| {
+            !read_only(&self.op(k).kind) && step(self.state, &self.op(k).kind).is_some()
+        }));
         self.stack_push(Frame {
             via: None,
             eager,
@@ -458,6 +502,8 @@ impl Search<'_> {
                     self.set(k, false);
                     self.state = prev;
                 }
+                self.recycle(f.eager);
+                self.recycle(f.cands);
             }
         }
     }

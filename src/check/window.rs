@@ -10,7 +10,9 @@
 //! every one of them for every op; they are indexed by the state they would leave instead,
 //! which answers "is there one that fits, called by `t`?" with a few lookups.
 
-use super::model::{FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, step};
+use super::model::{
+    FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, Sym, sort_by_instant, step,
+};
 
 /// How many answered mutations one query may look at before it gives up and answers "yes, one
 /// may explain it": a detector that cannot afford the proof must not claim it.
@@ -44,7 +46,7 @@ impl Explainers {
         let mut answered: Vec<usize> = (0..ops.len())
             .filter(|&i| ops[i].role == Role::Required && ops[i].is_mutation())
             .collect();
-        answered.sort_by_key(|&i| ops[i].call);
+        sort_by_instant(&mut answered, |i| ops[i].call);
         let longest = answered
             .iter()
             .map(|&i| ops[i].ret.saturating_sub(ops[i].call))
