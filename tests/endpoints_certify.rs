@@ -144,6 +144,18 @@ fn certificate_of(kind: Kind, profile: Profile) {
         if reason.starts_with("error:") {
             continue;
         }
+        // A race shows a non-atomic server only when the requests overlap inside it: on
+        // SeaweedFS four CompleteMultipartUpload calls sometimes finish one after another, and
+        // the race then rightly passes. Only a race that failed in this run proves anything.
+        let outcome = cert
+            .requirements
+            .iter()
+            .flat_map(|r| &r.cases)
+            .find(|c| &c.case == case)
+            .map(|c| c.outcome.as_str());
+        if case.starts_with("race::") && outcome == Some("pass") {
+            continue;
+        }
         for id in resolved.requirements(case) {
             let r = cert.requirements.iter().find(|r| &r.id == id).unwrap();
             assert_eq!(

@@ -732,40 +732,9 @@ mod tests {
     }
     #[test]
     fn the_compact_form_converts_and_checks_as_the_in_memory_history_does() {
-        use crate::bench::{Bug, GenConfig, generate_seeded};
         use crate::check::{CheckOptions, check_history, check_ops};
         use crate::history::CompactHistory;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
-        let mut all = Vec::new();
-        for dir in ["good", "bad"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let path = entry.unwrap().path();
-                all.push(crate::history::read_history(&path).unwrap());
-            }
-        }
-        for (seed, bug) in [
-            None,
-            Some(Bug::LostUpdate),
-            Some(Bug::StaleRead),
-            Some(Bug::Resurrection),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            all.push(generate_seeded(
-                &GenConfig {
-                    writers: 8,
-                    ops: 3_000,
-                    keys: 3,
-                    ambiguous_rate: 0.05,
-                    blind_rate: 0.1,
-                    delete_rate: 0.1,
-                    bug,
-                    ..GenConfig::default()
-                },
-                seed as u64,
-            ));
-        }
+        let all = crate::check::test_corpus::committed_and_generated(3_000, 3);
         let opts = CheckOptions::default();
         for h in &all {
             let c = CompactHistory::from(h);

@@ -46,6 +46,8 @@ pub mod model;
 pub mod render;
 pub mod report;
 pub mod shrink;
+#[cfg(test)]
+mod test_corpus;
 pub mod tier1;
 pub mod tier2;
 pub mod validate;

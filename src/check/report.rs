@@ -473,7 +473,6 @@ fn check_key_on(kh: &KeyHistory, budget: &Budget, helper: bool) -> KeyReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{Bug, GenConfig, generate_seeded};
     use crate::check::convert::split_by_key;
 
     /// A key's report without its timing, which is all that may differ between two runs.
@@ -493,36 +492,7 @@ mod tests {
     /// generated ones with ambiguous and blind writes and injected bugs.
     #[test]
     fn a_key_checked_beside_a_helper_gets_the_same_report() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
-        let mut all = Vec::new();
-        for dir in ["good", "bad"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                all.push(crate::history::read_history(&entry.unwrap().path()).unwrap());
-            }
-        }
-        for (seed, bug) in [
-            None,
-            Some(Bug::LostUpdate),
-            Some(Bug::StaleRead),
-            Some(Bug::Resurrection),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            all.push(generate_seeded(
-                &GenConfig {
-                    writers: 8,
-                    ops: 2_000,
-                    keys: 1,
-                    ambiguous_rate: 0.05,
-                    blind_rate: 0.1,
-                    delete_rate: 0.1,
-                    bug,
-                    ..GenConfig::default()
-                },
-                seed as u64,
-            ));
-        }
+        let all = crate::check::test_corpus::committed_and_generated(2_000, 1);
         let cancel = AtomicBool::new(false);
         let budget = Budget {
             deadline: Instant::now() + Duration::from_secs(60),
