@@ -340,19 +340,12 @@ fn culprit_condition(
     history: &crate::history::History,
     anomaly: &check::Anomaly,
 ) -> Option<String> {
-    use crate::history::Req;
     let id = *anomaly.ops.last()?;
     let op = history.ops.iter().find(|o| o.id == id)?;
-    let (if_match, if_none_match) = match &op.req {
-        Req::Put {
-            if_match,
-            if_none_match,
-            ..
-        } => (if_match, if_none_match),
-        Req::Delete { if_match } => (if_match, &None),
-        Req::Get { .. } | Req::Head { .. } => return None,
-    };
-    match (if_match, if_none_match) {
+    if !op.req.is_mutation() {
+        return None;
+    }
+    match op.req.conditions() {
         (_, Some(_)) => Some("If-None-Match".to_owned()),
         (Some(_), None) => Some("If-Match".to_owned()),
         (None, None) => None,

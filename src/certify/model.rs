@@ -231,3 +231,18 @@ pub struct ExtraResult {
     /// Why it runs.
     pub reason: String,
 }
+
+impl CaseResult {
+    /// True when the case failed: the only outcome that proves a promise broken.
+    pub fn failed(&self) -> bool {
+        self.outcome == "fail"
+    }
+}
+
+impl Certificate {
+    /// The cases beyond the documents that failed: what both renderings show in full, for
+    /// information.
+    pub fn failed_extras(&self) -> impl Iterator<Item = &ExtraResult> {
+        self.extras.iter().filter(|e| e.case.failed())
+    }
+}

@@ -303,7 +303,7 @@ pub fn html(cert: &Certificate) -> String {
         .filter(|r| r.verdict == State::Violated)
         .collect();
     // A failed case's single exchange is the plainest proof: those promises come first.
-    violated.sort_by_key(|r| !r.cases.iter().any(|c| c.outcome == "fail"));
+    violated.sort_by_key(|r| !r.cases.iter().any(|c| c.failed()));
     let mut shown = Shown::default();
     if !violated.is_empty() {
         let _ = writeln!(
@@ -325,7 +325,7 @@ pub fn html(cert: &Certificate) -> String {
             if let Some(rule) = rule(r) {
                 let _ = writeln!(out, "<p class=\"rule\">{}</p>", escape(&rule));
             }
-            let failed: Vec<_> = r.cases.iter().filter(|c| c.outcome == "fail").collect();
+            let failed: Vec<_> = r.cases.iter().filter(|c| c.failed()).collect();
             if let Some(note) = campaign_only(r, failed.len()) {
                 let _ = writeln!(out, "<p><em>{}</em></p>", escape(&note));
             }
@@ -425,11 +425,7 @@ pub fn html(cert: &Certificate) -> String {
         a.suite.answers,
         a.suite.rate * 100.0
     );
-    let failed_extras: Vec<_> = cert
-        .extras
-        .iter()
-        .filter(|e| e.case.outcome == "fail")
-        .collect();
+    let failed_extras: Vec<_> = cert.failed_extras().collect();
     let _ = writeln!(
         out,
         "<h2>Beyond the documents</h2>\n<p>{} case(s) check behaviour these documents do not promise; {} failed. They are shown for information and do not change the verdict.</p>",

@@ -64,11 +64,11 @@ fn violation(out: &mut String, r: &RequirementResult, shown: &mut Shown) {
     if let Some(rule) = super::render_html::rule(r) {
         let _ = writeln!(out, "{rule}\n");
     }
-    let failed = r.cases.iter().filter(|c| c.outcome == "fail").count();
+    let failed = r.cases.iter().filter(|c| c.failed()).count();
     if let Some(note) = super::render_html::campaign_only(r, failed) {
         let _ = writeln!(out, "*{note}*\n");
     }
-    for c in r.cases.iter().filter(|c| c.outcome == "fail") {
+    for c in r.cases.iter().filter(|c| c.failed()) {
         match shown.cases.get(&c.case) {
             Some(under) => {
                 let exchange = c
@@ -193,7 +193,7 @@ pub fn markdown(cert: &Certificate) -> String {
         .filter(|r| r.verdict == State::Violated)
         .collect();
     // A failed case's single exchange is the plainest proof: those promises come first.
-    violated.sort_by_key(|r| !r.cases.iter().any(|c| c.outcome == "fail"));
+    violated.sort_by_key(|r| !r.cases.iter().any(|c| c.failed()));
     if !violated.is_empty() {
         let _ = writeln!(
             out,
@@ -265,11 +265,7 @@ pub fn markdown(cert: &Certificate) -> String {
             ))
             .collect::<String>()
     );
-    let failed_extras: Vec<_> = cert
-        .extras
-        .iter()
-        .filter(|e| e.case.outcome == "fail")
-        .collect();
+    let failed_extras: Vec<_> = cert.failed_extras().collect();
     let _ = writeln!(
         out,
         "## Beyond the documents\n\n{} case(s) establish no promise of these documents; {} of them failed (shown for information; they do not change the verdict).\n",

@@ -33,39 +33,25 @@ fn ms(ns: u64) -> String {
 /// One line describing an op: client, request with its conditions, outcome.
 pub fn describe_op(op: &Op) -> String {
     let mut s = format!("c{} {}", op.client, op.req.verb());
-    let conds = |s: &mut String, im: &Option<String>, inm: &Option<String>| {
-        if let Some(v) = im {
-            let _ = write!(s, " If-Match:{v}");
+    let (if_match, if_none_match) = op.req.conditions();
+    if let Some(v) = if_match {
+        let _ = write!(s, " If-Match:{v}");
+    }
+    if let Some(v) = if_none_match {
+        let _ = write!(s, " If-None-Match:{v}");
+    }
+    if let Req::Put {
+        write_id,
+        source_key,
+        ..
+    } = &op.req
+    {
+        if let Some(w) = write_id {
+            let _ = write!(s, " ({w})");
         }
-        if let Some(v) = inm {
-            let _ = write!(s, " If-None-Match:{v}");
+        if let Some(k) = source_key {
+            let _ = write!(s, " from {k}");
         }
-    };
-    match &op.req {
-        Req::Get {
-            if_match,
-            if_none_match,
-        }
-        | Req::Head {
-            if_match,
-            if_none_match,
-        } => conds(&mut s, if_match, if_none_match),
-        Req::Put {
-            write_id,
-            if_match,
-            if_none_match,
-            source_key,
-            ..
-        } => {
-            conds(&mut s, if_match, if_none_match);
-            if let Some(w) = write_id {
-                let _ = write!(s, " ({w})");
-            }
-            if let Some(k) = source_key {
-                let _ = write!(s, " from {k}");
-            }
-        }
-        Req::Delete { if_match } => conds(&mut s, if_match, &None),
     }
     s.push_str(" → ");
     match &op.out {

@@ -403,17 +403,8 @@ fn with_context<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
     let mut written: HashSet<(&str, &str)> = HashSet::new();
     let mut written_ids: HashSet<&str> = HashSet::new();
     for o in ops {
-        if let Req::Put {
-            write_id,
-            etag_if_applied,
-            ..
-        } = &o.req
-        {
-            let produced = match &o.out {
-                Out::Ok { etag, .. } => etag.as_ref().or(etag_if_applied.as_ref()),
-                _ => etag_if_applied.as_ref(),
-            };
-            if let Some(e) = produced {
+        if let Req::Put { write_id, .. } = &o.req {
+            if let Some(e) = o.produced_etag() {
                 written.insert((o.key.as_str(), normalize_etag(e)));
             }
             written_ids.extend(write_id.as_deref());
@@ -460,32 +451,16 @@ fn with_context<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
 fn with_producers<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
     let mut etags: HashSet<(&str, &str)> = HashSet::new();
     let mut wids: HashSet<&str> = HashSet::new();
-    for o in ops {
+    for &o in ops {
         let key = o.key.as_str();
-        let mut etag = |e: &'h Option<String>| {
-            if let Some(e) = e.as_deref().filter(|e| e.trim() != "*") {
+        let mut etag = |e: Option<&'h str>| {
+            if let Some(e) = e.filter(|e| e.trim() != "*") {
                 etags.insert((key, normalize_etag(e)));
             }
         };
-        match &o.req {
-            Req::Get {
-                if_match,
-                if_none_match,
-            }
-            | Req::Head {
-                if_match,
-                if_none_match,
-            }
-            | Req::Put {
-                if_match,
-                if_none_match,
-                ..
-            } => {
-                etag(if_match);
-                etag(if_none_match);
-            }
-            Req::Delete { if_match } => etag(if_match),
-        }
+        let (if_match, if_none_match) = o.req.conditions();
+        etag(if_match);
+        etag(if_none_match);
         match (&o.req, &o.out) {
             (
                 Req::Get { .. } | Req::Head { .. },
@@ -493,10 +468,10 @@ fn with_producers<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
                     etag: e, write_id, ..
                 },
             ) => {
-                etag(e);
+                etag(e.as_deref());
                 wids.extend(write_id.as_deref());
             }
-            (_, Out::NotModified { etag: e }) => etag(e),
+            (_, Out::NotModified { etag: e }) => etag(e.as_deref()),
             _ => {}
         }
     }
@@ -508,20 +483,12 @@ fn with_producers<'h>(history: &'h History, ops: &[&'h Op]) -> Vec<&'h Op> {
             if mine.contains(&o.id) {
                 return true;
             }
-            let Req::Put {
-                write_id,
-                etag_if_applied,
-                ..
-            } = &o.req
-            else {
+            let Req::Put { write_id, .. } = &o.req else {
                 return false;
             };
-            let produced = match &o.out {
-                Out::Ok { etag, .. } => etag.as_ref().or(etag_if_applied.as_ref()),
-                _ => etag_if_applied.as_ref(),
-            };
             write_id.as_deref().is_some_and(|w| wids.contains(w))
-                || produced.is_some_and(|e| etags.contains(&(o.key.as_str(), normalize_etag(e))))
+                || o.produced_etag()
+                    .is_some_and(|e| etags.contains(&(o.key.as_str(), normalize_etag(e))))
         })
         .collect()
 }
@@ -659,25 +626,9 @@ fn closures_through(ops: &[Op], through_writes: bool) -> Vec<Vec<usize>> {
     for (i, o) in ops.iter().enumerate() {
         let mut etags: Vec<&str> = Vec::new();
         let mut wids: Vec<&str> = Vec::new();
-        match &o.req {
-            Req::Get {
-                if_match,
-                if_none_match,
-            }
-            | Req::Head {
-                if_match,
-                if_none_match,
-            }
-            | Req::Put {
-                if_match,
-                if_none_match,
-                ..
-            } => {
-                etags.extend(if_match.as_deref());
-                etags.extend(if_none_match.as_deref());
-            }
-            Req::Delete { if_match } => etags.extend(if_match.as_deref()),
-        }
+        let (if_match, if_none_match) = o.req.conditions();
+        etags.extend(if_match);
+        etags.extend(if_none_match);
         match (&o.req, &o.out) {
             (Req::Get { .. } | Req::Head { .. }, Out::Ok { etag, write_id, .. }) => {
                 etags.extend(etag.as_deref());

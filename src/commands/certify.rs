@@ -291,7 +291,7 @@ fn print_verdict(cert: &Certificate) {
             if let Some(ex) = r
                 .cases
                 .iter()
-                .find(|c| c.outcome == "fail")
+                .find(|c| c.failed())
                 .and_then(|c| c.decisive.as_ref())
             {
                 println!("    {}  ->  {}", ex.request_line(), ex.answer_line());

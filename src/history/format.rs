@@ -247,6 +247,26 @@ impl Req {
     pub fn is_mutation(&self) -> bool {
         matches!(self, Req::Put { .. } | Req::Delete { .. })
     }
+
+    /// The preconditions as sent, `(If-Match, If-None-Match)`; a delete carries If-Match only.
+    pub fn conditions(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Req::Get {
+                if_match,
+                if_none_match,
+            }
+            | Req::Head {
+                if_match,
+                if_none_match,
+            }
+            | Req::Put {
+                if_match,
+                if_none_match,
+                ..
+            } => (if_match.as_deref(), if_none_match.as_deref()),
+            Req::Delete { if_match } => (if_match.as_deref(), None),
+        }
+    }
 }
 
 impl Op {
@@ -259,6 +279,21 @@ impl Op {
                 ..
             } => (*t).min(self.call_ns),
             _ => self.call_ns,
+        }
+    }
+
+    /// The ETag of the version a write made if it took effect: the one its answer names, else
+    /// the one predicted before it was sent. None for a read or a delete.
+    pub fn produced_etag(&self) -> Option<&str> {
+        let Req::Put {
+            etag_if_applied, ..
+        } = &self.req
+        else {
+            return None;
+        };
+        match &self.out {
+            Out::Ok { etag, .. } => etag.as_deref().or(etag_if_applied.as_deref()),
+            _ => etag_if_applied.as_deref(),
         }
     }
 }
