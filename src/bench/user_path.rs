@@ -178,6 +178,8 @@ pub struct IoRow {
     /// Reading the file in-process into what `check` checks (median), wall and CPU time.
     pub read_ms: f64,
     pub read_cpu_ms: f64,
+    /// The bytes the read history is held in (the compact form `check` checks).
+    pub held_bytes: usize,
     /// `check_history` on the generated in-memory history (median).
     pub in_memory_ms: f64,
     /// Exit codes of the runs that differed from the expected one.
@@ -253,6 +255,7 @@ pub fn run_io_class(
     dir: &Path,
     read: &dyn Fn(&Path) -> Result<usize, HistoryError>,
 ) -> Result<IoRow, UserPathError> {
+    // `read` gives the bytes the history it read is held in.
     let history = history_for(class, seed)?;
     let ops = history.ops.len();
     std::fs::create_dir_all(dir).map_err(|source| UserPathError::Write {
@@ -278,10 +281,11 @@ pub fn run_io_class(
 
     let mut read_times = Vec::new();
     let mut read_cpu = Vec::new();
+    let mut held_bytes = 0;
     for _ in 0..reps {
         let cpu = child::self_cpu();
         let start = Instant::now();
-        read(&path)?;
+        held_bytes = read(&path)?;
         read_times.push(start.elapsed().as_secs_f64() * 1e3);
         read_cpu.push((child::self_cpu().saturating_sub(cpu)).as_secs_f64() * 1e3);
     }
@@ -321,6 +325,7 @@ pub fn run_io_class(
         floor_rss,
         read_ms: median(&sorted(read_times)),
         read_cpu_ms: median(&sorted(read_cpu)),
+        held_bytes,
         in_memory_ms: median(&sorted(in_memory)),
         wrong_codes,
     })
@@ -345,6 +350,11 @@ fn fmt_ms(ms: f64) -> String {
 
 const MB: f64 = 1024.0 * 1024.0;
 
+/// Memory per op of the history as read: the goal that reading the format keep every op in at
+/// most this many bytes (strings interned, ops compact), apart from the check's own tables,
+/// which the peak RSS columns include.
+const HELD_GOAL_BYTES_PER_OP: usize = 100;
+
 /// The user-path table: goals beside the measured values.
 pub fn table(rows: &[IoRow]) -> String {
     let mut t = Table::new();
@@ -363,7 +373,8 @@ pub fn table(rows: &[IoRow]) -> String {
             "read CPU ms (MB per CPU-s)",
             "in-memory check ms",
             "peak RSS MB (goal)",
-            "bytes/op",
+            "peak RSS B/op",
+            "history held B/op (goal)",
             "exit",
         ]);
     for r in rows {
@@ -418,6 +429,10 @@ pub fn table(rows: &[IoRow]) -> String {
                 None => format!("{at_floor}{rss_mb:.0}"),
             },
             format!("{:.0}", r.peak_rss as f64 / r.ops.max(1) as f64),
+            format!(
+                "{:.0} ({HELD_GOAL_BYTES_PER_OP})",
+                r.held_bytes as f64 / r.ops.max(1) as f64
+            ),
             exit,
         ]);
     }

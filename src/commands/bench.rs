@@ -369,10 +369,10 @@ fn io_dir(args: &BenchArgs) -> (PathBuf, bool) {
     }
 }
 
-/// Reads a history file the way `s3conform check` does, for the in-process read column.
+/// Reads a history file the way `s3conform check` does, for the in-process read columns: the
+/// bytes the read history is held in.
 fn read_like_check(path: &std::path::Path) -> Result<usize, HistoryError> {
-    use crate::history::view::OpSource;
-    crate::history::read_compact(path).map(|h| h.len())
+    crate::history::read_compact(path).map(|h| h.heap_bytes())
 }
 
 /// Runs the user-path table; true when a run's exit code was not the expected verdict's.

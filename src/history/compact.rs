@@ -639,9 +639,13 @@ impl CompactHistory {
         self.strings.len()
     }
 
-    /// Bytes held (ops and strings), for the benchmark's memory figures.
+    /// Bytes the history is held in (ops, strings, and the multipart instants beside them),
+    /// for the benchmark's memory figures: what reading the format costs per op, apart from
+    /// what the check then builds.
     pub fn heap_bytes(&self) -> usize {
-        self.ops.capacity() * std::mem::size_of::<COp>() + self.strings.heap_bytes()
+        let initiated = self.initiated.capacity()
+            * (std::mem::size_of::<(usize, u64)>() + std::mem::size_of::<u8>());
+        self.ops.capacity() * std::mem::size_of::<COp>() + self.strings.heap_bytes() + initiated
     }
 }
 
