@@ -20,6 +20,8 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto}
 .exchange td:first-child{font-weight:600;white-space:nowrap}
 .violation{border:2px solid #c62828;border-radius:6px;padding:.2em 1em 1em;margin:1em 0}
 details{margin:.3em 0}summary{cursor:pointer}
+.rule{color:#57606a;font-size:.92em;margin:.2em 0}
+.stopped{border-left:4px solid #b26a00;background:#fff8e6;padding:.5em .8em}
 "#;
 
 fn chip(state: State) -> String {
