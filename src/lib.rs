@@ -12,6 +12,7 @@
 #[macro_use]
 mod listed;
 
+pub mod alloc;
 pub mod bench;
 pub mod campaign;
 pub mod case;

@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Large blocks on huge pages: see the module for why.
+#[global_allocator]
+static ALLOC: s3conform::alloc::HugePages = s3conform::alloc::HugePages;
+
 fn main() -> ExitCode {
     // Output piped into `head` closes early; like other Unix tools, end quietly instead of
     // panicking inside `println!`.
