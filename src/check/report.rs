@@ -175,8 +175,41 @@ pub fn check_ops_until<S: OpSource + ?Sized>(
     cancel: &AtomicBool,
 ) -> CheckReport {
     let start = Instant::now();
+    let (groups, ()) = KeyGroups::beside(history, opts.threads, || ());
+    check_groups(history, groups, opts, cancel, start)
+}
+
+/// [`check_ops`] on a history read but not yet validated: `validate` runs on a second thread
+/// while the ops are grouped, and its error, if any, is returned before any key is checked.
+/// The groups do not rely on the history being valid, so a history that `validate` rejects
+/// gives its error and no verdict, as validating first would.
+pub fn check_ops_validated<S: OpSource + ?Sized, E: Send>(
+    history: &S,
+    opts: &CheckOptions,
+    validate: impl FnOnce() -> Result<(), E> + Send,
+) -> Result<CheckReport, E> {
+    let start = Instant::now();
+    let (groups, valid) = KeyGroups::beside(history, opts.threads, validate);
+    valid?;
+    Ok(check_groups(
+        history,
+        groups,
+        opts,
+        &AtomicBool::new(false),
+        start,
+    ))
+}
+
+/// Checks every key of `groups` on the workers; `start` is when the check began (its budget
+/// and its reported time count from there).
+fn check_groups<S: OpSource + ?Sized>(
+    history: &S,
+    groups: KeyGroups<'_, S>,
+    opts: &CheckOptions,
+    cancel: &AtomicBool,
+    start: Instant,
+) -> CheckReport {
     let deadline = start + opts.time_budget;
-    let groups = KeyGroups::new(history);
     let order: Vec<usize> = {
         let mut o: Vec<usize> = (0..groups.len()).collect();
         o.sort_by_key(|&i| std::cmp::Reverse(groups.ops(i)));

@@ -452,28 +452,6 @@ impl CompactBuilder {
         self.to_global = to_global;
     }
 
-    /// The id of op `i`.
-    pub(super) fn id(&self, i: usize) -> u64 {
-        self.ops[i].id
-    }
-
-    /// What validation reads of op `i`: its numbers, its `initiated_ns`, whether its key is
-    /// empty. Read from the records, without building the op.
-    pub(super) fn facts(&self, i: usize) -> super::io::Facts {
-        let op = &self.ops[i];
-        super::io::Facts {
-            id: op.id,
-            client: op.client,
-            call_ns: op.call_ns,
-            ret_ns: op.ret_ns,
-            initiated_ns: match op.req_tag {
-                ReqTag::Put(_) if !self.initiated.is_empty() => self.initiated.get(&i).copied(),
-                _ => None,
-            },
-            empty_key: op.key == NONE || self.strings.get(op.key).is_empty(),
-        }
-    }
-
     /// The finished history; the interning index is given up, so each string is held once.
     pub fn finish(self, header: Header) -> CompactHistory {
         let CompactBuilder {
@@ -607,6 +585,28 @@ impl From<&History> for CompactHistory {
 impl CompactHistory {
     fn s(&self, sym: Sym) -> Option<&str> {
         (sym != NONE).then(|| self.strings.get(sym))
+    }
+
+    /// The id of op `i`.
+    pub(super) fn id(&self, i: usize) -> u64 {
+        self.ops[i].id
+    }
+
+    /// What validation reads of op `i`: its numbers, its `initiated_ns`, whether its key is
+    /// empty. Read from the records, without building the op.
+    pub(super) fn facts(&self, i: usize) -> super::io::Facts {
+        let op = &self.ops[i];
+        super::io::Facts {
+            id: op.id,
+            client: op.client,
+            call_ns: op.call_ns,
+            ret_ns: op.ret_ns,
+            initiated_ns: match op.req_tag {
+                ReqTag::Put(_) if !self.initiated.is_empty() => self.initiated.get(&i).copied(),
+                _ => None,
+            },
+            empty_key: op.key == NONE || self.strings.get(op.key).is_empty(),
+        }
     }
 
     /// The in-memory history with the same header and ops, for rendering witnesses.

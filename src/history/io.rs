@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::blocks::{self, OpSink};
 use super::compact::{CompactBuilder, CompactHistory, CompactPart};
+use super::view::OpSource;
 use super::format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
 };
@@ -78,26 +79,66 @@ pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, Histo
 /// Reads a history file whole, validates it, and keeps it in compact form (what `check`
 /// checks: each distinct string once, an op in 72 bytes).
 pub fn read_compact(path: &Path) -> Result<CompactHistory, HistoryError> {
+    let read = read_compact_unvalidated(path)?;
+    read.validate()?;
+    Ok(read.into_history())
+}
+
+/// [`read_compact`] without the validation that needs all the ops (unique ids, spans, no
+/// overlapping ops of a client): the file is read and every line parsed, and
+/// [`UnvalidatedCompact::validate`] gives exactly the error [`read_compact`] would. `check`
+/// validates on one core while it groups the ops on the other.
+pub fn read_compact_unvalidated(path: &Path) -> Result<UnvalidatedCompact, HistoryError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
         file: name.clone(),
         source,
     })?;
     let size = file.metadata().ok().map(|m| m.len());
-    compact_from(file, &name, size)
+    compact_from(file, name, size)
+}
+
+/// A history file read into compact form whose ops have not yet been validated together, with
+/// what validation needs to name the line at fault.
+#[derive(Debug)]
+pub struct UnvalidatedCompact {
+    history: CompactHistory,
+    name: String,
+    lines: Lines,
+}
+
+impl UnvalidatedCompact {
+    /// The ops as read: for work that does not rely on them being valid.
+    pub fn history(&self) -> &CompactHistory {
+        &self.history
+    }
+
+    /// The validation [`read_compact`] runs: the same checks in the same order, so the same
+    /// first error, naming the file and line.
+    pub fn validate(&self) -> Result<(), HistoryError> {
+        validate_with_lines(&self.history, &self.name, &self.lines)
+    }
+
+    /// The history; only to be kept once [`Self::validate`] has passed.
+    pub fn into_history(self) -> CompactHistory {
+        self.history
+    }
 }
 
 fn compact_from<R: Read>(
     reader: R,
-    name: &str,
+    name: String,
     size: Option<u64>,
-) -> Result<CompactHistory, HistoryError> {
+) -> Result<UnvalidatedCompact, HistoryError> {
     let hint = size.map_or(0, |n| n / 200) as usize;
     let mut sink = (CompactBuilder::with_capacity(hint), Lines::default());
-    let header = blocks::read(reader, name, &mut sink, size)?;
+    let header = blocks::read(reader, &name, &mut sink, size)?;
     let (builder, lines) = sink;
-    validate_with_lines(&builder, name, &lines)?;
-    Ok(builder.finish(header))
+    Ok(UnvalidatedCompact {
+        history: builder.finish(header),
+        name,
+        lines,
+    })
 }
 
 fn read_into<R: Read>(
@@ -238,15 +279,15 @@ impl Checkable for History {
     }
 }
 
-impl Checkable for CompactBuilder {
+impl Checkable for CompactHistory {
     fn count(&self) -> usize {
-        self.len()
+        OpSource::len(self)
     }
     fn facts(&self, i: usize) -> Facts {
-        CompactBuilder::facts(self, i)
+        CompactHistory::facts(self, i)
     }
     fn id(&self, i: usize) -> u64 {
-        CompactBuilder::id(self, i)
+        CompactHistory::id(self, i)
     }
 }
 
@@ -793,7 +834,8 @@ mod tests {
     fn same_as_line_by_line(text: &[u8], name: &str) {
         let fast = read_into(text, name, Vec::new(), None);
         let slow = line_by_line(text, name);
-        let compact = compact_from(text, name, None).map(|c| c.to_history());
+        let compact = compact_from(text, name.to_string(), None)
+            .and_then(|read| read.validate().map(|()| read.history.to_history()));
         match (&compact, &slow) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
