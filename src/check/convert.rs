@@ -145,8 +145,14 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         threads: usize,
         also: impl FnOnce() -> R + Send,
     ) -> (Self, R) {
+        let two = threads >= 2 && history.len() >= BESIDE_FROM;
+        Self::build(history, two, also)
+    }
+
+    /// [`KeyGroups::beside`], on two threads or on this one.
+    fn build<R: Send>(history: &'h S, two: bool, also: impl FnOnce() -> R + Send) -> (Self, R) {
         let symbols = history.symbols();
-        let ((grouping, r), (etags, trust)) = if threads >= 2 && symbols.len() >= BESIDE_FROM {
+        let ((grouping, r), (etags, trust)) = if two {
             std::thread::scope(|s| {
                 let symbols = &symbols;
                 let grouped = s.spawn(move || (Grouping::new(symbols), also()));
@@ -814,6 +820,30 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             assert_eq!(strip(&a), strip(&b));
+        }
+    }
+
+    #[test]
+    fn grouping_beside_the_etag_numbering_converts_every_key_as_one_thread_does() {
+        use crate::history::CompactHistory;
+        fn keys<S: OpSource + ?Sized>(groups: &KeyGroups<'_, S>) -> String {
+            let all: Vec<_> = (0..groups.len()).map(|i| groups.convert(i)).collect();
+            format!("{all:?}")
+        }
+        fn same<S: OpSource + ?Sized>(h: &S) {
+            let one = KeyGroups::new(h);
+            let (two, also) = KeyGroups::build(h, true, || 7);
+            assert_eq!(also, 7);
+            assert_eq!(keys(&one), keys(&two));
+            assert_eq!(format!("{:?}", one.global), format!("{:?}", two.global));
+            let (three, ()) = KeyGroups::beside(h, 2, || ());
+            assert_eq!(keys(&one), keys(&three));
+        }
+        // Every committed history (copies among them) and generated ones of more ops than
+        // the second thread is used for.
+        for h in &crate::check::test_corpus::committed_and_generated(3_000, 4) {
+            same(h);
+            same(&CompactHistory::from(h));
         }
     }
 }

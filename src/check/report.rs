@@ -543,4 +543,24 @@ mod tests {
         }
         assert!(keys > 50, "{keys} keys");
     }
+
+    /// Validating beside the grouping gives the validation's error and no report when it
+    /// fails, and otherwise the report the check without it gives.
+    #[test]
+    fn a_check_validated_beside_the_grouping_is_the_error_or_the_same_report() {
+        let opts = CheckOptions::default();
+        for h in &crate::check::test_corpus::committed_and_generated(3_000, 4) {
+            let refused = check_ops_validated(h, &opts, || Err::<(), _>("invalid"));
+            assert_eq!(refused.map(|r| r.keys.len()), Err("invalid"));
+            let checked = check_ops_validated(h, &opts, || Ok::<(), ()>(())).unwrap();
+            let plain = check_ops(h, &opts);
+            let strip = |r: &CheckReport| -> Vec<_> {
+                r.keys
+                    .iter()
+                    .map(|k| (k.key.clone(), k.ops, k.verdict.clone(), k.anomalies.clone()))
+                    .collect()
+            };
+            assert_eq!(strip(&checked), strip(&plain), "{:?}", h.header.note);
+        }
+    }
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::check::{
-    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_ops_validated, render,
-    witness, witnesses,
+    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_ops_validated,
+    render, witness, witnesses,
 };
 use crate::exit_code;
 use crate::history::{History, HistoryError, read_compact_unvalidated, write_history};

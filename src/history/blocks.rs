@@ -49,8 +49,8 @@ pub(super) trait OpSink {
 
 /// One piece of the file, and what parsing it found.
 struct Piece<P> {
-    /// The bytes read; `buf[..filled]` is the piece and the start of the next one's first
-    /// line. Zeroed once when it grows, then reused.
+    /// The bytes read: `buf[..end]` is the piece, and the rest the start of the next one's
+    /// first line. Reused, so its memory is faulted in once.
     buf: Vec<u8>,
     /// Op lines begin here (after the header, in the first piece).
     start: usize,
@@ -98,39 +98,44 @@ struct Feed<R> {
 
 impl<R: Read> Feed<R> {
     /// Fills `p` with the next line-aligned piece; false when the input is exhausted.
+    ///
+    /// The bytes are read into the buffer's spare room, which is never zeroed first: a
+    /// buffer is written once by the read, not twice.
     fn fill<P>(&mut self, p: &mut Piece<P>) -> std::io::Result<bool> {
         if self.eof && self.carry.is_empty() {
             return Ok(false);
         }
-        let want = self.want.max(self.carry.len() + 4096);
-        if p.buf.len() < want {
-            p.buf.resize(want, 0);
-        }
-        let mut filled = self.carry.len();
-        p.buf[..filled].copy_from_slice(&self.carry);
+        let mut want = self.want.max(self.carry.len() + 4096);
+        p.buf.clear();
+        p.buf.reserve_exact(want);
+        p.buf.extend_from_slice(&self.carry);
         self.carry.clear();
         let mut scanned = 0;
         let end = loop {
-            while !self.eof && filled < p.buf.len() {
-                match self.reader.read(&mut p.buf[filled..]) {
-                    Ok(0) => self.eof = true,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+            while !self.eof && p.buf.len() < want {
+                let asked = want - p.buf.len();
+                // Reads into the spare room without initialising it; fewer bytes than asked
+                // only at the end of the input.
+                let got = (&mut self.reader)
+                    .take(asked as u64)
+                    .read_to_end(&mut p.buf)?;
+                if got < asked {
+                    self.eof = true;
                 }
             }
+            let filled = p.buf.len();
             match p.buf[scanned..filled].iter().rposition(|&b| b == b'\n') {
                 Some(i) => break scanned + i + 1,
                 None if self.eof => break filled,
                 None => {
                     // A line longer than the buffer: read on until it ends.
                     scanned = filled;
-                    let more = p.buf.len() * 2;
-                    p.buf.resize(more, 0);
+                    want = filled * 2;
+                    p.buf.reserve_exact(want - filled);
                 }
             }
         };
-        self.carry.extend_from_slice(&p.buf[end..filled]);
+        self.carry.extend_from_slice(&p.buf[end..]);
         self.want = PIECE;
         p.start = 0;
         p.end = end;

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use super::blocks::{self, OpSink};
 use super::compact::{CompactBuilder, CompactHistory, CompactPart};
-use super::view::OpSource;
 use super::format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
 };
+use super::view::OpSource;
 use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
@@ -130,8 +130,8 @@ fn compact_from<R: Read>(
     name: String,
     size: Option<u64>,
 ) -> Result<UnvalidatedCompact, HistoryError> {
-    let hint = size.map_or(0, |n| n / 200) as usize;
-    let mut sink = (CompactBuilder::with_capacity(hint), Lines::default());
+    let builder = size.map_or_else(CompactBuilder::default, CompactBuilder::for_file);
+    let mut sink = (builder, Lines::default());
     let header = blocks::read(reader, &name, &mut sink, size)?;
     let (builder, lines) = sink;
     Ok(UnvalidatedCompact {
@@ -210,6 +210,7 @@ impl OpSink for (CompactBuilder, Lines) {
     fn clear(part: &mut CompactPart, len: usize) {
         part.clear(len);
     }
+    #[inline(always)]
     fn parse_exact(part: &mut CompactPart, text: &str, at: usize) -> Option<usize> {
         let (raw, len) = super::fast::parse_line_at(text.get(at..)?)?;
         part.push_raw(text, at, raw);
