@@ -1132,6 +1132,66 @@ mod tests {
                 ),
                 "t.jsonl:5: client 2 has overlapping ops 2 [0, 5] and 3 [3, 6]",
             ),
+            // The first error in file order wins; at one op, a duplicate id comes before its
+            // own faults, and every op's own faults come before any overlap.
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(1, 2, 9, 5),
+                    op_line(0, 3, 0, 5)
+                ),
+                "t.jsonl:3: op 1: ret_ns 5 is before call_ns 9",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(0, 2, 0, 5),
+                    op_line(2, 3, 9, 5)
+                ),
+                "t.jsonl:3: duplicate op id 0 (first used on line 2)",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(0, 2, 9, 5)
+                ),
+                "t.jsonl:3: duplicate op id 0 (first used on line 2)",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(1, 1, 4, 8),
+                    op_line(2, 2, 0, 5).replace("\"key\":\"k\"", "\"key\":\"\"")
+                ),
+                "t.jsonl:4: field `key`: must not be empty",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(2, 1, 10, 20),
+                    op_line(1, 1, 0, 12),
+                    op_line(1, 2, 0, 5)
+                ),
+                "t.jsonl:4: duplicate op id 1 (first used on line 3)",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(&text).expect_err(&text).to_string();
