@@ -354,3 +354,71 @@ fn convicted_ops_play_the_role_their_kind_names() {
         }
     }
 }
+
+/// `check` validates a history beside grouping its ops, on a second thread for a large one: a
+/// fault deep in a large file must give the very error the reader gives, and a sound file the
+/// verdict the in-memory check gives.
+#[test]
+fn a_large_history_broken_deep_gives_the_readers_error_through_check() {
+    use s3conform::history::{History, Req, write_history};
+    let cfg = s3conform::bench::GenConfig {
+        writers: 8,
+        ops: 12_000,
+        ..Default::default()
+    };
+    let sound = s3conform::bench::generate_seeded(&cfg, 3);
+    let dir = std::env::temp_dir().join(format!("s3conform-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let check = |name: &str, h: &History| {
+        let path = dir.join(name);
+        std::fs::write(&path, write_history(Vec::new(), h).unwrap()).unwrap();
+        let mut a = args(path.clone());
+        a.threads = Some(2);
+        (path, run_to(&a, &mut Vec::new()))
+    };
+    let (_, verdict) = check("sound.jsonl", &sound);
+    let expected =
+        exit_code::of_verdict(&check_history(&sound, &CheckOptions::default()).verdict());
+    assert_eq!(verdict.unwrap(), expected);
+    let n = sound.ops.len();
+    type Break = fn(&mut History, usize);
+    let faults: [(&str, Break); 6] = [
+        ("duplicate-id", |h, n| h.ops[n - 100].id = h.ops[n / 2].id),
+        ("return-before-call", |h, n| {
+            let op = &mut h.ops[n - 50];
+            op.ret_ns = op.call_ns - 1;
+        }),
+        ("empty-key", |h, n| h.ops[n - 10].key.clear()),
+        ("overlap", |h, n| {
+            let client = h.ops[n - 200].client;
+            let next = (n - 199..n).find(|&j| h.ops[j].client == client).unwrap();
+            h.ops[n - 200].ret_ns = h.ops[next].call_ns + 1;
+        }),
+        ("initiated-after-call", |h, n| {
+            let i = (0..n)
+                .rev()
+                .find(|&i| matches!(h.ops[i].req, Req::Put { .. }));
+            let op = &mut h.ops[i.unwrap()];
+            let late = op.call_ns + 1;
+            if let Req::Put { initiated_ns, .. } = &mut op.req {
+                *initiated_ns = Some(late);
+            }
+        }),
+        ("overlap-then-duplicate", |h, n| {
+            let client = h.ops[n / 3].client;
+            let next = (n / 3 + 1..n).find(|&j| h.ops[j].client == client).unwrap();
+            h.ops[n / 3].ret_ns = h.ops[next].call_ns + 1;
+            h.ops[n - 1].id = h.ops[0].id;
+        }),
+    ];
+    for (name, fault) in faults {
+        let mut h = sound.clone();
+        fault(&mut h, n);
+        let (path, got) = check(&format!("{name}.jsonl"), &h);
+        let want = read_history(&path).expect_err(name).to_string();
+        let got = got.expect_err(name);
+        assert_eq!(got.to_string(), want, "{name}");
+        assert_eq!(got.exit_code(), exit_code::SETUP_ERROR, "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,8 +9,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::etag_ids::{EtagIds, EtagIdsBuilder};
-use super::evidence::{Global, TrustTally, source_of};
+use super::etag_ids::EtagIds;
+use super::evidence::{Global, number_etags, source_of};
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
 };
@@ -52,16 +52,25 @@ pub struct KeyGroups<'h, S: OpSource + ?Sized = History> {
 /// of 2^31 ops would hold more than 150 GB in compact form.
 const COPY_READ: u32 = 1 << 31;
 
-impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
-    /// Groups the ops (in first-appearance order of the keys) and gathers the whole-history
-    /// facts the conversion needs, in one pass over the ops.
-    pub fn new(history: &'h S) -> Self {
-        let symbols = history.symbols();
+/// Ops below which grouping and ETag numbering run one after the other: a thread costs more
+/// than they take.
+const BESIDE_FROM: usize = 1 << 13;
+
+/// The ops grouped by key (see [`KeyGroups`]), and whether any is a copy.
+struct Grouping {
+    keys: Vec<StrSym>,
+    starts: Vec<usize>,
+    members: Vec<u32>,
+    copies: bool,
+}
+
+impl Grouping {
+    /// Groups the ops by key symbol, in first-appearance order of the keys, in one pass over
+    /// the ops; reads no string.
+    fn new(symbols: &Symbols<'_>) -> Grouping {
         let strings = symbols.strings();
         let n = symbols.len();
         debug_assert!(n < COPY_READ as usize, "{n} ops");
-        let mut etags = EtagIdsBuilder::new(strings);
-        let mut trust = TrustTally::default();
         let mut copies = false;
         // By key symbol (an absent key last): its group, then its size.
         let mut group_at = vec![u32::MAX; strings + 1];
@@ -82,8 +91,6 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         let mut copy_reads: Vec<(u32, u32)> = Vec::new();
         for i in 0..n {
             let op = symbols.op(i);
-            etags.note(&symbols, &op);
-            trust.add(etags.ids(), &op);
             op_group.push(group_of(op.key));
             if let ReqView::Put { via: Via::Copy, .. } = op.req {
                 copies = true;
@@ -112,9 +119,60 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
                 next[g as usize] += 1;
             }
         }
-        let etags = etags.finish();
-        let global = Global::new(&symbols, &etags, trust.trust(), copies);
-        KeyGroups {
+        Grouping {
+            keys,
+            starts,
+            members,
+            copies,
+        }
+    }
+}
+
+impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
+    /// Groups the ops (in first-appearance order of the keys) and gathers the whole-history
+    /// facts the conversion needs, on this thread.
+    pub fn new(history: &'h S) -> Self {
+        Self::beside(history, 1, || ()).0
+    }
+
+    /// [`KeyGroups::new`], and `also` (work that needs none of it, such as validating the
+    /// history), on up to `threads` threads: the ops are grouped by key, then `also` runs, on
+    /// a second thread while this one numbers the ETags. Neither pass reads what the other
+    /// makes, so the groups are those [`KeyGroups::new`] makes. Nothing here relies on the
+    /// history being valid: `also` may be what finds out that it is not.
+    pub fn beside<R: Send>(
+        history: &'h S,
+        threads: usize,
+        also: impl FnOnce() -> R + Send,
+    ) -> (Self, R) {
+        let two = threads >= 2 && history.len() >= BESIDE_FROM;
+        Self::build(history, two, also)
+    }
+
+    /// [`KeyGroups::beside`], on two threads or on this one.
+    fn build<R: Send>(history: &'h S, two: bool, also: impl FnOnce() -> R + Send) -> (Self, R) {
+        let symbols = history.symbols();
+        let ((grouping, r), (etags, trust)) = if two {
+            std::thread::scope(|s| {
+                let symbols = &symbols;
+                let grouped = s.spawn(move || (Grouping::new(symbols), also()));
+                let numbered = number_etags(symbols);
+                match grouped.join() {
+                    Ok(g) => (g, numbered),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        } else {
+            ((Grouping::new(&symbols), also()), number_etags(&symbols))
+        };
+        let Grouping {
+            keys,
+            starts,
+            members,
+            copies,
+        } = grouping;
+        let global = Global::new(&symbols, &etags, trust, copies);
+        let groups = KeyGroups {
             history,
             symbols,
             etags,
@@ -124,7 +182,8 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             starts,
             members,
             scratch: Mutex::new(Vec::new()),
-        }
+        };
+        (groups, r)
     }
 
     /// The number of keys.
@@ -761,6 +820,30 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             assert_eq!(strip(&a), strip(&b));
+        }
+    }
+
+    #[test]
+    fn grouping_beside_the_etag_numbering_converts_every_key_as_one_thread_does() {
+        use crate::history::CompactHistory;
+        fn keys<S: OpSource + ?Sized>(groups: &KeyGroups<'_, S>) -> String {
+            let all: Vec<_> = (0..groups.len()).map(|i| groups.convert(i)).collect();
+            format!("{all:?}")
+        }
+        fn same<S: OpSource + ?Sized>(h: &S) {
+            let one = KeyGroups::new(h);
+            let (two, also) = KeyGroups::build(h, true, || 7);
+            assert_eq!(also, 7);
+            assert_eq!(keys(&one), keys(&two));
+            assert_eq!(format!("{:?}", one.global), format!("{:?}", two.global));
+            let (three, ()) = KeyGroups::beside(h, 2, || ());
+            assert_eq!(keys(&one), keys(&three));
+        }
+        // Every committed history (copies among them) and generated ones of more ops than
+        // the second thread is used for.
+        for h in &crate::check::test_corpus::committed_and_generated(3_000, 4) {
+            same(h);
+            same(&CompactHistory::from(h));
         }
     }
 }

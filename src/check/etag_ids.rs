@@ -9,6 +9,7 @@
 use std::hash::{BuildHasher, BuildHasherDefault};
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use super::model::FxHasher;
 use crate::history::normalize_etag;
@@ -32,10 +33,14 @@ pub(super) struct EtagIds {
 /// Numbers the ETags as ops are met; [`EtagIdsBuilder::finish`] gives up the text index.
 pub(super) struct EtagIdsBuilder {
     ids: EtagIds,
-    /// For each number, the first string met with that normalised form, found by the hash of
-    /// the normalised text: four bytes a distinct ETag, where a map keyed by the text would
-    /// hold a slice of it.
-    by_text: HashTable<StrSym>,
+    /// The numbers, found by the hash of the normalised text: four bytes a distinct ETag,
+    /// where a map keyed by the text would hold a slice of it.
+    by_text: HashTable<u32>,
+    /// By number: the first string met with that normalised form (to compare a new string
+    /// with), and the hash of the normalised text, so the index grows without reading,
+    /// normalising and hashing every string again.
+    firsts: Vec<StrSym>,
+    hashes: Vec<u64>,
 }
 
 fn hash(s: &str) -> u64 {
@@ -50,7 +55,11 @@ impl EtagIdsBuilder {
                 ids: vec![UNSET; strings],
                 count: 0,
             },
-            by_text: HashTable::new(),
+            // Most writes bring a new ETag and a new write id, so about half a store's strings
+            // are ETags: room for those, so the index seldom grows.
+            by_text: HashTable::with_capacity(strings / 2),
+            firsts: Vec::with_capacity(strings / 2),
+            hashes: Vec::with_capacity(strings / 2),
         }
     }
 
@@ -94,17 +103,20 @@ impl EtagIdsBuilder {
         let raw = symbols.str(s);
         let norm = normalize_etag(raw);
         let h = hash(norm);
-        let id = match self
-            .by_text
-            .find(h, |&first| normalize_etag(symbols.str(first)) == norm)
-        {
-            // The first string's entry was set when it was met.
-            Some(&first) => first.index().map_or(UNSET, |i| self.ids.ids[i]) & !STAR,
-            None => {
-                self.by_text
-                    .insert_unique(h, s, |&first| hash(normalize_etag(symbols.str(first))));
+        let (firsts, hashes) = (&self.firsts, &self.hashes);
+        let id = match self.by_text.entry(
+            h,
+            |&id| normalize_etag(symbols.str(firsts[id as usize])) == norm,
+            |&id| hashes[id as usize],
+        ) {
+            Entry::Occupied(found) => *found.get(),
+            Entry::Vacant(slot) => {
+                let id = self.ids.count;
+                slot.insert(id);
+                self.firsts.push(s);
+                self.hashes.push(h);
                 self.ids.count += 1;
-                self.ids.count - 1
+                id
             }
         };
         if let Some(slot) = s.index().and_then(|i| self.ids.ids.get_mut(i)) {

@@ -31,15 +31,7 @@ impl Trust {
     /// A prediction is trusted for a kind of write when at least one definite write of that
     /// kind returned an ETag equal to its prediction and none returned a different one.
     pub fn of<S: OpSource + ?Sized>(history: &S) -> Trust {
-        let symbols = history.symbols();
-        let mut etags = EtagIdsBuilder::new(symbols.strings());
-        let mut tally = TrustTally::default();
-        for i in 0..symbols.len() {
-            let op = symbols.op(i);
-            etags.note(&symbols, &op);
-            tally.add(etags.ids(), &op);
-        }
-        tally.trust()
+        number_etags(&history.symbols()).1
     }
 
     pub(super) fn trusted(self, via: Via) -> bool {
@@ -51,9 +43,22 @@ impl Trust {
     }
 }
 
+/// The history's ETags numbered ([`EtagIds`]), and the trust its writes earn: one pass over
+/// the ops, which needs nothing of their grouping by key, so it can run beside it.
+pub(super) fn number_etags(symbols: &Symbols<'_>) -> (EtagIds, Trust) {
+    let mut etags = EtagIdsBuilder::new(symbols.strings());
+    let mut tally = TrustTally::default();
+    for i in 0..symbols.len() {
+        let op = symbols.op(i);
+        etags.note(symbols, &op);
+        tally.add(etags.ids(), &op);
+    }
+    (etags.finish(), tally.trust())
+}
+
 /// Definite writes whose predicted ETag held and failed, per kind of write, op by op.
 #[derive(Debug, Default)]
-pub(super) struct TrustTally {
+struct TrustTally {
     /// (held, failed) for PUT and for Complete.
     seen: [(usize, usize); 2],
 }
@@ -61,7 +66,7 @@ pub(super) struct TrustTally {
 impl TrustTally {
     /// Counts `op` if it is a definite write with a prediction and an answered ETag.
     #[inline]
-    pub(super) fn add(&mut self, etags: &EtagIds, op: &OpSym) {
+    fn add(&mut self, etags: &EtagIds, op: &OpSym) {
         let (
             ReqView::Put {
                 etag_if_applied: Some(p),
@@ -85,7 +90,7 @@ impl TrustTally {
         }
     }
 
-    pub(super) fn trust(&self) -> Trust {
+    fn trust(&self) -> Trust {
         let [put, multipart] = self.seen;
         Trust {
             put: put.0 > 0 && put.1 == 0,

@@ -57,7 +57,7 @@ pub mod witness;
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use report::{
     CheckOptions, CheckReport, ConformanceNote, KeyReport, KeyVerdict, Tier, Verdict,
-    check_history, check_key, check_ops, check_ops_until,
+    check_history, check_key, check_ops, check_ops_until, check_ops_validated,
 };
 pub use shrink::shrink;
 pub use witness::{Shrunk, Witness, WitnessOptions, witnesses};

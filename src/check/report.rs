@@ -175,8 +175,41 @@ pub fn check_ops_until<S: OpSource + ?Sized>(
     cancel: &AtomicBool,
 ) -> CheckReport {
     let start = Instant::now();
+    let (groups, ()) = KeyGroups::beside(history, opts.threads, || ());
+    check_groups(history, groups, opts, cancel, start)
+}
+
+/// [`check_ops`] on a history read but not yet validated: `validate` runs on a second thread
+/// while the ops are grouped, and its error, if any, is returned before any key is checked.
+/// The groups do not rely on the history being valid, so a history that `validate` rejects
+/// gives its error and no verdict, as validating first would.
+pub fn check_ops_validated<S: OpSource + ?Sized, E: Send>(
+    history: &S,
+    opts: &CheckOptions,
+    validate: impl FnOnce() -> Result<(), E> + Send,
+) -> Result<CheckReport, E> {
+    let start = Instant::now();
+    let (groups, valid) = KeyGroups::beside(history, opts.threads, validate);
+    valid?;
+    Ok(check_groups(
+        history,
+        groups,
+        opts,
+        &AtomicBool::new(false),
+        start,
+    ))
+}
+
+/// Checks every key of `groups` on the workers; `start` is when the check began (its budget
+/// and its reported time count from there).
+fn check_groups<S: OpSource + ?Sized>(
+    history: &S,
+    groups: KeyGroups<'_, S>,
+    opts: &CheckOptions,
+    cancel: &AtomicBool,
+    start: Instant,
+) -> CheckReport {
     let deadline = start + opts.time_budget;
-    let groups = KeyGroups::new(history);
     let order: Vec<usize> = {
         let mut o: Vec<usize> = (0..groups.len()).collect();
         o.sort_by_key(|&i| std::cmp::Reverse(groups.ops(i)));
@@ -509,5 +542,25 @@ mod tests {
             }
         }
         assert!(keys > 50, "{keys} keys");
+    }
+
+    /// Validating beside the grouping gives the validation's error and no report when it
+    /// fails, and otherwise the report the check without it gives.
+    #[test]
+    fn a_check_validated_beside_the_grouping_is_the_error_or_the_same_report() {
+        let opts = CheckOptions::default();
+        for h in &crate::check::test_corpus::committed_and_generated(3_000, 4) {
+            let refused = check_ops_validated(h, &opts, || Err::<(), _>("invalid"));
+            assert_eq!(refused.map(|r| r.keys.len()), Err("invalid"));
+            let checked = check_ops_validated(h, &opts, || Ok::<(), ()>(())).unwrap();
+            let plain = check_ops(h, &opts);
+            let strip = |r: &CheckReport| -> Vec<_> {
+                r.keys
+                    .iter()
+                    .map(|k| (k.key.clone(), k.ops, k.verdict.clone(), k.anomalies.clone()))
+                    .collect()
+            };
+            assert_eq!(strip(&checked), strip(&plain), "{:?}", h.header.note);
+        }
     }
 }

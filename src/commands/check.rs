@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::check::{
-    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_ops, render,
-    witness, witnesses,
+    CheckOptions, CheckReport, KeyVerdict, Tier, Verdict, WitnessOptions, check_ops_validated,
+    render, witness, witnesses,
 };
 use crate::exit_code;
-use crate::history::{History, HistoryError, read_compact, write_history};
+use crate::history::{History, HistoryError, read_compact_unvalidated, write_history};
 use crate::report::outdir::{self, OutDir, OutDirError};
 
 /// Arguments of `s3conform check`.
@@ -204,7 +204,7 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
     }
     // The check reads the compact form; full ops are rebuilt only where they are shown
     // (witnesses, JSON and HTML reports), and the compact form is dropped then.
-    let compact = read_compact(&args.file)?;
+    let read = read_compact_unvalidated(&args.file)?;
     let opts = CheckOptions {
         time_budget: args.time_budget,
         max_states: args.max_states,
@@ -212,7 +212,10 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> Result<u8, CheckCommandE
             .threads
             .unwrap_or_else(|| CheckOptions::default().threads),
     };
-    let report = check_ops(&compact, &opts);
+    // The ops are validated while they are grouped by key; an invalid history is the same
+    // error, and no verdict, as when it is validated first.
+    let report = check_ops_validated(read.history(), &opts, || read.validate())?;
+    let compact = read.into_history();
     let verdict = report.verdict();
     let shown = (matches!(verdict, Verdict::Anomalous(_))
         || args.json.is_some()

@@ -49,8 +49,8 @@ pub(super) trait OpSink {
 
 /// One piece of the file, and what parsing it found.
 struct Piece<P> {
-    /// The bytes read; `buf[..filled]` is the piece and the start of the next one's first
-    /// line. Zeroed once when it grows, then reused.
+    /// The bytes read: `buf[..end]` is the piece, and the rest the start of the next one's
+    /// first line. Reused, so its memory is faulted in once.
     buf: Vec<u8>,
     /// Op lines begin here (after the header, in the first piece).
     start: usize,
@@ -94,44 +94,73 @@ struct Feed<R> {
     eof: bool,
     /// The size of the next buffer to fill.
     want: usize,
+    /// The input's length when known, and the bytes read so far.
+    size: Option<u64>,
+    read: u64,
+}
+
+impl<R> Feed<R> {
+    /// True once every byte has been handed out in a piece.
+    fn done(&self) -> bool {
+        self.eof && self.carry.is_empty()
+    }
+
+    /// The size of the piece after this one: [`PIECE`], but smaller over the last few pieces
+    /// of an input of known length, so the last piece's parse and merge, which nothing runs
+    /// beside, are short.
+    fn next_want(&self) -> usize {
+        match self.size {
+            Some(size) => {
+                let left = usize::try_from(size.saturating_sub(self.read)).unwrap_or(PIECE);
+                (left / 4).clamp(PIECE / 16, PIECE)
+            }
+            None => PIECE,
+        }
+    }
 }
 
 impl<R: Read> Feed<R> {
     /// Fills `p` with the next line-aligned piece; false when the input is exhausted.
+    ///
+    /// The bytes are read into the buffer's spare room, which is never zeroed first: a
+    /// buffer is written once by the read, not twice.
     fn fill<P>(&mut self, p: &mut Piece<P>) -> std::io::Result<bool> {
-        if self.eof && self.carry.is_empty() {
+        if self.done() {
             return Ok(false);
         }
-        let want = self.want.max(self.carry.len() + 4096);
-        if p.buf.len() < want {
-            p.buf.resize(want, 0);
-        }
-        let mut filled = self.carry.len();
-        p.buf[..filled].copy_from_slice(&self.carry);
+        let mut want = self.want.max(self.carry.len() + 4096);
+        p.buf.clear();
+        p.buf.reserve_exact(want);
+        p.buf.extend_from_slice(&self.carry);
         self.carry.clear();
         let mut scanned = 0;
         let end = loop {
-            while !self.eof && filled < p.buf.len() {
-                match self.reader.read(&mut p.buf[filled..]) {
-                    Ok(0) => self.eof = true,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+            while !self.eof && p.buf.len() < want {
+                let asked = want - p.buf.len();
+                // Reads into the spare room without initialising it; fewer bytes than asked
+                // only at the end of the input.
+                let got = (&mut self.reader)
+                    .take(asked as u64)
+                    .read_to_end(&mut p.buf)?;
+                self.read += got as u64;
+                if got < asked {
+                    self.eof = true;
                 }
             }
+            let filled = p.buf.len();
             match p.buf[scanned..filled].iter().rposition(|&b| b == b'\n') {
                 Some(i) => break scanned + i + 1,
                 None if self.eof => break filled,
                 None => {
                     // A line longer than the buffer: read on until it ends.
                     scanned = filled;
-                    let more = p.buf.len() * 2;
-                    p.buf.resize(more, 0);
+                    want = filled * 2;
+                    p.buf.reserve_exact(want - filled);
                 }
             }
         };
-        self.carry.extend_from_slice(&p.buf[end..filled]);
-        self.want = PIECE;
+        self.carry.extend_from_slice(&p.buf[end..]);
+        self.want = self.next_want();
         p.start = 0;
         p.end = end;
         p.lines_before = 0;
@@ -272,15 +301,19 @@ pub(super) fn read<R: Read, S: OpSink>(
         file: name.to_string(),
         source,
     };
-    let first_want = size.map_or(PIECE, |n| {
+    let first_want = size.map_or(PIECE, |n| match usize::try_from(n) {
         // One more byte than the file, so the first read ends at end of file.
-        usize::try_from(n).map_or(PIECE, |n| n.saturating_add(1).min(PIECE))
+        Ok(n) if n < PIECE => n + 1,
+        // A short first piece, so the parse threads start sooner.
+        _ => PIECE / 4,
     });
     let mut feed = Feed {
         reader,
         carry: Vec::new(),
         eof: false,
         want: first_want,
+        size,
+        read: 0,
     };
     let mut header: Option<Header> = None;
     // Lines before the next piece to merge.
@@ -288,7 +321,7 @@ pub(super) fn read<R: Read, S: OpSink>(
     let mut first = Piece::<S::Part>::default();
     let mut have = feed.fill(&mut first).map_err(io_err)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || (feed.eof && feed.carry.is_empty()) {
+    if threads < 2 || feed.done() {
         // One piece, or one core: everything on this thread.
         while have {
             take_header(&mut first, name, line, &mut header)?;
@@ -308,6 +341,14 @@ pub(super) fn read<R: Read, S: OpSink>(
 /// panic, carried to the main thread).
 type Parsed<P> = (usize, std::thread::Result<Piece<P>>);
 
+/// What the main thread hands a parse thread: a piece to parse (with its place in the file),
+/// or, once the input is exhausted, a merged piece to free, so its memory is given back
+/// beside the last merges instead of after them.
+enum Job<P> {
+    Parse(usize, Piece<P>),
+    Free(Piece<P>),
+}
+
 /// The read with `threads` parse threads; `first` is the first piece, already filled.
 fn parallel<R: Read, S: OpSink>(
     feed: &mut Feed<R>,
@@ -323,7 +364,7 @@ fn parallel<R: Read, S: OpSink>(
     };
     // Enough pieces in flight that no parse thread waits for the main thread.
     let in_flight = 2 * threads + 1;
-    let (work_tx, work_rx) = mpsc::channel::<(usize, Piece<S::Part>)>();
+    let (work_tx, work_rx) = mpsc::channel::<Job<S::Part>>();
     let work_rx = Mutex::new(work_rx);
     std::thread::scope(|s| {
         // Owned here, so that returning (an error included) ends the parse threads' wait
@@ -338,7 +379,14 @@ fn parallel<R: Read, S: OpSink>(
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, mut p)) = job else { return };
+                    let (seq, mut p) = match job {
+                        Ok(Job::Parse(seq, p)) => (seq, p),
+                        Ok(Job::Free(p)) => {
+                            drop(p);
+                            continue;
+                        }
+                        Err(_) => return,
+                    };
                     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         parse_piece::<S>(&mut p);
                         p
@@ -373,7 +421,7 @@ fn parallel<R: Read, S: OpSink>(
                     // the next is read (nothing else is in flight), so `line` is theirs.
                     take_header(&mut p, name, line, header)?;
                 }
-                if work_tx.send((sent, p)).is_err() {
+                if work_tx.send(Job::Parse(sent, p)).is_err() {
                     break;
                 }
                 sent += 1;
@@ -405,6 +453,13 @@ fn parallel<R: Read, S: OpSink>(
             line = merge(&mut p, name, line, sink)?;
             merged += 1;
             spare.push(p);
+            if feed.done() {
+                // Nothing more to read into them: the parse threads, idle by now, free them
+                // (or this thread does, if they are gone).
+                for p in spare.drain(..) {
+                    let _ = work_tx.send(Job::Free(p));
+                }
+            }
         }
     })
 }

@@ -171,6 +171,12 @@ impl Strings {
         &self.text[start..self.ends[i]]
     }
 
+    /// True for the empty string: its end is where the previous one ends.
+    fn is_empty(&self, sym: Sym) -> bool {
+        let i = sym as usize;
+        self.ends[i] == if i == 0 { 0 } else { self.ends[i - 1] }
+    }
+
     fn push(&mut self, s: &str) {
         self.text.push_str(s);
         self.ends.push(self.text.len());
@@ -339,6 +345,7 @@ impl CompactPart {
 
     /// Appends an op the fast parser read from a line starting at `at` in the part's `text`:
     /// no allocation unless a string is new to the part.
+    #[inline(always)]
     pub(super) fn push_raw(&mut self, text: &str, at: usize, (rec, initiated): RawOp<'_>) {
         if let Some(t) = initiated {
             self.initiated.push((self.ops.len(), t));
@@ -371,6 +378,20 @@ impl CompactBuilder {
             hashes: Vec::with_capacity(ops / 2),
             ..CompactBuilder::default()
         }
+    }
+
+    /// A builder for a file of `size` bytes: room for the ops so many bytes of op lines
+    /// usually hold (a line is a few hundred bytes), and for their strings' text and offsets
+    /// (up to one new string an op, a few bytes of text for every hundred of the file), so
+    /// nothing grows by copying while the file is read. Room never written costs no memory.
+    pub fn for_file(size: u64) -> Self {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let ops = size / 200;
+        let mut b = CompactBuilder::with_capacity(ops);
+        b.hashes.reserve(ops);
+        b.strings.ends.reserve(ops);
+        b.strings.text.reserve(size / 8);
+        b
     }
 
     /// The number of ops so far.
@@ -450,28 +471,6 @@ impl CompactBuilder {
         self.ops
             .extend(part.ops[done..].iter().map(|op| op.map(global)));
         self.to_global = to_global;
-    }
-
-    /// The id of op `i`.
-    pub(super) fn id(&self, i: usize) -> u64 {
-        self.ops[i].id
-    }
-
-    /// What validation reads of op `i`: its numbers, its `initiated_ns`, whether its key is
-    /// empty. Read from the records, without building the op.
-    pub(super) fn facts(&self, i: usize) -> super::io::Facts {
-        let op = &self.ops[i];
-        super::io::Facts {
-            id: op.id,
-            client: op.client,
-            call_ns: op.call_ns,
-            ret_ns: op.ret_ns,
-            initiated_ns: match op.req_tag {
-                ReqTag::Put(_) if !self.initiated.is_empty() => self.initiated.get(&i).copied(),
-                _ => None,
-            },
-            empty_key: op.key == NONE || self.strings.get(op.key).is_empty(),
-        }
     }
 
     /// The finished history; the interning index is given up, so each string is held once.
@@ -607,6 +606,28 @@ impl From<&History> for CompactHistory {
 impl CompactHistory {
     fn s(&self, sym: Sym) -> Option<&str> {
         (sym != NONE).then(|| self.strings.get(sym))
+    }
+
+    /// The id of op `i`.
+    pub(super) fn id(&self, i: usize) -> u64 {
+        self.ops[i].id
+    }
+
+    /// What validation reads of op `i`: its numbers, its `initiated_ns`, whether its key is
+    /// empty. Read from the records, without building the op.
+    pub(super) fn facts(&self, i: usize) -> super::io::Facts {
+        let op = &self.ops[i];
+        super::io::Facts {
+            id: op.id,
+            client: op.client,
+            call_ns: op.call_ns,
+            ret_ns: op.ret_ns,
+            initiated_ns: match op.req_tag {
+                ReqTag::Put(_) if !self.initiated.is_empty() => self.initiated.get(&i).copied(),
+                _ => None,
+            },
+            empty_key: op.key == NONE || self.strings.is_empty(op.key),
+        }
     }
 
     /// The in-memory history with the same header and ops, for rendering witnesses.

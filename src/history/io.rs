@@ -14,6 +14,7 @@ use super::compact::{CompactBuilder, CompactHistory, CompactPart};
 use super::format::{
     FORMAT_NAME, FORMAT_VERSION, Header, History, OLDEST_READABLE_VERSION, Op, Req, Via,
 };
+use super::view::OpSource;
 use crate::check::model::FxHashMap;
 
 /// Why a history could not be read or is not well formed.
@@ -78,26 +79,66 @@ pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, Histo
 /// Reads a history file whole, validates it, and keeps it in compact form (what `check`
 /// checks: each distinct string once, an op in 72 bytes).
 pub fn read_compact(path: &Path) -> Result<CompactHistory, HistoryError> {
+    let read = read_compact_unvalidated(path)?;
+    read.validate()?;
+    Ok(read.into_history())
+}
+
+/// [`read_compact`] without the validation that needs all the ops (unique ids, spans, no
+/// overlapping ops of a client): the file is read and every line parsed, and
+/// [`UnvalidatedCompact::validate`] gives exactly the error [`read_compact`] would. `check`
+/// validates on one core while it groups the ops on the other.
+pub fn read_compact_unvalidated(path: &Path) -> Result<UnvalidatedCompact, HistoryError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
         file: name.clone(),
         source,
     })?;
     let size = file.metadata().ok().map(|m| m.len());
-    compact_from(file, &name, size)
+    compact_from(file, name, size)
+}
+
+/// A history file read into compact form whose ops have not yet been validated together, with
+/// what validation needs to name the line at fault.
+#[derive(Debug)]
+pub struct UnvalidatedCompact {
+    history: CompactHistory,
+    name: String,
+    lines: Lines,
+}
+
+impl UnvalidatedCompact {
+    /// The ops as read: for work that does not rely on them being valid.
+    pub fn history(&self) -> &CompactHistory {
+        &self.history
+    }
+
+    /// The validation [`read_compact`] runs: the same checks in the same order, so the same
+    /// first error, naming the file and line.
+    pub fn validate(&self) -> Result<(), HistoryError> {
+        validate_with_lines(&self.history, &self.name, &self.lines)
+    }
+
+    /// The history; only to be kept once [`Self::validate`] has passed.
+    pub fn into_history(self) -> CompactHistory {
+        self.history
+    }
 }
 
 fn compact_from<R: Read>(
     reader: R,
-    name: &str,
+    name: String,
     size: Option<u64>,
-) -> Result<CompactHistory, HistoryError> {
-    let hint = size.map_or(0, |n| n / 200) as usize;
-    let mut sink = (CompactBuilder::with_capacity(hint), Lines::default());
-    let header = blocks::read(reader, name, &mut sink, size)?;
+) -> Result<UnvalidatedCompact, HistoryError> {
+    let builder = size.map_or_else(CompactBuilder::default, CompactBuilder::for_file);
+    let mut sink = (builder, Lines::default());
+    let header = blocks::read(reader, &name, &mut sink, size)?;
     let (builder, lines) = sink;
-    validate_with_lines(&builder, name, &lines)?;
-    Ok(builder.finish(header))
+    Ok(UnvalidatedCompact {
+        history: builder.finish(header),
+        name,
+        lines,
+    })
 }
 
 fn read_into<R: Read>(
@@ -169,6 +210,7 @@ impl OpSink for (CompactBuilder, Lines) {
     fn clear(part: &mut CompactPart, len: usize) {
         part.clear(len);
     }
+    #[inline(always)]
     fn parse_exact(part: &mut CompactPart, text: &str, at: usize) -> Option<usize> {
         let (raw, len) = super::fast::parse_line_at(text.get(at..)?)?;
         part.push_raw(text, at, raw);
@@ -238,15 +280,15 @@ impl Checkable for History {
     }
 }
 
-impl Checkable for CompactBuilder {
+impl Checkable for CompactHistory {
     fn count(&self) -> usize {
-        self.len()
+        OpSource::len(self)
     }
     fn facts(&self, i: usize) -> Facts {
-        CompactBuilder::facts(self, i)
+        CompactHistory::facts(self, i)
     }
     fn id(&self, i: usize) -> u64 {
-        CompactBuilder::id(self, i)
+        CompactHistory::id(self, i)
     }
 }
 
@@ -267,55 +309,74 @@ fn validate_with_lines<S: Checkable + ?Sized>(
         line: lines.line(i),
         message,
     };
+    // One pass over the ops: whether the ids increase (then they are distinct), the first op
+    // at fault on its own, and each client's ops in file order.
     let n = history.count();
-    let duplicate = first_duplicate_id(history);
+    let mut increasing = true;
+    let mut fault = None;
+    let mut clients = ClientPass::default();
+    let mut prev_id = None;
     for i in 0..n {
         let op = history.facts(i);
-        if let Some((_, prev)) = duplicate.filter(|&(d, _)| d == i) {
-            return Err(invalid(
-                i,
-                format!(
-                    "duplicate op id {} (first used on line {})",
-                    op.id,
-                    lines.line(prev)
-                ),
-            ));
+        if prev_id.is_some_and(|p| p >= op.id) {
+            increasing = false;
         }
-        if op.ret_ns < op.call_ns {
-            return Err(invalid(
+        prev_id = Some(op.id);
+        if fault.is_none() && op_fault(&op).is_some() {
+            fault = Some(i);
+        }
+        clients.add(i, &op);
+    }
+    // The first error in file order; at one op, a duplicate id comes before its own faults.
+    let duplicate = if increasing {
+        None
+    } else {
+        first_duplicate_id(history)
+    };
+    if let Some((i, prev)) = duplicate.filter(|&(d, _)| fault.is_none_or(|f| d <= f)) {
+        return Err(invalid(
+            i,
+            format!(
+                "duplicate op id {} (first used on line {})",
+                history.id(i),
+                lines.line(prev)
+            ),
+        ));
+    }
+    if let Some(i) = fault {
+        let op = history.facts(i);
+        let field = |field: &str, message: String| HistoryError::Field {
+            file: file.to_string(),
+            line: lines.line(i),
+            field: field.into(),
+            message,
+        };
+        return Err(match op_fault(&op) {
+            Some(OpFault::ReturnBeforeCall) => invalid(
                 i,
                 format!(
                     "op {}: ret_ns {} is before call_ns {}",
                     op.id, op.ret_ns, op.call_ns
                 ),
-            ));
-        }
-        if let Some(t) = op.initiated_ns
-            && t > op.call_ns
-        {
-            return Err(HistoryError::Field {
-                file: file.to_string(),
-                line: lines.line(i),
-                field: "req.initiated_ns".into(),
-                message: format!(
+            ),
+            Some(OpFault::InitiatedAfterCall(t)) => field(
+                "req.initiated_ns",
+                format!(
                     "op {}: the upload was initiated at {t}, after the Complete call at {}",
                     op.id, op.call_ns
                 ),
-            });
-        }
-        if op.empty_key {
-            return Err(HistoryError::Field {
-                file: file.to_string(),
-                line: lines.line(i),
-                field: "key".into(),
-                message: "must not be empty".into(),
-            });
-        }
+            ),
+            Some(OpFault::EmptyKey) | None => field("key", "must not be empty".into()),
+        });
     }
     // A client is a sequential process: its ops may touch but never overlap. The recorded
     // ret_ns of an ambiguous op is used here (the driver retires the client afterwards, so the
     // +∞ the checker assumes never meets a later op of the same client).
-    match first_overlap(history) {
+    let overlap = match clients.first() {
+        Some(first) => first,
+        None => first_overlap_sorted(history),
+    };
+    match overlap {
         Some((ia, ib)) => {
             let (a, b) = (history.facts(ia), history.facts(ib));
             Err(invalid(
@@ -330,34 +391,61 @@ fn validate_with_lines<S: Checkable + ?Sized>(
     }
 }
 
-/// The first two ops of one client that overlap, in the order of (client, call, return, file
-/// position): the earlier op and the later one. Writers record a client's ops in the order it
-/// made them, so one pass in file order usually sees each client's ops already in that order
-/// and compares each op only with its client's previous one; otherwise all ops are sorted.
-fn first_overlap<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
-    /// A client's latest op (call, return, index) and its first overlapping pair.
-    type Client = Option<((u64, u64, usize), Option<(usize, usize)>)>;
-    let n = history.count();
+/// What is wrong with an op on its own, in the order it is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpFault {
+    ReturnBeforeCall,
+    /// The multipart upload's `initiated_ns`, after the Complete call.
+    InitiatedAfterCall(u64),
+    EmptyKey,
+}
+
+fn op_fault(op: &Facts) -> Option<OpFault> {
+    if op.ret_ns < op.call_ns {
+        return Some(OpFault::ReturnBeforeCall);
+    }
+    if let Some(t) = op.initiated_ns
+        && t > op.call_ns
+    {
+        return Some(OpFault::InitiatedAfterCall(t));
+    }
+    op.empty_key.then_some(OpFault::EmptyKey)
+}
+
+/// A client's latest op (call, return, index) and its first overlapping pair.
+type Client = Option<((u64, u64, usize), Option<(usize, usize)>)>;
+
+/// The overlap check in one pass in file order: writers record a client's ops in the order it
+/// made them, so each op is compared only with its client's previous one. An op that comes
+/// before its client's previous one in (call, return) order ends the pass, and the ops are
+/// then sorted ([`first_overlap_sorted`]).
+#[derive(Default)]
+struct ClientPass {
     // Clients are small numbers in every writer; others go to a map.
-    let mut small: Vec<Client> = Vec::new();
-    let mut large: FxHashMap<u64, Client> = FxHashMap::default();
-    let mut in_order = true;
-    for i in 0..n {
-        let f = history.facts(i);
+    small: Vec<Client>,
+    large: FxHashMap<u64, Client>,
+    out_of_order: bool,
+}
+
+impl ClientPass {
+    fn add(&mut self, i: usize, f: &Facts) {
+        if self.out_of_order {
+            return;
+        }
         let slot = match usize::try_from(f.client) {
             Ok(c) if c < 1 << 16 => {
-                if small.len() <= c {
-                    small.resize(c + 1, None);
+                if self.small.len() <= c {
+                    self.small.resize(c + 1, None);
                 }
-                &mut small[c]
+                &mut self.small[c]
             }
-            _ => large.entry(f.client).or_insert(None),
+            _ => self.large.entry(f.client).or_insert(None),
         };
         let bad = match *slot {
             Some(((call, ret, j), bad)) => {
                 if (f.call_ns, f.ret_ns) < (call, ret) {
-                    in_order = false;
-                    break;
+                    self.out_of_order = true;
+                    return;
                 }
                 bad.or((f.call_ns < ret).then_some((j, i)))
             }
@@ -365,15 +453,30 @@ fn first_overlap<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
         };
         *slot = Some(((f.call_ns, f.ret_ns, i), bad));
     }
-    if in_order {
-        let small = small
+
+    /// `None` when the pass ended early; otherwise the first overlapping pair, in the order
+    /// of (client, call, return, file position): the earlier op and the later one.
+    fn first(&self) -> Option<Option<(usize, usize)>> {
+        if self.out_of_order {
+            return None;
+        }
+        let small = self
+            .small
             .iter()
             .zip(0u64..)
             .filter_map(|(c, id)| Some((id, (*c)?.1?)));
-        let large = large.iter().filter_map(|(&id, c)| Some((id, (*c)?.1?)));
-        return small.chain(large).min().map(|(_, pair)| pair);
+        let large = self
+            .large
+            .iter()
+            .filter_map(|(&id, c)| Some((id, (*c)?.1?)));
+        Some(small.chain(large).min().map(|(_, pair)| pair))
     }
-    let mut by_client: Vec<(u64, u64, u64, u32)> = (0..n)
+}
+
+/// The first two ops of one client that overlap, in the order of (client, call, return, file
+/// position), with every op sorted.
+fn first_overlap_sorted<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
+    let mut by_client: Vec<(u64, u64, u64, u32)> = (0..history.count())
         .map(|i| {
             let f = history.facts(i);
             (f.client, f.call_ns, f.ret_ns, i as u32)
@@ -387,14 +490,11 @@ fn first_overlap<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
         .map(|w| (w[0].3 as usize, w[1].3 as usize))
 }
 
-/// The first op (in file order) whose id an earlier op already has, with that earlier op.
-/// Writers number ops in order, so one pass usually proves the ids distinct; otherwise the ids
-/// are sorted, which costs less than a table of a million ids.
+/// The first op (in file order) whose id an earlier op already has, with that earlier op, by
+/// sorting the ids (which costs less than a table of a million ids); called only when the ids
+/// do not increase, as writers number them.
 fn first_duplicate_id<S: Checkable + ?Sized>(history: &S) -> Option<(usize, usize)> {
     let n = history.count();
-    if (1..n).all(|i| history.id(i - 1) < history.id(i)) {
-        return None;
-    }
     let mut by_id: Vec<(u64, usize)> = (0..n).map(|i| (history.id(i), i)).collect();
     by_id.sort_unstable();
     // In each run of one id, the second op is that id's first duplicate; the earliest wins.
@@ -793,7 +893,8 @@ mod tests {
     fn same_as_line_by_line(text: &[u8], name: &str) {
         let fast = read_into(text, name, Vec::new(), None);
         let slow = line_by_line(text, name);
-        let compact = compact_from(text, name, None).map(|c| c.to_history());
+        let compact = compact_from(text, name.to_string(), None)
+            .and_then(|read| read.validate().map(|()| read.history.to_history()));
         match (&compact, &slow) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
@@ -1030,6 +1131,66 @@ mod tests {
                     op_line(3, 2, 3, 6)
                 ),
                 "t.jsonl:5: client 2 has overlapping ops 2 [0, 5] and 3 [3, 6]",
+            ),
+            // The first error in file order wins; at one op, a duplicate id comes before its
+            // own faults, and every op's own faults come before any overlap.
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(1, 2, 9, 5),
+                    op_line(0, 3, 0, 5)
+                ),
+                "t.jsonl:3: op 1: ret_ns 5 is before call_ns 9",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(0, 2, 0, 5),
+                    op_line(2, 3, 9, 5)
+                ),
+                "t.jsonl:3: duplicate op id 0 (first used on line 2)",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(0, 2, 9, 5)
+                ),
+                "t.jsonl:3: duplicate op id 0 (first used on line 2)",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(0, 1, 0, 5),
+                    op_line(1, 1, 4, 8),
+                    op_line(2, 2, 0, 5).replace("\"key\":\"k\"", "\"key\":\"\"")
+                ),
+                "t.jsonl:4: field `key`: must not be empty",
+            ),
+            (
+                format!(
+                    "{HEADER}
+{}
+{}
+{}",
+                    op_line(2, 1, 10, 20),
+                    op_line(1, 1, 0, 12),
+                    op_line(1, 2, 0, 5)
+                ),
+                "t.jsonl:4: duplicate op id 1 (first used on line 3)",
             ),
         ];
         for (text, want) in cases {

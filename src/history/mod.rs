@@ -16,6 +16,6 @@ pub use format::{
     normalize_etag,
 };
 pub use io::{
-    HistoryError, HistoryReader, HistoryWriter, parse_history, read_compact, read_history,
-    validate, write_history,
+    HistoryError, HistoryReader, HistoryWriter, UnvalidatedCompact, parse_history, read_compact,
+    read_compact_unvalidated, read_history, validate, write_history,
 };

@@ -26,6 +26,10 @@ pub(in crate::history) fn parse(line: &str) -> Option<RawOp<'_>> {
 /// Parses an op of the writer's exact shape at the start of `text`, and returns it with the
 /// length of its line: the op must end at a newline (which the length includes) or at the
 /// end of `text`. So a block of such lines is read without looking for line ends first.
+///
+/// Inlined, with what it calls, into the caller that stores the op: the op is a few hundred
+/// bytes, and returned through each call it was copied each time.
+#[inline(always)]
 pub(in crate::history) fn parse_line_at(text: &str) -> Option<(RawOp<'_>, usize)> {
     let (op, len) = parse_prefix(text)?;
     match text.as_bytes().get(len) {
@@ -36,6 +40,7 @@ pub(in crate::history) fn parse_line_at(text: &str) -> Option<(RawOp<'_>, usize)
 }
 
 /// An op of the exact shape at the start of `text`, and its length.
+#[inline(always)]
 fn parse_prefix(text: &str) -> Option<(RawOp<'_>, usize)> {
     let mut c = Cur {
         s: text,
@@ -183,6 +188,7 @@ impl<'a> Cur<'a> {
 
     /// The request after `"type":"`, through its closing brace.
     #[allow(clippy::type_complexity)]
+    #[inline(always)]
     fn req(&mut self) -> Option<(ReqTag, [Option<Raw<'a>>; 5], Option<u64>)> {
         let read = if self.opt_lit(b"get\",\"if_match\":") {
             Some(ReqTag::Get)
@@ -246,6 +252,7 @@ impl<'a> Cur<'a> {
 
     /// The outcome after `"type":"`, through its closing brace.
     #[allow(clippy::type_complexity)]
+    #[inline(always)]
     fn out(&mut self) -> Option<(OutTag, [Option<Raw<'a>>; 2], u16)> {
         if self.opt_lit(b"ok\",\"status\":") {
             let status = self.status()?;
