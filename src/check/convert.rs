@@ -144,15 +144,24 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
 
     /// Key `i` in the per-key form.
     pub fn convert(&self, i: usize) -> KeyHistory<'h> {
-        let pooled = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut scratch = pooled.unwrap_or_else(|| Scratch {
-            etag: vec![UNSET; self.etags.count()],
-            wid: vec![UNSET; self.symbols.strings() + 1],
-        });
+        self.convert_on(i, false)
+    }
+
+    /// Key `i` in the per-key form; with `spare_core`, a large key converts in two halves on
+    /// two threads (most often the one key of a history, whose check would otherwise leave the
+    /// second core idle). The result is the one-thread result: see [`Interner::absorb`].
+    pub fn convert_on(&self, i: usize, spare_core: bool) -> KeyHistory<'h> {
+        self.convert_split(i, spare_core && self.ops(i) >= SPLIT_MIN)
+    }
+
+    fn convert_split(&self, i: usize, split: bool) -> KeyHistory<'h> {
+        let mut scratch = self.take_scratch();
+        let mut second = split.then(|| self.take_scratch());
         let kh = self.convert_key(
             self.keys[i],
             &self.members[self.starts[i]..self.starts[i + 1]],
             &mut scratch,
+            second.as_mut(),
         );
         let mut pool = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
         // Once every key has been converted the tables only hold memory while keys are checked.
@@ -161,12 +170,25 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         if left.unwrap_or(0) > 1 {
             pool.push(scratch);
+            pool.extend(second);
         } else {
             pool.clear();
         }
         kh
     }
+
+    fn take_scratch(&self) -> Scratch {
+        let pooled = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        pooled.unwrap_or_else(|| Scratch {
+            etag: vec![UNSET; self.etags.count()],
+            wid: vec![UNSET; self.symbols.strings() + 1],
+        })
+    }
 }
+
+/// Keys with fewer ops convert on one thread: below this, starting a thread and renumbering
+/// the second half cost more than the half of the work they move.
+const SPLIT_MIN: usize = 1 << 14;
 
 /// A worker's tables from the history's numbering to a key's: by [`EtagIds::id`] and by write
 /// id symbol, the key's own number, `UNSET` outside the key being converted.
@@ -192,7 +214,7 @@ struct Interner<'s, 'h> {
     wid_slots: Vec<usize>,
 }
 
-impl Interner<'_, '_> {
+impl<'s, 'h> Interner<'s, 'h> {
     fn etag(&mut self, raw: StrSym) -> Sym {
         let id = self.ids.id(raw);
         let slot = &mut self.scratch.etag[id as usize];
@@ -222,6 +244,31 @@ impl Interner<'_, '_> {
             }
         })
     }
+    fn new(symbols: &'s Symbols<'h>, ids: &'s EtagIds, scratch: &'s mut Scratch) -> Self {
+        Interner {
+            symbols,
+            ids,
+            scratch,
+            etags: Vec::new(),
+            etag_ids: Vec::new(),
+            wids: Vec::new(),
+            wid_slots: Vec::new(),
+        }
+    }
+
+    /// Takes in the names `later` numbered while interning the ops that follow this
+    /// interner's, and returns, by `later`'s numbers, the ETag and write id numbers of the
+    /// whole. A name this interner already had keeps its number; a new one is numbered after
+    /// them in `later`'s order of first mention. That is the numbering one interner gives
+    /// walking both runs of ops in turn, so a key converted in two halves is the key converted
+    /// in one pass, once the second half's ops are renumbered ([`renumber`]).
+    fn absorb(&mut self, later: Interner<'_, '_>) -> (Vec<Sym>, Vec<Sym>) {
+        let (etags, wids) = later.finish();
+        let etag = etags.into_iter().map(|raw| self.etag(raw)).collect();
+        let wid = wids.into_iter().map(|raw| self.wid(raw)).collect();
+        (etag, wid)
+    }
+
     /// The key's names; the worker's tables are left clear for the next key.
     fn finish(self) -> (Vec<StrSym>, Vec<StrSym>) {
         for &id in &self.etag_ids {
@@ -235,26 +282,47 @@ impl Interner<'_, '_> {
 }
 
 impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
-    fn convert_key(&self, key: StrSym, members: &[u32], scratch: &mut Scratch) -> KeyHistory<'h> {
+    /// Converts one key's ops; with a `second` table, the second half of them on another
+    /// thread.
+    fn convert_key(
+        &self,
+        key: StrSym,
+        members: &[u32],
+        scratch: &mut Scratch,
+        second: Option<&mut Scratch>,
+    ) -> KeyHistory<'h> {
         let (global, symbols) = (&self.global, &self.symbols);
-        let mut it = Interner {
-            symbols,
-            ids: &self.etags,
-            scratch,
-            etags: Vec::new(),
-            etag_ids: Vec::new(),
-            wids: Vec::new(),
-            wid_slots: Vec::new(),
-        };
-        let mut ops = Vec::with_capacity(members.len());
-        for &m in members {
-            let orig = (m & !COPY_READ) as usize;
-            let op = symbols.op(orig);
-            ops.push(if m & COPY_READ == 0 {
-                convert_op(&mut it, global, orig, op)
-            } else {
-                copy_source_read(&mut it, global, orig, op)
-            });
+        let mut it = Interner::new(symbols, &self.etags, scratch);
+        let n = members.len();
+        let mut ops: Vec<KOp> = Vec::with_capacity(n);
+        match second {
+            None => ops.extend(members.iter().map(|&m| convert_member(&mut it, global, m))),
+            Some(second) => {
+                let mid = n / 2;
+                let (head, tail) = members.split_at(mid);
+                let (head_slots, tail_slots) = ops.spare_capacity_mut()[..n].split_at_mut(mid);
+                let mut later = Interner::new(symbols, &self.etags, second);
+                std::thread::scope(|s| {
+                    let later = &mut later;
+                    s.spawn(move || {
+                        for (slot, &m) in tail_slots.iter_mut().zip(tail) {
+                            slot.write(convert_member(later, global, m));
+                        }
+                    });
+                    for (slot, &m) in head_slots.iter_mut().zip(head) {
+                        slot.write(convert_member(&mut it, global, m));
+                    }
+                });
+                // SAFETY: the capacity is at least n; the two loops above wrote every one of
+                // the first n slots (`head_slots` and `tail_slots` are those n slots, zipped
+                // with the n members), and both threads have finished (a panic in either
+                // would have left the scope before this line, with the length still 0).
+                unsafe { ops.set_len(n) };
+                let (etag, wid) = it.absorb(later);
+                for o in &mut ops[mid..] {
+                    renumber(&mut o.kind, &etag, &wid);
+                }
+            }
         }
         let copyable: Vec<Sym> = global
             .copyable
@@ -310,6 +378,61 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             copyable,
             notes,
         }
+    }
+}
+
+/// One member of a key's group: the op itself, or a copy's read of its source.
+fn convert_member(it: &mut Interner<'_, '_>, global: &Global, m: u32) -> KOp {
+    let orig = (m & !COPY_READ) as usize;
+    let op = it.symbols.op(orig);
+    if m & COPY_READ == 0 {
+        convert_op(it, global, orig, op)
+    } else {
+        copy_source_read(it, global, orig, op)
+    }
+}
+
+/// Renames every ETag and write id of an op by the tables [`Interner::absorb`] returns.
+fn renumber(kind: &mut Kind, etag: &[Sym], wid: &[Sym]) {
+    let e = |x: &mut Sym| *x = etag[*x as usize];
+    let w = |x: &mut Sym| *x = wid[*x as usize];
+    let cond = |c: &mut Option<Cond>| {
+        if let Some(Cond::Etag(x)) = c {
+            e(x);
+        }
+    };
+    match kind {
+        Kind::Read {
+            if_match,
+            if_none_match,
+            out,
+        } => {
+            cond(if_match);
+            cond(if_none_match);
+            match out {
+                ReadOut::Ok { etag, wid } => {
+                    etag.as_mut().map(e);
+                    wid.as_mut().map(w);
+                }
+                ReadOut::NotModified { etag } => {
+                    etag.as_mut().map(e);
+                }
+                ReadOut::PreconditionFailed | ReadOut::NotFound => {}
+            }
+        }
+        Kind::Write {
+            if_match,
+            if_none_match,
+            etag,
+            wid,
+            out: _,
+        } => {
+            cond(if_match);
+            cond(if_none_match);
+            etag.as_mut().map(e);
+            wid.as_mut().map(w);
+        }
+        Kind::Delete { if_match, out: _ } => cond(if_match),
     }
 }
 
@@ -730,6 +853,33 @@ mod tests {
         };
         assert_eq!(k.etag(e), "e7");
     }
+    /// Every key of `history`, converted in one pass and in two halves on two threads.
+    fn both_ways<S: OpSource + ?Sized>(history: &S) -> Vec<(String, String)> {
+        let groups = KeyGroups::new(history);
+        (0..groups.len())
+            .map(|i| {
+                let one = format!("{:?}", groups.convert_split(i, false));
+                let two = format!("{:?}", groups.convert_split(i, true));
+                (one, two)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_converted_in_two_halves_is_the_key_converted_in_one_pass() {
+        use crate::history::CompactHistory;
+        let all = crate::check::test_corpus::committed_and_generated(3_000, 3);
+        let mut keys = 0;
+        for h in &all {
+            let c = CompactHistory::from(h);
+            for (one, two) in both_ways(h).into_iter().chain(both_ways(&c)) {
+                assert_eq!(one, two, "{:?}", h.header.note);
+                keys += 1;
+            }
+        }
+        assert!(keys > 100, "{keys} keys");
+    }
+
     #[test]
     fn the_compact_form_converts_and_checks_as_the_in_memory_history_does() {
         use crate::check::{CheckOptions, check_history, check_ops};

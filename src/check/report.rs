@@ -199,7 +199,7 @@ pub fn check_ops_until<S: OpSource + ?Sized>(
                         max_states: opts.max_states,
                         cancel: Some(cancel),
                     };
-                    let kh = groups.convert(i);
+                    let kh = groups.convert_on(i, helper);
                     let r = check_key_on(&kh, &budget, helper);
                     drop(kh);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
