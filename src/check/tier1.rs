@@ -23,7 +23,7 @@
 
 use super::model::{Cond, DenseMap, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, step};
 use super::tier2::observed_optional;
-use super::validate::validate_certificate;
+use super::validate::validate_on;
 
 /// What Tier 1 concluded about one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,10 +48,36 @@ pub fn tier1(kh: &KeyHistory) -> Tier1Result {
 /// detectors and the search on another core as soon as the first strategy fails, and to stop
 /// once their answer makes Tier 1's moot.
 pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1Result {
+    tier1_on(kh, false, rejected)
+}
+
+/// [`tier1_with`]; with `spare_core`, a large key's candidate orders are built and validated
+/// with a second thread (placing the flexible ops, sorting the order, replaying it in two
+/// halves), with the same result.
+pub fn tier1_on(
+    kh: &KeyHistory,
+    spare_core: bool,
+    rejected: &mut dyn FnMut() -> bool,
+) -> Tier1Result {
+    let split_min = if spare_core { SPLIT_MIN } else { usize::MAX };
+    tier1_split(kh, split_min, rejected)
+}
+
+/// Keys with fewer ops are ordered on one thread: below this, a thread's start-up and the
+/// merges cost more than the half of the work they move.
+pub(super) const SPLIT_MIN: usize = 1 << 14;
+
+/// [`tier1_on`], splitting the work of a key from `split_min` ops on.
+pub(super) fn tier1_split(
+    kh: &KeyHistory,
+    split_min: usize,
+    rejected: &mut dyn FnMut() -> bool,
+) -> Tier1Result {
     let graph = match Graph::new(kh) {
         Ok(g) => g,
         Err(reason) => return Tier1Result::Inconclusive(reason),
     };
+    let two = kh.ops.len() >= split_min;
     let mut last = String::new();
     for frag in [
         FragOrder::Zone,
@@ -63,8 +89,8 @@ pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1R
             break;
         }
         for sched in [Sched::Earliest, Sched::Latest] {
-            match graph.order(frag, sched) {
-                Ok(order) => match validate_certificate(kh, &order) {
+            match graph.order(frag, sched, two) {
+                Ok(order) => match validate_on(kh, &order, two) {
                     Ok(()) => return Tier1Result::Certificate(order),
                     Err(e) => last = format!("candidate order rejected: {e}"),
                 },
@@ -260,7 +286,11 @@ impl<'a> Graph<'a> {
         })
     }
 
-    fn order(&self, frag: FragOrder, sched: Sched) -> Result<Vec<u64>, String> {
+    /// One candidate order; with `two`, its flexible ops are placed and the order sorted in
+    /// two halves on two threads. Each half keeps the one-thread order of its ops (placement
+    /// depends on the op and the schedule alone), and the sort keys are distinct, so the
+    /// merged order is the one-thread order.
+    fn order(&self, frag: FragOrder, sched: Sched, two: bool) -> Result<Vec<u64>, String> {
         let ops = self.ops;
         // The sort key packs an op index into 32 bits and a version into 31.
         if ops.len() >= 1 << 31 {
@@ -388,20 +418,51 @@ impl<'a> Graph<'a> {
                 }
             };
             // Flexible ops first: when one fits nowhere, this round's order is not built.
-            let mut failed = Vec::new();
-            placed.clear();
-            let mut hint = 0;
-            for &i in flexible {
-                let op = &ops[i];
-                let j = match pinned.get(&i) {
-                    Some(&j) => Some(j),
-                    None => place(op, &s, &s, &states, &next_absent, &next_present, &mut hint),
-                };
-                match j {
-                    Some(j) => placed.push((i, j)),
-                    None => failed.push(i),
+            let place_all = |flexible: &[usize], placed: &mut Vec<(usize, usize)>| {
+                let mut failed = Vec::new();
+                let mut hint = 0;
+                for &i in flexible {
+                    let j = match pinned.get(&i) {
+                        Some(&j) => Some(j),
+                        None => place(
+                            &ops[i],
+                            &s,
+                            &s,
+                            &states,
+                            &next_absent,
+                            &next_present,
+                            &mut hint,
+                        ),
+                    };
+                    match j {
+                        Some(j) => placed.push((i, j)),
+                        None => failed.push(i),
+                    }
                 }
-            }
+                failed
+            };
+            placed.clear();
+            let failed = if two {
+                let (head, tail) = flexible.split_at(flexible.len() / 2);
+                let (mut failed, (later_failed, later_placed)) = std::thread::scope(|scope| {
+                    let later = scope.spawn(|| {
+                        let mut placed = Vec::with_capacity(tail.len());
+                        (place_all(tail, &mut placed), placed)
+                    });
+                    let failed = place_all(head, &mut placed);
+                    (
+                        failed,
+                        later
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    )
+                });
+                placed.extend(later_placed);
+                failed.extend(later_failed);
+                failed
+            } else {
+                place_all(flexible, &mut placed)
+            };
             if failed.is_empty() {
                 // (point, version, writer first, op) packed into one integer, so the sort
                 // compares one word pair instead of a four-field tuple.
@@ -411,21 +472,37 @@ impl<'a> Graph<'a> {
                         | (u128::from(reader) << 32)
                         | i as u128
                 };
-                let mut keyed: Vec<u128> = Vec::with_capacity(ops.len());
-                for (i, op) in ops.iter().enumerate() {
-                    if let Some(w) = self.cluster[i] {
-                        let j = version_of[self.rank[w] as usize];
-                        keyed.push(key(op.call.max(s[j]), j, !self.is_writer[i], i));
+                // The sorted keys of the ops in `range` and of `placed`.
+                let keys = |range: std::ops::Range<usize>, placed: &[(usize, usize)]| {
+                    let mut keyed: Vec<u128> = Vec::with_capacity(range.len() + placed.len());
+                    for i in range {
+                        if let Some(w) = self.cluster[i] {
+                            let j = version_of[self.rank[w] as usize];
+                            keyed.push(key(ops[i].call.max(s[j]), j, !self.is_writer[i], i));
+                        }
                     }
+                    for &(i, j) in placed {
+                        keyed.push(key(ops[i].call.max(s[j]), j, true, i));
+                    }
+                    keyed.sort_unstable();
+                    keyed
+                };
+                let id = |k: u128| ops[(k as u64 & 0xffff_ffff) as usize].id;
+                if !two {
+                    return Ok(keys(0..ops.len(), &placed).into_iter().map(id).collect());
                 }
-                for &(i, j) in &placed {
-                    keyed.push(key(ops[i].call.max(s[j]), j, true, i));
-                }
-                keyed.sort_unstable();
-                return Ok(keyed
-                    .into_iter()
-                    .map(|k| ops[(k as u64 & 0xffff_ffff) as usize].id)
-                    .collect());
+                let mid = ops.len() / 2;
+                let (a, b) = std::thread::scope(|scope| {
+                    let later = scope.spawn(|| keys(mid..ops.len(), &placed));
+                    let a = keys(0..mid, &[]);
+                    (
+                        a,
+                        later
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    )
+                });
+                return Ok(merge(&a, &b, id));
             }
             let mut hint = 0;
             for i in failed {
@@ -449,6 +526,23 @@ impl<'a> Graph<'a> {
         }
         Err("placement did not settle".into())
     }
+}
+
+/// Two sorted runs of distinct keys merged in order, each mapped by `f`.
+fn merge(a: &[u128], b: &[u128], f: impl Fn(u128) -> u64) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            out.push(f(a[i]));
+            i += 1;
+        } else {
+            out.push(f(b[j]));
+            j += 1;
+        }
+    }
+    out.extend(a[i..].iter().chain(&b[j..]).map(|&k| f(k)));
+    out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -533,7 +627,30 @@ fn partition_near(v: &[u64], hint: usize, pred: impl Fn(u64) -> bool) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::partition_near;
+    use super::*;
+    use crate::check::convert::split_by_key;
+
+    /// Tier 1 with a second thread (forced on every key, however small) gives the one-thread
+    /// result, certificate or reason, on every committed history and on generated ones.
+    #[test]
+    fn tier1_on_two_threads_gives_the_one_thread_result() {
+        let all = crate::check::test_corpus::committed_and_generated(2_000, 1);
+        let (mut certified, mut inconclusive) = (0, 0);
+        for h in &all {
+            for kh in split_by_key(h) {
+                let one = tier1_split(&kh, usize::MAX, &mut || true);
+                assert_eq!(one, tier1_split(&kh, 0, &mut || true), "key {}", kh.key);
+                match one {
+                    Tier1Result::Certificate(_) => certified += 1,
+                    Tier1Result::Inconclusive(_) => inconclusive += 1,
+                }
+            }
+        }
+        assert!(
+            certified > 20 && inconclusive > 20,
+            "{certified} certified, {inconclusive} not"
+        );
+    }
 
     #[test]
     fn galloping_finds_the_partition_point_from_any_hint() {
