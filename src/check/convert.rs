@@ -6,6 +6,7 @@
 //! unanswered write's unknown ETag is learnt from the reads that report it, and outcomes no
 //! state explains become conformance notes.
 
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -295,33 +296,54 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         let mut it = Interner::new(symbols, &self.etags, scratch);
         let n = members.len();
         let mut ops: Vec<KOp> = Vec::with_capacity(n);
-        match second {
-            None => ops.extend(members.iter().map(|&m| convert_member(&mut it, global, m))),
-            Some(second) => {
-                let mid = n / 2;
-                let (head, tail) = members.split_at(mid);
-                let (head_slots, tail_slots) = ops.spare_capacity_mut()[..n].split_at_mut(mid);
-                let mut later = Interner::new(symbols, &self.etags, second);
-                std::thread::scope(|s| {
-                    let later = &mut later;
-                    s.spawn(move || {
-                        for (slot, &m) in tail_slots.iter_mut().zip(tail) {
-                            slot.write(convert_member(later, global, m));
-                        }
-                    });
-                    for (slot, &m) in head_slots.iter_mut().zip(head) {
-                        slot.write(convert_member(&mut it, global, m));
-                    }
-                });
-                // SAFETY: the capacity is at least n; the two loops above wrote every one of
-                // the first n slots (`head_slots` and `tail_slots` are those n slots, zipped
-                // with the n members), and both threads have finished (a panic in either
-                // would have left the scope before this line, with the length still 0).
-                unsafe { ops.set_len(n) };
-                let (etag, wid) = it.absorb(later);
-                for o in &mut ops[mid..] {
-                    renumber(&mut o.kind, &etag, &wid);
+        // The ops whose status gets a conformance note, in order.
+        let mut odd: Vec<(usize, Oddity)> = Vec::new();
+        // Converts `members` into `slots`, noting odd statuses by their place in the key.
+        let convert_run = |it: &mut Interner<'_, '_>,
+                           members: &[u32],
+                           slots: &mut [MaybeUninit<KOp>],
+                           first: usize,
+                           odd: &mut Vec<(usize, Oddity)>| {
+            for (at, (slot, &m)) in slots.iter_mut().zip(members).enumerate() {
+                let o = slot.write(convert_member(it, global, m));
+                if let Some(x) = oddity(symbols, key, o) {
+                    odd.push((first + at, x));
                 }
+            }
+        };
+        let mid = if second.is_some() { n / 2 } else { n };
+        let (head, tail) = members.split_at(mid);
+        let (head_slots, tail_slots) = ops.spare_capacity_mut()[..n].split_at_mut(mid);
+        // The second half's names in the whole key's numbering, when there is a second half.
+        let renames = match second {
+            None => {
+                convert_run(&mut it, head, head_slots, 0, &mut odd);
+                None
+            }
+            Some(second) => {
+                let mut later = Interner::new(symbols, &self.etags, second);
+                let later_odd = std::thread::scope(|s| {
+                    let later = &mut later;
+                    let run = s.spawn(move || {
+                        let mut odd = Vec::new();
+                        convert_run(later, tail, tail_slots, mid, &mut odd);
+                        odd
+                    });
+                    convert_run(&mut it, head, head_slots, 0, &mut odd);
+                    run.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                });
+                odd.extend(later_odd);
+                Some(it.absorb(later))
+            }
+        };
+        // SAFETY: the capacity is at least n, and `convert_run` wrote every one of the first n
+        // slots: `head_slots` and `tail_slots` are those n slots, each zipped with as many
+        // members, and both runs have finished (a panic in either would have left before
+        // this line, with the length still 0).
+        unsafe { ops.set_len(n) };
+        if let Some((etag, wid)) = renames {
+            for o in &mut ops[mid..] {
+                renumber(&mut o.kind, &etag, &wid);
             }
         }
         let copyable: Vec<Sym> = global
@@ -331,40 +353,24 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             .flatten()
             .map(|&w| it.wid(w))
             .collect();
-        let mut notes = Vec::new();
-        for (i, o) in ops.iter_mut().enumerate() {
-            if o.role == Role::Excluded {
-                // Only the op's own key hears about its status.
-                let op = symbols.op(o.orig);
-                let own = op.key == key;
-                let odd = match op.out {
-                    OutView::Conflict => !o.mutating,
-                    OutView::NotModified { .. } => o.mutating,
-                    _ => false,
-                };
-                if own && odd {
-                    notes.push(Note {
-                        op: i,
-                        message: format!(
-                            "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
-                            o.id,
-                            crate::check::render::describe_op(&self.history.op(o.orig).to_op())
-                        ),
-                    });
+        let mut notes = Vec::with_capacity(odd.len());
+        for (i, oddity) in odd {
+            let o = &mut ops[i];
+            let described = crate::check::render::describe_op(&self.history.op(o.orig).to_op());
+            let message = match oddity {
+                Oddity::Refused => format!(
+                    "op {}: {described} is not a status any documented convention gives for this request; it is left out of the linearizability check",
+                    o.id
+                ),
+                Oddity::Inexplicable => {
+                    o.role = Role::Excluded;
+                    format!(
+                        "op {}: {described} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
+                        o.id
+                    )
                 }
-                continue;
-            }
-            if !o.explicable() {
-                notes.push(Note {
-                    op: i,
-                    message: format!(
-                        "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
-                        o.id,
-                        crate::check::render::describe_op(&self.history.op(o.orig).to_op())
-                    ),
-                });
-                o.role = Role::Excluded;
-            }
+            };
+            notes.push(Note { op: i, message });
         }
         let (etags, wids) = it.finish();
         // After the notes: an inexplicable read teaches nothing.
@@ -379,6 +385,32 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             notes,
         }
     }
+}
+
+/// Why an op's status gets a conformance note.
+#[derive(Debug, Clone, Copy)]
+enum Oddity {
+    /// A refused or unanswered request whose status no convention gives it (a 409 to a read,
+    /// a 304 to a write); noted on the op's own key only.
+    Refused,
+    /// A status no state explains: the op is left out of the check.
+    Inexplicable,
+}
+
+/// Whether `o`, an op of the key `key`, gets a conformance note. Numbering-blind (it compares
+/// an op's names only with each other), so either half of a split conversion may ask.
+fn oddity(symbols: &Symbols<'_>, key: StrSym, o: &KOp) -> Option<Oddity> {
+    if o.role == Role::Excluded {
+        // Only the op's own key hears about its status.
+        let op = symbols.op(o.orig);
+        let odd = match op.out {
+            OutView::Conflict => !o.mutating,
+            OutView::NotModified { .. } => o.mutating,
+            _ => false,
+        };
+        return (op.key == key && odd).then_some(Oddity::Refused);
+    }
+    (!o.explicable()).then_some(Oddity::Inexplicable)
 }
 
 /// One member of a key's group: the op itself, or a copy's read of its source.

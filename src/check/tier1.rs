@@ -491,10 +491,13 @@ impl<'a> Graph<'a> {
                 if !two {
                     return Ok(keys(0..ops.len(), &placed).into_iter().map(id).collect());
                 }
+                // Half of the ops and half of the placed ones each, so both sorts are about
+                // the same size.
                 let mid = ops.len() / 2;
+                let (early, late) = placed.split_at(placed.len() / 2);
                 let (a, b) = std::thread::scope(|scope| {
-                    let later = scope.spawn(|| keys(mid..ops.len(), &placed));
-                    let a = keys(0..mid, &[]);
+                    let later = scope.spawn(|| keys(mid..ops.len(), late));
+                    let a = keys(0..mid, early);
                     (
                         a,
                         later
