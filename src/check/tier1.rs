@@ -73,11 +73,11 @@ pub(super) fn tier1_split(
     split_min: usize,
     rejected: &mut dyn FnMut() -> bool,
 ) -> Tier1Result {
-    let graph = match Graph::new(kh) {
+    let two = kh.ops.len() >= split_min;
+    let graph = match Graph::new(kh, two) {
         Ok(g) => g,
         Err(reason) => return Tier1Result::Inconclusive(reason),
     };
-    let two = kh.ops.len() >= split_min;
     let mut last = String::new();
     for frag in [
         FragOrder::Zone,
@@ -131,9 +131,10 @@ struct Graph<'a> {
     is_writer: Vec<bool>,
     /// Writer chains, each starting at a head.
     fragments: Vec<Vec<usize>>,
-    /// For ops that name a version: the writer of that version.
-    cluster: Vec<Option<usize>>,
-    /// Smallest return and largest call in each writer's cluster (writer included).
+    /// For ops that name a version: the writer of that version ([`NO_CLUSTER`] for the
+    /// others).
+    cluster: Vec<u32>,
+    /// Smallest return and largest call in each writer's cluster (writer included), by rank.
     minret: Vec<u64>,
     maxcall: Vec<u64>,
     /// Each writer's rank among the writers (`u32::MAX` for other ops), so a strategy maps
@@ -144,8 +145,36 @@ struct Graph<'a> {
     flexible: Vec<usize>,
 }
 
+/// In [`Graph::cluster`], an op that names no version.
+const NO_CLUSTER: u32 = u32::MAX;
+
+/// The clusters of a run of a key's ops.
+struct Clusters {
+    cluster: Vec<u32>,
+    minret: Vec<u64>,
+    maxcall: Vec<u64>,
+    flexible: Vec<usize>,
+}
+
+impl Clusters {
+    /// These clusters and those of the run of ops that follows.
+    fn then(mut self, later: Clusters) -> Clusters {
+        self.cluster.extend(later.cluster);
+        for (a, b) in self.minret.iter_mut().zip(later.minret) {
+            *a = (*a).min(b);
+        }
+        for (a, b) in self.maxcall.iter_mut().zip(later.maxcall) {
+            *a = (*a).max(b);
+        }
+        self.flexible.extend(later.flexible);
+        self
+    }
+}
+
 impl<'a> Graph<'a> {
-    fn new(kh: &'a KeyHistory) -> Result<Self, String> {
+    /// The graph of `kh`; with `two`, its ops are sorted into clusters in two halves on two
+    /// threads, with the same result.
+    fn new(kh: &'a KeyHistory, two: bool) -> Result<Self, String> {
         let ops = &kh.ops[..];
         let observed = observed_optional(kh);
         let is_writer: Vec<bool> = ops
@@ -214,65 +243,95 @@ impl<'a> Graph<'a> {
                 "some writes are not reachable from a create or blind write (a cycle)".into(),
             );
         }
-        let mut cluster: Vec<Option<usize>> = vec![None; ops.len()];
-        for (i, op) in ops.iter().enumerate() {
-            if op.role == Role::Excluded || (op.role == Role::Optional && !is_writer[i]) {
-                continue;
-            }
-            cluster[i] = match op.kind {
-                _ if is_writer[i] => Some(i),
-                Kind::Read {
-                    out: ReadOut::Ok { etag: Some(e), .. },
-                    ..
-                } => Some(
-                    producer
-                        .get(e as usize)
-                        .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
-                ),
-                Kind::Read {
-                    out:
-                        ReadOut::Ok {
-                            etag: None,
-                            wid: Some(w),
-                        },
-                    ..
-                } => Some(
-                    by_wid
-                        .get(w as usize)
-                        .ok_or_else(|| format!("op {} read content no write produced", op.id))?,
-                ),
-                Kind::Read {
-                    out: ReadOut::NotModified { etag: Some(e) },
-                    ..
-                }
-                | Kind::Read {
-                    out: ReadOut::NotModified { etag: None },
-                    if_none_match: Some(Cond::Etag(e)),
-                    ..
-                } => Some(producer.get(e as usize).ok_or_else(|| {
-                    format!("op {} got 304 for an ETag no write produced", op.id)
-                })?),
-                _ => None,
-            };
-        }
-        let mut minret = vec![u64::MAX; ops.len()];
-        let mut maxcall = vec![0u64; ops.len()];
-        for (i, c) in cluster.iter().enumerate() {
-            if let Some(w) = *c {
-                minret[w] = minret[w].min(ops[i].ret);
-                maxcall[w] = maxcall[w].max(ops[i].call);
-            }
-        }
         let mut rank = vec![u32::MAX; ops.len()];
         for (r, &w) in writers.iter().enumerate() {
             rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
         }
-        let flexible: Vec<usize> = (0..ops.len())
-            .filter(|&i| {
-                !(ops[i].role == Role::Excluded || (ops[i].role == Role::Optional && !is_writer[i]))
-                    && cluster[i].is_none()
-            })
-            .collect();
+        // The clusters of a run of ops, with their writers' smallest return and largest call.
+        let clusters = |range: std::ops::Range<usize>| -> Result<Clusters, String> {
+            let mut c = Clusters {
+                cluster: Vec::with_capacity(range.len()),
+                minret: vec![u64::MAX; writers.len()],
+                maxcall: vec![0; writers.len()],
+                flexible: Vec::new(),
+            };
+            for i in range {
+                let op = &ops[i];
+                let linearized =
+                    !(op.role == Role::Excluded || (op.role == Role::Optional && !is_writer[i]));
+                let w =
+                    match op.kind {
+                        _ if !linearized => None,
+                        _ if is_writer[i] => Some(i),
+                        Kind::Read {
+                            out: ReadOut::Ok { etag: Some(e), .. },
+                            ..
+                        } => Some(producer.get(e as usize).ok_or_else(|| {
+                            format!("op {} read an ETag no write produced", op.id)
+                        })?),
+                        Kind::Read {
+                            out:
+                                ReadOut::Ok {
+                                    etag: None,
+                                    wid: Some(w),
+                                },
+                            ..
+                        } => Some(by_wid.get(w as usize).ok_or_else(|| {
+                            format!("op {} read content no write produced", op.id)
+                        })?),
+                        Kind::Read {
+                            out: ReadOut::NotModified { etag: Some(e) },
+                            ..
+                        }
+                        | Kind::Read {
+                            out: ReadOut::NotModified { etag: None },
+                            if_none_match: Some(Cond::Etag(e)),
+                            ..
+                        } => Some(producer.get(e as usize).ok_or_else(|| {
+                            format!("op {} got 304 for an ETag no write produced", op.id)
+                        })?),
+                        _ => None,
+                    };
+                match w {
+                    Some(w) => {
+                        let r = rank[w] as usize;
+                        c.minret[r] = c.minret[r].min(op.ret);
+                        c.maxcall[r] = c.maxcall[r].max(op.call);
+                        c.cluster.push(w as u32);
+                    }
+                    None => {
+                        if linearized {
+                            c.flexible.push(i);
+                        }
+                        c.cluster.push(NO_CLUSTER);
+                    }
+                }
+            }
+            Ok(c)
+        };
+        // On two threads, each half's first fault is its first in op order, so the first
+        // half's is the one-thread answer, and the second half's when the first has none.
+        let Clusters {
+            cluster,
+            minret,
+            maxcall,
+            flexible,
+        } = if two {
+            let mid = ops.len() / 2;
+            let (a, b) = std::thread::scope(|scope| {
+                let later = scope.spawn(|| clusters(mid..ops.len()));
+                let a = clusters(0..mid);
+                (
+                    a,
+                    later
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                )
+            });
+            a?.then(b?)
+        } else {
+            clusters(0..ops.len())?
+        };
         Ok(Graph {
             ops,
             is_writer,
@@ -284,6 +343,16 @@ impl<'a> Graph<'a> {
             writers: writers.len(),
             flexible,
         })
+    }
+
+    /// The smallest return in writer `w`'s cluster.
+    fn minret(&self, w: usize) -> u64 {
+        self.minret[self.rank[w] as usize]
+    }
+
+    /// The largest call in writer `w`'s cluster.
+    fn maxcall(&self, w: usize) -> u64 {
+        self.maxcall[self.rank[w] as usize]
     }
 
     /// One candidate order; with `two`, its flexible ops are placed and the order sorted in
@@ -303,7 +372,7 @@ impl<'a> Graph<'a> {
         match frag {
             FragOrder::Zone => frags.sort_by_cached_key(|f| {
                 (
-                    self.minret[f[0]].min(self.maxcall[f[0]]),
+                    self.minret(f[0]).min(self.maxcall(f[0])),
                     ops[f[0]].call,
                     f[0],
                 )
@@ -312,18 +381,18 @@ impl<'a> Graph<'a> {
                 frags.sort_by_cached_key(|f| (ops[f[0]].call, ops[f[0]].ret, f[0]))
             }
             FragOrder::MaxCall => frags.sort_by_cached_key(|f| {
-                (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0])
+                (f.iter().map(|&w| self.maxcall(w)).max().unwrap_or(0), f[0])
             }),
             FragOrder::Deadline => {
-                frags.sort_by_cached_key(|f| (self.minret[f[0]], ops[f[0]].call, f[0]))
+                frags.sort_by_cached_key(|f| (self.minret(f[0]), ops[f[0]].call, f[0]))
             }
         }
         // Repair adjacent pairs that real time forbids in this order but allows swapped: all
         // of fragment A's ops precede all of B's only if min ret(B) >= max call(A).
         let span = |f: &Vec<usize>| {
             (
-                f.iter().map(|&w| self.minret[w]).min().unwrap_or(u64::MAX),
-                f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0),
+                f.iter().map(|&w| self.minret(w)).min().unwrap_or(u64::MAX),
+                f.iter().map(|&w| self.maxcall(w)).max().unwrap_or(0),
             )
         };
         let mut spans: Vec<(u64, u64)> = frags.iter().map(|f| span(f)).collect();
@@ -361,11 +430,11 @@ impl<'a> Graph<'a> {
         // placed in that version (writer, readers, and flexible ops pinned by repairs).
         let mut vmin: Vec<u64> = versions
             .iter()
-            .map(|v| v.map_or(u64::MAX, |w| self.minret[w]))
+            .map(|v| v.map_or(u64::MAX, |w| self.minret(w)))
             .collect();
         let mut vmax: Vec<u64> = versions
             .iter()
-            .map(|v| v.map_or(0, |w| self.maxcall[w]))
+            .map(|v| v.map_or(0, |w| self.maxcall(w)))
             .collect();
         let mut next_absent = vec![m; m + 1];
         let mut next_present = vec![m; m + 1];
@@ -476,8 +545,9 @@ impl<'a> Graph<'a> {
                 let keys = |range: std::ops::Range<usize>, placed: &[(usize, usize)]| {
                     let mut keyed: Vec<u128> = Vec::with_capacity(range.len() + placed.len());
                     for i in range {
-                        if let Some(w) = self.cluster[i] {
-                            let j = version_of[self.rank[w] as usize];
+                        let w = self.cluster[i];
+                        if w != NO_CLUSTER {
+                            let j = version_of[self.rank[w as usize] as usize];
                             keyed.push(key(ops[i].call.max(s[j]), j, !self.is_writer[i], i));
                         }
                     }
