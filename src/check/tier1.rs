@@ -575,7 +575,7 @@ impl<'a> Graph<'a> {
                             .unwrap_or_else(|p| std::panic::resume_unwind(p)),
                     )
                 });
-                return Ok(merge(&a, &b, id));
+                return Ok(merge_on_two(&a, &b, id));
             }
             let mut hint = 0;
             for i in failed {
@@ -601,21 +601,50 @@ impl<'a> Graph<'a> {
     }
 }
 
-/// Two sorted runs of distinct keys merged in order, each mapped by `f`.
-fn merge(a: &[u128], b: &[u128], f: impl Fn(u128) -> u64) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] < b[j] {
-            out.push(f(a[i]));
-            i += 1;
+/// Two sorted runs of distinct keys merged in order, each mapped by `f`: the first half of the
+/// result on this thread, the second on another. The first half is the `k` smallest keys, `i`
+/// of them from `a` and `k - i` from `b`, with `i` found by bisection (the "merge path"): the
+/// smallest `i` at which `a[i]` is larger than the last of `b`'s `k - i`.
+fn merge_on_two(a: &[u128], b: &[u128], f: impl Fn(u128) -> u64 + Sync) -> Vec<u64> {
+    let n = a.len() + b.len();
+    let k = n / 2;
+    // More of `a` belongs to the first half at `i` iff a[i] < b[k - i - 1]; true on a prefix
+    // of [lo, hi], false at hi.
+    let more = |i: usize| i < a.len() && i < k && a[i] < b[k - i - 1];
+    let (mut lo, mut hi) = (k.saturating_sub(b.len()), k.min(a.len()));
+    while lo < hi {
+        let m = lo + (hi - lo) / 2;
+        if more(m) {
+            lo = m + 1;
         } else {
-            out.push(f(b[j]));
-            j += 1;
+            hi = m;
         }
     }
-    out.extend(a[i..].iter().chain(&b[j..]).map(|&k| f(k)));
+    let i = lo;
+    let mut out = vec![0u64; n];
+    let (first, second) = out.split_at_mut(k);
+    let f = &f;
+    std::thread::scope(|scope| {
+        scope.spawn(move || merge_into(&a[i..], &b[k - i..], second, f));
+        merge_into(&a[..i], &b[..k - i], first, f);
+    });
     out
+}
+
+/// Two sorted runs of distinct keys merged in order into `out` (of their total length), each
+/// mapped by `f`.
+fn merge_into(a: &[u128], b: &[u128], out: &mut [u64], f: impl Fn(u128) -> u64) {
+    let (mut i, mut j) = (0, 0);
+    for slot in out.iter_mut() {
+        let take_a = j == b.len() || (i < a.len() && a[i] < b[j]);
+        *slot = if take_a {
+            i += 1;
+            f(a[i - 1])
+        } else {
+            j += 1;
+            f(b[j - 1])
+        };
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -723,6 +752,32 @@ mod tests {
             certified > 20 && inconclusive > 20,
             "{certified} certified, {inconclusive} not"
         );
+    }
+
+    #[test]
+    fn merging_two_sorted_runs_on_two_threads_is_sorting_them() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x >> 40
+        };
+        for la in 0..24 {
+            for lb in 0..24 {
+                let mut all: Vec<u128> = Vec::new();
+                while all.len() < la + lb {
+                    let v = u128::from(next() % 64);
+                    if !all.contains(&v) {
+                        all.push(v);
+                    }
+                }
+                let (mut a, mut b) = (all[..la].to_vec(), all[la..].to_vec());
+                a.sort_unstable();
+                b.sort_unstable();
+                all.sort_unstable();
+                let want: Vec<u64> = all.iter().map(|&v| v as u64 + 1).collect();
+                assert_eq!(merge_on_two(&a, &b, |v| v as u64 + 1), want, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -165,7 +165,12 @@ fn missing(kh: &KeyHistory, used: impl Fn(usize) -> bool) -> Result<(), Certific
 /// Op id to position in the key's ops: a vector when the ids are dense (the usual case, and
 /// much kinder to the cache on a million ops), a hash map otherwise.
 enum IdIndex {
-    Dense { base: u64, slots: Vec<usize> },
+    /// By id minus `base`: the position plus one, 0 for no op (so the vector starts as zeroed
+    /// pages the system hands out lazily, not a fill).
+    Dense {
+        base: u64,
+        slots: Vec<u32>,
+    },
     Sparse(FxHashMap<u64, usize>),
 }
 
@@ -176,10 +181,10 @@ impl IdIndex {
             .iter()
             .fold((u64::MAX, 0), |(lo, hi), o| (lo.min(o.id), hi.max(o.id)));
         let n = kh.ops.len() as u64;
-        if n > 0 && hi - lo < n.saturating_mul(8) {
-            let mut slots = vec![usize::MAX; (hi - lo + 1) as usize];
+        if n > 0 && n < u64::from(u32::MAX) && hi - lo < n.saturating_mul(8) {
+            let mut slots = vec![0u32; (hi - lo + 1) as usize];
             for (i, o) in kh.ops.iter().enumerate() {
-                slots[(o.id - lo) as usize] = i;
+                slots[(o.id - lo) as usize] = i as u32 + 1;
             }
             IdIndex::Dense { base: lo, slots }
         } else {
@@ -193,9 +198,8 @@ impl IdIndex {
         match self {
             IdIndex::Dense { base, slots } => id
                 .checked_sub(*base)
-                .and_then(|k| slots.get(k as usize))
-                .copied()
-                .filter(|&i| i != usize::MAX),
+                .and_then(|k| slots.get(usize::try_from(k).ok()?))
+                .and_then(|&s| (s as usize).checked_sub(1)),
             IdIndex::Sparse(m) => m.get(&id).copied(),
         }
     }
