@@ -298,41 +298,47 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         let mut ops: Vec<KOp> = Vec::with_capacity(n);
         // The ops whose status gets a conformance note, in order.
         let mut odd: Vec<(usize, Oddity)> = Vec::new();
-        // Converts `members` into `slots`, noting odd statuses by their place in the key.
+        // Converts `members` into `slots`, noting odd statuses by their place in the key; true
+        // when a write has a write id but no known ETag (there is something to learn).
         let convert_run = |it: &mut Interner<'_, '_>,
                            members: &[u32],
                            slots: &mut [MaybeUninit<KOp>],
                            first: usize,
                            odd: &mut Vec<(usize, Oddity)>| {
+            let mut unknown = false;
             for (at, (slot, &m)) in slots.iter_mut().zip(members).enumerate() {
                 let o = slot.write(convert_member(it, global, m));
                 if let Some(x) = oddity(symbols, key, o) {
                     odd.push((first + at, x));
                 }
+                unknown |= unknown_etag(o).is_some();
             }
+            unknown
         };
         let mid = if second.is_some() { n / 2 } else { n };
         let (head, tail) = members.split_at(mid);
         let (head_slots, tail_slots) = ops.spare_capacity_mut()[..n].split_at_mut(mid);
+        let mut unknown = false;
         // The second half's names in the whole key's numbering, when there is a second half.
         let renames = match second {
             None => {
-                convert_run(&mut it, head, head_slots, 0, &mut odd);
+                unknown = convert_run(&mut it, head, head_slots, 0, &mut odd);
                 None
             }
             Some(second) => {
                 let mut later = Interner::new(symbols, &self.etags, second);
-                let later_odd = std::thread::scope(|s| {
+                let (later_odd, later_unknown) = std::thread::scope(|s| {
                     let later = &mut later;
                     let run = s.spawn(move || {
                         let mut odd = Vec::new();
-                        convert_run(later, tail, tail_slots, mid, &mut odd);
-                        odd
+                        let unknown = convert_run(later, tail, tail_slots, mid, &mut odd);
+                        (odd, unknown)
                     });
-                    convert_run(&mut it, head, head_slots, 0, &mut odd);
+                    unknown = convert_run(&mut it, head, head_slots, 0, &mut odd);
                     run.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
                 });
                 odd.extend(later_odd);
+                unknown |= later_unknown;
                 Some(it.absorb(later))
             }
         };
@@ -374,7 +380,9 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         }
         let (etags, wids) = it.finish();
         // After the notes: an inexplicable read teaches nothing.
-        learn_etags(&mut ops, &copyable.iter().copied().collect());
+        if unknown {
+            learn_etags(&mut ops, &copyable.iter().copied().collect());
+        }
         KeyHistory {
             key: symbols.str(key).to_string(),
             ops,
@@ -468,22 +476,24 @@ fn renumber(kind: &mut Kind, etag: &[Sym], wid: &[Sym]) {
     }
 }
 
+/// The write id of a write whose ETag is not known, which [`learn_etags`] looks for in reads.
+fn unknown_etag(o: &KOp) -> Option<Sym> {
+    match o.kind {
+        Kind::Write {
+            etag: None,
+            wid: Some(w),
+            ..
+        } if !o.copied => Some(w),
+        _ => None,
+    }
+}
+
 /// An unanswered write whose ETag is not known takes the ETag its first read reported: a write
 /// id is written once, so every read of it saw the same version, which has one ETag. Reads
 /// that disagree are then caught by the model. Only when a copy may have brought the same
 /// content back (a second version with that content) is the ETag left unknown.
 fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
-    let unknown: FxHashSet<Sym> = ops
-        .iter()
-        .filter_map(|o| match o.kind {
-            Kind::Write {
-                etag: None,
-                wid: Some(w),
-                ..
-            } if !o.copied => Some(w),
-            _ => None,
-        })
-        .collect();
+    let unknown: FxHashSet<Sym> = ops.iter().filter_map(unknown_etag).collect();
     if unknown.is_empty() {
         return;
     }

@@ -176,16 +176,29 @@ impl<'a> Graph<'a> {
     /// threads, with the same result.
     fn new(kh: &'a KeyHistory, two: bool) -> Result<Self, String> {
         let ops = &kh.ops[..];
-        let observed = observed_optional(kh);
-        let is_writer: Vec<bool> = ops
+        // Applied mutations, and the ambiguous ones somebody observed: which those are is
+        // worked out only when there are ambiguous mutations.
+        let mut optional = false;
+        let mut is_writer: Vec<bool> = ops
             .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                o.is_mutation()
-                    && (o.role == Role::Required || (o.role == Role::Optional && observed[i]))
+            .map(|o| {
+                optional |= o.role == Role::Optional && o.is_mutation();
+                o.is_mutation() && o.role == Role::Required
             })
             .collect();
+        if optional {
+            let observed = observed_optional(kh);
+            for (i, o) in ops.iter().enumerate() {
+                if o.role == Role::Optional && o.is_mutation() {
+                    is_writer[i] = observed[i];
+                }
+            }
+        }
         let writers: Vec<usize> = (0..ops.len()).filter(|&i| is_writer[i]).collect();
+        let mut rank = vec![u32::MAX; ops.len()];
+        for (r, &w) in writers.iter().enumerate() {
+            rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
+        }
         let mut producer = DenseMap::new(kh.etags.len());
         let mut by_wid = DenseMap::new(kh.wids.len());
         for &w in &writers {
@@ -199,7 +212,8 @@ impl<'a> Graph<'a> {
                 }
             }
         }
-        let mut succ = DenseMap::new(ops.len());
+        // By the writer's rank: the writer that names its version.
+        let mut succ = DenseMap::new(writers.len());
         let mut heads = Vec::new();
         for &w in &writers {
             let if_match = match ops[w].kind {
@@ -216,7 +230,7 @@ impl<'a> Graph<'a> {
             };
             match pred {
                 Pred::Exact(p) => {
-                    if succ.insert(p, w).is_some() {
+                    if succ.insert(rank[p] as usize, w).is_some() {
                         return Err(format!("op {} has two successors", ops[p].id));
                     }
                 }
@@ -234,7 +248,7 @@ impl<'a> Graph<'a> {
                 if covered > writers.len() {
                     return Err("the version chain has a cycle".into());
                 }
-                cur = succ.get(c);
+                cur = succ.get(rank[c] as usize);
             }
             fragments.push(chain);
         }
@@ -242,10 +256,6 @@ impl<'a> Graph<'a> {
             return Err(
                 "some writes are not reachable from a create or blind write (a cycle)".into(),
             );
-        }
-        let mut rank = vec![u32::MAX; ops.len()];
-        for (r, &w) in writers.iter().enumerate() {
-            rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
         }
         // The clusters of a run of ops, with their writers' smallest return and largest call.
         let clusters = |range: std::ops::Range<usize>| -> Result<Clusters, String> {
