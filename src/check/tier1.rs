@@ -48,32 +48,23 @@ pub fn tier1(kh: &KeyHistory) -> Tier1Result {
 /// detectors and the search on another core as soon as the first strategy fails, and to stop
 /// once their answer makes Tier 1's moot.
 pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1Result {
-    tier1_on(kh, false, rejected)
-}
-
-/// [`tier1_with`]; with `spare_core`, a large key's candidate orders are built and validated
-/// with a second thread (placing the flexible ops, sorting the order, replaying it in two
-/// halves), with the same result.
-pub fn tier1_on(
-    kh: &KeyHistory,
-    spare_core: bool,
-    rejected: &mut dyn FnMut() -> bool,
-) -> Tier1Result {
-    let split_min = if spare_core { SPLIT_MIN } else { usize::MAX };
-    tier1_split(kh, split_min, rejected)
+    tier1_split(kh, usize::MAX, rejected)
 }
 
 /// Keys with fewer ops are ordered on one thread: below this, a thread's start-up and the
 /// merges cost more than the half of the work they move.
 pub(super) const SPLIT_MIN: usize = 1 << 14;
 
-/// [`tier1_on`], splitting the work of a key from `split_min` ops on.
+/// [`tier1_with`]; from `split_min` ops on, a key's graph and first candidate order are built
+/// and validated with a second thread (sorting ops into clusters, placing the flexible ops,
+/// sorting and merging the order, replaying it in two halves), with the same result. The
+/// checker passes [`SPLIT_MIN`] when the key has a core to itself.
 pub(super) fn tier1_split(
     kh: &KeyHistory,
     split_min: usize,
     rejected: &mut dyn FnMut() -> bool,
 ) -> Tier1Result {
-    let two = kh.ops.len() >= split_min;
+    let mut two = kh.ops.len() >= split_min;
     let graph = match Graph::new(kh, two) {
         Ok(g) => g,
         Err(reason) => return Tier1Result::Inconclusive(reason),
@@ -99,6 +90,9 @@ pub(super) fn tier1_split(
             if !rejected() {
                 return Tier1Result::Inconclusive(last);
             }
+            // Once a strategy has failed, the other core runs the detectors and the search,
+            // whose answer is then the likelier one: the other strategies leave it that core.
+            two = false;
         }
     }
     Tier1Result::Inconclusive(last)
