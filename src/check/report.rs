@@ -10,7 +10,7 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
-use super::tier1::{self, Tier1Result, tier1_split};
+use super::tier1::{self, Tier1Result, tier1, tier1_split};
 use super::tier2::{Budget, Exhausted, SearchResult, search};
 use super::validate::validate_certificate;
 use crate::history::History;
@@ -374,11 +374,7 @@ fn check_key_split(kh: &KeyHistory, budget: &Budget, helper: Option<usize>) -> K
     } else {
         let protocol = detect::protocol_findings(kh);
         let garbage = detect::has_garbage_read(kh);
-        let first = if garbage {
-            None
-        } else {
-            Some(tier1_split(kh, usize::MAX, &mut || true))
-        };
+        let first = if garbage { None } else { Some(tier1(kh)) };
         let fallback = match first {
             Some(Tier1Result::Certificate(_)) => None,
             _ => fallback(kh, budget, &|| false),
