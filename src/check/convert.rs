@@ -187,8 +187,9 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     }
 }
 
-/// Keys with fewer ops convert on one thread: below this, starting a thread and renumbering
-/// the second half cost more than the half of the work they move.
+/// Keys with fewer ops convert on one thread. Not tuned: at about 80 ns an op the conversion of
+/// 2^14 ops takes about a millisecond, against some tens of microseconds to start a thread, and
+/// smaller keys are rarely alone on a machine.
 const SPLIT_MIN: usize = 1 << 14;
 
 /// A worker's tables from the history's numbering to a key's: by [`EtagIds::id`] and by write
