@@ -6,6 +6,7 @@
 //! unanswered write's unknown ETag is learnt from the reads that report it, and outcomes no
 //! state explains become conformance notes.
 
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -203,15 +204,24 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
 
     /// Key `i` in the per-key form.
     pub fn convert(&self, i: usize) -> KeyHistory<'h> {
-        let pooled = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut scratch = pooled.unwrap_or_else(|| Scratch {
-            etag: vec![UNSET; self.etags.count()],
-            wid: vec![UNSET; self.symbols.strings() + 1],
-        });
+        self.convert_on(i, false)
+    }
+
+    /// Key `i` in the per-key form; with `spare_core`, a large key converts in two halves on
+    /// two threads (most often the one key of a history, whose check would otherwise leave the
+    /// second core idle). The result is the one-thread result: see [`Interner::absorb`].
+    pub fn convert_on(&self, i: usize, spare_core: bool) -> KeyHistory<'h> {
+        self.convert_split(i, spare_core && self.ops(i) >= SPLIT_MIN)
+    }
+
+    fn convert_split(&self, i: usize, split: bool) -> KeyHistory<'h> {
+        let mut scratch = self.take_scratch();
+        let mut second = split.then(|| self.take_scratch());
         let kh = self.convert_key(
             self.keys[i],
             &self.members[self.starts[i]..self.starts[i + 1]],
             &mut scratch,
+            second.as_mut(),
         );
         let mut pool = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
         // Once every key has been converted the tables only hold memory while keys are checked.
@@ -220,12 +230,26 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         if left.unwrap_or(0) > 1 {
             pool.push(scratch);
+            pool.extend(second);
         } else {
             pool.clear();
         }
         kh
     }
+
+    fn take_scratch(&self) -> Scratch {
+        let pooled = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        pooled.unwrap_or_else(|| Scratch {
+            etag: vec![UNSET; self.etags.count()],
+            wid: vec![UNSET; self.symbols.strings() + 1],
+        })
+    }
 }
+
+/// Keys with fewer ops convert on one thread. Not tuned: at about 80 ns an op the conversion of
+/// 2^14 ops takes about a millisecond, against some tens of microseconds to start a thread, and
+/// smaller keys are rarely alone on a machine.
+const SPLIT_MIN: usize = 1 << 14;
 
 /// A worker's tables from the history's numbering to a key's: by [`EtagIds::id`] and by write
 /// id symbol, the key's own number, `UNSET` outside the key being converted.
@@ -251,7 +275,7 @@ struct Interner<'s, 'h> {
     wid_slots: Vec<usize>,
 }
 
-impl Interner<'_, '_> {
+impl<'s, 'h> Interner<'s, 'h> {
     fn etag(&mut self, raw: StrSym) -> Sym {
         let id = self.ids.id(raw);
         let slot = &mut self.scratch.etag[id as usize];
@@ -281,6 +305,31 @@ impl Interner<'_, '_> {
             }
         })
     }
+    fn new(symbols: &'s Symbols<'h>, ids: &'s EtagIds, scratch: &'s mut Scratch) -> Self {
+        Interner {
+            symbols,
+            ids,
+            scratch,
+            etags: Vec::new(),
+            etag_ids: Vec::new(),
+            wids: Vec::new(),
+            wid_slots: Vec::new(),
+        }
+    }
+
+    /// Takes in the names `later` numbered while interning the ops that follow this
+    /// interner's, and returns, by `later`'s numbers, the ETag and write id numbers of the
+    /// whole. A name this interner already had keeps its number; a new one is numbered after
+    /// them in `later`'s order of first mention. That is the numbering one interner gives
+    /// walking both runs of ops in turn, so a key converted in two halves is the key converted
+    /// in one pass, once the second half's ops are renumbered ([`renumber`]).
+    fn absorb(&mut self, later: Interner<'_, '_>) -> (Vec<Sym>, Vec<Sym>) {
+        let (etags, wids) = later.finish();
+        let etag = etags.into_iter().map(|raw| self.etag(raw)).collect();
+        let wid = wids.into_iter().map(|raw| self.wid(raw)).collect();
+        (etag, wid)
+    }
+
     /// The key's names; the worker's tables are left clear for the next key.
     fn finish(self) -> (Vec<StrSym>, Vec<StrSym>) {
         for &id in &self.etag_ids {
@@ -294,26 +343,74 @@ impl Interner<'_, '_> {
 }
 
 impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
-    fn convert_key(&self, key: StrSym, members: &[u32], scratch: &mut Scratch) -> KeyHistory<'h> {
+    /// Converts one key's ops; with a `second` table, the second half of them on another
+    /// thread.
+    fn convert_key(
+        &self,
+        key: StrSym,
+        members: &[u32],
+        scratch: &mut Scratch,
+        second: Option<&mut Scratch>,
+    ) -> KeyHistory<'h> {
         let (global, symbols) = (&self.global, &self.symbols);
-        let mut it = Interner {
-            symbols,
-            ids: &self.etags,
-            scratch,
-            etags: Vec::new(),
-            etag_ids: Vec::new(),
-            wids: Vec::new(),
-            wid_slots: Vec::new(),
+        let mut it = Interner::new(symbols, &self.etags, scratch);
+        let n = members.len();
+        let mut ops: Vec<KOp> = Vec::with_capacity(n);
+        // The ops whose status gets a conformance note, in order.
+        let mut odd: Vec<(usize, Oddity)> = Vec::new();
+        // Converts `members` into `slots`, noting odd statuses by their place in the key; true
+        // when a write has a write id but no known ETag (there is something to learn).
+        let convert_run = |it: &mut Interner<'_, '_>,
+                           members: &[u32],
+                           slots: &mut [MaybeUninit<KOp>],
+                           first: usize,
+                           odd: &mut Vec<(usize, Oddity)>| {
+            let mut unknown = false;
+            for (at, (slot, &m)) in slots.iter_mut().zip(members).enumerate() {
+                let o = slot.write(convert_member(it, global, m));
+                if let Some(x) = oddity(symbols, key, o) {
+                    odd.push((first + at, x));
+                }
+                unknown |= unknown_etag(o).is_some();
+            }
+            unknown
         };
-        let mut ops = Vec::with_capacity(members.len());
-        for &m in members {
-            let orig = (m & !COPY_READ) as usize;
-            let op = symbols.op(orig);
-            ops.push(if m & COPY_READ == 0 {
-                convert_op(&mut it, global, orig, op)
-            } else {
-                copy_source_read(&mut it, global, orig, op)
-            });
+        let mid = if second.is_some() { n / 2 } else { n };
+        let (head, tail) = members.split_at(mid);
+        let (head_slots, tail_slots) = ops.spare_capacity_mut()[..n].split_at_mut(mid);
+        let mut unknown = false;
+        // The second half's names in the whole key's numbering, when there is a second half.
+        let renames = match second {
+            None => {
+                unknown = convert_run(&mut it, head, head_slots, 0, &mut odd);
+                None
+            }
+            Some(second) => {
+                let mut later = Interner::new(symbols, &self.etags, second);
+                let (later_odd, later_unknown) = std::thread::scope(|s| {
+                    let later = &mut later;
+                    let run = s.spawn(move || {
+                        let mut odd = Vec::new();
+                        let unknown = convert_run(later, tail, tail_slots, mid, &mut odd);
+                        (odd, unknown)
+                    });
+                    unknown = convert_run(&mut it, head, head_slots, 0, &mut odd);
+                    run.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                });
+                odd.extend(later_odd);
+                unknown |= later_unknown;
+                Some(it.absorb(later))
+            }
+        };
+        // SAFETY: the capacity is at least n, and `convert_run` wrote every one of the first n
+        // slots: `head_slots` and `tail_slots` are those n slots, each zipped with as many
+        // members, and both runs have finished (a panic in either would have left before
+        // this line, with the length still 0).
+        unsafe { ops.set_len(n) };
+        if let Some((etag, wid)) = renames {
+            for o in &mut ops[mid..] {
+                renumber(&mut o.kind, &etag, &wid);
+            }
         }
         let copyable: Vec<Sym> = global
             .copyable
@@ -322,44 +419,30 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
             .flatten()
             .map(|&w| it.wid(w))
             .collect();
-        let mut notes = Vec::new();
-        for (i, o) in ops.iter_mut().enumerate() {
-            if o.role == Role::Excluded {
-                // Only the op's own key hears about its status.
-                let op = symbols.op(o.orig);
-                let own = op.key == key;
-                let odd = match op.out {
-                    OutView::Conflict => !o.mutating,
-                    OutView::NotModified { .. } => o.mutating,
-                    _ => false,
-                };
-                if own && odd {
-                    notes.push(Note {
-                        op: i,
-                        message: format!(
-                            "op {}: {} is not a status any documented convention gives for this request; it is left out of the linearizability check",
-                            o.id,
-                            crate::check::render::describe_op(&self.history.op(o.orig).to_op())
-                        ),
-                    });
+        let mut notes = Vec::with_capacity(odd.len());
+        for (i, oddity) in odd {
+            let o = &mut ops[i];
+            let described = crate::check::render::describe_op(&self.history.op(o.orig).to_op());
+            let message = match oddity {
+                Oddity::Refused => format!(
+                    "op {}: {described} is not a status any documented convention gives for this request; it is left out of the linearizability check",
+                    o.id
+                ),
+                Oddity::Inexplicable => {
+                    o.role = Role::Excluded;
+                    format!(
+                        "op {}: {described} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
+                        o.id
+                    )
                 }
-                continue;
-            }
-            if !o.explicable() {
-                notes.push(Note {
-                    op: i,
-                    message: format!(
-                        "op {}: {} is not a status any documented convention gives for this request in any state; it is left out of the linearizability check",
-                        o.id,
-                        crate::check::render::describe_op(&self.history.op(o.orig).to_op())
-                    ),
-                });
-                o.role = Role::Excluded;
-            }
+            };
+            notes.push(Note { op: i, message });
         }
         let (etags, wids) = it.finish();
         // After the notes: an inexplicable read teaches nothing.
-        learn_etags(&mut ops, &copyable.iter().copied().collect());
+        if unknown {
+            learn_etags(&mut ops, &copyable.iter().copied().collect());
+        }
         KeyHistory {
             key: symbols.str(key).to_string(),
             ops,
@@ -372,22 +455,105 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     }
 }
 
+/// Why an op's status gets a conformance note.
+#[derive(Debug, Clone, Copy)]
+enum Oddity {
+    /// A refused or unanswered request whose status no convention gives it (a 409 to a read,
+    /// a 304 to a write); noted on the op's own key only.
+    Refused,
+    /// A status no state explains: the op is left out of the check.
+    Inexplicable,
+}
+
+/// Whether `o`, an op of the key `key`, gets a conformance note. Numbering-blind (it compares
+/// an op's names only with each other), so either half of a split conversion may ask.
+fn oddity(symbols: &Symbols<'_>, key: StrSym, o: &KOp) -> Option<Oddity> {
+    if o.role == Role::Excluded {
+        // Only the op's own key hears about its status.
+        let op = symbols.op(o.orig);
+        let odd = match op.out {
+            OutView::Conflict => !o.mutating,
+            OutView::NotModified { .. } => o.mutating,
+            _ => false,
+        };
+        return (op.key == key && odd).then_some(Oddity::Refused);
+    }
+    (!o.explicable()).then_some(Oddity::Inexplicable)
+}
+
+/// One member of a key's group: the op itself, or a copy's read of its source.
+fn convert_member(it: &mut Interner<'_, '_>, global: &Global, m: u32) -> KOp {
+    let orig = (m & !COPY_READ) as usize;
+    let op = it.symbols.op(orig);
+    if m & COPY_READ == 0 {
+        convert_op(it, global, orig, op)
+    } else {
+        copy_source_read(it, global, orig, op)
+    }
+}
+
+/// Renames every ETag and write id of an op by the tables [`Interner::absorb`] returns.
+fn renumber(kind: &mut Kind, etag: &[Sym], wid: &[Sym]) {
+    let e = |x: &mut Sym| *x = etag[*x as usize];
+    let w = |x: &mut Sym| *x = wid[*x as usize];
+    let cond = |c: &mut Option<Cond>| {
+        if let Some(Cond::Etag(x)) = c {
+            e(x);
+        }
+    };
+    match kind {
+        Kind::Read {
+            if_match,
+            if_none_match,
+            out,
+        } => {
+            cond(if_match);
+            cond(if_none_match);
+            match out {
+                ReadOut::Ok { etag, wid } => {
+                    etag.as_mut().map(e);
+                    wid.as_mut().map(w);
+                }
+                ReadOut::NotModified { etag } => {
+                    etag.as_mut().map(e);
+                }
+                ReadOut::PreconditionFailed | ReadOut::NotFound => {}
+            }
+        }
+        Kind::Write {
+            if_match,
+            if_none_match,
+            etag,
+            wid,
+            out: _,
+        } => {
+            cond(if_match);
+            cond(if_none_match);
+            etag.as_mut().map(e);
+            wid.as_mut().map(w);
+        }
+        Kind::Delete { if_match, out: _ } => cond(if_match),
+    }
+}
+
+/// The write id of a write whose ETag is not known, which [`learn_etags`] looks for in reads.
+fn unknown_etag(o: &KOp) -> Option<Sym> {
+    match o.kind {
+        Kind::Write {
+            etag: None,
+            wid: Some(w),
+            ..
+        } if !o.copied => Some(w),
+        _ => None,
+    }
+}
+
 /// An unanswered write whose ETag is not known takes the ETag its first read reported: a write
 /// id is written once, so every read of it saw the same version, which has one ETag. Reads
 /// that disagree are then caught by the model. Only when a copy may have brought the same
 /// content back (a second version with that content) is the ETag left unknown.
 fn learn_etags(ops: &mut [KOp], copyable: &FxHashSet<Sym>) {
-    let unknown: FxHashSet<Sym> = ops
-        .iter()
-        .filter_map(|o| match o.kind {
-            Kind::Write {
-                etag: None,
-                wid: Some(w),
-                ..
-            } if !o.copied => Some(w),
-            _ => None,
-        })
-        .collect();
+    let unknown: FxHashSet<Sym> = ops.iter().filter_map(unknown_etag).collect();
     if unknown.is_empty() {
         return;
     }
@@ -789,6 +955,33 @@ mod tests {
         };
         assert_eq!(k.etag(e), "e7");
     }
+    /// Every key of `history`, converted in one pass and in two halves on two threads.
+    fn both_ways<S: OpSource + ?Sized>(history: &S) -> Vec<(String, String)> {
+        let groups = KeyGroups::new(history);
+        (0..groups.len())
+            .map(|i| {
+                let one = format!("{:?}", groups.convert_split(i, false));
+                let two = format!("{:?}", groups.convert_split(i, true));
+                (one, two)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_converted_in_two_halves_is_the_key_converted_in_one_pass() {
+        use crate::history::CompactHistory;
+        let all = crate::check::test_corpus::committed_and_generated(3_000, 3);
+        let mut keys = 0;
+        for h in &all {
+            let c = CompactHistory::from(h);
+            for (one, two) in both_ways(h).into_iter().chain(both_ways(&c)) {
+                assert_eq!(one, two, "{:?}", h.header.note);
+                keys += 1;
+            }
+        }
+        assert!(keys > 100, "{keys} keys");
+    }
+
     #[test]
     fn the_compact_form_converts_and_checks_as_the_in_memory_history_does() {
         use crate::check::{CheckOptions, check_history, check_ops};

@@ -10,7 +10,7 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
-use super::tier1::{Tier1Result, tier1, tier1_with};
+use super::tier1::{self, Tier1Result, tier1, tier1_split};
 use super::tier2::{Budget, Exhausted, SearchResult, search};
 use super::validate::validate_certificate;
 use crate::history::History;
@@ -232,7 +232,7 @@ fn check_groups<S: OpSource + ?Sized>(
                         max_states: opts.max_states,
                         cancel: Some(cancel),
                     };
-                    let kh = groups.convert(i);
+                    let kh = groups.convert_on(i, helper);
                     let r = check_key_on(&kh, &budget, helper);
                     drop(kh);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
@@ -299,7 +299,14 @@ enum Go {
 }
 
 /// The two-thread form of [`check_key_on`]: Tier 1 here, everything else on a helper.
-fn tier1_beside_the_rest(kh: &KeyHistory, budget: &Budget) -> (Option<Tier1Result>, Rest) {
+///
+/// Tier 1 splits the work of a key of `split_min` ops or more with a second thread (the
+/// helper's core is idle while it waits).
+fn tier1_beside_the_rest(
+    kh: &KeyHistory,
+    budget: &Budget,
+    split_min: usize,
+) -> (Option<Tier1Result>, Rest) {
     use std::sync::mpsc::channel;
     let (go_tx, go_rx) = channel::<Go>();
     let (garbage_tx, garbage_rx) = channel::<bool>();
@@ -338,7 +345,7 @@ fn tier1_beside_the_rest(kh: &KeyHistory, budget: &Budget) -> (Option<Tier1Resul
         });
         let mut garbage: Option<bool> = None;
         let mut told = false;
-        let first = tier1_with(kh, &mut || {
+        let first = tier1_split(kh, split_min, &mut || {
             if !told {
                 told = true;
                 let _ = go_tx.send(Go::Fallback);
@@ -389,9 +396,14 @@ fn tier1_beside_the_rest(kh: &KeyHistory, budget: &Budget) -> (Option<Tier1Resul
 /// costs no extra work, and one it cannot order costs the longer of Tier 1's remaining
 /// strategies and the detectors plus the search, not their sum.
 fn check_key_on(kh: &KeyHistory, budget: &Budget, helper: bool) -> KeyReport {
+    check_key_split(kh, budget, helper.then_some(tier1::SPLIT_MIN))
+}
+
+/// [`check_key_on`]; with a helper, Tier 1 splits its work from `Some(split_min)` ops on.
+fn check_key_split(kh: &KeyHistory, budget: &Budget, helper: Option<usize>) -> KeyReport {
     let start = Instant::now();
-    let (first, rest) = if helper {
-        tier1_beside_the_rest(kh, budget)
+    let (first, rest) = if let Some(split_min) = helper {
+        tier1_beside_the_rest(kh, budget, split_min)
     } else {
         let protocol = detect::protocol_findings(kh);
         let garbage = detect::has_garbage_read(kh);
@@ -522,7 +534,8 @@ mod tests {
 
     /// The two-thread check of a key gives the report the one-thread check gives, on every
     /// committed history (each anomaly kind, garbage reads, Tier 1 failures, the search) and on
-    /// generated ones with ambiguous and blind writes and injected bugs.
+    /// generated ones with ambiguous and blind writes and injected bugs; so does the check
+    /// whose Tier 1 splits its work with the helper's core, forced on every key.
     #[test]
     fn a_key_checked_beside_a_helper_gets_the_same_report() {
         let all = crate::check::test_corpus::committed_and_generated(2_000, 1);
@@ -538,6 +551,8 @@ mod tests {
                 let alone = timeless(check_key_on(&kh, &budget, false));
                 let beside = timeless(check_key_on(&kh, &budget, true));
                 assert_eq!(alone, beside, "key {}", kh.key);
+                let split = timeless(check_key_split(&kh, &budget, Some(0)));
+                assert_eq!(alone, split, "key {}", kh.key);
                 keys += 1;
             }
         }

@@ -23,7 +23,7 @@
 
 use super::model::{Cond, DenseMap, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, step};
 use super::tier2::observed_optional;
-use super::validate::validate_certificate;
+use super::validate::validate_on;
 
 /// What Tier 1 concluded about one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,25 @@ pub fn tier1(kh: &KeyHistory) -> Tier1Result {
 /// detectors and the search on another core as soon as the first strategy fails, and to stop
 /// once their answer makes Tier 1's moot.
 pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1Result {
-    let graph = match Graph::new(kh) {
+    tier1_split(kh, usize::MAX, rejected)
+}
+
+/// Keys with fewer ops are ordered on one thread. Not tuned: Tier 1 costs about 200 ns an op,
+/// so each of its split steps moves at least a few hundred microseconds to the other core,
+/// against some tens of microseconds to start a thread.
+pub(super) const SPLIT_MIN: usize = 1 << 14;
+
+/// [`tier1_with`]; from `split_min` ops on, a key's graph and first candidate order are built
+/// and validated with a second thread (sorting ops into clusters, placing the flexible ops,
+/// sorting and merging the order, replaying it in two halves), with the same result. The
+/// checker passes [`SPLIT_MIN`] when the key has a core to itself.
+pub(super) fn tier1_split(
+    kh: &KeyHistory,
+    split_min: usize,
+    rejected: &mut dyn FnMut() -> bool,
+) -> Tier1Result {
+    let mut two = kh.ops.len() >= split_min;
+    let graph = match Graph::new(kh, two) {
         Ok(g) => g,
         Err(reason) => return Tier1Result::Inconclusive(reason),
     };
@@ -63,8 +81,8 @@ pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1R
             break;
         }
         for sched in [Sched::Earliest, Sched::Latest] {
-            match graph.order(frag, sched) {
-                Ok(order) => match validate_certificate(kh, &order) {
+            match graph.order(frag, sched, two) {
+                Ok(order) => match validate_on(kh, &order, two) {
                     Ok(()) => return Tier1Result::Certificate(order),
                     Err(e) => last = format!("candidate order rejected: {e}"),
                 },
@@ -73,6 +91,9 @@ pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1R
             if !rejected() {
                 return Tier1Result::Inconclusive(last);
             }
+            // Once a strategy has failed, the other core runs the detectors and the search,
+            // whose answer is then the likelier one: the other strategies leave it that core.
+            two = false;
         }
     }
     Tier1Result::Inconclusive(last)
@@ -105,9 +126,10 @@ struct Graph<'a> {
     is_writer: Vec<bool>,
     /// Writer chains, each starting at a head.
     fragments: Vec<Vec<usize>>,
-    /// For ops that name a version: the writer of that version.
-    cluster: Vec<Option<usize>>,
-    /// Smallest return and largest call in each writer's cluster (writer included).
+    /// For ops that name a version: the writer of that version ([`NO_CLUSTER`] for the
+    /// others).
+    cluster: Vec<u32>,
+    /// Smallest return and largest call in each writer's cluster (writer included), by rank.
     minret: Vec<u64>,
     maxcall: Vec<u64>,
     /// Each writer's rank among the writers (`u32::MAX` for other ops), so a strategy maps
@@ -118,19 +140,60 @@ struct Graph<'a> {
     flexible: Vec<usize>,
 }
 
+/// In [`Graph::cluster`], an op that names no version.
+const NO_CLUSTER: u32 = u32::MAX;
+
+/// The clusters of a run of a key's ops.
+struct Clusters {
+    cluster: Vec<u32>,
+    minret: Vec<u64>,
+    maxcall: Vec<u64>,
+    flexible: Vec<usize>,
+}
+
+impl Clusters {
+    /// These clusters and those of the run of ops that follows.
+    fn then(mut self, later: Clusters) -> Clusters {
+        self.cluster.extend(later.cluster);
+        for (a, b) in self.minret.iter_mut().zip(later.minret) {
+            *a = (*a).min(b);
+        }
+        for (a, b) in self.maxcall.iter_mut().zip(later.maxcall) {
+            *a = (*a).max(b);
+        }
+        self.flexible.extend(later.flexible);
+        self
+    }
+}
+
 impl<'a> Graph<'a> {
-    fn new(kh: &'a KeyHistory) -> Result<Self, String> {
+    /// The graph of `kh`; with `two`, its ops are sorted into clusters in two halves on two
+    /// threads, with the same result.
+    fn new(kh: &'a KeyHistory, two: bool) -> Result<Self, String> {
         let ops = &kh.ops[..];
-        let observed = observed_optional(kh);
-        let is_writer: Vec<bool> = ops
+        // Applied mutations, and the ambiguous ones somebody observed: which those are is
+        // worked out only when there are ambiguous mutations.
+        let mut optional = false;
+        let mut is_writer: Vec<bool> = ops
             .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                o.is_mutation()
-                    && (o.role == Role::Required || (o.role == Role::Optional && observed[i]))
+            .map(|o| {
+                optional |= o.role == Role::Optional && o.is_mutation();
+                o.is_mutation() && o.role == Role::Required
             })
             .collect();
+        if optional {
+            let observed = observed_optional(kh);
+            for (i, o) in ops.iter().enumerate() {
+                if o.role == Role::Optional && o.is_mutation() {
+                    is_writer[i] = observed[i];
+                }
+            }
+        }
         let writers: Vec<usize> = (0..ops.len()).filter(|&i| is_writer[i]).collect();
+        let mut rank = vec![u32::MAX; ops.len()];
+        for (r, &w) in writers.iter().enumerate() {
+            rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
+        }
         let mut producer = DenseMap::new(kh.etags.len());
         let mut by_wid = DenseMap::new(kh.wids.len());
         for &w in &writers {
@@ -144,7 +207,8 @@ impl<'a> Graph<'a> {
                 }
             }
         }
-        let mut succ = DenseMap::new(ops.len());
+        // By the writer's rank: the writer that names its version.
+        let mut succ = DenseMap::new(writers.len());
         let mut heads = Vec::new();
         for &w in &writers {
             let if_match = match ops[w].kind {
@@ -161,7 +225,7 @@ impl<'a> Graph<'a> {
             };
             match pred {
                 Pred::Exact(p) => {
-                    if succ.insert(p, w).is_some() {
+                    if succ.insert(rank[p] as usize, w).is_some() {
                         return Err(format!("op {} has two successors", ops[p].id));
                     }
                 }
@@ -179,7 +243,7 @@ impl<'a> Graph<'a> {
                 if covered > writers.len() {
                     return Err("the version chain has a cycle".into());
                 }
-                cur = succ.get(c);
+                cur = succ.get(rank[c] as usize);
             }
             fragments.push(chain);
         }
@@ -188,65 +252,91 @@ impl<'a> Graph<'a> {
                 "some writes are not reachable from a create or blind write (a cycle)".into(),
             );
         }
-        let mut cluster: Vec<Option<usize>> = vec![None; ops.len()];
-        for (i, op) in ops.iter().enumerate() {
-            if op.role == Role::Excluded || (op.role == Role::Optional && !is_writer[i]) {
-                continue;
-            }
-            cluster[i] = match op.kind {
-                _ if is_writer[i] => Some(i),
-                Kind::Read {
-                    out: ReadOut::Ok { etag: Some(e), .. },
-                    ..
-                } => Some(
-                    producer
-                        .get(e as usize)
-                        .ok_or_else(|| format!("op {} read an ETag no write produced", op.id))?,
-                ),
-                Kind::Read {
-                    out:
-                        ReadOut::Ok {
-                            etag: None,
-                            wid: Some(w),
-                        },
-                    ..
-                } => Some(
-                    by_wid
-                        .get(w as usize)
-                        .ok_or_else(|| format!("op {} read content no write produced", op.id))?,
-                ),
-                Kind::Read {
-                    out: ReadOut::NotModified { etag: Some(e) },
-                    ..
-                }
-                | Kind::Read {
-                    out: ReadOut::NotModified { etag: None },
-                    if_none_match: Some(Cond::Etag(e)),
-                    ..
-                } => Some(producer.get(e as usize).ok_or_else(|| {
-                    format!("op {} got 304 for an ETag no write produced", op.id)
-                })?),
-                _ => None,
+        // The clusters of a run of ops, with their writers' smallest return and largest call.
+        let clusters = |range: std::ops::Range<usize>| -> Result<Clusters, String> {
+            let mut c = Clusters {
+                cluster: Vec::with_capacity(range.len()),
+                minret: vec![u64::MAX; writers.len()],
+                maxcall: vec![0; writers.len()],
+                flexible: Vec::new(),
             };
-        }
-        let mut minret = vec![u64::MAX; ops.len()];
-        let mut maxcall = vec![0u64; ops.len()];
-        for (i, c) in cluster.iter().enumerate() {
-            if let Some(w) = *c {
-                minret[w] = minret[w].min(ops[i].ret);
-                maxcall[w] = maxcall[w].max(ops[i].call);
+            for i in range {
+                let op = &ops[i];
+                let linearized =
+                    !(op.role == Role::Excluded || (op.role == Role::Optional && !is_writer[i]));
+                let w =
+                    match op.kind {
+                        _ if !linearized => None,
+                        _ if is_writer[i] => Some(i),
+                        Kind::Read {
+                            out: ReadOut::Ok { etag: Some(e), .. },
+                            ..
+                        } => Some(producer.get(e as usize).ok_or_else(|| {
+                            format!("op {} read an ETag no write produced", op.id)
+                        })?),
+                        Kind::Read {
+                            out:
+                                ReadOut::Ok {
+                                    etag: None,
+                                    wid: Some(w),
+                                },
+                            ..
+                        } => Some(by_wid.get(w as usize).ok_or_else(|| {
+                            format!("op {} read content no write produced", op.id)
+                        })?),
+                        Kind::Read {
+                            out: ReadOut::NotModified { etag: Some(e) },
+                            ..
+                        }
+                        | Kind::Read {
+                            out: ReadOut::NotModified { etag: None },
+                            if_none_match: Some(Cond::Etag(e)),
+                            ..
+                        } => Some(producer.get(e as usize).ok_or_else(|| {
+                            format!("op {} got 304 for an ETag no write produced", op.id)
+                        })?),
+                        _ => None,
+                    };
+                match w {
+                    Some(w) => {
+                        let r = rank[w] as usize;
+                        c.minret[r] = c.minret[r].min(op.ret);
+                        c.maxcall[r] = c.maxcall[r].max(op.call);
+                        c.cluster.push(w as u32);
+                    }
+                    None => {
+                        if linearized {
+                            c.flexible.push(i);
+                        }
+                        c.cluster.push(NO_CLUSTER);
+                    }
+                }
             }
-        }
-        let mut rank = vec![u32::MAX; ops.len()];
-        for (r, &w) in writers.iter().enumerate() {
-            rank[w] = u32::try_from(r).map_err(|_| "too many writes for Tier 1".to_string())?;
-        }
-        let flexible: Vec<usize> = (0..ops.len())
-            .filter(|&i| {
-                !(ops[i].role == Role::Excluded || (ops[i].role == Role::Optional && !is_writer[i]))
-                    && cluster[i].is_none()
-            })
-            .collect();
+            Ok(c)
+        };
+        // On two threads, each half's first fault is its first in op order, so the first
+        // half's is the one-thread answer, and the second half's when the first has none.
+        let Clusters {
+            cluster,
+            minret,
+            maxcall,
+            flexible,
+        } = if two {
+            let mid = ops.len() / 2;
+            let (a, b) = std::thread::scope(|scope| {
+                let later = scope.spawn(|| clusters(mid..ops.len()));
+                let a = clusters(0..mid);
+                (
+                    a,
+                    later
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                )
+            });
+            a?.then(b?)
+        } else {
+            clusters(0..ops.len())?
+        };
         Ok(Graph {
             ops,
             is_writer,
@@ -260,7 +350,21 @@ impl<'a> Graph<'a> {
         })
     }
 
-    fn order(&self, frag: FragOrder, sched: Sched) -> Result<Vec<u64>, String> {
+    /// The smallest return in writer `w`'s cluster.
+    fn minret(&self, w: usize) -> u64 {
+        self.minret[self.rank[w] as usize]
+    }
+
+    /// The largest call in writer `w`'s cluster.
+    fn maxcall(&self, w: usize) -> u64 {
+        self.maxcall[self.rank[w] as usize]
+    }
+
+    /// One candidate order; with `two`, its flexible ops are placed and the order sorted in
+    /// two halves on two threads. Each half keeps the one-thread order of its ops (placement
+    /// depends on the op and the schedule alone), and the sort keys are distinct, so the
+    /// merged order is the one-thread order.
+    fn order(&self, frag: FragOrder, sched: Sched, two: bool) -> Result<Vec<u64>, String> {
         let ops = self.ops;
         // The sort key packs an op index into 32 bits and a version into 31.
         if ops.len() >= 1 << 31 {
@@ -273,7 +377,7 @@ impl<'a> Graph<'a> {
         match frag {
             FragOrder::Zone => frags.sort_by_cached_key(|f| {
                 (
-                    self.minret[f[0]].min(self.maxcall[f[0]]),
+                    self.minret(f[0]).min(self.maxcall(f[0])),
                     ops[f[0]].call,
                     f[0],
                 )
@@ -282,18 +386,18 @@ impl<'a> Graph<'a> {
                 frags.sort_by_cached_key(|f| (ops[f[0]].call, ops[f[0]].ret, f[0]))
             }
             FragOrder::MaxCall => frags.sort_by_cached_key(|f| {
-                (f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0), f[0])
+                (f.iter().map(|&w| self.maxcall(w)).max().unwrap_or(0), f[0])
             }),
             FragOrder::Deadline => {
-                frags.sort_by_cached_key(|f| (self.minret[f[0]], ops[f[0]].call, f[0]))
+                frags.sort_by_cached_key(|f| (self.minret(f[0]), ops[f[0]].call, f[0]))
             }
         }
         // Repair adjacent pairs that real time forbids in this order but allows swapped: all
         // of fragment A's ops precede all of B's only if min ret(B) >= max call(A).
         let span = |f: &Vec<usize>| {
             (
-                f.iter().map(|&w| self.minret[w]).min().unwrap_or(u64::MAX),
-                f.iter().map(|&w| self.maxcall[w]).max().unwrap_or(0),
+                f.iter().map(|&w| self.minret(w)).min().unwrap_or(u64::MAX),
+                f.iter().map(|&w| self.maxcall(w)).max().unwrap_or(0),
             )
         };
         let mut spans: Vec<(u64, u64)> = frags.iter().map(|f| span(f)).collect();
@@ -331,11 +435,11 @@ impl<'a> Graph<'a> {
         // placed in that version (writer, readers, and flexible ops pinned by repairs).
         let mut vmin: Vec<u64> = versions
             .iter()
-            .map(|v| v.map_or(u64::MAX, |w| self.minret[w]))
+            .map(|v| v.map_or(u64::MAX, |w| self.minret(w)))
             .collect();
         let mut vmax: Vec<u64> = versions
             .iter()
-            .map(|v| v.map_or(0, |w| self.maxcall[w]))
+            .map(|v| v.map_or(0, |w| self.maxcall(w)))
             .collect();
         let mut next_absent = vec![m; m + 1];
         let mut next_present = vec![m; m + 1];
@@ -388,20 +492,51 @@ impl<'a> Graph<'a> {
                 }
             };
             // Flexible ops first: when one fits nowhere, this round's order is not built.
-            let mut failed = Vec::new();
-            placed.clear();
-            let mut hint = 0;
-            for &i in flexible {
-                let op = &ops[i];
-                let j = match pinned.get(&i) {
-                    Some(&j) => Some(j),
-                    None => place(op, &s, &s, &states, &next_absent, &next_present, &mut hint),
-                };
-                match j {
-                    Some(j) => placed.push((i, j)),
-                    None => failed.push(i),
+            let place_all = |flexible: &[usize], placed: &mut Vec<(usize, usize)>| {
+                let mut failed = Vec::new();
+                let mut hint = 0;
+                for &i in flexible {
+                    let j = match pinned.get(&i) {
+                        Some(&j) => Some(j),
+                        None => place(
+                            &ops[i],
+                            &s,
+                            &s,
+                            &states,
+                            &next_absent,
+                            &next_present,
+                            &mut hint,
+                        ),
+                    };
+                    match j {
+                        Some(j) => placed.push((i, j)),
+                        None => failed.push(i),
+                    }
                 }
-            }
+                failed
+            };
+            placed.clear();
+            let failed = if two {
+                let (head, tail) = flexible.split_at(flexible.len() / 2);
+                let (mut failed, (later_failed, later_placed)) = std::thread::scope(|scope| {
+                    let later = scope.spawn(|| {
+                        let mut placed = Vec::with_capacity(tail.len());
+                        (place_all(tail, &mut placed), placed)
+                    });
+                    let failed = place_all(head, &mut placed);
+                    (
+                        failed,
+                        later
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    )
+                });
+                placed.extend(later_placed);
+                failed.extend(later_failed);
+                failed
+            } else {
+                place_all(flexible, &mut placed)
+            };
             if failed.is_empty() {
                 // (point, version, writer first, op) packed into one integer, so the sort
                 // compares one word pair instead of a four-field tuple.
@@ -411,21 +546,41 @@ impl<'a> Graph<'a> {
                         | (u128::from(reader) << 32)
                         | i as u128
                 };
-                let mut keyed: Vec<u128> = Vec::with_capacity(ops.len());
-                for (i, op) in ops.iter().enumerate() {
-                    if let Some(w) = self.cluster[i] {
-                        let j = version_of[self.rank[w] as usize];
-                        keyed.push(key(op.call.max(s[j]), j, !self.is_writer[i], i));
+                // The sorted keys of the ops in `range` and of `placed`.
+                let keys = |range: std::ops::Range<usize>, placed: &[(usize, usize)]| {
+                    let mut keyed: Vec<u128> = Vec::with_capacity(range.len() + placed.len());
+                    for i in range {
+                        let w = self.cluster[i];
+                        if w != NO_CLUSTER {
+                            let j = version_of[self.rank[w as usize] as usize];
+                            keyed.push(key(ops[i].call.max(s[j]), j, !self.is_writer[i], i));
+                        }
                     }
+                    for &(i, j) in placed {
+                        keyed.push(key(ops[i].call.max(s[j]), j, true, i));
+                    }
+                    keyed.sort_unstable();
+                    keyed
+                };
+                let id = |k: u128| ops[(k as u64 & 0xffff_ffff) as usize].id;
+                if !two {
+                    return Ok(keys(0..ops.len(), &placed).into_iter().map(id).collect());
                 }
-                for &(i, j) in &placed {
-                    keyed.push(key(ops[i].call.max(s[j]), j, true, i));
-                }
-                keyed.sort_unstable();
-                return Ok(keyed
-                    .into_iter()
-                    .map(|k| ops[(k as u64 & 0xffff_ffff) as usize].id)
-                    .collect());
+                // Half of the ops and half of the placed ones each, so both sorts are about
+                // the same size.
+                let mid = ops.len() / 2;
+                let (early, late) = placed.split_at(placed.len() / 2);
+                let (a, b) = std::thread::scope(|scope| {
+                    let later = scope.spawn(|| keys(mid..ops.len(), late));
+                    let a = keys(0..mid, early);
+                    (
+                        a,
+                        later
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    )
+                });
+                return Ok(merge_on_two(&a, &b, id));
             }
             let mut hint = 0;
             for i in failed {
@@ -448,6 +603,52 @@ impl<'a> Graph<'a> {
             }
         }
         Err("placement did not settle".into())
+    }
+}
+
+/// Two sorted runs of distinct keys merged in order, each mapped by `f`: the first half of the
+/// result on this thread, the second on another. The first half is the `k` smallest keys, `i`
+/// of them from `a` and `k - i` from `b`, with `i` found by bisection (the "merge path"): the
+/// smallest `i` at which `a[i]` is larger than the last of `b`'s `k - i`.
+fn merge_on_two(a: &[u128], b: &[u128], f: impl Fn(u128) -> u64 + Sync) -> Vec<u64> {
+    let n = a.len() + b.len();
+    let k = n / 2;
+    // More of `a` belongs to the first half at `i` iff a[i] < b[k - i - 1]; true on a prefix
+    // of [lo, hi], false at hi.
+    let more = |i: usize| i < a.len() && i < k && a[i] < b[k - i - 1];
+    let (mut lo, mut hi) = (k.saturating_sub(b.len()), k.min(a.len()));
+    while lo < hi {
+        let m = lo + (hi - lo) / 2;
+        if more(m) {
+            lo = m + 1;
+        } else {
+            hi = m;
+        }
+    }
+    let i = lo;
+    let mut out = vec![0u64; n];
+    let (first, second) = out.split_at_mut(k);
+    let f = &f;
+    std::thread::scope(|scope| {
+        scope.spawn(move || merge_into(&a[i..], &b[k - i..], second, f));
+        merge_into(&a[..i], &b[..k - i], first, f);
+    });
+    out
+}
+
+/// Two sorted runs of distinct keys merged in order into `out` (of their total length), each
+/// mapped by `f`.
+fn merge_into(a: &[u128], b: &[u128], out: &mut [u64], f: impl Fn(u128) -> u64) {
+    let (mut i, mut j) = (0, 0);
+    for slot in out.iter_mut() {
+        let take_a = j == b.len() || (i < a.len() && a[i] < b[j]);
+        *slot = if take_a {
+            i += 1;
+            f(a[i - 1])
+        } else {
+            j += 1;
+            f(b[j - 1])
+        };
     }
 }
 
@@ -533,7 +734,56 @@ fn partition_near(v: &[u64], hint: usize, pred: impl Fn(u64) -> bool) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::partition_near;
+    use super::*;
+    use crate::check::convert::split_by_key;
+
+    /// Tier 1 with a second thread (forced on every key, however small) gives the one-thread
+    /// result, certificate or reason, on every committed history and on generated ones.
+    #[test]
+    fn tier1_on_two_threads_gives_the_one_thread_result() {
+        let all = crate::check::test_corpus::committed_and_generated(2_000, 1);
+        let (mut certified, mut inconclusive) = (0, 0);
+        for h in &all {
+            for kh in split_by_key(h) {
+                let one = tier1_split(&kh, usize::MAX, &mut || true);
+                assert_eq!(one, tier1_split(&kh, 0, &mut || true), "key {}", kh.key);
+                match one {
+                    Tier1Result::Certificate(_) => certified += 1,
+                    Tier1Result::Inconclusive(_) => inconclusive += 1,
+                }
+            }
+        }
+        assert!(
+            certified > 20 && inconclusive > 20,
+            "{certified} certified, {inconclusive} not"
+        );
+    }
+
+    #[test]
+    fn merging_two_sorted_runs_on_two_threads_is_sorting_them() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x >> 40
+        };
+        for la in 0..24 {
+            for lb in 0..24 {
+                let mut all: Vec<u128> = Vec::new();
+                while all.len() < la + lb {
+                    let v = u128::from(next() % 64);
+                    if !all.contains(&v) {
+                        all.push(v);
+                    }
+                }
+                let (mut a, mut b) = (all[..la].to_vec(), all[la..].to_vec());
+                a.sort_unstable();
+                b.sort_unstable();
+                all.sort_unstable();
+                let want: Vec<u64> = all.iter().map(|&v| v as u64 + 1).collect();
+                assert_eq!(merge_on_two(&a, &b, |v| v as u64 + 1), want, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn galloping_finds_the_partition_point_from_any_hint() {
