@@ -22,8 +22,10 @@ use super::io::{HistoryError, Lines, parse_header, parse_op};
 
 /// The bytes handed to a parse thread at once: large enough that handing over costs nothing,
 /// small enough that a few in flight cost no memory next to the ops and the last one parsed
-/// keeps the other core waiting only briefly.
-const PIECE: usize = 1 << 20;
+/// keeps the other core waiting only briefly. The buffers in flight are the reader's fresh
+/// pages: at 256 KiB rather than 1 MiB, `check` on a 10^5-op file faulted in about 1,200 fewer
+/// pages and took about 5 % less CPU and wall time, with no change on a 10^6-op file.
+const PIECE: usize = 1 << 18;
 
 /// Where the reader puts the ops. A piece is parsed on a thread into a [`Self::Part`], and the
 /// parts are appended in file order.
