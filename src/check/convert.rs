@@ -15,6 +15,7 @@ use super::evidence::{Global, number_etags, source_of};
 use super::model::{
     Cond, FxHashMap, FxHashSet, KOp, KeyHistory, Kind, Note, ReadOut, Role, Sym, WriteOut,
 };
+use super::two_cores;
 use crate::history::view::{OpSource, OpSym, OutView, ReqView, StrSym, Symbols};
 use crate::history::{History, Via};
 
@@ -153,18 +154,15 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     /// [`KeyGroups::beside`], on two threads or on this one.
     fn build<R: Send>(history: &'h S, two: bool, also: impl FnOnce() -> R + Send) -> (Self, R) {
         let symbols = history.symbols();
-        let ((grouping, r), (etags, trust)) = if two {
-            std::thread::scope(|s| {
-                let symbols = &symbols;
-                let grouped = s.spawn(move || (Grouping::new(symbols), also()));
-                let numbered = number_etags(symbols);
-                match grouped.join() {
-                    Ok(g) => (g, numbered),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            })
+        let ((etags, trust), (grouping, r)) = if two {
+            let symbols = &symbols;
+            two_cores::join(
+                || number_etags(symbols),
+                move || (Grouping::new(symbols), also()),
+            )
         } else {
-            ((Grouping::new(&symbols), also()), number_etags(&symbols))
+            let grouped = (Grouping::new(&symbols), also());
+            (number_etags(&symbols), grouped)
         };
         let Grouping {
             keys,
@@ -211,7 +209,7 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
     /// two threads (most often the one key of a history, whose check would otherwise leave the
     /// second core idle). The result is the one-thread result: see [`Interner::absorb`].
     pub fn convert_on(&self, i: usize, spare_core: bool) -> KeyHistory<'h> {
-        self.convert_split(i, spare_core && self.ops(i) >= SPLIT_MIN)
+        self.convert_split(i, spare_core && self.ops(i) >= two_cores::SPLIT_MIN)
     }
 
     fn convert_split(&self, i: usize, split: bool) -> KeyHistory<'h> {
@@ -245,11 +243,6 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         })
     }
 }
-
-/// Keys with fewer ops convert on one thread. Not tuned: at about 80 ns an op the conversion of
-/// 2^14 ops takes about a millisecond, against some tens of microseconds to start a thread, and
-/// smaller keys are rarely alone on a machine.
-const SPLIT_MIN: usize = 1 << 14;
 
 /// A worker's tables from the history's numbering to a key's: by [`EtagIds::id`] and by write
 /// id symbol, the key's own number, `UNSET` outside the key being converted.
@@ -378,28 +371,23 @@ impl<'h, S: OpSource + ?Sized> KeyGroups<'h, S> {
         let mid = if second.is_some() { n / 2 } else { n };
         let (head, tail) = members.split_at(mid);
         let (head_slots, tail_slots) = ops.spare_capacity_mut()[..n].split_at_mut(mid);
-        let mut unknown = false;
-        // The second half's names in the whole key's numbering, when there is a second half.
-        let renames = match second {
-            None => {
-                unknown = convert_run(&mut it, head, head_slots, 0, &mut odd);
-                None
-            }
+        // Whether a write's ETag is to be learnt, and the second half's names in the whole
+        // key's numbering when there is a second half.
+        let (unknown, renames) = match second {
+            None => (convert_run(&mut it, head, head_slots, 0, &mut odd), None),
             Some(second) => {
                 let mut later = Interner::new(symbols, &self.etags, second);
-                let (later_odd, later_unknown) = std::thread::scope(|s| {
-                    let later = &mut later;
-                    let run = s.spawn(move || {
+                let later_run = &mut later;
+                let (head_unknown, (later_odd, later_unknown)) = two_cores::join(
+                    || convert_run(&mut it, head, head_slots, 0, &mut odd),
+                    move || {
                         let mut odd = Vec::new();
-                        let unknown = convert_run(later, tail, tail_slots, mid, &mut odd);
+                        let unknown = convert_run(later_run, tail, tail_slots, mid, &mut odd);
                         (odd, unknown)
-                    });
-                    unknown = convert_run(&mut it, head, head_slots, 0, &mut odd);
-                    run.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-                });
+                    },
+                );
                 odd.extend(later_odd);
-                unknown |= later_unknown;
-                Some(it.absorb(later))
+                (head_unknown || later_unknown, Some(it.absorb(later)))
             }
         };
         // SAFETY: the capacity is at least n, and `convert_run` wrote every one of the first n

@@ -50,6 +50,7 @@ pub mod shrink;
 mod test_corpus;
 pub mod tier1;
 pub mod tier2;
+mod two_cores;
 pub mod validate;
 pub mod window;
 pub mod witness;

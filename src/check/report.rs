@@ -10,8 +10,9 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
-use super::tier1::{self, Tier1Result, tier1, tier1_split};
+use super::tier1::{Tier1Result, tier1, tier1_split};
 use super::tier2::{Budget, Exhausted, SearchResult, search};
+use super::two_cores;
 use super::validate::validate_certificate;
 use crate::history::History;
 use crate::history::view::OpSource;
@@ -396,7 +397,7 @@ fn tier1_beside_the_rest(
 /// costs no extra work, and one it cannot order costs the longer of Tier 1's remaining
 /// strategies and the detectors plus the search, not their sum.
 fn check_key_on(kh: &KeyHistory, budget: &Budget, helper: bool) -> KeyReport {
-    check_key_split(kh, budget, helper.then_some(tier1::SPLIT_MIN))
+    check_key_split(kh, budget, helper.then_some(two_cores::SPLIT_MIN))
 }
 
 /// [`check_key_on`]; with a helper, Tier 1 splits its work from `Some(split_min)` ops on.

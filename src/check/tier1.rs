@@ -23,6 +23,7 @@
 
 use super::model::{Cond, DenseMap, FxHashMap, KOp, KeyHistory, Kind, ReadOut, Role, State, step};
 use super::tier2::observed_optional;
+use super::two_cores;
 use super::validate::validate_on;
 
 /// What Tier 1 concluded about one key.
@@ -51,15 +52,10 @@ pub fn tier1_with(kh: &KeyHistory, rejected: &mut dyn FnMut() -> bool) -> Tier1R
     tier1_split(kh, usize::MAX, rejected)
 }
 
-/// Keys with fewer ops are ordered on one thread. Not tuned: Tier 1 costs about 200 ns an op,
-/// so each of its split steps moves at least a few hundred microseconds to the other core,
-/// against some tens of microseconds to start a thread.
-pub(super) const SPLIT_MIN: usize = 1 << 14;
-
 /// [`tier1_with`]; from `split_min` ops on, a key's graph and first candidate order are built
 /// and validated with a second thread (sorting ops into clusters, placing the flexible ops,
 /// sorting and merging the order, replaying it in two halves), with the same result. The
-/// checker passes [`SPLIT_MIN`] when the key has a core to itself.
+/// checker passes [`two_cores::SPLIT_MIN`] when the key has a core to itself.
 pub(super) fn tier1_split(
     kh: &KeyHistory,
     split_min: usize,
@@ -323,16 +319,7 @@ impl<'a> Graph<'a> {
             flexible,
         } = if two {
             let mid = ops.len() / 2;
-            let (a, b) = std::thread::scope(|scope| {
-                let later = scope.spawn(|| clusters(mid..ops.len()));
-                let a = clusters(0..mid);
-                (
-                    a,
-                    later
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                )
-            });
+            let (a, b) = two_cores::join(|| clusters(0..mid), || clusters(mid..ops.len()));
             a?.then(b?)
         } else {
             clusters(0..ops.len())?
@@ -518,19 +505,13 @@ impl<'a> Graph<'a> {
             placed.clear();
             let failed = if two {
                 let (head, tail) = flexible.split_at(flexible.len() / 2);
-                let (mut failed, (later_failed, later_placed)) = std::thread::scope(|scope| {
-                    let later = scope.spawn(|| {
+                let (mut failed, (later_failed, later_placed)) = two_cores::join(
+                    || place_all(head, &mut placed),
+                    || {
                         let mut placed = Vec::with_capacity(tail.len());
                         (place_all(tail, &mut placed), placed)
-                    });
-                    let failed = place_all(head, &mut placed);
-                    (
-                        failed,
-                        later
-                            .join()
-                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    )
-                });
+                    },
+                );
                 placed.extend(later_placed);
                 failed.extend(later_failed);
                 failed
@@ -570,16 +551,7 @@ impl<'a> Graph<'a> {
                 // the same size.
                 let mid = ops.len() / 2;
                 let (early, late) = placed.split_at(placed.len() / 2);
-                let (a, b) = std::thread::scope(|scope| {
-                    let later = scope.spawn(|| keys(mid..ops.len(), late));
-                    let a = keys(0..mid, early);
-                    (
-                        a,
-                        later
-                            .join()
-                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    )
-                });
+                let (a, b) = two_cores::join(|| keys(0..mid, early), || keys(mid..ops.len(), late));
                 return Ok(merge_on_two(&a, &b, id));
             }
             let mut hint = 0;
@@ -629,10 +601,10 @@ fn merge_on_two(a: &[u128], b: &[u128], f: impl Fn(u128) -> u64 + Sync) -> Vec<u
     let mut out = vec![0u64; n];
     let (first, second) = out.split_at_mut(k);
     let f = &f;
-    std::thread::scope(|scope| {
-        scope.spawn(move || merge_into(&a[i..], &b[k - i..], second, f));
-        merge_into(&a[..i], &b[..k - i], first, f);
-    });
+    two_cores::join(
+        || merge_into(&a[..i], &b[..k - i], first, f),
+        move || merge_into(&a[i..], &b[k - i..], second, f),
+    );
     out
 }
 

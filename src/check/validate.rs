@@ -6,6 +6,7 @@
 //! turn into a false "linearizable".
 
 use super::model::{FxHashMap, KeyHistory, Role, State, step};
+use super::two_cores;
 
 /// Why a certificate was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,22 +56,19 @@ pub fn validate_on(
     let mid = order.len() / 2;
     let (head, tail) = order.split_at(mid);
     let index = &index;
-    let (first, (second, used_later)) = std::thread::scope(|s| {
-        let later = s.spawn(move || {
+    let (first, (second, used_later)) = two_cores::join(
+        || {
+            let mut used = vec![false; n];
+            let r = replay(kh, index, head, &mut used, State::Absent, None);
+            r.map(|()| used)
+        },
+        move || {
             let (state, latest_call) = after(kh, index, head);
             let mut used = vec![false; n];
             let r = replay(kh, index, tail, &mut used, state, latest_call);
             (r, used)
-        });
-        let mut used = vec![false; n];
-        let r = replay(kh, index, head, &mut used, State::Absent, None);
-        (
-            r.map(|()| used),
-            later
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
-    });
+        },
+    );
     let used = first.map_err(|(_, e)| e)?;
     // The first op of the second half that the first half placed too.
     let twice = used
