@@ -2,12 +2,14 @@
 //! reads on and merges, in file order.
 //!
 //! The main thread reads the file a piece at a time into a buffer, cuts it after its last
-//! newline (the rest starts the next piece), and hands it to a parse thread; it merges parsed
-//! pieces in file order as they come back (interning, numbering lines, naming the first line
-//! that does not parse) and hands their buffers out again. So both cores are busy for the whole
-//! read, no piece waits for another's merge, and buffers are filled once and reused (no fresh
-//! pages to zero and fault in per piece). An input that fits one piece is parsed on the main
-//! thread alone, with a buffer the size of the file: no thread, no oversized buffer.
+//! newline (the rest starts the next piece), and queues it; parse threads (one fewer than the
+//! cores) take pieces from the queue, and so does the main thread whenever the next piece to
+//! merge is not parsed yet. It merges parsed pieces in file order (interning, numbering lines,
+//! naming the first line that does not parse) and reuses their buffers. So every core parses,
+//! a thread sleeps only when there is nothing for it to do, and buffers are filled once and
+//! reused (no fresh pages to zero and fault in per piece). An input that fits one piece is
+//! parsed on the main thread alone, with a buffer the size of the file: no thread, no
+//! oversized buffer.
 //!
 //! Lines, errors and the result are those of reading line by line: a piece's lines are counted
 //! where it is merged, the first line that neither parser accepts is handed to serde with its
@@ -15,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use super::format::Header;
 use super::io::{HistoryError, Lines, parse_header, parse_op};
@@ -25,7 +27,7 @@ use super::io::{HistoryError, Lines, parse_header, parse_op};
 /// keeps the other core waiting only briefly. The buffers in flight are the reader's fresh
 /// pages: at 256 KiB rather than 1 MiB, `check` on a 10^5-op file faulted in about 1,200 fewer
 /// pages and took about 5 % less CPU and wall time, with no change on a 10^6-op file.
-const PIECE: usize = 1 << 18;
+pub(super) const PIECE: usize = 1 << 18;
 
 /// Where the reader puts the ops. A piece is parsed on a thread into a [`Self::Part`], and the
 /// parts are appended in file order.
@@ -51,8 +53,8 @@ pub(super) trait OpSink {
 
 /// One piece of the file, and what parsing it found.
 struct Piece<P> {
-    /// The bytes read: `buf[..end]` is the piece, and the rest the start of the next one's
-    /// first line. Reused, so its memory is faulted in once.
+    /// The bytes read: `buf[..end]` is the piece, and what was read after it the start of the
+    /// next one's first line. Reused, so its memory is faulted in once.
     buf: Vec<u8>,
     /// Op lines begin here (after the header, in the first piece).
     start: usize,
@@ -124,32 +126,31 @@ impl<R> Feed<R> {
 impl<R: Read> Feed<R> {
     /// Fills `p` with the next line-aligned piece; false when the input is exhausted.
     ///
-    /// The bytes are read into the buffer's spare room, which is never zeroed first: a
-    /// buffer is written once by the read, not twice.
+    /// The buffer keeps its length between pieces (the piece is `buf[..end]`), so it is
+    /// zeroed only when it grows, and a piece is read with as few calls as the input allows
+    /// (one, from a file), each into the whole room left.
     fn fill<P>(&mut self, p: &mut Piece<P>) -> std::io::Result<bool> {
         if self.done() {
             return Ok(false);
         }
         let mut want = self.want.max(self.carry.len() + 4096);
-        p.buf.clear();
-        p.buf.reserve_exact(want);
-        p.buf.extend_from_slice(&self.carry);
+        let mut filled = self.carry.len();
+        grow(&mut p.buf, want);
+        p.buf[..filled].copy_from_slice(&self.carry);
         self.carry.clear();
         let mut scanned = 0;
         let end = loop {
-            while !self.eof && p.buf.len() < want {
-                let asked = want - p.buf.len();
-                // Reads into the spare room without initialising it; fewer bytes than asked
-                // only at the end of the input.
-                let got = (&mut self.reader)
-                    .take(asked as u64)
-                    .read_to_end(&mut p.buf)?;
-                self.read += got as u64;
-                if got < asked {
-                    self.eof = true;
+            while !self.eof && filled < want {
+                match self.reader.read(&mut p.buf[filled..want]) {
+                    Ok(0) => self.eof = true,
+                    Ok(got) => {
+                        filled += got;
+                        self.read += got as u64;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
                 }
             }
-            let filled = p.buf.len();
             match p.buf[scanned..filled].iter().rposition(|&b| b == b'\n') {
                 Some(i) => break scanned + i + 1,
                 None if self.eof => break filled,
@@ -157,16 +158,23 @@ impl<R: Read> Feed<R> {
                     // A line longer than the buffer: read on until it ends.
                     scanned = filled;
                     want = filled * 2;
-                    p.buf.reserve_exact(want - filled);
+                    grow(&mut p.buf, want);
                 }
             }
         };
-        self.carry.extend_from_slice(&p.buf[end..]);
+        self.carry.extend_from_slice(&p.buf[end..filled]);
         self.want = self.next_want();
         p.start = 0;
         p.end = end;
         p.lines_before = 0;
         Ok(end > 0)
+    }
+}
+
+/// Makes `buf` at least `len` bytes long, zeroing only what it adds.
+fn grow(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0);
     }
 }
 
@@ -299,6 +307,18 @@ pub(super) fn read<R: Read, S: OpSink>(
     sink: &mut S,
     size: Option<u64>,
 ) -> Result<Header, HistoryError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    read_on(reader, name, sink, size, threads)
+}
+
+/// [`read`] with `threads` threads (tests ask for more than the machine has cores).
+pub(super) fn read_on<R: Read, S: OpSink>(
+    reader: R,
+    name: &str,
+    sink: &mut S,
+    size: Option<u64>,
+    threads: usize,
+) -> Result<Header, HistoryError> {
     let io_err = |source| HistoryError::Io {
         file: name.to_string(),
         source,
@@ -322,7 +342,6 @@ pub(super) fn read<R: Read, S: OpSink>(
     let mut line = 0usize;
     let mut first = Piece::<S::Part>::default();
     let mut have = feed.fill(&mut first).map_err(io_err)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || feed.done() {
         // One piece, or one core: everything on this thread.
         while have {
@@ -339,19 +358,91 @@ pub(super) fn read<R: Read, S: OpSink>(
     })
 }
 
-/// What a parse thread sends back: the piece's place in the file, and the piece (or the
-/// panic, carried to the main thread).
-type Parsed<P> = (usize, std::thread::Result<Piece<P>>);
-
-/// What the main thread hands a parse thread: a piece to parse (with its place in the file),
-/// or, once the input is exhausted, a merged piece to free, so its memory is given back
-/// beside the last merges instead of after them.
-enum Job<P> {
-    Parse(usize, Piece<P>),
-    Free(Piece<P>),
+/// The pieces between the main thread and the parse threads.
+struct Queue<P> {
+    /// Pieces read and not yet taken for parsing, in file order, with their places.
+    todo: std::collections::VecDeque<(usize, Piece<P>)>,
+    /// Pieces parsed (or the panic that ended a parse), by place, until merged.
+    parsed: BTreeMap<usize, std::thread::Result<Piece<P>>>,
+    /// Merged pieces no longer needed: an idle parse thread frees them, beside the last
+    /// merges instead of after them.
+    free: Vec<Piece<P>>,
+    /// Parse threads waiting for a piece.
+    idle: usize,
+    /// The main thread is waiting for a parsed piece.
+    waiting: bool,
+    /// No more pieces will come: the parse threads end.
+    closed: bool,
 }
 
-/// The read with `threads` parse threads; `first` is the first piece, already filled.
+/// The queue and the two ways to wait on it.
+struct Shared<P> {
+    queue: Mutex<Queue<P>>,
+    /// A piece to parse (or the end) for an idle parse thread.
+    work: Condvar,
+    /// A parsed piece for the main thread.
+    parsed: Condvar,
+}
+
+impl<P> Shared<P> {
+    fn lock(&self) -> MutexGuard<'_, Queue<P>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Closes the queue when the main thread leaves the read (an error and a panic included), so
+/// the parse threads stop waiting before the scope joins them.
+struct Close<'a, P>(&'a Shared<P>);
+
+impl<P> Drop for Close<'_, P> {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.work.notify_all();
+    }
+}
+
+/// A parse thread: parses the pieces it takes, frees those it is given, and sleeps only when
+/// the queue has neither.
+fn parse_thread<S: OpSink>(shared: &Shared<S::Part>) {
+    let mut q = shared.lock();
+    loop {
+        if let Some(p) = q.free.pop() {
+            drop(q);
+            drop(p);
+            q = shared.lock();
+            continue;
+        }
+        let Some((seq, mut p)) = q.todo.pop_front() else {
+            if q.closed {
+                return;
+            }
+            q.idle += 1;
+            q = shared.work.wait(q).unwrap_or_else(|e| e.into_inner());
+            q.idle -= 1;
+            continue;
+        };
+        drop(q);
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_piece::<S>(&mut p);
+            p
+        }));
+        q = shared.lock();
+        q.parsed.insert(seq, parsed);
+        if q.waiting {
+            shared.parsed.notify_one();
+        }
+    }
+}
+
+/// The read with `threads` threads in all (this one and `threads - 1` parse threads); `first`
+/// is the first piece, already filled.
+///
+/// This thread reads ahead, merges pieces in file order as they are parsed, and parses the
+/// next piece itself when nothing is ready to merge: so it waits only for the one piece it
+/// needs next, a parse thread sleeps only when nothing is left to parse, and no more threads
+/// run than there are cores. (With a reading thread that only read and merged, and a parse
+/// thread per core, both sides slept and were woken a few hundred times a file, each wake-up
+/// costing tens of microseconds.)
 fn parallel<R: Read, S: OpSink>(
     feed: &mut Feed<R>,
     first: Piece<S::Part>,
@@ -364,103 +455,98 @@ fn parallel<R: Read, S: OpSink>(
         file: name.to_string(),
         source,
     };
-    // Enough pieces in flight that no parse thread waits for the main thread.
-    let in_flight = 2 * threads + 1;
-    let (work_tx, work_rx) = mpsc::channel::<Job<S::Part>>();
-    let work_rx = Mutex::new(work_rx);
+    // Enough pieces read ahead that no parse thread waits for this one.
+    let ahead = 2 * threads + 1;
+    let shared = Shared {
+        queue: Mutex::new(Queue {
+            todo: std::collections::VecDeque::new(),
+            parsed: BTreeMap::new(),
+            free: Vec::new(),
+            idle: 0,
+            waiting: false,
+            closed: false,
+        }),
+        work: Condvar::new(),
+        parsed: Condvar::new(),
+    };
     std::thread::scope(|s| {
-        // Owned here, so that returning (an error included) ends the parse threads' wait
-        // before the scope joins them.
-        let work_tx = work_tx;
-        let (done_tx, done_rx) = mpsc::channel::<Parsed<S::Part>>();
-        for _ in 0..threads {
-            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
-            s.spawn(move || {
-                loop {
-                    let job = match work_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let (seq, mut p) = match job {
-                        Ok(Job::Parse(seq, p)) => (seq, p),
-                        Ok(Job::Free(p)) => {
-                            drop(p);
-                            continue;
-                        }
-                        Err(_) => return,
-                    };
-                    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        parse_piece::<S>(&mut p);
-                        p
-                    }));
-                    if done_tx.send((seq, parsed)).is_err() {
-                        return;
-                    }
-                }
-            });
+        let _close = Close(&shared);
+        for _ in 1..threads {
+            s.spawn(|| parse_thread::<S>(&shared));
         }
-        drop(done_tx);
         let mut spare: Vec<Piece<S::Part>> = Vec::new();
         let mut next = Some(first);
         let (mut sent, mut merged, mut line) = (0usize, 0usize, 0usize);
-        let mut waiting: BTreeMap<usize, Piece<S::Part>> = BTreeMap::new();
         loop {
-            // Keep the parse threads fed.
-            while sent - merged < in_flight {
-                let mut p = match next.take() {
-                    Some(p) => p,
+            // Read ahead, so the parse threads have pieces to take.
+            if sent - merged < ahead {
+                let p = match next.take() {
+                    Some(p) => Some(p),
                     None => {
                         let mut p = spare.pop().unwrap_or_default();
-                        if !feed.fill(&mut p).map_err(io_err)? {
+                        if feed.fill(&mut p).map_err(io_err)? {
+                            Some(p)
+                        } else {
                             spare.push(p);
-                            break;
+                            None
                         }
-                        p
                     }
                 };
-                if header.is_none() {
-                    // Only pieces before the header's get here, and they are merged before
-                    // the next is read (nothing else is in flight), so `line` is theirs.
-                    take_header(&mut p, name, line, header)?;
-                }
-                if work_tx.send(Job::Parse(sent, p)).is_err() {
-                    break;
-                }
-                sent += 1;
-                if header.is_none() {
-                    break;
+                if let Some(mut p) = p {
+                    if header.is_none() {
+                        // Only pieces before the header's get here, and each is merged before
+                        // the next is read, so `line` is theirs.
+                        take_header(&mut p, name, line, header)?;
+                    }
+                    let mut q = shared.lock();
+                    q.todo.push_back((sent, p));
+                    if q.idle > 0 {
+                        shared.work.notify_one();
+                    }
+                    drop(q);
+                    sent += 1;
+                    if header.is_some() {
+                        continue;
+                    }
                 }
             }
             if merged == sent {
                 return Ok(());
             }
-            let mut p = loop {
-                if let Some(p) = waiting.remove(&merged) {
-                    break p;
-                }
-                match done_rx.recv() {
-                    Ok((seq, Ok(p))) => {
-                        waiting.insert(seq, p);
+            // The next piece to merge: parsed already, or parsed here (it, or a later one
+            // while a parse thread has it), or waited for.
+            let parsed = {
+                let mut q = shared.lock();
+                loop {
+                    if let Some(p) = q.parsed.remove(&merged) {
+                        break p;
                     }
-                    Ok((_, Err(panic))) => std::panic::resume_unwind(panic),
-                    // Every parse thread is gone with pieces in flight; only a panic ends
-                    // them early, and that was sent first, so this is never reached.
-                    Err(_) => {
-                        return Err(io_err(std::io::Error::other(
-                            "the parse threads ended early",
-                        )));
+                    if let Some((seq, mut p)) = q.todo.pop_front() {
+                        drop(q);
+                        parse_piece::<S>(&mut p);
+                        if seq == merged {
+                            break Ok(p);
+                        }
+                        q = shared.lock();
+                        q.parsed.insert(seq, Ok(p));
+                        continue;
                     }
+                    q.waiting = true;
+                    q = shared.parsed.wait(q).unwrap_or_else(|e| e.into_inner());
+                    q.waiting = false;
                 }
             };
+            let mut p = parsed.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             line = merge(&mut p, name, line, sink)?;
             merged += 1;
-            spare.push(p);
             if feed.done() {
-                // Nothing more to read into them: the parse threads, idle by now, free them
-                // (or this thread does, if they are gone).
-                for p in spare.drain(..) {
-                    let _ = work_tx.send(Job::Free(p));
+                let mut q = shared.lock();
+                q.free.push(p);
+                if q.idle > 0 {
+                    shared.work.notify_one();
                 }
+            } else {
+                spare.push(p);
             }
         }
     })

@@ -907,6 +907,80 @@ mod tests {
         }
     }
 
+    /// `text` read on `threads` threads into both sinks: the history, or the error's text.
+    fn read_on_threads(text: &[u8], name: &str, threads: usize) -> [Result<History, String>; 2] {
+        let mut sink = (CompactBuilder::default(), Lines::default());
+        let compact = blocks::read_on(text, name, &mut sink, None, threads).and_then(|header| {
+            let (builder, lines) = sink;
+            let read = UnvalidatedCompact {
+                history: builder.finish(header),
+                name: name.to_string(),
+                lines,
+            };
+            read.validate().map(|()| read.history.to_history())
+        });
+        let mut sink = (Vec::new(), Lines::default());
+        let ops = blocks::read_on(text, name, &mut sink, None, threads).and_then(|header| {
+            let (ops, lines) = sink;
+            let history = History { header, ops };
+            validate_with_lines(&history, name, &lines).map(|()| history)
+        });
+        [compact, ops].map(|r| r.map_err(|e| e.to_string()))
+    }
+
+    /// However many threads read a file, and whichever of them parses a piece (a parse
+    /// thread, or the main thread while it waits), the history and the first error are those
+    /// of reading on one thread.
+    #[test]
+    fn any_number_of_threads_reads_what_one_thread_reads() {
+        use crate::bench::{GenConfig, generate_seeded};
+        let cfg = GenConfig {
+            writers: 8,
+            ops: 12_000,
+            keys: 3,
+            ambiguous_rate: 0.05,
+            delete_rate: 0.05,
+            ..GenConfig::default()
+        };
+        let text = write_history(Vec::new(), &generate_seeded(&cfg, 3)).unwrap();
+        let s = String::from_utf8(text.clone()).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(text.len() > 8 * blocks::PIECE, "{}", text.len());
+        let edit = |at: usize, line: &str| {
+            let mut l: Vec<&str> = lines.clone();
+            l[at] = line;
+            l.join("\n").into_bytes()
+        };
+        let n = lines.len();
+        let spaced = format!("  {}  ", lines[n / 2].replacen(':', " : ", 3));
+        let texts = [
+            ("whole", text.clone()),
+            ("blank", edit(n / 3, "")),
+            ("spaced", edit(n / 2, &spaced)),
+            ("broken early", edit(n / 10, "{\"id\":1")),
+            ("broken late", edit(n - 5, "[1]")),
+            ("duplicate id", edit(n - 50, lines[n / 2])),
+        ];
+        for (what, text) in &texts {
+            let one = read_on_threads(text, what, 1);
+            for threads in [2, 3, 5] {
+                assert_eq!(
+                    read_on_threads(text, what, threads),
+                    one,
+                    "{what}, {threads} threads"
+                );
+            }
+        }
+        let mut bytes = text;
+        bytes[n * 100] = 0xff;
+        let one = read_on_threads(&bytes, "utf8", 1);
+        assert!(
+            one[0].as_ref().is_err_and(|e| e == "failed to read utf8"),
+            "{one:?}"
+        );
+        assert_eq!(read_on_threads(&bytes, "utf8", 4), one);
+    }
+
     #[test]
     fn the_block_reader_reads_every_committed_history_as_the_line_reader_did() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
