@@ -907,8 +907,17 @@ mod tests {
         }
     }
 
-    /// `text` read on `threads` threads into both sinks: the history, or the error's text.
+    /// `text` read on `threads` threads into both sinks: the history, or the error's text. A
+    /// reader that loses a piece waits for it for ever: that fails here within a minute.
     fn read_on_threads(text: &[u8], name: &str, threads: usize) -> [Result<History, String>; 2] {
+        let (text, name) = (text.to_vec(), name.to_string());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(read_both(&text, &name, threads)));
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the reader finishes")
+    }
+
+    fn read_both(text: &[u8], name: &str, threads: usize) -> [Result<History, String>; 2] {
         let mut sink = (CompactBuilder::default(), Lines::default());
         let compact = blocks::read_on(text, name, &mut sink, None, threads).and_then(|header| {
             let (builder, lines) = sink;
