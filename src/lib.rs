@@ -20,6 +20,7 @@ pub mod certify;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod cores;
 pub mod duration;
 pub mod embedded;
 pub mod error;

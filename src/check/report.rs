@@ -29,13 +29,18 @@ pub struct CheckOptions {
     pub threads: usize,
 }
 
+impl CheckOptions {
+    /// The default cap on cached configurations: about 200 MB per key.
+    pub const DEFAULT_MAX_STATES: usize = 5_000_000;
+}
+
 impl Default for CheckOptions {
-    /// 60 s and 5 million cached configurations (about 200 MB) per key, one thread per core.
+    /// 60 s and [`Self::DEFAULT_MAX_STATES`] per key, one thread per core.
     fn default() -> Self {
         CheckOptions {
             time_budget: Duration::from_secs(60),
-            max_states: 5_000_000,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_states: Self::DEFAULT_MAX_STATES,
+            threads: crate::cores::available().map_or(2, |n| n.get()),
         }
     }
 }

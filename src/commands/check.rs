@@ -26,7 +26,7 @@ pub struct CheckArgs {
     #[arg(
         long,
         help = MAX_STATES_HELP,
-        default_value_t = CheckOptions::default().max_states,
+        default_value_t = CheckOptions::DEFAULT_MAX_STATES,
         value_parser = max_states_parser()
     )]
     pub max_states: usize,

@@ -75,7 +75,7 @@ pub struct FuzzArgs {
     #[arg(
         long,
         help = super::check::MAX_STATES_HELP,
-        default_value_t = CheckOptions::default().max_states,
+        default_value_t = CheckOptions::DEFAULT_MAX_STATES,
         value_parser = super::check::max_states_parser()
     )]
     pub max_states: usize,

@@ -307,7 +307,7 @@ pub(super) fn read<R: Read, S: OpSink>(
     sink: &mut S,
     size: Option<u64>,
 ) -> Result<Header, HistoryError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::cores::available().map_or(1, |n| n.get());
     read_on(reader, name, sink, size, threads)
 }
 
