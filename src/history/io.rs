@@ -912,7 +912,10 @@ mod tests {
     fn read_on_threads(text: &[u8], name: &str, threads: usize) -> [Result<History, String>; 2] {
         let (text, name) = (text.to_vec(), name.to_string());
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || tx.send(read_both(&text, &name, threads)));
+        std::thread::spawn(move || {
+            // The receiver has given up only when the test has already failed.
+            let _ = tx.send(read_both(&text, &name, threads));
+        });
         rx.recv_timeout(std::time::Duration::from_secs(60))
             .expect("the reader finishes")
     }
