@@ -227,24 +227,28 @@ fn check_groups<S: OpSource + ?Sized>(
     // With fewer keys than threads, each key's check takes a second thread for its detectors
     // and search while Tier 1 runs (most often: a history of one key on two cores).
     let helper = threads < opts.threads;
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = order.get(n) else { break };
-                    let budget = Budget {
-                        deadline,
-                        max_states: opts.max_states,
-                        cancel: Some(cancel),
-                    };
-                    let kh = groups.convert_on(i, helper);
-                    let r = check_key_on(&kh, &budget, helper);
-                    drop(kh);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                }
-            });
+    let worker = || {
+        loop {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(n) else { break };
+            let budget = Budget {
+                deadline,
+                max_states: opts.max_states,
+                cancel: Some(cancel),
+            };
+            let kh = groups.convert_on(i, helper);
+            let r = check_key_on(&kh, &budget, helper);
+            drop(kh);
+            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
         }
+    };
+    // This thread is one of the workers: a thread started only to be waited for would cost
+    // its start and a wake-up (tens of microseconds each here) on every check.
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(worker);
+        }
+        worker();
     });
     let keys: Vec<KeyReport> = results
         .into_inner()
