@@ -298,21 +298,10 @@ fn merge<S: OpSink>(
     Ok(base + p.count)
 }
 
-/// Reads the header and every op line of `reader` into `sink`. `size`, when known, is the
-/// input's length, so a small input is read into a buffer its size. Returns the header; the
-/// caller validates.
+/// Reads the header and every op line of `reader` into `sink`, on `threads` threads when the
+/// input is larger than a piece. `size`, when known, is the input's length, so a small input is
+/// read into a buffer its size. Returns the header; the caller validates.
 pub(super) fn read<R: Read, S: OpSink>(
-    reader: R,
-    name: &str,
-    sink: &mut S,
-    size: Option<u64>,
-) -> Result<Header, HistoryError> {
-    let threads = crate::cores::available().map_or(1, |n| n.get());
-    read_on(reader, name, sink, size, threads)
-}
-
-/// [`read`] with `threads` threads (tests ask for more than the machine has cores).
-pub(super) fn read_on<R: Read, S: OpSink>(
     reader: R,
     name: &str,
     sink: &mut S,

@@ -68,12 +68,17 @@ pub fn read_history(path: &Path) -> Result<History, HistoryError> {
     let size = file.metadata().ok().map(|m| m.len());
     // Capacity for the ops the file can hold at most; pages never touched cost no memory.
     let hint = size.map_or(0, |n| n / 120) as usize;
-    read_into(file, &name, Vec::with_capacity(hint), size)
+    read_into(file, &name, Vec::with_capacity(hint), size, all_cores())
+}
+
+/// The threads a read uses: one per core.
+fn all_cores() -> usize {
+    crate::cores::available().map_or(1, |n| n.get())
 }
 
 /// Parses and validates a history from any buffered reader; `name` is used in errors.
 pub fn parse_history<R: BufRead>(reader: R, name: &str) -> Result<History, HistoryError> {
-    read_into(reader, name, Vec::new(), None)
+    read_into(reader, name, Vec::new(), None, all_cores())
 }
 
 /// Reads a history file whole, validates it, and keeps it in compact form (what `check`
@@ -95,7 +100,7 @@ pub fn read_compact_unvalidated(path: &Path) -> Result<UnvalidatedCompact, Histo
         source,
     })?;
     let size = file.metadata().ok().map(|m| m.len());
-    compact_from(file, name, size)
+    compact_from(file, name, size, all_cores())
 }
 
 /// A history file read into compact form whose ops have not yet been validated together, with
@@ -129,10 +134,11 @@ fn compact_from<R: Read>(
     reader: R,
     name: String,
     size: Option<u64>,
+    threads: usize,
 ) -> Result<UnvalidatedCompact, HistoryError> {
     let builder = size.map_or_else(CompactBuilder::default, CompactBuilder::for_file);
     let mut sink = (builder, Lines::default());
-    let header = blocks::read(reader, &name, &mut sink, size)?;
+    let header = blocks::read(reader, &name, &mut sink, size, threads)?;
     let (builder, lines) = sink;
     Ok(UnvalidatedCompact {
         history: builder.finish(header),
@@ -146,9 +152,10 @@ fn read_into<R: Read>(
     name: &str,
     ops: Vec<Op>,
     size: Option<u64>,
+    threads: usize,
 ) -> Result<History, HistoryError> {
     let mut sink = (ops, Lines::default());
-    let header = blocks::read(reader, name, &mut sink, size)?;
+    let header = blocks::read(reader, name, &mut sink, size, threads)?;
     let (ops, lines) = sink;
     let history = History { header, ops };
     validate_with_lines(&history, name, &lines)?;
@@ -891,9 +898,9 @@ mod tests {
     }
 
     fn same_as_line_by_line(text: &[u8], name: &str) {
-        let fast = read_into(text, name, Vec::new(), None);
+        let fast = read_into(text, name, Vec::new(), None, all_cores());
         let slow = line_by_line(text, name);
-        let compact = compact_from(text, name.to_string(), None)
+        let compact = compact_from(text, name.to_string(), None, all_cores())
             .and_then(|read| read.validate().map(|()| read.history.to_history()));
         match (&compact, &slow) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
@@ -921,22 +928,9 @@ mod tests {
     }
 
     fn read_both(text: &[u8], name: &str, threads: usize) -> [Result<History, String>; 2] {
-        let mut sink = (CompactBuilder::default(), Lines::default());
-        let compact = blocks::read_on(text, name, &mut sink, None, threads).and_then(|header| {
-            let (builder, lines) = sink;
-            let read = UnvalidatedCompact {
-                history: builder.finish(header),
-                name: name.to_string(),
-                lines,
-            };
-            read.validate().map(|()| read.history.to_history())
-        });
-        let mut sink = (Vec::new(), Lines::default());
-        let ops = blocks::read_on(text, name, &mut sink, None, threads).and_then(|header| {
-            let (ops, lines) = sink;
-            let history = History { header, ops };
-            validate_with_lines(&history, name, &lines).map(|()| history)
-        });
+        let compact = compact_from(text, name.to_string(), None, threads)
+            .and_then(|read| read.validate().map(|()| read.history.to_history()));
+        let ops = read_into(text, name, Vec::new(), None, threads);
         [compact, ops].map(|r| r.map_err(|e| e.to_string()))
     }
 
@@ -1031,7 +1025,7 @@ mod tests {
             // Larger than a parallel block, so several threads and cuts take part.
             assert!(text.len() > 64 << 10);
             assert_eq!(
-                read_into(&text[..], "g.jsonl", Vec::new(), None).unwrap(),
+                read_into(&text[..], "g.jsonl", Vec::new(), None, all_cores()).unwrap(),
                 h
             );
         }
@@ -1222,10 +1216,7 @@ mod tests {
             // own faults, and every op's own faults come before any overlap.
             (
                 format!(
-                    "{HEADER}
-{}
-{}
-{}",
+                    "{HEADER}\n{}\n{}\n{}",
                     op_line(0, 1, 0, 5),
                     op_line(1, 2, 9, 5),
                     op_line(0, 3, 0, 5)
@@ -1234,10 +1225,7 @@ mod tests {
             ),
             (
                 format!(
-                    "{HEADER}
-{}
-{}
-{}",
+                    "{HEADER}\n{}\n{}\n{}",
                     op_line(0, 1, 0, 5),
                     op_line(0, 2, 0, 5),
                     op_line(2, 3, 9, 5)
@@ -1246,9 +1234,7 @@ mod tests {
             ),
             (
                 format!(
-                    "{HEADER}
-{}
-{}",
+                    "{HEADER}\n{}\n{}",
                     op_line(0, 1, 0, 5),
                     op_line(0, 2, 9, 5)
                 ),
@@ -1256,10 +1242,7 @@ mod tests {
             ),
             (
                 format!(
-                    "{HEADER}
-{}
-{}
-{}",
+                    "{HEADER}\n{}\n{}\n{}",
                     op_line(0, 1, 0, 5),
                     op_line(1, 1, 4, 8),
                     op_line(2, 2, 0, 5).replace("\"key\":\"k\"", "\"key\":\"\"")
@@ -1268,10 +1251,7 @@ mod tests {
             ),
             (
                 format!(
-                    "{HEADER}
-{}
-{}
-{}",
+                    "{HEADER}\n{}\n{}\n{}",
                     op_line(2, 1, 10, 20),
                     op_line(1, 1, 0, 12),
                     op_line(1, 2, 0, 5)
