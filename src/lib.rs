@@ -33,4 +33,5 @@ pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod s3;
+pub mod second_core;
 pub mod server;

@@ -4,22 +4,11 @@
 
 /// Keys with fewer ops do each step on one thread. Not tuned: the steps cost about 80 (the
 /// conversion) to 200 (Tier 1) nanoseconds an op, so a split moves at least a millisecond or a
-/// few hundred microseconds to the other core, against some tens of microseconds to start a
-/// thread; and smaller keys are rarely alone on a machine.
+/// few hundred microseconds to the other core, against some tens of microseconds to wake the
+/// kept second thread (or start one); and smaller keys are rarely alone on a machine.
 pub(super) const SPLIT_MIN: usize = 1 << 14;
 
 /// Runs `there` on a second thread while `here` runs on this one, and gives both answers; a
-/// panic on the second thread is raised again here, as if it had happened on this one.
-pub(super) fn join<A, B: Send>(
-    here: impl FnOnce() -> A,
-    there: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    std::thread::scope(|s| {
-        let later = s.spawn(there);
-        let a = here();
-        let b = later
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (a, b)
-    })
-}
+/// panic on the second thread is raised again here, as if it had happened on this one. The
+/// second thread is the process's kept one when it is free ([`crate::second_core`]).
+pub(super) use crate::second_core::join;

@@ -440,10 +440,6 @@ fn parallel<R: Read, S: OpSink>(
     sink: &mut S,
     header: &mut Option<Header>,
 ) -> Result<(), HistoryError> {
-    let io_err = |source| HistoryError::Io {
-        file: name.to_string(),
-        source,
-    };
     // Enough pieces read ahead that no parse thread waits for this one.
     let ahead = 2 * threads + 1;
     let shared = Shared {
@@ -458,85 +454,111 @@ fn parallel<R: Read, S: OpSink>(
         work: Condvar::new(),
         parsed: Condvar::new(),
     };
+    // One parse thread is the process's kept second thread, which the check's own splits use
+    // next (its core is then awake); any more are started here.
     std::thread::scope(|s| {
-        let _close = Close(&shared);
-        for _ in 1..threads {
+        for _ in 2..threads {
             s.spawn(|| parse_thread::<S>(&shared));
         }
-        let mut spare: Vec<Piece<S::Part>> = Vec::new();
-        let mut next = Some(first);
-        let (mut sent, mut merged, mut line) = (0usize, 0usize, 0usize);
-        loop {
-            // Read ahead, so the parse threads have pieces to take.
-            if sent - merged < ahead {
-                let p = match next.take() {
-                    Some(p) => Some(p),
-                    None => {
-                        let mut p = spare.pop().unwrap_or_default();
-                        if feed.fill(&mut p).map_err(io_err)? {
-                            Some(p)
-                        } else {
-                            spare.push(p);
-                            None
-                        }
+        let (read, ()) = crate::second_core::join(
+            || {
+                let _close = Close(&shared);
+                read_and_merge(feed, first, ahead, &shared, name, sink, header)
+            },
+            || parse_thread::<S>(&shared),
+        );
+        read
+    })
+}
+
+/// The main thread's part of [`parallel`]: reads pieces ahead for the parse threads, parses
+/// when the next piece to merge is not ready, and merges in file order.
+fn read_and_merge<R: Read, S: OpSink>(
+    feed: &mut Feed<R>,
+    first: Piece<S::Part>,
+    ahead: usize,
+    shared: &Shared<S::Part>,
+    name: &str,
+    sink: &mut S,
+    header: &mut Option<Header>,
+) -> Result<(), HistoryError> {
+    let io_err = |source| HistoryError::Io {
+        file: name.to_string(),
+        source,
+    };
+    let mut spare: Vec<Piece<S::Part>> = Vec::new();
+    let mut next = Some(first);
+    let (mut sent, mut merged, mut line) = (0usize, 0usize, 0usize);
+    loop {
+        // Read ahead, so the parse threads have pieces to take.
+        if sent - merged < ahead {
+            let p = match next.take() {
+                Some(p) => Some(p),
+                None => {
+                    let mut p = spare.pop().unwrap_or_default();
+                    if feed.fill(&mut p).map_err(io_err)? {
+                        Some(p)
+                    } else {
+                        spare.push(p);
+                        None
                     }
-                };
-                if let Some(mut p) = p {
-                    if header.is_none() {
-                        // Only pieces before the header's get here, and each is merged before
-                        // the next is read, so `line` is theirs.
-                        take_header(&mut p, name, line, header)?;
-                    }
-                    let mut q = shared.lock();
-                    q.todo.push_back((sent, p));
-                    if q.idle > 0 {
-                        shared.work.notify_one();
-                    }
-                    drop(q);
-                    sent += 1;
-                    if header.is_some() {
-                        continue;
-                    }
-                }
-            }
-            if merged == sent {
-                return Ok(());
-            }
-            // The next piece to merge: parsed already, or parsed here (it, or a later one
-            // while a parse thread has it), or waited for.
-            let parsed = {
-                let mut q = shared.lock();
-                loop {
-                    if let Some(p) = q.parsed.remove(&merged) {
-                        break p;
-                    }
-                    if let Some((seq, mut p)) = q.todo.pop_front() {
-                        drop(q);
-                        parse_piece::<S>(&mut p);
-                        if seq == merged {
-                            break Ok(p);
-                        }
-                        q = shared.lock();
-                        q.parsed.insert(seq, Ok(p));
-                        continue;
-                    }
-                    q.waiting = true;
-                    q = shared.parsed.wait(q).unwrap_or_else(|e| e.into_inner());
-                    q.waiting = false;
                 }
             };
-            let mut p = parsed.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            line = merge(&mut p, name, line, sink)?;
-            merged += 1;
-            if feed.done() {
+            if let Some(mut p) = p {
+                if header.is_none() {
+                    // Only pieces before the header's get here, and each is merged before
+                    // the next is read, so `line` is theirs.
+                    take_header(&mut p, name, line, header)?;
+                }
                 let mut q = shared.lock();
-                q.free.push(p);
+                q.todo.push_back((sent, p));
                 if q.idle > 0 {
                     shared.work.notify_one();
                 }
-            } else {
-                spare.push(p);
+                drop(q);
+                sent += 1;
+                if header.is_some() {
+                    continue;
+                }
             }
         }
-    })
+        if merged == sent {
+            return Ok(());
+        }
+        // The next piece to merge: parsed already, or parsed here (it, or a later one
+        // while a parse thread has it), or waited for.
+        let parsed = {
+            let mut q = shared.lock();
+            loop {
+                if let Some(p) = q.parsed.remove(&merged) {
+                    break p;
+                }
+                if let Some((seq, mut p)) = q.todo.pop_front() {
+                    drop(q);
+                    parse_piece::<S>(&mut p);
+                    if seq == merged {
+                        break Ok(p);
+                    }
+                    q = shared.lock();
+                    q.parsed.insert(seq, Ok(p));
+                    continue;
+                }
+                q.waiting = true;
+                q = shared.parsed.wait(q).unwrap_or_else(|e| e.into_inner());
+                q.waiting = false;
+            }
+        };
+        let mut p = parsed.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        line = merge(&mut p, name, line, sink)?;
+        merged += 1;
+        if feed.done() {
+            let mut q = shared.lock();
+            q.free.push(p);
+            if q.idle > 0 {
+                shared.work.notify_one();
+            }
+        } else {
+            spare.push(p);
+        }
+    }
 }
