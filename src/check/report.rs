@@ -243,12 +243,17 @@ fn check_groups<S: OpSource + ?Sized>(
         }
     };
     // This thread is one of the workers: a thread started only to be waited for would cost
-    // its start and a wake-up (tens of microseconds each here) on every check.
+    // its start and a wake-up (tens of microseconds each here) on every check. A second worker
+    // is the process's kept thread (see `second_core`); any more are started here.
     std::thread::scope(|s| {
-        for _ in 1..threads {
+        for _ in 2..threads {
             s.spawn(worker);
         }
-        worker();
+        if threads >= 2 {
+            crate::second_core::join(worker, worker);
+        } else {
+            worker();
+        }
     });
     let keys: Vec<KeyReport> = results
         .into_inner()
