@@ -10,7 +10,7 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
-use super::tier1::{Tier1Result, tier1, tier1_split};
+use super::tier1::{Tier1Result, graph_beside, tier1, tier1_orders};
 use super::tier2::{Budget, Exhausted, SearchResult, search};
 use super::two_cores;
 use super::validate::validate_certificate;
@@ -304,27 +304,32 @@ fn fallback(kh: &KeyHistory, budget: &Budget, stop: &dyn Fn() -> bool) -> Option
     Some(Fallback { findings, searched })
 }
 
-/// The helper's instruction once Tier 1's first strategy is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Go {
-    /// Tier 1 has no certificate yet: run the detectors and the search.
-    Fallback,
-    /// Tier 1 certified the key: the detectors are not needed (unless a read saw garbage).
-    Stop,
-}
-
-/// The two-thread form of [`check_key_on`]: Tier 1 here, everything else on a helper.
+/// The two-thread form of [`check_key_on`]: Tier 1 here, everything else beside it.
 ///
-/// Tier 1 splits the work of a key of `split_min` ops or more with a second thread (the
-/// helper's core is idle while it waits).
+/// The protocol and garbage checks run on the kept second thread while this one builds Tier
+/// 1's graph. A read of garbage makes Tier 1's answer moot, so the detectors (then the search)
+/// run at once, here. Otherwise Tier 1 tries its strategies, splitting the first with the
+/// second thread from `split_min` ops on; once one fails, a helper runs the detectors and the
+/// search while the others are tried, and a certificate from a later strategy stops it.
 fn tier1_beside_the_rest(
     kh: &KeyHistory,
     budget: &Budget,
     split_min: usize,
 ) -> (Option<Tier1Result>, Rest) {
-    use std::sync::mpsc::channel;
-    let (go_tx, go_rx) = channel::<Go>();
-    let (garbage_tx, garbage_rx) = channel::<bool>();
+    let (graph, (protocol, garbage)) = graph_beside(kh, || {
+        (detect::protocol_findings(kh), detect::has_garbage_read(kh))
+    });
+    if garbage {
+        let fallback = fallback(kh, budget, &|| false);
+        return (
+            None,
+            Rest {
+                protocol,
+                garbage,
+                fallback,
+            },
+        );
+    }
     // Set once the helper's answer is no longer needed (or the caller cancelled the check):
     // stops it between two detectors, and cancels its search.
     let stop = AtomicBool::new(false);
@@ -335,53 +340,31 @@ fn tier1_beside_the_rest(
     let outer = budget.cancel;
     let me = std::thread::current();
     let done = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let (stop, done, helper_budget) = (&stop, &done, &helper_budget);
-        let helper = s.spawn(move || {
-            let protocol = detect::protocol_findings(kh);
-            let garbage = detect::has_garbage_read(kh);
-            // The receiver lives until this thread is joined.
-            let _ = garbage_tx.send(garbage);
-            // A read of garbage makes Tier 1's answer moot, so the detectors run at once and
-            // nothing stops them; otherwise they wait for Tier 1's first strategy.
-            let fallback = if garbage || go_rx.recv() == Ok(Go::Fallback) {
-                let stop_now = || !garbage && stop.load(Ordering::SeqCst);
-                fallback(kh, helper_budget, &stop_now)
-            } else {
-                None
-            };
-            done.store(true, Ordering::SeqCst);
-            me.unpark();
-            Rest {
-                protocol,
-                garbage,
-                fallback,
-            }
-        });
-        let mut garbage: Option<bool> = None;
-        let mut told = false;
-        let first = tier1_split(kh, split_min, &mut || {
-            if !told {
-                told = true;
-                let _ = go_tx.send(Go::Fallback);
-            }
-            // A read of garbage decides the key without Tier 1.
-            if garbage.is_none() {
-                garbage = garbage_rx.try_recv().ok();
-            }
-            garbage != Some(true)
-        });
-        if !told {
-            let _ = go_tx.send(match first {
-                Tier1Result::Certificate(_) => Go::Stop,
-                Tier1Result::Inconclusive(_) => Go::Fallback,
+    let (first, fallback) = std::thread::scope(|s| {
+        let (stop, done, helper_budget, me) = (&stop, &done, &helper_budget, &me);
+        let mut helper = None;
+        let first = tier1_orders(kh, graph, kh.ops.len() >= split_min, &mut || {
+            helper.get_or_insert_with(|| {
+                s.spawn(move || {
+                    let found = fallback(kh, helper_budget, &|| stop.load(Ordering::SeqCst));
+                    done.store(true, Ordering::SeqCst);
+                    me.unpark();
+                    found
+                })
             });
-        }
-        if matches!(first, Tier1Result::Certificate(_)) {
-            let garbage = garbage.or_else(|| garbage_rx.recv().ok()).unwrap_or(true);
-            if !garbage {
-                stop.store(true, Ordering::SeqCst);
-            }
+            true
+        });
+        let certified = matches!(first, Tier1Result::Certificate(_));
+        let Some(helper) = helper else {
+            // No strategy failed: a certificate at once, or no graph (the detectors and the
+            // search then decide, with nothing left to run beside them).
+            let found = (!certified)
+                .then(|| fallback(kh, budget, &|| false))
+                .flatten();
+            return (first, found);
+        };
+        if certified {
+            stop.store(true, Ordering::SeqCst);
         }
         // Pass a cancellation of the whole check on to the helper's search.
         if let Some(outer) = outer {
@@ -392,24 +375,33 @@ fn tier1_beside_the_rest(
                 std::thread::park_timeout(Duration::from_millis(10));
             }
         }
-        let rest = helper
+        let found = helper
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (Some(first), rest)
-    })
+        (first, found)
+    });
+    (
+        Some(first),
+        Rest {
+            protocol,
+            garbage,
+            fallback,
+        },
+    )
 }
 
 /// [`check_key`]; with `helper`, on two threads. The verdict is the same either way: the
 /// sequential order is garbage check, Tier 1, detectors, search, each consulted only when the
 /// previous one did not decide, and the parallel form computes the same answers, only sooner.
 ///
-/// With a helper, this thread runs Tier 1 while the helper runs the protocol checks and the
-/// garbage-read check; the helper starts the detectors (then the search) only once Tier 1's
-/// first strategy has failed, or at once when a read saw garbage (Tier 1's answer is then not
-/// used). A certificate from a later strategy stops the helper between two detectors or
-/// cancels its search, whose answer is then not used. So a key Tier 1 certifies at once
-/// costs no extra work, and one it cannot order costs the longer of Tier 1's remaining
-/// strategies and the detectors plus the search, not their sum.
+/// With a helper, the protocol checks and the garbage-read check run on the second thread
+/// while this one builds Tier 1's graph; a read of garbage sends the key straight to the
+/// detectors (then the search), since Tier 1's answer would not be used. Otherwise a helper
+/// starts the detectors (then the search) only once Tier 1's first strategy has failed, and a
+/// certificate from a later strategy stops it between two detectors or cancels its search,
+/// whose answer is then not used. So a key Tier 1 certifies at once costs no extra work, and
+/// one it cannot order costs the longer of Tier 1's remaining strategies and the detectors
+/// plus the search, not their sum.
 fn check_key_on(kh: &KeyHistory, budget: &Budget, helper: bool) -> KeyReport {
     check_key_split(kh, budget, helper.then_some(two_cores::SPLIT_MIN))
 }
@@ -551,6 +543,37 @@ mod tests {
     /// committed history (each anomaly kind, garbage reads, Tier 1 failures, the search) and on
     /// generated ones with ambiguous and blind writes and injected bugs; so does the check
     /// whose Tier 1 splits its work with the helper's core, forced on every key.
+    #[test]
+    fn a_garbage_read_beside_a_protocol_fault_reports_both_on_either_path() {
+        // A duplicate ETag (two writes of different content answered with one ETag, a
+        // protocol finding) and a read of a write id nobody wrote (garbage): with a helper the
+        // garbage sends the key straight to the detectors, and the protocol finding computed
+        // beside the graph must still be reported.
+        let text = concat!(
+            r#"{"format":"s3conform-history","version":2}"#,
+            "\n",
+            r#"{"id":0,"client":1,"key":"k","call_ns":0,"ret_ns":10,"req":{"type":"put","write_id":"w1","etag_if_applied":"\"a1\"","if_match":null,"if_none_match":"*","via":"put"},"out":{"type":"ok","status":200,"etag":"\"a1\"","write_id":null}}"#,
+            "\n",
+            r#"{"id":1,"client":2,"key":"k","call_ns":20,"ret_ns":30,"req":{"type":"put","write_id":"w2","etag_if_applied":"\"a2\"","if_match":null,"if_none_match":null,"via":"put"},"out":{"type":"ok","status":200,"etag":"\"a1\"","write_id":null}}"#,
+            "\n",
+            r#"{"id":2,"client":3,"key":"k","call_ns":40,"ret_ns":50,"req":{"type":"get","if_match":null,"if_none_match":null},"out":{"type":"ok","status":200,"etag":"\"a9\"","write_id":"w999"}}"#,
+            "\n",
+        );
+        let h = crate::history::parse_history(text.as_bytes(), "t.jsonl").expect("valid");
+        let kh = split_by_key(&h).remove(0);
+        let budget = Budget {
+            deadline: Instant::now() + Duration::from_secs(60),
+            max_states: 1_000_000,
+            cancel: None,
+        };
+        let alone = timeless(check_key_on(&kh, &budget, false));
+        let kinds: Vec<AnomalyKind> = alone.anomalies.iter().map(|a| a.kind).collect();
+        assert!(kinds.contains(&AnomalyKind::DuplicateEtag), "{kinds:?}");
+        assert!(kinds.contains(&AnomalyKind::GarbageRead), "{kinds:?}");
+        assert_eq!(alone, timeless(check_key_on(&kh, &budget, true)));
+        assert_eq!(alone, timeless(check_key_split(&kh, &budget, Some(0))));
+    }
+
     #[test]
     fn a_key_checked_beside_a_helper_gets_the_same_report() {
         let all = crate::check::test_corpus::committed_and_generated(2_000, 1);

@@ -61,8 +61,29 @@ pub(super) fn tier1_split(
     split_min: usize,
     rejected: &mut dyn FnMut() -> bool,
 ) -> Tier1Result {
-    let mut two = kh.ops.len() >= split_min;
-    let graph = match Graph::new(kh, two) {
+    let two = kh.ops.len() >= split_min;
+    tier1_orders(kh, Graph::new(kh, two), two, rejected)
+}
+
+/// The key's graph, built on this thread (the same graph as [`tier1_split`] builds) while
+/// `beside` runs on another: the checker gives that thread the protocol and garbage checks,
+/// about as long as the graph, instead of a third thread beside the graph's two halves.
+pub(super) fn graph_beside<'a, R: Send>(
+    kh: &'a KeyHistory,
+    beside: impl FnOnce() -> R + Send,
+) -> (Result<Graph<'a>, String>, R) {
+    two_cores::join(|| Graph::new(kh, false), beside)
+}
+
+/// [`tier1_split`] from the key's graph (or the reason it has none); with `two`, the first
+/// candidate order is built and validated on two threads.
+pub(super) fn tier1_orders(
+    kh: &KeyHistory,
+    graph: Result<Graph<'_>, String>,
+    mut two: bool,
+    rejected: &mut dyn FnMut() -> bool,
+) -> Tier1Result {
+    let graph = match graph {
         Ok(g) => g,
         Err(reason) => return Tier1Result::Inconclusive(reason),
     };
@@ -117,7 +138,7 @@ enum Sched {
 }
 
 /// The version graph of one key, independent of the strategy.
-struct Graph<'a> {
+pub(super) struct Graph<'a> {
     ops: &'a [KOp],
     is_writer: Vec<bool>,
     /// Writer chains, each starting at a head.
