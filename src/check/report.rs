@@ -10,7 +10,7 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::convert::KeyGroups;
 use super::detect::{self, Finding};
 use super::model::KeyHistory;
-use super::tier1::{Tier1Result, graph_beside, tier1, tier1_orders};
+use super::tier1::{Graph, Tier1Result, graph_beside, tier1, tier1_orders};
 use super::tier2::{Budget, Exhausted, SearchResult, search};
 use super::two_cores;
 use super::validate::validate_certificate;
@@ -224,8 +224,9 @@ fn check_groups<S: OpSource + ?Sized>(
     let results: Mutex<Vec<Option<KeyReport>>> = Mutex::new(vec![None; groups.len()]);
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, groups.len().max(1));
-    // With fewer keys than threads, each key's check takes a second thread for its detectors
-    // and search while Tier 1 runs (most often: a history of one key on two cores).
+    // With fewer keys than threads, each key's check takes a second thread beside Tier 1 (for
+    // the protocol and garbage checks, Tier 1's split work, and the detectors and search if
+    // Tier 1 fails); most often a history of one key on two cores.
     let helper = threads < opts.threads;
     let worker = || {
         loop {
@@ -319,17 +320,31 @@ fn tier1_beside_the_rest(
     let (graph, (protocol, garbage)) = graph_beside(kh, || {
         (detect::protocol_findings(kh), detect::has_garbage_read(kh))
     });
-    if garbage {
-        let fallback = fallback(kh, budget, &|| false);
-        return (
-            None,
-            Rest {
-                protocol,
-                garbage,
-                fallback,
-            },
-        );
-    }
+    let (first, fallback) = if garbage {
+        (None, fallback(kh, budget, &|| false))
+    } else {
+        let (first, fallback) = tier1_with_helper(kh, graph, budget, split_min);
+        (Some(first), fallback)
+    };
+    (
+        first,
+        Rest {
+            protocol,
+            garbage,
+            fallback,
+        },
+    )
+}
+
+/// Tier 1's strategies from `graph`, the first split with the second thread from `split_min`
+/// ops on; a helper runs the detectors and the search from the first failed strategy on, and
+/// a certificate from a later one stops it.
+fn tier1_with_helper(
+    kh: &KeyHistory,
+    graph: Result<Graph<'_>, String>,
+    budget: &Budget,
+    split_min: usize,
+) -> (Tier1Result, Option<Fallback>) {
     // Set once the helper's answer is no longer needed (or the caller cancelled the check):
     // stops it between two detectors, and cancels its search.
     let stop = AtomicBool::new(false);
@@ -340,7 +355,7 @@ fn tier1_beside_the_rest(
     let outer = budget.cancel;
     let me = std::thread::current();
     let done = AtomicBool::new(false);
-    let (first, fallback) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let (stop, done, helper_budget, me) = (&stop, &done, &helper_budget, &me);
         let mut helper = None;
         let first = tier1_orders(kh, graph, kh.ops.len() >= split_min, &mut || {
@@ -379,15 +394,7 @@ fn tier1_beside_the_rest(
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (first, found)
-    });
-    (
-        Some(first),
-        Rest {
-            protocol,
-            garbage,
-            fallback,
-        },
-    )
+    })
 }
 
 /// [`check_key`]; with `helper`, on two threads. The verdict is the same either way: the
@@ -539,10 +546,6 @@ mod tests {
         r
     }
 
-    /// The two-thread check of a key gives the report the one-thread check gives, on every
-    /// committed history (each anomaly kind, garbage reads, Tier 1 failures, the search) and on
-    /// generated ones with ambiguous and blind writes and injected bugs; so does the check
-    /// whose Tier 1 splits its work with the helper's core, forced on every key.
     #[test]
     fn a_garbage_read_beside_a_protocol_fault_reports_both_on_either_path() {
         // A duplicate ETag (two writes of different content answered with one ETag, a
@@ -574,6 +577,10 @@ mod tests {
         assert_eq!(alone, timeless(check_key_split(&kh, &budget, Some(0))));
     }
 
+    /// The two-thread check of a key gives the report the one-thread check gives, on every
+    /// committed history (each anomaly kind, garbage reads, Tier 1 failures, the search) and on
+    /// generated ones with ambiguous and blind writes and injected bugs; so does the check
+    /// whose Tier 1 splits its work with the helper's core, forced on every key.
     #[test]
     fn a_key_checked_beside_a_helper_gets_the_same_report() {
         let all = crate::check::test_corpus::committed_and_generated(2_000, 1);
